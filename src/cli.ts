@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+/**
+ * One entry point: `serve`, `check-config`, `--help`, `--version`.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, renderConfigToml } from './config/index.js';
+import { startDaemon } from './daemon.js';
+import { S3ParquetError } from './errors.js';
+import { VERSION } from './version.js';
+
+const HELP = `s3-parquet-connector ${VERSION}
+OpenTelemetry (OTLP) in, Hive-partitioned Parquet out (local directory or S3).
+
+Usage:
+  s3-parquet-connector serve [--config FILE]        run the daemon (default command)
+  s3-parquet-connector check-config [--config FILE] print the effective configuration
+  s3-parquet-connector --help | --version
+
+Options:
+  -c, --config FILE  TOML configuration; default ./s3-parquet.toml when present,
+                     else built-in defaults (OTLP on 4317/4318, files under ./data)
+`;
+
+async function serve(configPath: string | undefined): Promise<number> {
+  const config = loadConfig(configPath);
+  const daemon = await startDaemon(config);
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      process.stderr.write(`received ${signal}; flushing and shutting down\n`);
+      resolve();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  await daemon.stop();
+  return 0;
+}
+
+function checkConfig(configPath: string | undefined): number {
+  const config = loadConfig(configPath);
+  process.stdout.write(renderConfigToml(config));
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const command = positionals[0] ?? 'serve';
+  switch (command) {
+    case 'serve':
+      return serve(values.config);
+    case 'check-config':
+      return checkConfig(values.config);
+    default:
+      process.stderr.write(`unknown command "${command}"\n\n${HELP}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError || err instanceof S3ParquetError) {
+      process.stderr.write(`error: ${err.message}\n`);
+    } else if (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`error: ${err.message}\n\n${HELP}`);
+    } else {
+      process.stderr.write(`fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    }
+    process.exitCode = 1;
+  },
+);

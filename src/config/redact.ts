@@ -1,0 +1,57 @@
+/**
+ * Redaction for anything that prints configuration (the `config` command,
+ * startup logs, error messages). No key in today's schema is secret, but S3
+ * credentials will be, and the effective config must be safe to paste into an
+ * issue once they exist.
+ */
+import { stringify } from 'smol-toml';
+import type { Config } from './schema.js';
+
+export const REDACTED = '***redacted***';
+
+const SECRET_NAMES = new Set(['secret', 'password', 'token', 'key']);
+const SECRET_SUFFIXES = ['_secret', '_password', '_token', '_key'];
+
+/**
+ * True for key names that hold secret material: "secret", "password", "token",
+ * "key" and anything ending in "_secret", "_password", "_token" or "_key"
+ * (secret_access_key, session_token, private_key, ...). Identifiers such as
+ * "kms_key_id" or "access_key_id" are not secret and do not match.
+ */
+export function isSecretKey(name: string): boolean {
+  const n = name.toLowerCase();
+  return SECRET_NAMES.has(n) || SECRET_SUFFIXES.some((s) => n.endsWith(s));
+}
+
+function redactValue(value: unknown): unknown {
+  if (typeof value === 'string') return value === '' ? value : REDACTED;
+  if (Array.isArray(value)) return value.map(redactValue);
+  return value;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+function walk(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(walk);
+  if (!isPlainObject(node)) return node; // scalars, TOML dates
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) {
+    // An empty value stays visible: "not set" is useful and reveals nothing.
+    out[k] = isSecretKey(k) ? redactValue(v) : walk(v);
+  }
+  return out;
+}
+
+/** A deep copy of `config` with non-empty secret strings replaced by REDACTED. */
+export function redactConfig(config: unknown): unknown {
+  return walk(config);
+}
+
+/** The effective configuration as TOML, secrets redacted. */
+export function renderConfigToml(config: Config): string {
+  return stringify(redactConfig(config));
+}

@@ -1,0 +1,250 @@
+/**
+ * The configuration schema. Every key has a default, so an empty file (or no
+ * file) is a valid configuration. Tables are strict: a misspelt key is an error
+ * rather than a silently ignored setting.
+ *
+ * Error messages here only say what was expected; load.ts appends the offending
+ * value (", got ...") so it can leave secrets out of the report.
+ */
+import { isIPv6 } from 'node:net';
+import * as z from 'zod';
+import { Interpolated } from './interpolate.js';
+
+export const COMPRESSIONS = ['UNCOMPRESSED', 'SNAPPY', 'GZIP', 'LZ4', 'ZSTD', 'BROTLI'] as const;
+export type Compression = (typeof COMPRESSIONS)[number];
+export const GRANULARITIES = ['minute', 'hour', 'day'] as const;
+export type Granularity = (typeof GRANULARITIES)[number];
+export const STORAGE_BACKENDS = ['local', 's3'] as const;
+export type StorageBackend = (typeof STORAGE_BACKENDS)[number];
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const DEFAULT_PROMOTED = ['http.request.method', 'http.response.status_code', 'url.path', 'server.address'];
+
+// ---- values that came from the environment -------------------------------
+
+const NUMERIC = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** Unboxes an env-derived string; other values pass through untouched. */
+const asString = (v: unknown): unknown => (v instanceof Interpolated ? v.value : v);
+
+/** Env-derived strings may stand for numbers; literal TOML strings may not. */
+const asNumber = (v: unknown): unknown => {
+  if (!(v instanceof Interpolated)) return v;
+  const s = v.value.trim();
+  return NUMERIC.test(s) ? Number(s) : v.value;
+};
+
+const asBoolean = (v: unknown): unknown => {
+  if (!(v instanceof Interpolated)) return v;
+  const s = v.value.trim().toLowerCase();
+  return s === 'true' ? true : s === 'false' ? false : v.value;
+};
+
+// ---- leaf builders -------------------------------------------------------
+
+const bool = () => z.preprocess(asBoolean, z.boolean({ error: 'expected true or false' }));
+
+const str = (expected = 'expected a string') =>
+  z.preprocess(asString, z.string({ error: expected }));
+
+const nonEmpty = (expected: string) =>
+  z.preprocess(asString, z.string({ error: expected }).min(1, { error: expected }));
+
+function wholeNumber(min: number, max?: number) {
+  const e =
+    max === undefined
+      ? `expected a whole number >= ${min}`
+      : `expected a whole number between ${min} and ${max}`;
+  const base = z.number({ error: e }).int({ error: e }).min(min, { error: e });
+  return z.preprocess(asNumber, max === undefined ? base : base.max(max, { error: e }));
+}
+
+function positiveNumber() {
+  const e = 'expected a number > 0';
+  return z.preprocess(asNumber, z.number({ error: e }).positive({ error: e }));
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  const e = `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}`;
+  return z.preprocess(asString, z.enum(values, { error: e }));
+}
+
+/** A strict table that defaults to `{}` so nested defaults still apply. */
+function table<T extends z.core.$ZodLooseShape>(shape: T) {
+  return z
+    .strictObject(shape, {
+      // unrecognized_keys falls through: load.ts reports one line per key.
+      error: (iss) => (iss.code === 'invalid_type' ? 'expected a table' : undefined),
+    })
+    .prefault({} as z.input<z.ZodObject<T, z.core.$strict>>);
+}
+
+/** Adds a custom issue when `problem` returns a message. */
+function checked<S extends z.ZodType<string>>(schema: S, problem: (s: string) => string | undefined) {
+  return schema.superRefine((s, ctx) => {
+    const p = problem(s);
+    if (p !== undefined) ctx.addIssue({ code: 'custom', message: p, input: s });
+  });
+}
+
+// ---- endpoint --------------------------------------------------------------
+
+/** Splits "host:port" / "[ipv6]:port"; returns a problem description on failure. */
+function splitEndpoint(s: string): { host: string; port: number } | string {
+  let host: string;
+  let portText: string;
+  if (s.startsWith('[')) {
+    const close = s.indexOf(']');
+    if (close < 0) return 'missing "]" after the IPv6 address';
+    host = s.slice(1, close);
+    if (!isIPv6(host)) return `"${host}" is not an IPv6 address`;
+    if (s[close + 1] !== ':') return 'expected ":port" after "]"';
+    portText = s.slice(close + 2);
+  } else {
+    const colon = s.lastIndexOf(':');
+    if (colon < 0) return 'expected "host:port" or "[ipv6]:port"';
+    host = s.slice(0, colon);
+    portText = s.slice(colon + 1);
+    if (host.includes(':')) return 'an IPv6 address must be in brackets, e.g. "[::1]:4317"';
+    if (host === '') return 'the host is empty';
+    if (!/^[A-Za-z0-9._-]+$/.test(host)) return 'the host may only contain letters, digits, ".", "_" and "-"';
+  }
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) {
+    return 'the port must be a whole number between 0 and 65535';
+  }
+  return { host, port: Number(portText) };
+}
+
+/** Parses a validated endpoint; the host comes back without IPv6 brackets. */
+export function parseEndpoint(endpoint: string): { host: string; port: number } {
+  const r = splitEndpoint(endpoint);
+  if (typeof r === 'string') throw new Error(`invalid endpoint "${endpoint}": ${r}`);
+  return r;
+}
+
+function endpointProblem(s: string): string | undefined {
+  const r = splitEndpoint(s);
+  return typeof r === 'string' ? r : undefined;
+}
+
+const endpoint = (def: string) => checked(str('expected "host:port"'), endpointProblem).default(def);
+
+// ---- partition format ------------------------------------------------------
+
+const DIRECTIVES = new Set(['Y', 'm', 'd', 'H', 'M', 'j', '%']);
+
+/**
+ * The format becomes part of object keys / file paths, so anything that could
+ * escape the output directory or produce odd keys is refused up front.
+ */
+function partitionFormatProblem(fmt: string): string | undefined {
+  if (fmt.includes('\\')) return 'must not contain a backslash';
+  if (fmt.startsWith('/')) return 'must not start with "/"';
+  if (fmt.includes('..')) return 'must not contain ".."';
+  if (/[\u0000-\u001f\u007f]/.test(fmt)) return 'must not contain control characters';
+  const segments = fmt.split('/');
+  if (segments.includes('')) return 'must not contain empty path segments ("//" or a trailing "/")';
+  if (segments.includes('.')) return 'must not contain "." path segments';
+  let sawYear = false;
+  for (let i = 0; i < fmt.length; i++) {
+    if (fmt[i] !== '%') continue;
+    const d = fmt[i + 1];
+    if (d === undefined) return 'ends with a lone "%" (write "%%" for a literal "%")';
+    if (!DIRECTIVES.has(d)) return `unsupported directive "%${d}" (supported: %Y %m %d %H %M %j %%)`;
+    if (d === 'Y') sawYear = true;
+    i++; // skip the directive letter so "%%Y" is a literal "%Y"
+  }
+  return sawYear ? undefined : 'must contain %Y';
+}
+
+// ---- misc checks -----------------------------------------------------------
+
+const INSTANCE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
+function instanceIdProblem(s: string): string | undefined {
+  if (s === '') return undefined; // derived from hostname + pid at runtime
+  // "." and ".." match the character class but would be path traversal if the id lands in a path.
+  if (!INSTANCE_ID.test(s) || s === '.' || s === '..') {
+    return 'expected "" (derive from hostname and pid) or 1-64 characters from [A-Za-z0-9_.-]';
+  }
+  return undefined;
+}
+
+const compression = z.preprocess(
+  asString,
+  z.string({ error: `expected one of ${COMPRESSIONS.join(', ')}` }).transform((s, ctx): Compression => {
+    const upper = s.toUpperCase();
+    const match = COMPRESSIONS.find((c) => c === upper);
+    if (match !== undefined) return match;
+    ctx.issues.push({ code: 'custom', message: `expected one of ${COMPRESSIONS.join(', ')} (any case)`, input: s });
+    return z.NEVER;
+  }),
+);
+
+function attributeList(defaults: readonly string[]) {
+  const name = nonEmpty('expected a non-empty attribute name');
+  return z
+    .array(name, { error: 'expected an array of attribute names' })
+    .superRefine((list, ctx) => {
+      const firstIndex = new Map<string, number>();
+      list.forEach((attr, i) => {
+        const first = firstIndex.get(attr);
+        if (first === undefined) firstIndex.set(attr, i);
+        else ctx.addIssue({ code: 'custom', message: `duplicate attribute name (first at [${first}])`, path: [i], input: attr });
+      });
+    })
+    .default(() => [...defaults]);
+}
+
+// ---- the schema --------------------------------------------------------------
+
+export const configSchema = table({
+  receivers: table({
+    grpc: table({
+      enabled: bool().default(true),
+      endpoint: endpoint('0.0.0.0:4317'),
+      max_recv_msg_size_mib: wholeNumber(1, 1024).default(64),
+    }),
+    http: table({
+      enabled: bool().default(true),
+      endpoint: endpoint('0.0.0.0:4318'),
+      // Applied to the decompressed body, so gzip bombs are bounded too.
+      max_request_body_mib: wholeNumber(1, 1024).default(64),
+    }),
+  }),
+  storage: table({
+    // "s3" is accepted here so configs stay forward compatible; the storage layer decides what runs.
+    backend: oneOf(STORAGE_BACKENDS).default('local'),
+    local_path: nonEmpty('expected a non-empty path').default('./data'),
+    instance_id: checked(str(), instanceIdProblem).default(''),
+  }),
+  parquet: table({
+    compression: compression.default('ZSTD'),
+    row_group_size: wholeNumber(1).default(100_000),
+    page_size: wholeNumber(1024).default(1_048_576),
+    dictionary_enabled: bool().default(true),
+    statistics_enabled: bool().default(true),
+    bloom_filter_enabled: bool().default(false),
+  }),
+  partitioning: table({
+    granularity: oneOf(GRANULARITIES).default('hour'),
+    format: checked(str(), partitionFormatProblem).default('date=%Y-%m-%d/hour=%H'),
+    by_service: bool().default(false),
+  }),
+  buffer: table({
+    max_rows: wholeNumber(1).default(100_000),
+    max_bytes_mb: positiveNumber().default(64),
+    max_age_seconds: positiveNumber().default(60),
+  }),
+  schema: table({
+    traces: table({ promoted_attributes: attributeList(DEFAULT_PROMOTED) }),
+    logs: table({ promoted_attributes: attributeList(DEFAULT_PROMOTED) }),
+    metrics: table({ promoted_attributes: attributeList([]) }),
+  }),
+  log: table({
+    level: oneOf(LOG_LEVELS).default('info'),
+  }),
+});
+
+export type Config = z.output<typeof configSchema>;

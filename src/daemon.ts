@@ -1,0 +1,131 @@
+/**
+ * The daemon: configuration → store, pipeline, receivers. `startDaemon` returns once every
+ * listener is up; `stop()` closes the listeners, flushes every buffer and closes the store.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { parseEndpoint, type Config } from './config/index.js';
+import { S3ParquetError } from './errors.js';
+import { createLogger } from './logger.js';
+import { FileWriter } from './pipeline/file-writer.js';
+import { Partitioner } from './pipeline/partitioner.js';
+import { Pipeline, SCHEMA_VERSIONS } from './pipeline/pipeline.js';
+import { startGrpcReceiver } from './receivers/grpc.js';
+import { startHttpReceiver, type RunningReceiver } from './receivers/http.js';
+import { parsePromoted } from './schema/promoted.js';
+import { LocalStore } from './store/local.js';
+import type { ObjectStore } from './store/object-store.js';
+import { VERSION } from './version.js';
+
+const MIB = 1024 * 1024;
+
+export interface DaemonOptions {
+  readonly logger?: Logger;
+  readonly now?: () => number;
+}
+
+export interface Daemon {
+  readonly config: Config;
+  readonly pipeline: Pipeline;
+  readonly store: ObjectStore;
+  readonly instanceId: string;
+  /** Bound ports (useful with port 0); undefined for a disabled receiver. */
+  readonly ports: { readonly grpc?: number; readonly http?: number };
+  stop(): Promise<void>;
+}
+
+/** hostname plus a short per-start id: unique across restarts and across a fleet. */
+export function deriveInstanceId(configured: string): string {
+  const base = configured !== '' ? configured : hostname().replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 48) || 'instance';
+  return `${base}-${randomBytes(3).toString('hex')}`;
+}
+
+function createStore(config: Config): ObjectStore {
+  if (config.storage.backend !== 'local') {
+    throw new S3ParquetError('CONFIG_INVALID', `storage.backend = "${config.storage.backend}" is not available in this build; use "local"`);
+  }
+  return new LocalStore(config.storage.local_path);
+}
+
+export async function startDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {
+  const logger = options.logger ?? createLogger(config.log.level);
+  const store = createStore(config);
+  const instanceId = deriveInstanceId(config.storage.instance_id);
+  const writer = new FileWriter({
+    store,
+    instanceId,
+    schemaVersions: SCHEMA_VERSIONS,
+    writer: `s3-parquet-connector ${VERSION}`,
+    parquet: {
+      compression: config.parquet.compression,
+      rowGroupSize: config.parquet.row_group_size,
+      pageSize: config.parquet.page_size,
+      dictionaryEnabled: config.parquet.dictionary_enabled,
+      statisticsEnabled: config.parquet.statistics_enabled,
+      createdBy: `s3-parquet-connector ${VERSION}`,
+    },
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const pipeline = new Pipeline({
+    partitioner: new Partitioner({
+      granularity: config.partitioning.granularity,
+      format: config.partitioning.format,
+      byService: config.partitioning.by_service,
+    }),
+    limits: {
+      maxRows: config.buffer.max_rows,
+      maxBytes: config.buffer.max_bytes_mb * MIB,
+      maxAgeMs: config.buffer.max_age_seconds * 1000,
+    },
+    promoted: {
+      traces: config.schema.traces.promoted_attributes.map(parsePromoted),
+      logs: config.schema.logs.promoted_attributes.map(parsePromoted),
+      metrics: config.schema.metrics.promoted_attributes.map(parsePromoted),
+    },
+    writer,
+    logger,
+    ...(options.now ? { now: options.now } : {}),
+  });
+
+  const receivers: RunningReceiver[] = [];
+  const ports: { grpc?: number; http?: number } = {};
+  try {
+    if (config.receivers.grpc.enabled) {
+      const { host, port } = parseEndpoint(config.receivers.grpc.endpoint);
+      const r = await startGrpcReceiver({ host, port, maxRecvBytes: config.receivers.grpc.max_recv_msg_size_mib * MIB, pipeline, logger });
+      receivers.push(r);
+      ports.grpc = r.port;
+      logger.info({ transport: 'grpc', host, port: r.port }, 'receiver listening');
+    }
+    if (config.receivers.http.enabled) {
+      const { host, port } = parseEndpoint(config.receivers.http.endpoint);
+      const r = await startHttpReceiver({ host, port, maxBodyBytes: config.receivers.http.max_request_body_mib * MIB, pipeline, logger });
+      receivers.push(r);
+      ports.http = r.port;
+      logger.info({ transport: 'http', host, port: r.port }, 'receiver listening');
+    }
+  } catch (err) {
+    await Promise.all(receivers.map((r) => r.close()));
+    await pipeline.close();
+    throw new S3ParquetError('CONFIG_INVALID', `cannot start receivers: ${(err as Error).message}`, { cause: err });
+  }
+  logger.info({ store: store.description, instance: instanceId, version: VERSION }, 'daemon started');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    config,
+    pipeline,
+    store,
+    instanceId,
+    ports,
+    stop: () =>
+      (stopping ??= (async () => {
+        // Stop taking traffic first, then flush what was accepted.
+        await Promise.all(receivers.map((r) => r.close()));
+        await pipeline.close();
+        await store.close();
+        logger.info('daemon stopped');
+      })()),
+  };
+}

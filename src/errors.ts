@@ -1,0 +1,79 @@
+/**
+ * One error family for everything the daemon and the library can answer with.
+ *
+ * Each code is a single table entry: its kind (what failed), its HTTP status and its gRPC
+ * status. Receivers never pick a status themselves; they look the code up here, so gRPC and
+ * HTTP answer the same failure the same way (as the Collector's `internal/errors` does).
+ */
+
+/** gRPC status codes used by the receivers (subset of grpc.status). */
+export const GrpcStatus = {
+  OK: 0,
+  INVALID_ARGUMENT: 3,
+  NOT_FOUND: 5,
+  RESOURCE_EXHAUSTED: 8,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const;
+export type GrpcStatusCode = (typeof GrpcStatus)[keyof typeof GrpcStatus];
+
+export type ErrorKind = 'Validation' | 'Config' | 'Schema' | 'Parquet' | 'Store' | 'NotFound' | 'Unavailable' | 'Internal';
+
+interface ErrorSpec {
+  readonly kind: ErrorKind;
+  readonly http: number;
+  readonly grpc: GrpcStatusCode;
+  /** Whether a client should retry the same request later (OTLP retryable). */
+  readonly retryable: boolean;
+  readonly description: string;
+}
+
+/** The table: every code the project can raise. Documented in README ("Errors"). */
+export const ERROR_CODES = {
+  INVALID_ARGUMENT: { kind: 'Validation', http: 400, grpc: GrpcStatus.INVALID_ARGUMENT, retryable: false, description: 'The request could not be decoded or is not valid OTLP.' },
+  PAYLOAD_TOO_LARGE: { kind: 'Validation', http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED, retryable: false, description: 'The request body is larger than the configured limit after decompression.' },
+  UNSUPPORTED_MEDIA_TYPE: { kind: 'Validation', http: 415, grpc: GrpcStatus.INVALID_ARGUMENT, retryable: false, description: 'Content-Type or Content-Encoding is not supported.' },
+  METHOD_NOT_ALLOWED: { kind: 'Validation', http: 405, grpc: GrpcStatus.UNIMPLEMENTED, retryable: false, description: 'The HTTP method is not allowed on this path.' },
+  NOT_FOUND: { kind: 'NotFound', http: 404, grpc: GrpcStatus.NOT_FOUND, retryable: false, description: 'No such path or object.' },
+  SHUTTING_DOWN: { kind: 'Unavailable', http: 503, grpc: GrpcStatus.UNAVAILABLE, retryable: true, description: 'The daemon is shutting down and accepts no new data.' },
+  CONFIG_INVALID: { kind: 'Config', http: 500, grpc: GrpcStatus.INTERNAL, retryable: false, description: 'The configuration is invalid.' },
+  SCHEMA_INVALID: { kind: 'Schema', http: 400, grpc: GrpcStatus.INVALID_ARGUMENT, retryable: false, description: 'A schema or record does not fit its declared schema.' },
+  PARQUET_WRITE_FAILED: { kind: 'Parquet', http: 500, grpc: GrpcStatus.INTERNAL, retryable: false, description: 'Encoding a Parquet file failed.' },
+  STORE_FAILED: { kind: 'Store', http: 503, grpc: GrpcStatus.UNAVAILABLE, retryable: true, description: 'The object store failed an operation.' },
+  INTERNAL: { kind: 'Internal', http: 500, grpc: GrpcStatus.INTERNAL, retryable: false, description: 'An unexpected internal error.' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class S3ParquetError extends Error {
+  readonly code: ErrorCode;
+  readonly kind: ErrorKind;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'S3ParquetError';
+    this.code = code;
+    this.kind = ERROR_CODES[code].kind;
+  }
+
+  get httpStatus(): number {
+    return ERROR_CODES[this.code].http;
+  }
+
+  get grpcStatus(): GrpcStatusCode {
+    return ERROR_CODES[this.code].grpc;
+  }
+
+  get retryable(): boolean {
+    return ERROR_CODES[this.code].retryable;
+  }
+}
+
+/** Wraps anything thrown into the family, keeping the original as `cause`. */
+export function toS3ParquetError(err: unknown, fallback: ErrorCode = 'INTERNAL'): S3ParquetError {
+  if (err instanceof S3ParquetError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new S3ParquetError(fallback, message, { cause: err });
+}

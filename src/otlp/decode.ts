@@ -1,0 +1,97 @@
+/**
+ * Decodes OTLP export requests from protobuf or OTLP/JSON into protobufjs message objects.
+ * Both paths yield the same shape (see types.ts), so everything downstream is format-blind.
+ */
+import { S3ParquetError } from '../errors.js';
+import { convertJsonIds, type Signal } from './json-ids.js';
+import { otlpTypes } from './proto-root.js';
+import type { ExportTraceServiceRequest } from './types.js';
+
+export type { Signal };
+export type WireFormat = 'protobuf' | 'json';
+
+function requestType(signal: Signal) {
+  const t = otlpTypes();
+  switch (signal) {
+    case 'traces':
+      return t.ExportTraceServiceRequest;
+    case 'logs':
+      return t.ExportLogsServiceRequest;
+    case 'metrics':
+      return t.ExportMetricsServiceRequest;
+  }
+}
+
+function responseType(signal: Signal) {
+  const t = otlpTypes();
+  switch (signal) {
+    case 'traces':
+      return t.ExportTraceServiceResponse;
+    case 'logs':
+      return t.ExportLogsServiceResponse;
+    case 'metrics':
+      return t.ExportMetricsServiceResponse;
+  }
+}
+
+function invalid(what: string, err: unknown): S3ParquetError {
+  const detail = err instanceof Error ? err.message : String(err);
+  return new S3ParquetError('INVALID_ARGUMENT', `${what}: ${detail}`, { cause: err });
+}
+
+/** Decodes a request body; undecodable input throws INVALID_ARGUMENT naming the problem. */
+export function decodeRequest(signal: Signal, format: WireFormat, body: Uint8Array): unknown {
+  const type = requestType(signal);
+  if (format === 'protobuf') {
+    try {
+      return type.decode(body);
+    } catch (err) {
+      throw invalid(`malformed protobuf ${type.name}`, err);
+    }
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+  } catch (err) {
+    throw invalid('malformed JSON', err);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new S3ParquetError('INVALID_ARGUMENT', `malformed OTLP/JSON ${type.name}: expected a JSON object`);
+  }
+  convertJsonIds(signal, parsed);
+  try {
+    return type.fromObject(parsed as Record<string, unknown>);
+  } catch (err) {
+    throw invalid(`malformed OTLP/JSON ${type.name}`, err);
+  }
+}
+
+export function decodeTraces(format: WireFormat, body: Uint8Array): ExportTraceServiceRequest {
+  return decodeRequest('traces', format, body) as ExportTraceServiceRequest;
+}
+
+/** The field of `partial_success` that counts rejected records, per signal. */
+const REJECTED_FIELD: Record<Signal, string> = {
+  traces: 'rejectedSpans',
+  logs: 'rejectedLogRecords',
+  metrics: 'rejectedDataPoints',
+};
+
+/**
+ * Encodes an Export*ServiceResponse. `partial_success` is set only when something was
+ * rejected, as the specification asks (an empty response means full success).
+ */
+export function encodeResponse(signal: Signal, format: WireFormat, rejected: number, errorMessage: string): Uint8Array {
+  const type = responseType(signal);
+  const body = rejected > 0 || errorMessage !== '' ? { partialSuccess: { [REJECTED_FIELD[signal]]: rejected, errorMessage } } : {};
+  if (format === 'protobuf') return type.encode(type.fromObject(body)).finish();
+  return Buffer.from(JSON.stringify(type.toObject(type.fromObject(body), { longs: String })));
+}
+
+/** google.rpc.Status for error responses, in the request's format. */
+export function encodeStatus(format: WireFormat, grpcCode: number, message: string): Uint8Array {
+  const type = otlpTypes().Status;
+  const msg = type.fromObject({ code: grpcCode, message });
+  if (format === 'protobuf') return type.encode(msg).finish();
+  return Buffer.from(JSON.stringify({ code: grpcCode, message }));
+}

@@ -1,0 +1,83 @@
+/**
+ * Arrow record batches → one Parquet file, with the writer properties from `[parquet]` and
+ * our footer key-value metadata.
+ *
+ * parquet-wasm consumes the wasm Table it is given and its memory never shrinks, so callers
+ * hand it bounded chunks (see `MAX_ROWS_PER_FILE`) to keep the high-water mark flat.
+ */
+import { Table, tableToIPC, type RecordBatch } from 'apache-arrow';
+import * as wasm from 'parquet-wasm/node';
+import { S3ParquetError } from '../errors.js';
+
+export type CompressionName = 'UNCOMPRESSED' | 'SNAPPY' | 'GZIP' | 'LZ4' | 'ZSTD' | 'BROTLI';
+
+export interface ParquetWriterOptions {
+  readonly compression: CompressionName;
+  readonly rowGroupSize: number;
+  readonly pageSize: number;
+  readonly dictionaryEnabled: boolean;
+  readonly statisticsEnabled: boolean;
+  readonly createdBy?: string;
+}
+
+/** Upper bound of rows handed to parquet-wasm at once (DESIGN.md: ~100k keeps wasm memory flat). */
+export const MAX_ROWS_PER_FILE = 100_000;
+
+const CODECS: Record<CompressionName, wasm.Compression> = {
+  UNCOMPRESSED: wasm.Compression.UNCOMPRESSED,
+  SNAPPY: wasm.Compression.SNAPPY,
+  GZIP: wasm.Compression.GZIP,
+  // Parquet deprecated the framed LZ4 codec; LZ4_RAW is what current readers expect.
+  LZ4: wasm.Compression.LZ4_RAW,
+  ZSTD: wasm.Compression.ZSTD,
+  BROTLI: wasm.Compression.BROTLI,
+};
+
+function writerProperties(options: ParquetWriterOptions, metadata: ReadonlyMap<string, string>): wasm.WriterProperties {
+  let b = new wasm.WriterPropertiesBuilder()
+    .setCompression(CODECS[options.compression])
+    .setMaxRowGroupSize(options.rowGroupSize)
+    .setDataPageSizeLimit(options.pageSize)
+    .setDictionaryEnabled(options.dictionaryEnabled)
+    .setStatisticsEnabled(options.statisticsEnabled ? wasm.EnabledStatistics.Page : wasm.EnabledStatistics.None)
+    .setKeyValueMetadata(new Map(metadata));
+  if (options.createdBy) b = b.setCreatedBy(options.createdBy);
+  return b.build();
+}
+
+/** Encodes batches (all of one schema) as a Parquet file. */
+export function encodeParquet(
+  batches: readonly RecordBatch[],
+  metadata: ReadonlyMap<string, string>,
+  options: ParquetWriterOptions,
+): Uint8Array {
+  try {
+    const ipc = tableToIPC(new Table(batches as RecordBatch[]), 'stream');
+    const table = wasm.Table.fromIPCStream(ipc);
+    return wasm.writeParquet(table, writerProperties(options, metadata));
+  } catch (err) {
+    throw new S3ParquetError('PARQUET_WRITE_FAILED', `encoding Parquet failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+/** Splits batches into groups of at most `maxRows` rows, slicing a batch when needed. */
+export function chunkBatches(batches: readonly RecordBatch[], maxRows: number): RecordBatch[][] {
+  const chunks: RecordBatch[][] = [];
+  let current: RecordBatch[] = [];
+  let rows = 0;
+  for (let batch of batches) {
+    while (batch.numRows > 0) {
+      const take = Math.min(batch.numRows, maxRows - rows);
+      current.push(take === batch.numRows ? batch : batch.slice(0, take));
+      rows += take;
+      batch = take === batch.numRows ? batch.slice(0, 0) : batch.slice(take);
+      if (rows === maxRows) {
+        chunks.push(current);
+        current = [];
+        rows = 0;
+      }
+    }
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}

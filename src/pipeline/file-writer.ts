@@ -1,0 +1,89 @@
+/**
+ * Turns a flushed buffer into Parquet objects in the store:
+ * `{dataset}/{partition}/{YYYYMMDDTHHMMSSZ}-{instance}-{seq}.parquet`.
+ *
+ * Names sort by flush time and are unique per instance (the instance id includes a per-start
+ * run id), so several instances can write into one bucket without coordination.
+ */
+import { chunkBatches, encodeParquet, MAX_ROWS_PER_FILE, type ParquetWriterOptions } from '../parquet/writer.js';
+import type { ObjectStore } from '../store/object-store.js';
+import { PartialFlushError, type FlushBatch } from './buffers.js';
+
+/** Footer key-value metadata keys written into every file. */
+export const FOOTER_KEYS = {
+  dataset: 's3parquet.dataset',
+  schemaVersion: 's3parquet.schema_version',
+  minEventTime: 's3parquet.min_event_time_ns',
+  maxEventTime: 's3parquet.max_event_time_ns',
+  rowCount: 's3parquet.row_count',
+  writer: 's3parquet.writer',
+} as const;
+
+export interface WrittenFile {
+  readonly key: string;
+  readonly rows: number;
+  readonly bytes: number;
+}
+
+export interface FileWriterOptions {
+  readonly store: ObjectStore;
+  readonly parquet: ParquetWriterOptions;
+  readonly instanceId: string;
+  readonly schemaVersions: Readonly<Record<string, number>>;
+  readonly writer: string;
+  readonly now?: () => number;
+  readonly maxRowsPerFile?: number;
+}
+
+function compactUtc(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+export class FileWriter {
+  private seq = 0;
+  private readonly now: () => number;
+
+  constructor(private readonly options: FileWriterOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  nextKey(dataset: string, partition: string): string {
+    const seq = String(this.seq++).padStart(6, '0');
+    return `${dataset}/${partition}/${compactUtc(this.now())}-${this.options.instanceId}-${seq}.parquet`;
+  }
+
+  async write(flush: FlushBatch): Promise<WrittenFile[]> {
+    const written: WrittenFile[] = [];
+    const chunks = chunkBatches(flush.batches, this.options.maxRowsPerFile ?? MAX_ROWS_PER_FILE);
+    for (let i = 0; i < chunks.length; i++) {
+      try {
+        written.push(await this.writeChunk(flush, chunks[i]!));
+      } catch (err) {
+        if (i === 0) throw err;
+        const rest = chunks.slice(i).flat();
+        const rows = rest.reduce((n, b) => n + b.numRows, 0);
+        const bytes = Math.ceil((flush.bytes * rows) / flush.rows);
+        throw new PartialFlushError({ ...flush, batches: rest, rows, bytes }, { cause: err });
+      }
+    }
+    return written;
+  }
+
+  private async writeChunk(flush: FlushBatch, chunk: FlushBatch['batches']): Promise<WrittenFile> {
+    let rows = 0;
+    for (const b of chunk) rows += b.numRows;
+    // Event-time bounds are the buffer's, a safe superset for each chunk of it.
+    const metadata = new Map<string, string>([
+      [FOOTER_KEYS.dataset, flush.dataset],
+      [FOOTER_KEYS.schemaVersion, String(this.options.schemaVersions[flush.dataset] ?? 0)],
+      [FOOTER_KEYS.minEventTime, flush.minTime.toString()],
+      [FOOTER_KEYS.maxEventTime, flush.maxTime.toString()],
+      [FOOTER_KEYS.rowCount, String(rows)],
+      [FOOTER_KEYS.writer, this.options.writer],
+    ]);
+    const body = encodeParquet(chunk, metadata, this.options.parquet);
+    const key = this.nextKey(flush.dataset, flush.partition);
+    await this.options.store.put(key, body);
+    return { key, rows, bytes: body.length };
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * OTLP/HTTP receiver: `POST /v1/traces` (and the other signals the pipeline supports), with
+ * protobuf or JSON bodies, optionally gzip-compressed.
+ *
+ * Statuses follow the OTLP specification: 200 (with partial success when records were
+ * rejected), 400 undecodable, 404 unknown path, 405 wrong method, 413 too large after
+ * decompression, 415 unsupported content type or encoding, 503 shutting down. Error bodies are
+ * a google.rpc.Status in the request's content type.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import type { Logger } from 'pino';
+import { S3ParquetError, toS3ParquetError } from '../errors.js';
+import { encodeStatus, type Signal, type WireFormat } from '../otlp/decode.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
+import { exportBody } from './export.js';
+
+const gunzipAsync = promisify(gunzip);
+
+const PATHS: Readonly<Record<string, Signal>> = { '/v1/traces': 'traces', '/v1/logs': 'logs', '/v1/metrics': 'metrics' };
+const CONTENT_TYPES: Readonly<Record<WireFormat, string>> = { protobuf: 'application/x-protobuf', json: 'application/json' };
+
+export interface HttpReceiverOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly maxBodyBytes: number;
+  readonly pipeline: Pipeline;
+  readonly logger: Logger;
+}
+
+export interface RunningReceiver {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+function wireFormat(contentType: string | undefined): WireFormat | null {
+  const mime = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (mime === 'application/x-protobuf') return 'protobuf';
+  if (mime === 'application/json') return 'json';
+  return null;
+}
+
+/**
+ * Reads the body, refusing more than `limit` bytes on the wire; the socket is not drained past
+ * that, so an oversized upload costs us at most `limit` bytes of memory.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(new S3ParquetError('PAYLOAD_TOO_LARGE', `request body of ${declared} bytes exceeds the limit of ${limit} bytes`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        req.pause();
+        reject(new S3ParquetError('PAYLOAD_TOO_LARGE', `request body exceeds the limit of ${limit} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks, size)));
+    req.once('error', reject);
+  });
+}
+
+/** Inflates a gzip body; `maxOutputLength` stops a gzip bomb at the limit, in memory too. */
+async function decompress(body: Buffer, encoding: string, limit: number): Promise<Buffer> {
+  if (encoding === '' || encoding === 'identity') return body;
+  if (encoding !== 'gzip') {
+    throw new S3ParquetError('UNSUPPORTED_MEDIA_TYPE', `unsupported Content-Encoding "${encoding}"; use gzip or none`);
+  }
+  try {
+    return await gunzipAsync(body, { maxOutputLength: limit });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
+      throw new S3ParquetError('PAYLOAD_TOO_LARGE', `decompressed request body exceeds the limit of ${limit} bytes`);
+    }
+    throw new S3ParquetError('INVALID_ARGUMENT', `malformed gzip body: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function send(res: ServerResponse, status: number, format: WireFormat, body: Uint8Array, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': CONTENT_TYPES[format], 'Content-Length': String(body.length), ...headers });
+  res.end(body);
+}
+
+function sendError(res: ServerResponse, err: S3ParquetError, format: WireFormat): void {
+  const headers: Record<string, string> = {};
+  if (err.code === 'METHOD_NOT_ALLOWED') headers.Allow = 'POST';
+  if (err.retryable) headers['Retry-After'] = '1';
+  // An unread (oversized) body is left on the socket: close it rather than reuse it.
+  if (err.code === 'PAYLOAD_TOO_LARGE') headers.Connection = 'close';
+  send(res, err.httpStatus, format, encodeStatus(format, err.grpcStatus, err.message), headers);
+}
+
+export async function startHttpReceiver(options: HttpReceiverOptions): Promise<RunningReceiver> {
+  const { pipeline, logger, maxBodyBytes } = options;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const format = wireFormat(req.headers['content-type']) ?? 'json';
+    try {
+      const path = (req.url ?? '/').split('?')[0]!;
+      const signal = PATHS[path];
+      if (signal === undefined || !pipeline.supports(signal)) {
+        throw new S3ParquetError('NOT_FOUND', `no OTLP endpoint at ${path}; use POST /v1/traces`);
+      }
+      if (req.method !== 'POST') throw new S3ParquetError('METHOD_NOT_ALLOWED', `method ${req.method} is not allowed on ${path}; use POST`);
+      if (wireFormat(req.headers['content-type']) === null) {
+        throw new S3ParquetError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          `unsupported Content-Type "${req.headers['content-type'] ?? ''}"; use application/x-protobuf or application/json`,
+        );
+      }
+      const encoding = String(req.headers['content-encoding'] ?? '').trim().toLowerCase();
+      const raw = await readBody(req, maxBodyBytes);
+      const body = await decompress(raw, encoding, maxBodyBytes);
+      const reply = exportBody(pipeline, signal, format, body);
+      send(res, 200, format, reply.body);
+    } catch (e) {
+      const err = toS3ParquetError(e);
+      if (err.httpStatus >= 500) logger.error({ err }, 'OTLP/HTTP request failed');
+      else logger.debug({ code: err.code, msg: err.message }, 'OTLP/HTTP request refused');
+      sendError(res, err, format);
+    }
+  }
+
+  const server: Server = createServer((req, res) => void handle(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * Columns every dataset shares: who sent the record (resource, scope) and its attributes.
+ *
+ * Resource and scope values are the same for every record of a ResourceSpans/ScopeSpans, so
+ * they are encoded to UTF-8 once per group (`ResourceContext`, `ScopeContext`) and copied as
+ * bytes per row.
+ */
+import { Int64Builder, StringMapBuilder, Utf8Builder, type ColumnBuilder } from './columns.js';
+import { anyValueToText, findStringAttribute } from '../otlp/values.js';
+import type { InstrumentationScope, KeyValue, Resource } from '../otlp/types.js';
+import type { PromotedColumns } from './promoted.js';
+
+/** One attribute map entry, pre-encoded. */
+type EncodedEntry = readonly [key: Buffer, value: Buffer | null];
+
+function encodeEntries(attrs: readonly KeyValue[] | null | undefined): EncodedEntry[] {
+  if (!attrs) return [];
+  return attrs.map((kv) => {
+    const text = anyValueToText(kv.value);
+    return [Buffer.from(kv.key, 'utf8'), text === null ? null : Buffer.from(text, 'utf8')] as const;
+  });
+}
+
+function nonEmpty(s: string | null | undefined): string | null {
+  return s === undefined || s === null || s === '' ? null : s;
+}
+
+export interface ResourceContext {
+  readonly serviceName: string | null;
+  readonly attributes: EncodedEntry[];
+  readonly droppedAttributesCount: number;
+  readonly schemaUrl: string | null;
+}
+
+export function resourceContext(resource: Resource | null | undefined, schemaUrl: string): ResourceContext {
+  return {
+    serviceName: findStringAttribute(resource?.attributes, 'service.name'),
+    attributes: encodeEntries(resource?.attributes),
+    droppedAttributesCount: resource?.droppedAttributesCount ?? 0,
+    schemaUrl: nonEmpty(schemaUrl),
+  };
+}
+
+export interface ScopeContext {
+  readonly name: string | null;
+  readonly version: string | null;
+  readonly attributes: EncodedEntry[];
+  readonly droppedAttributesCount: number;
+  readonly schemaUrl: string | null;
+}
+
+export function scopeContext(scope: InstrumentationScope | null | undefined, schemaUrl: string): ScopeContext {
+  return {
+    name: nonEmpty(scope?.name),
+    version: nonEmpty(scope?.version),
+    attributes: encodeEntries(scope?.attributes),
+    droppedAttributesCount: scope?.droppedAttributesCount ?? 0,
+    schemaUrl: nonEmpty(schemaUrl),
+  };
+}
+
+function appendEncoded(map: StringMapBuilder, entries: readonly EncodedEntry[]): void {
+  for (const [k, v] of entries) {
+    map.keys.appendBytes(k);
+    if (v === null) map.values.appendNull();
+    else map.values.appendBytes(v);
+  }
+  map.endRow();
+}
+
+/**
+ * Writes a record's attributes into a map row, letting promoted columns claim theirs first.
+ * The caller ends the promoted row (`promoted.endRow()`) once per record.
+ */
+export function appendAttributes(map: StringMapBuilder, attrs: readonly KeyValue[] | null | undefined, promoted?: PromotedColumns): void {
+  if (attrs) {
+    for (let i = 0; i < attrs.length; i++) {
+      const kv = attrs[i]!;
+      if (promoted !== undefined && promoted.take(kv.key, kv.value)) continue;
+      map.entry(kv.key, anyValueToText(kv.value));
+    }
+  }
+  map.endRow();
+}
+
+/** The resource and scope columns, in schema order. */
+export class SourceColumns {
+  readonly service_name = new Utf8Builder();
+  readonly resource_attributes = new StringMapBuilder();
+  readonly resource_dropped_attributes_count = new Int64Builder();
+  readonly resource_schema_url = new Utf8Builder();
+  readonly scope_name = new Utf8Builder();
+  readonly scope_version = new Utf8Builder();
+  readonly scope_attributes = new StringMapBuilder();
+  readonly scope_dropped_attributes_count = new Int64Builder();
+  readonly scope_schema_url = new Utf8Builder();
+
+  append(resource: ResourceContext, scope: ScopeContext): void {
+    this.service_name.append(resource.serviceName);
+    appendEncoded(this.resource_attributes, resource.attributes);
+    this.resource_dropped_attributes_count.append(BigInt(resource.droppedAttributesCount));
+    this.resource_schema_url.append(resource.schemaUrl);
+    this.scope_name.append(scope.name);
+    this.scope_version.append(scope.version);
+    appendEncoded(this.scope_attributes, scope.attributes);
+    this.scope_dropped_attributes_count.append(BigInt(scope.droppedAttributesCount));
+    this.scope_schema_url.append(scope.schemaUrl);
+  }
+
+  entries(): [string, ColumnBuilder][] {
+    return Object.entries(this) as [string, ColumnBuilder][];
+  }
+}

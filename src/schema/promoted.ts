@@ -1,0 +1,127 @@
+/**
+ * Promoted attributes: chosen attribute keys stored as typed top-level columns, the way
+ * Tempo's dedicated columns work, so engines filter on them without reading the map.
+ *
+ * A value that fits the column's type moves out of the `attributes` map into the column; a
+ * value that does not fit stays in the map, so nothing is lost either way.
+ */
+import { Float64Builder, Int64Builder, BoolBuilder, Utf8Builder, type ColumnBuilder } from './columns.js';
+import { int64ToBigInt } from '../otlp/values.js';
+import type { AnyValue } from '../otlp/types.js';
+
+export type PromotedType = 'string' | 'int64' | 'double' | 'bool';
+
+/** Types of well-known semantic-convention attributes; anything else defaults to string. */
+const KNOWN_TYPES: Readonly<Record<string, PromotedType>> = {
+  'http.response.status_code': 'int64',
+  'http.status_code': 'int64',
+  'server.port': 'int64',
+  'client.port': 'int64',
+  'network.peer.port': 'int64',
+  'http.request.body.size': 'int64',
+  'http.response.body.size': 'int64',
+  'rpc.grpc.status_code': 'int64',
+  'messaging.batch.message_count': 'int64',
+  'error': 'bool',
+};
+
+export interface PromotedSpec {
+  readonly attribute: string;
+  readonly column: string;
+  readonly type: PromotedType;
+}
+
+/** `"name"` or `"name:type"` (type one of string, int64, double, bool). */
+export function parsePromoted(entry: string): PromotedSpec {
+  const colon = entry.lastIndexOf(':');
+  let attribute = entry;
+  let type: PromotedType | undefined;
+  if (colon > 0) {
+    const suffix = entry.slice(colon + 1);
+    if (suffix === 'string' || suffix === 'int64' || suffix === 'double' || suffix === 'bool') {
+      attribute = entry.slice(0, colon);
+      type = suffix;
+    }
+  }
+  return { attribute, column: promotedColumnName(attribute), type: type ?? KNOWN_TYPES[attribute] ?? 'string' };
+}
+
+/** `http.response.status_code` → `http_response_status_code`: a name every SQL engine accepts. */
+export function promotedColumnName(attribute: string): string {
+  return attribute.replace(/[^A-Za-z0-9_]/g, '_').toLowerCase();
+}
+
+type PromotedValue = string | bigint | number | boolean;
+
+/** A builder plus an append that takes whatever `fit` produced for its type. */
+function builderFor(type: PromotedType): { builder: ColumnBuilder; append: (v: PromotedValue | null) => void } {
+  switch (type) {
+    case 'string': {
+      const b = new Utf8Builder();
+      return { builder: b, append: (v) => b.append(v as string | null) };
+    }
+    case 'int64': {
+      const b = new Int64Builder();
+      return { builder: b, append: (v) => b.append(v as bigint | null) };
+    }
+    case 'double': {
+      const b = new Float64Builder();
+      return { builder: b, append: (v) => b.append(v as number | null) };
+    }
+    case 'bool': {
+      const b = new BoolBuilder();
+      return { builder: b, append: (v) => b.append(v as boolean | null) };
+    }
+  }
+}
+
+/** Converts a value to the column's type, or returns undefined when it does not fit. */
+function fit(type: PromotedType, v: AnyValue): PromotedValue | undefined {
+  switch (type) {
+    case 'string':
+      return v.value === 'stringValue' ? v.stringValue : undefined;
+    case 'int64':
+      return v.value === 'intValue' ? int64ToBigInt(v.intValue) : undefined;
+    case 'double':
+      if (v.value === 'doubleValue') return v.doubleValue;
+      return v.value === 'intValue' ? Number(int64ToBigInt(v.intValue)) : undefined;
+    case 'bool':
+      return v.value === 'boolValue' ? v.boolValue : undefined;
+  }
+}
+
+/** One builder per promoted column; `take` claims a value for the current row. */
+export class PromotedColumns {
+  readonly specs: readonly PromotedSpec[];
+  readonly builders: ColumnBuilder[];
+  private readonly appenders: ((v: PromotedValue | null) => void)[];
+  private readonly byAttribute = new Map<string, number>();
+  private readonly row: (PromotedValue | undefined)[];
+
+  constructor(specs: readonly PromotedSpec[]) {
+    this.specs = specs;
+    const made = specs.map((s) => builderFor(s.type));
+    this.builders = made.map((m) => m.builder);
+    this.appenders = made.map((m) => m.append);
+    specs.forEach((s, i) => this.byAttribute.set(s.attribute, i));
+    this.row = new Array(specs.length).fill(undefined);
+  }
+
+  /** True when the attribute went into its column (and must not be written to the map). */
+  take(key: string, value: AnyValue | null): boolean {
+    if (this.specs.length === 0 || value === null) return false;
+    const index = this.byAttribute.get(key);
+    if (index === undefined || this.row[index] !== undefined) return false;
+    const fitted = fit(this.specs[index]!.type, value);
+    if (fitted === undefined) return false;
+    this.row[index] = fitted;
+    return true;
+  }
+
+  endRow(): void {
+    for (let i = 0; i < this.appenders.length; i++) {
+      this.appenders[i]!(this.row[i] ?? null);
+      this.row[i] = undefined;
+    }
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * The `traces` dataset, schema version 1: one row per span.
+ *
+ * This file is the contract shared by the writer, the query port and outside engines. A change
+ * to the columns is a new version (a new module), never an edit of this one.
+ */
+import { Field, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
+import {
+  Int64Builder,
+  ListBuilder,
+  StringMapBuilder,
+  StructBuilder,
+  TimestampNsBuilder,
+  Utf8Builder,
+  type ColumnBuilder,
+} from './columns.js';
+import { SourceColumns, appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
+import { PromotedColumns, type PromotedSpec } from './promoted.js';
+import { bytesToHex, isAllZero, unixNanoToBigInt } from '../otlp/values.js';
+import type { Span } from '../otlp/types.js';
+
+export const TRACES_SCHEMA_VERSION = 1;
+export const TRACES_EVENT_TIME_COLUMN = 'start_time';
+
+const SPAN_KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
+const STATUS_CODES = ['UNSET', 'OK', 'ERROR'];
+
+function enumName(names: readonly string[], n: number): string {
+  return names[n] ?? String(n);
+}
+
+function hexOrNull(bytes: Uint8Array | null | undefined): string | null {
+  return bytes && bytes.length > 0 ? bytesToHex(bytes) : null;
+}
+
+/** Why a span cannot be stored, or null when it can (OTLP partial success reports it). */
+export function validateSpan(span: Span): string | null {
+  if (span.traceId.length !== 16 || isAllZero(span.traceId)) {
+    return `invalid trace_id: expected 16 non-zero bytes (32 hex digits), got ${span.traceId.length} bytes`;
+  }
+  if (span.spanId.length !== 8 || isAllZero(span.spanId)) {
+    return `invalid span_id: expected 8 non-zero bytes (16 hex digits), got ${span.spanId.length} bytes`;
+  }
+  if (span.parentSpanId.length !== 0 && span.parentSpanId.length !== 8) {
+    return `invalid parent_span_id: expected 8 bytes (16 hex digits) or none, got ${span.parentSpanId.length} bytes`;
+  }
+  return null;
+}
+
+function eventColumns() {
+  return new StructBuilder({
+    time: new TimestampNsBuilder(),
+    name: new Utf8Builder(),
+    attributes: new StringMapBuilder(),
+    dropped_attributes_count: new Int64Builder(),
+  });
+}
+
+function linkColumns() {
+  return new StructBuilder({
+    trace_id: new Utf8Builder(),
+    span_id: new Utf8Builder(),
+    trace_state: new Utf8Builder(),
+    attributes: new StringMapBuilder(),
+    dropped_attributes_count: new Int64Builder(),
+    flags: new Int64Builder(),
+  });
+}
+
+/** Builds one record batch of spans; one builder per partition per request. */
+export class TracesBatchBuilder {
+  private readonly c = {
+    trace_id: new Utf8Builder(),
+    span_id: new Utf8Builder(),
+    parent_span_id: new Utf8Builder(),
+    trace_state: new Utf8Builder(),
+    flags: new Int64Builder(),
+    name: new Utf8Builder(),
+    kind: new Utf8Builder(),
+    start_time: new TimestampNsBuilder(),
+    end_time: new TimestampNsBuilder(),
+    duration_ns: new Int64Builder(),
+    status_code: new Utf8Builder(),
+    status_message: new Utf8Builder(),
+    attributes: new StringMapBuilder(),
+    dropped_attributes_count: new Int64Builder(),
+    events: new ListBuilder(eventColumns()),
+    dropped_events_count: new Int64Builder(),
+    links: new ListBuilder(linkColumns()),
+    dropped_links_count: new Int64Builder(),
+  };
+  private readonly source = new SourceColumns();
+  private readonly promoted: PromotedColumns;
+  minTime = 0n;
+  maxTime = 0n;
+
+  constructor(promoted: readonly PromotedSpec[]) {
+    this.promoted = new PromotedColumns(promoted);
+  }
+
+  get length(): number {
+    return this.c.trace_id.length;
+  }
+
+  /** Appends a span that passed `validateSpan`; `start` is its start time in ns. */
+  append(resource: ResourceContext, scope: ScopeContext, span: Span, start: bigint): void {
+    const c = this.c;
+    const end = unixNanoToBigInt(span.endTimeUnixNano);
+    if (c.trace_id.length === 0 || start < this.minTime) this.minTime = start;
+    if (c.trace_id.length === 0 || start > this.maxTime) this.maxTime = start;
+    c.trace_id.append(bytesToHex(span.traceId));
+    c.span_id.append(bytesToHex(span.spanId));
+    c.parent_span_id.append(hexOrNull(span.parentSpanId));
+    c.trace_state.append(span.traceState === '' ? null : span.traceState);
+    c.flags.append(BigInt(span.flags >>> 0));
+    c.name.append(span.name);
+    c.kind.append(enumName(SPAN_KINDS, span.kind));
+    c.start_time.append(start);
+    c.end_time.append(end);
+    c.duration_ns.append(end - start);
+    c.status_code.append(enumName(STATUS_CODES, span.status?.code ?? 0));
+    c.status_message.append(span.status?.message ? span.status.message : null);
+    appendAttributes(c.attributes, span.attributes, this.promoted);
+    this.promoted.endRow();
+    c.dropped_attributes_count.append(BigInt(span.droppedAttributesCount >>> 0));
+    this.appendEvents(span);
+    c.dropped_events_count.append(BigInt(span.droppedEventsCount >>> 0));
+    this.appendLinks(span);
+    c.dropped_links_count.append(BigInt(span.droppedLinksCount >>> 0));
+    this.source.append(resource, scope);
+  }
+
+  private appendEvents(span: Span): void {
+    const list = this.c.events;
+    const ev = list.items.children;
+    for (const e of span.events) {
+      ev.time.append(unixNanoToBigInt(e.timeUnixNano));
+      ev.name.append(e.name);
+      appendAttributes(ev.attributes, e.attributes);
+      ev.dropped_attributes_count.append(BigInt(e.droppedAttributesCount >>> 0));
+      list.items.endRow();
+    }
+    list.endRow();
+  }
+
+  private appendLinks(span: Span): void {
+    const list = this.c.links;
+    const ln = list.items.children;
+    for (const l of span.links) {
+      ln.trace_id.append(hexOrNull(l.traceId));
+      ln.span_id.append(hexOrNull(l.spanId));
+      ln.trace_state.append(l.traceState === '' ? null : l.traceState);
+      appendAttributes(ln.attributes, l.attributes);
+      ln.dropped_attributes_count.append(BigInt(l.droppedAttributesCount >>> 0));
+      ln.flags.append(BigInt(l.flags >>> 0));
+      list.items.endRow();
+    }
+    list.endRow();
+  }
+
+  byteSize(): number {
+    let n = 0;
+    for (const [, b] of this.columns()) n += b.byteSize();
+    return n;
+  }
+
+  private columns(): [string, ColumnBuilder][] {
+    const ordered: [string, ColumnBuilder][] = [];
+    const { attributes, dropped_attributes_count, events, dropped_events_count, links, dropped_links_count, ...head } = this.c;
+    ordered.push(...(Object.entries(head) as [string, ColumnBuilder][]));
+    ordered.push(...this.source.entries());
+    ordered.push(
+      ['attributes', attributes],
+      ['dropped_attributes_count', dropped_attributes_count],
+      ['events', events],
+      ['dropped_events_count', dropped_events_count],
+      ['links', links],
+      ['dropped_links_count', dropped_links_count],
+    );
+    this.promoted.specs.forEach((s, i) => ordered.push([s.column, this.promoted.builders[i]!]));
+    return ordered;
+  }
+
+  finish(): RecordBatch {
+    const cols = this.columns();
+    const fields = cols.map(([name, b]) => new Field(name, b.type, !NOT_NULL.has(name)));
+    const schema = new Schema(fields);
+    const data = makeData({
+      type: new Struct(fields),
+      length: this.length,
+      nullCount: 0,
+      children: cols.map(([, b]) => b.finish()),
+    });
+    return new RecordBatch(schema, data);
+  }
+}
+
+const NOT_NULL = new Set(['trace_id', 'span_id', 'name', 'kind', 'start_time', 'end_time', 'duration_ns', 'status_code']);
+
+/** The Arrow schema of the dataset for a given list of promoted attributes. */
+export function tracesSchema(promoted: readonly PromotedSpec[]): Schema {
+  return new TracesBatchBuilder(promoted).finish().schema;
+}
+

@@ -1,0 +1,149 @@
+/**
+ * The embedded default store: a directory on local disk with the same layout as S3.
+ *
+ * A file is written under a temporary name in its final directory, fsync'd, renamed into
+ * place and the directory fsync'd, so a reader (or a crash) never sees a partial file.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { S3ParquetError } from '../errors.js';
+import type { ObjectInfo, ObjectStore } from './object-store.js';
+
+/** Temporary files carry this marker; listings skip them. */
+const TEMP_MARKER = '.tmp-';
+
+export class LocalStore implements ObjectStore {
+  readonly root: string;
+  readonly description: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+    this.description = `file://${this.root}`;
+  }
+
+  /** Resolves a key inside the root; a key that would leave it is refused. */
+  private pathOf(key: string): string {
+    const path = resolve(this.root, key);
+    if (path !== this.root && !path.startsWith(this.root + sep)) {
+      throw new S3ParquetError('INVALID_ARGUMENT', `object key leaves the store root: ${JSON.stringify(key)}`);
+    }
+    return path;
+  }
+
+  async put(key: string, body: Uint8Array): Promise<void> {
+    const path = this.pathOf(key);
+    const dir = dirname(path);
+    const temp = `${path}${TEMP_MARKER}${randomBytes(6).toString('hex')}`;
+    try {
+      await mkdir(dir, { recursive: true });
+      const fh = await open(temp, 'wx');
+      try {
+        await fh.writeFile(body);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(temp, path);
+      await syncDir(dir);
+    } catch (err) {
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw storeError('put', key, err);
+    }
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    const path = this.pathOf(key);
+    try {
+      const fh = await open(path, 'r');
+      try {
+        return await fh.readFile();
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      throw storeError('get', key, err);
+    }
+  }
+
+  async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+    const path = this.pathOf(key);
+    try {
+      const fh = await open(path, 'r');
+      try {
+        const buf = Buffer.alloc(length);
+        const { bytesRead } = await fh.read(buf, 0, length, offset);
+        return buf.subarray(0, bytesRead);
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      throw storeError('getRange', key, err);
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | null> {
+    try {
+      const s = await stat(this.pathOf(key));
+      return s.isFile() ? { key, size: s.size, lastModified: s.mtime } : null;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw storeError('head', key, err);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    // Walk only below the deepest directory the prefix names, then filter by the full prefix.
+    const slash = prefix.lastIndexOf('/');
+    const base = slash >= 0 ? prefix.slice(0, slash) : '';
+    yield* this.walk(base, prefix);
+  }
+
+  private async *walk(dirKey: string, prefix: string): AsyncIterable<ObjectInfo> {
+    let entries;
+    try {
+      entries = await readdir(this.pathOf(dirKey), { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+      throw storeError('list', dirKey, err);
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const key = dirKey === '' ? entry.name : `${dirKey}/${entry.name}`;
+      if (entry.name.includes(TEMP_MARKER) || entry.name.startsWith('.')) continue;
+      if (entry.isDirectory()) {
+        if (prefix.startsWith(key + '/') || (key + '/').startsWith(prefix) || key.startsWith(prefix)) yield* this.walk(key, prefix);
+      } else if (entry.isFile() && key.startsWith(prefix)) {
+        const s = await stat(join(this.root, key));
+        yield { key, size: s.size, lastModified: s.mtime };
+      }
+    }
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      try {
+        await rm(this.pathOf(key), { force: true });
+      } catch (err) {
+        throw storeError('delete', key, err);
+      }
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+function storeError(op: string, key: string, err: unknown): S3ParquetError {
+  if (err instanceof S3ParquetError) return err;
+  const msg = err instanceof Error ? err.message : String(err);
+  return new S3ParquetError('STORE_FAILED', `local store ${op} ${JSON.stringify(key)} failed: ${msg}`, { cause: err });
+}

@@ -1,0 +1,26 @@
+/**
+ * The storage interface: what the pipeline and the query port need from S3 or a directory.
+ * Keys are `/`-separated and relative to the store's root (the S3 prefix or local path); the
+ * store knows nothing of OTLP or Parquet.
+ */
+
+export interface ObjectInfo {
+  readonly key: string;
+  readonly size: number;
+  readonly lastModified: Date;
+}
+
+export interface ObjectStore {
+  /** Human-readable location, for logs (`file:///data`, `s3://bucket/prefix`). */
+  readonly description: string;
+  /** Writes an object; it becomes visible to readers only once complete. */
+  put(key: string, body: Uint8Array): Promise<void>;
+  get(key: string): Promise<Uint8Array>;
+  /** Bytes [offset, offset + length) of an object. */
+  getRange(key: string, offset: number, length: number): Promise<Uint8Array>;
+  head(key: string): Promise<ObjectInfo | null>;
+  /** Every object whose key starts with `prefix`, in key order. */
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+  delete(keys: readonly string[]): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,81 @@
+/** Starts an in-process daemon on free ports over a fresh temp directory. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { parseConfigText } from '../../src/config/index.js';
+import { startDaemon, type Daemon } from '../../src/daemon.js';
+import { createLogger } from '../../src/logger.js';
+
+export interface TestDaemon extends Daemon {
+  readonly dir: string;
+  readonly logs: Record<string, unknown>[];
+  httpUrl(path: string): string;
+  grpcTarget(): string;
+  cleanup(): Promise<void>;
+}
+
+/** `toml` is appended after the test defaults (ports 0, local store in a temp dir). */
+export async function startTestDaemon(toml = ''): Promise<TestDaemon> {
+  const dir = await mkdtemp(join(tmpdir(), 's3pq-test-'));
+  const base = `
+[receivers.grpc]
+endpoint = "127.0.0.1:0"
+[receivers.http]
+endpoint = "127.0.0.1:0"
+[storage]
+local_path = ${JSON.stringify(join(dir, 'data'))}
+instance_id = "test"
+`;
+  const config = parseConfigText(mergeToml(base, toml));
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      cb();
+    },
+  });
+  const daemon = await startDaemon(config, { logger: createLogger('debug', sink) });
+  return Object.assign(Object.create(null) as object, daemon, {
+    dir,
+    logs,
+    httpUrl: (path: string) => `http://127.0.0.1:${daemon.ports.http}${path}`,
+    grpcTarget: () => `http://127.0.0.1:${daemon.ports.grpc}`,
+    cleanup: async () => {
+      await daemon.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  }) as TestDaemon;
+}
+
+/**
+ * Merges two TOML documents table by table: a table in `extra` adds to (and overrides keys
+ * of) the same table in `base`. Enough for test overrides; not a general TOML merger.
+ */
+function mergeToml(base: string, extra: string): string {
+  const tables = new Map<string, Map<string, string>>();
+  const read = (text: string): void => {
+    let current = '';
+    for (const raw of text.split('\n')) {
+      const line = raw.trim();
+      if (line === '' || line.startsWith('#')) continue;
+      const header = /^\[([^\]]+)\]$/.exec(line);
+      if (header) {
+        current = header[1]!;
+        if (!tables.has(current)) tables.set(current, new Map());
+        continue;
+      }
+      const eq = line.indexOf('=');
+      if (!tables.has(current)) tables.set(current, new Map());
+      tables.get(current)!.set(line.slice(0, eq).trim(), line);
+    }
+  };
+  read(base);
+  read(extra);
+  let out = '';
+  for (const [name, entries] of tables) {
+    if (name !== '') out += `[${name}]\n`;
+    for (const line of entries.values()) out += line + '\n';
+  }
+  return out;
+}
