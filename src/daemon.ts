@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { parseEndpoint, type Config } from './config/index.js';
 import { S3ParquetError } from './errors.js';
 import { createLogger } from './logger.js';
+import { MAX_ROWS_PER_FILE } from './parquet/writer.js';
 import { FileWriter } from './pipeline/file-writer.js';
 import { Partitioner } from './pipeline/partitioner.js';
 import { Pipeline, SCHEMA_VERSIONS } from './pipeline/pipeline.js';
@@ -65,6 +66,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       statisticsEnabled: config.parquet.statistics_enabled,
       createdBy: `s3-parquet-connector ${VERSION}`,
     },
+    // max_rows caps a file's rows too, within the chunk size that keeps wasm memory flat.
+    maxRowsPerFile: Math.min(config.buffer.max_rows, MAX_ROWS_PER_FILE),
     ...(options.now ? { now: options.now } : {}),
   });
   const pipeline = new Pipeline({

@@ -1,0 +1,85 @@
+/** The CLI as users run it: help, version, check-config, and `serve` until SIGTERM/SIGINT. */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startServe } from '../helpers/cli.js';
+import { datasetGlob, duckdbQuery } from '../helpers/duckdb.js';
+import { parquetFiles } from '../helpers/files.js';
+import { jsonSpan, jsonTraceRequest } from '../helpers/otlp.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 's3pq-cli-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const version = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+describe('CLI', () => {
+  it('prints help and version', async () => {
+    const help = await runCli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/s3-parquet-connector serve \[--config FILE\]/);
+    expect(help.stdout).toMatch(/check-config/);
+    const v = await runCli(['--version']);
+    expect(v.code).toBe(0);
+    expect(v.stdout.trim()).toBe(version.version);
+  });
+
+  it('check-config prints the effective configuration, defaults filled in', async () => {
+    const file = join(dir, 'ok.toml');
+    await writeFile(file, '[parquet]\ncompression = "gzip"\n[storage]\nlocal_path = "${S3PQ_TEST_DIR}"\n');
+    const r = await runCli(['check-config', '--config', file], { env: { S3PQ_TEST_DIR: '/srv/lake' } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/compression = "GZIP"/);
+    expect(r.stdout).toMatch(/local_path = "\/srv\/lake"/);
+    expect(r.stdout).toMatch(/endpoint = "0.0.0.0:4317"/);
+  });
+
+  it('check-config names the key path of every error and exits 1', async () => {
+    const file = join(dir, 'bad.toml');
+    await writeFile(file, '[receivers.grpc]\nendpointt = "x"\n[parquet]\nrow_group_size = "many"\n[receivers.http]\nendpoint = "localhost"\n');
+    const r = await runCli(['check-config', '--config', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/receivers\.grpc\.endpointt: unknown key/);
+    expect(r.stderr).toMatch(/parquet\.row_group_size: expected a whole number/);
+    expect(r.stderr).toMatch(/receivers\.http\.endpoint: /);
+  });
+
+  it('refuses a missing config file and an unknown command', async () => {
+    const missing = await runCli(['serve', '--config', join(dir, 'nope.toml')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/config file not found/);
+    const unknown = await runCli(['frobnicate']);
+    expect(unknown.code).toBe(2);
+  });
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`serve flushes every buffer and exits 0 on ${signal}`, async () => {
+      const data = join(dir, `data-${signal}`);
+      const file = join(dir, `serve-${signal}.toml`);
+      await writeFile(
+        file,
+        `[receivers.grpc]\nendpoint = "127.0.0.1:0"\n[receivers.http]\nendpoint = "127.0.0.1:0"\n[storage]\nlocal_path = "${data}"\n[buffer]\nmax_age_seconds = 3600\n`,
+      );
+      const serving = await startServe(['--config', file]);
+      const spans = Array.from({ length: 50 }, (_, i) => jsonSpan({ name: `sig-${i}`, startNs: 1704067500_000000000n + BigInt(i) * 3_600_000_000_000n }));
+      const res = await fetch(`http://127.0.0.1:${serving.ports.http}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(jsonTraceRequest(spans)),
+      });
+      expect(res.status).toBe(200);
+      expect(await parquetFiles(data)).toEqual([]); // still buffered: max_age is an hour
+      serving.child.kill(signal);
+      expect(await serving.exited).toBe(0);
+      const files = await parquetFiles(data);
+      expect(files.length).toBe(50); // one per hour partition
+      const rows = await duckdbQuery(`SELECT count(*)::INT AS n, count(DISTINCT name)::INT AS names FROM ${datasetGlob(data, 'traces')}`);
+      expect(rows).toEqual([{ n: 50, names: 50 }]);
+    });
+  }
+});
