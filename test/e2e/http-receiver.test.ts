@@ -21,7 +21,7 @@ describe('OTLP/HTTP receiver', () => {
     await d?.cleanup();
   });
 
-  const post = (body: BodyInit, headers: Record<string, string>, path = '/v1/traces') =>
+  const post = (body: NonNullable<RequestInit['body']>, headers: Record<string, string>, path = '/v1/traces') =>
     fetch(d.httpUrl(path), { method: 'POST', body, headers });
 
   it('accepts protobuf and answers with an empty protobuf ExportTraceServiceResponse', async () => {
