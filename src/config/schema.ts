@@ -186,14 +186,19 @@ function attributeList(defaults: readonly string[]) {
   const name = nonEmpty('expected a non-empty attribute name');
   return z
     .array(name, { error: 'expected an array of attribute names' })
-    .superRefine((list, ctx) => {
-      const firstIndex = new Map<string, number>();
-      list.forEach((attr, i) => {
-        const first = firstIndex.get(attr);
-        if (first === undefined) firstIndex.set(attr, i);
-        else ctx.addIssue({ code: 'custom', message: `duplicate attribute name (first at [${first}])`, path: [i], input: attr });
-      });
-    })
+    .superRefine(
+      (list, ctx) => {
+        const firstIndex = new Map<string, number>();
+        list.forEach((attr, i) => {
+          if (typeof attr !== 'string' || attr === '') return; // already reported as invalid
+          const first = firstIndex.get(attr);
+          if (first === undefined) firstIndex.set(attr, i);
+          else ctx.addIssue({ code: 'custom', message: `duplicate attribute name (first at [${first}])`, path: [i], input: attr });
+        });
+      },
+      // Run even when some elements are invalid, so duplicates show up in the same report.
+      { when: (payload) => Array.isArray(payload.value) },
+    )
     .default(() => [...defaults]);
 }
 

@@ -87,3 +87,33 @@ export interface ResourceSpans {
 export interface ExportTraceServiceRequest {
   resourceSpans: ResourceSpans[];
 }
+
+export interface LogRecord {
+  timeUnixNano: Int64Value;
+  observedTimeUnixNano: Int64Value;
+  severityNumber: number;
+  severityText: string;
+  body: AnyValue | null;
+  attributes: KeyValue[];
+  droppedAttributesCount: number;
+  flags: number;
+  traceId: Uint8Array;
+  spanId: Uint8Array;
+  eventName: string;
+}
+
+export interface ScopeLogs {
+  scope: InstrumentationScope | null;
+  logRecords: LogRecord[];
+  schemaUrl: string;
+}
+
+export interface ResourceLogs {
+  resource: Resource | null;
+  scopeLogs: ScopeLogs[];
+  schemaUrl: string;
+}
+
+export interface ExportLogsServiceRequest {
+  resourceLogs: ResourceLogs[];
+}

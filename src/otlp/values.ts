@@ -78,6 +78,12 @@ function anyValueToJson(v: AnyValue | null | undefined, depth: number): string {
   }
 }
 
+/** Any AnyValue as JSON text (a string becomes a JSON string), or null when empty. */
+export function anyValueToJsonText(v: AnyValue | null | undefined): string | null {
+  if (v === null || v === undefined || v.value === undefined) return null;
+  return anyValueToJson(v, 0);
+}
+
 /** The text stored in an attribute map, or null for an empty AnyValue. */
 export function anyValueToText(v: AnyValue | null | undefined): string | null {
   if (v === null || v === undefined || v.value === undefined) return null;

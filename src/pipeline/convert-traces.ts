@@ -1,5 +1,5 @@
 /**
- * ExportTraceServiceRequest → one Arrow record batch per partition.
+ * ExportTraceServiceRequest → one Arrow record batch per partition (by span start time).
  *
  * Spans are validated one by one: a span that cannot be stored is counted and skipped (OTLP
  * partial success), the rest of the request is stored.
@@ -10,17 +10,14 @@ import type { PromotedSpec } from '../schema/promoted.js';
 import { unixNanoToBigInt } from '../otlp/values.js';
 import type { ExportTraceServiceRequest } from '../otlp/types.js';
 import type { Partitioner } from './partitioner.js';
-import type { ConvertedRequest, PartitionGroup } from './converted.js';
+import { RequestCollector, type ConvertedRequest } from './converted.js';
 
 export function convertTraces(
   request: ExportTraceServiceRequest,
   partitioner: Partitioner,
   promoted: readonly PromotedSpec[],
 ): ConvertedRequest {
-  const builders = new Map<string, TracesBatchBuilder>();
-  let accepted = 0;
-  let rejected = 0;
-  let errorMessage = '';
+  const out = new RequestCollector('span', () => new TracesBatchBuilder(promoted));
   for (const rs of request.resourceSpans) {
     const resource = resourceContext(rs.resource, rs.schemaUrl);
     for (const ss of rs.scopeSpans) {
@@ -28,26 +25,14 @@ export function convertTraces(
       for (const span of ss.spans) {
         const problem = validateSpan(span);
         if (problem !== null) {
-          rejected++;
-          if (errorMessage === '') errorMessage = `span ${accepted + rejected - 1}: ${problem}`;
+          out.reject(problem);
           continue;
         }
         const start = unixNanoToBigInt(span.startTimeUnixNano);
-        const partition = partitioner.pathFor(start, resource.serviceName);
-        let builder = builders.get(partition);
-        if (builder === undefined) {
-          builder = new TracesBatchBuilder(promoted);
-          builders.set(partition, builder);
-        }
-        builder.append(resource, scope, span, start);
-        accepted++;
+        out.builder(partitioner.pathFor(start, resource.serviceName)).append(resource, scope, span, start);
+        out.accept();
       }
     }
   }
-  const groups: PartitionGroup[] = [];
-  for (const [partition, b] of builders) {
-    const bytes = b.byteSize();
-    groups.push({ partition, batch: b.finish(), bytes, minTime: b.minTime, maxTime: b.maxTime });
-  }
-  return { groups, accepted, rejected, errorMessage };
+  return out.result();
 }

@@ -18,3 +18,55 @@ export interface ConvertedRequest {
   /** The first problem, for `partial_success.error_message`; empty when nothing was rejected. */
   readonly errorMessage: string;
 }
+
+export interface DatasetBatchBuilder {
+  readonly minTime: bigint;
+  readonly maxTime: bigint;
+  byteSize(): number;
+  finish(): RecordBatch;
+}
+
+/**
+ * Collects one request's records into one batch builder per partition and counts what was
+ * rejected; every signal's converter is a loop around this.
+ */
+export class RequestCollector<B extends DatasetBatchBuilder> {
+  private readonly builders = new Map<string, B>();
+  private accepted = 0;
+  private rejected = 0;
+  private errorMessage = '';
+
+  constructor(
+    private readonly recordNoun: string,
+    private readonly create: () => B,
+  ) {}
+
+  /** The builder for a partition; the caller appends the record and then calls `accept()`. */
+  builder(partition: string): B {
+    let b = this.builders.get(partition);
+    if (b === undefined) {
+      b = this.create();
+      this.builders.set(partition, b);
+    }
+    return b;
+  }
+
+  accept(): void {
+    this.accepted++;
+  }
+
+  /** Counts a rejected record; the first problem becomes the partial-success message. */
+  reject(problem: string): void {
+    if (this.errorMessage === '') this.errorMessage = `${this.recordNoun} ${this.accepted + this.rejected}: ${problem}`;
+    this.rejected++;
+  }
+
+  result(): ConvertedRequest {
+    const groups: PartitionGroup[] = [];
+    for (const [partition, b] of this.builders) {
+      const bytes = b.byteSize();
+      groups.push({ partition, batch: b.finish(), bytes, minTime: b.minTime, maxTime: b.maxTime });
+    }
+    return { groups, accepted: this.accepted, rejected: this.rejected, errorMessage: this.errorMessage };
+  }
+}

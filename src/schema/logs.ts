@@ -1,0 +1,119 @@
+/**
+ * The `logs` dataset, schema version 1: one row per log record.
+ *
+ * The body keeps its type: a string body is stored as is, any other AnyValue as JSON text, and
+ * `body_type` says which it was, so `"42"` and `42` stay distinguishable.
+ */
+import { Field, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
+import { Int32Builder, Int64Builder, StringMapBuilder, TimestampNsBuilder, Utf8Builder, type ColumnBuilder } from './columns.js';
+import { SourceColumns, appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
+import { PromotedColumns, type PromotedSpec } from './promoted.js';
+import { anyValueToJsonText, bytesToHex, isAllZero, isZeroInt64, unixNanoToBigInt } from '../otlp/values.js';
+import type { LogRecord } from '../otlp/types.js';
+
+export const LOGS_SCHEMA_VERSION = 1;
+export const LOGS_EVENT_TIME_COLUMN = 'time';
+
+const BODY_TYPES: Readonly<Record<string, string>> = {
+  stringValue: 'string',
+  boolValue: 'bool',
+  intValue: 'int',
+  doubleValue: 'double',
+  bytesValue: 'bytes',
+  arrayValue: 'array',
+  kvlistValue: 'kvlist',
+};
+
+/** Why a record cannot be stored, or null. All-zero ids mean "no trace context" (W3C) and pass. */
+export function validateLogRecord(rec: LogRecord): string | null {
+  if (rec.traceId.length !== 0 && rec.traceId.length !== 16) {
+    return `invalid trace_id: expected 16 bytes (32 hex digits) or none, got ${rec.traceId.length} bytes`;
+  }
+  if (rec.spanId.length !== 0 && rec.spanId.length !== 8) {
+    return `invalid span_id: expected 8 bytes (16 hex digits) or none, got ${rec.spanId.length} bytes`;
+  }
+  return null;
+}
+
+/** The event time: `time`, else `observed_time`, else when we received it. */
+export function logEventTime(rec: LogRecord, receivedNs: bigint): bigint {
+  if (!isZeroInt64(rec.timeUnixNano)) return unixNanoToBigInt(rec.timeUnixNano);
+  if (!isZeroInt64(rec.observedTimeUnixNano)) return unixNanoToBigInt(rec.observedTimeUnixNano);
+  return receivedNs;
+}
+
+function idOrNull(bytes: Uint8Array): string | null {
+  return bytes.length === 0 || isAllZero(bytes) ? null : bytesToHex(bytes);
+}
+
+export class LogsBatchBuilder {
+  private readonly c = {
+    time: new TimestampNsBuilder(),
+    observed_time: new TimestampNsBuilder(),
+    severity_number: new Int32Builder(),
+    severity_text: new Utf8Builder(),
+    body: new Utf8Builder(),
+    body_type: new Utf8Builder(),
+    trace_id: new Utf8Builder(),
+    span_id: new Utf8Builder(),
+    flags: new Int64Builder(),
+    event_name: new Utf8Builder(),
+  };
+  private readonly attributes = new StringMapBuilder();
+  private readonly droppedAttributesCount = new Int64Builder();
+  private readonly source = new SourceColumns();
+  private readonly promoted: PromotedColumns;
+  minTime = 0n;
+  maxTime = 0n;
+
+  constructor(promoted: readonly PromotedSpec[]) {
+    this.promoted = new PromotedColumns(promoted);
+  }
+
+  get length(): number {
+    return this.c.time.length;
+  }
+
+  /** Appends a record that passed `validateLogRecord`; `eventTime` from `logEventTime`. */
+  append(resource: ResourceContext, scope: ScopeContext, rec: LogRecord, eventTime: bigint): void {
+    const c = this.c;
+    if (c.time.length === 0 || eventTime < this.minTime) this.minTime = eventTime;
+    if (c.time.length === 0 || eventTime > this.maxTime) this.maxTime = eventTime;
+    c.time.append(isZeroInt64(rec.timeUnixNano) ? null : unixNanoToBigInt(rec.timeUnixNano));
+    c.observed_time.append(isZeroInt64(rec.observedTimeUnixNano) ? null : unixNanoToBigInt(rec.observedTimeUnixNano));
+    c.severity_number.append(rec.severityNumber);
+    c.severity_text.append(rec.severityText === '' ? null : rec.severityText);
+    const kind = rec.body?.value;
+    c.body.append(kind === undefined ? null : kind === 'stringValue' ? rec.body!.stringValue : anyValueToJsonText(rec.body));
+    c.body_type.append(kind === undefined ? null : BODY_TYPES[kind]!);
+    c.trace_id.append(idOrNull(rec.traceId));
+    c.span_id.append(idOrNull(rec.spanId));
+    c.flags.append(BigInt(rec.flags >>> 0));
+    c.event_name.append(rec.eventName === '' ? null : rec.eventName);
+    this.source.append(resource, scope);
+    appendAttributes(this.attributes, rec.attributes, this.promoted);
+    this.promoted.endRow();
+    this.droppedAttributesCount.append(BigInt(rec.droppedAttributesCount >>> 0));
+  }
+
+  byteSize(): number {
+    let n = 0;
+    for (const [, b] of this.columns()) n += b.byteSize();
+    return n;
+  }
+
+  private columns(): [string, ColumnBuilder][] {
+    const ordered = Object.entries(this.c) as [string, ColumnBuilder][];
+    ordered.push(...this.source.entries());
+    ordered.push(['attributes', this.attributes], ['dropped_attributes_count', this.droppedAttributesCount]);
+    this.promoted.specs.forEach((s, i) => ordered.push([s.column, this.promoted.builders[i]!]));
+    return ordered;
+  }
+
+  finish(): RecordBatch {
+    const cols = this.columns();
+    const fields = cols.map(([name, b]) => new Field(name, b.type, true));
+    const data = makeData({ type: new Struct(fields), length: this.length, nullCount: 0, children: cols.map(([, b]) => b.finish()) });
+    return new RecordBatch(new Schema(fields), data);
+  }
+}
