@@ -1,0 +1,400 @@
+/**
+ * The `metrics` dataset, schema version 1: one row per data point, every metric type in one
+ * table (`metric_type`); columns that do not apply to a row's type are null.
+ *
+ * This file is the contract shared by the writer, the query port and outside engines. A change
+ * to the columns is a new version (a new module), never an edit of this one.
+ */
+import { Field, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
+import {
+  BoolBuilder,
+  Float64Builder,
+  Int32Builder,
+  Int64Builder,
+  ListBuilder,
+  StringMapBuilder,
+  StructBuilder,
+  TimestampNsBuilder,
+  Utf8Builder,
+  type ColumnBuilder,
+} from './columns.js';
+import { Float64ListBuilder, Int64ListBuilder } from './list-columns.js';
+import { SourceColumns, appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
+import { PromotedColumns, type PromotedSpec } from './promoted.js';
+import { bytesToHex, int64ToBigInt, unixNanoToBigInt } from '../otlp/values.js';
+import type { Int64Value, KeyValue } from '../otlp/types.js';
+import type {
+  Exemplar,
+  ExponentialHistogramBuckets,
+  ExponentialHistogramDataPoint,
+  HistogramDataPoint,
+  Metric,
+  MetricDataKind,
+  NumberDataPoint,
+  SummaryDataPoint,
+} from '../otlp/metric-types.js';
+
+export const METRICS_SCHEMA_VERSION = 1;
+export const METRICS_EVENT_TIME_COLUMN = 'time';
+
+export type MetricType = 'GAUGE' | 'SUM' | 'HISTOGRAM' | 'EXPONENTIAL_HISTOGRAM' | 'SUMMARY';
+export type DataPoint = NumberDataPoint | HistogramDataPoint | ExponentialHistogramDataPoint | SummaryDataPoint;
+
+const METRIC_TYPES: Readonly<Record<MetricDataKind, MetricType>> = {
+  gauge: 'GAUGE',
+  sum: 'SUM',
+  histogram: 'HISTOGRAM',
+  exponentialHistogram: 'EXPONENTIAL_HISTOGRAM',
+  summary: 'SUMMARY',
+};
+const TEMPORALITIES = ['UNSPECIFIED', 'DELTA', 'CUMULATIVE'];
+const INT64_MAX = 9223372036854775807n;
+
+/** uint64 counts go into signed Int64 columns; a count beyond 2^63-1 is clamped, not wrapped. */
+function count(v: Int64Value): bigint {
+  const n = int64ToBigInt(v);
+  return n > INT64_MAX ? INT64_MAX : n;
+}
+
+function hexOrNull(bytes: Uint8Array | null | undefined): string | null {
+  return bytes && bytes.length > 0 ? bytesToHex(bytes) : null;
+}
+
+/** Names are client-controlled; a bounded excerpt keeps error messages small. */
+function quoted(name: string): string {
+  return JSON.stringify(name.length > 100 ? name.slice(0, 100) + '…' : name);
+}
+
+/** The points of the member of `data` that is set; empty when none is. */
+export function dataPointsOf(metric: Metric): readonly DataPoint[] {
+  switch (metric.data) {
+    case 'gauge':
+      return metric.gauge?.dataPoints ?? [];
+    case 'sum':
+      return metric.sum?.dataPoints ?? [];
+    case 'histogram':
+      return metric.histogram?.dataPoints ?? [];
+    case 'exponentialHistogram':
+      return metric.exponentialHistogram?.dataPoints ?? [];
+    case 'summary':
+      return metric.summary?.dataPoints ?? [];
+    default:
+      return [];
+  }
+}
+
+/** Why no point of this metric can be stored, or null. */
+export function validateMetric(metric: Metric): string | null {
+  if (metric.data === undefined) return `metric ${quoted(metric.name)} has no data (gauge, sum, histogram, exponential_histogram or summary)`;
+  if (metric.name === '') return 'metric has an empty name';
+  return null;
+}
+
+/** Why a data point cannot be stored, or null when it can (OTLP partial success reports it). */
+export function validateDataPoint(metric: Metric, point: DataPoint): string | null {
+  const problem = validateMetric(metric);
+  if (problem !== null || metric.data === 'summary') return problem;
+  const exemplars = (point as NumberDataPoint | HistogramDataPoint | ExponentialHistogramDataPoint).exemplars ?? [];
+  for (let i = 0; i < exemplars.length; i++) {
+    const e = exemplars[i]!;
+    if (e.traceId.length !== 0 && e.traceId.length !== 16) {
+      return `exemplar ${i}: invalid trace_id: expected 16 bytes (32 hex digits) or none, got ${e.traceId.length} bytes`;
+    }
+    if (e.spanId.length !== 0 && e.spanId.length !== 8) {
+      return `exemplar ${i}: invalid span_id: expected 8 bytes (16 hex digits) or none, got ${e.spanId.length} bytes`;
+    }
+  }
+  return null;
+}
+
+/** What every point of one Metric shares, prepared once per metric rather than per point. */
+export interface MetricContext {
+  readonly kind: MetricDataKind;
+  readonly name: Buffer;
+  readonly description: Buffer | null;
+  readonly unit: Buffer | null;
+  readonly metadata: readonly KeyValue[];
+  readonly type: MetricType;
+  readonly temporality: string | null;
+  readonly isMonotonic: boolean | null;
+}
+
+/** For a metric that passed `validateMetric`. */
+export function metricContext(metric: Metric): MetricContext {
+  const kind = metric.data;
+  if (kind === undefined) throw new Error('metricContext: metric has no data');
+  const temporality =
+    kind === 'sum' || kind === 'histogram' || kind === 'exponentialHistogram'
+      ? (metric[kind]?.aggregationTemporality ?? 0)
+      : null;
+  return {
+    kind,
+    name: Buffer.from(metric.name, 'utf8'),
+    description: metric.description ? Buffer.from(metric.description, 'utf8') : null,
+    unit: metric.unit ? Buffer.from(metric.unit, 'utf8') : null,
+    metadata: metric.metadata ?? [],
+    type: METRIC_TYPES[kind],
+    temporality: temporality === null ? null : (TEMPORALITIES[temporality] ?? String(temporality)),
+    isMonotonic: kind === 'sum' ? (metric.sum?.isMonotonic ?? false) : null,
+  };
+}
+
+function appendBytesOrNull(b: Utf8Builder, bytes: Buffer | null): void {
+  if (bytes === null) b.appendNull();
+  else b.appendBytes(bytes);
+}
+
+function exemplarColumns() {
+  return new StructBuilder({
+    time: new TimestampNsBuilder(),
+    value: new Float64Builder(),
+    value_is_int: new BoolBuilder(),
+    trace_id: new Utf8Builder(),
+    span_id: new Utf8Builder(),
+    filtered_attributes: new StringMapBuilder(),
+  });
+}
+
+/** Builds one record batch of data points; one builder per partition per request. */
+export class MetricsBatchBuilder {
+  private readonly c = {
+    time: new TimestampNsBuilder(),
+    start_time: new TimestampNsBuilder(),
+    metric_name: new Utf8Builder(),
+    metric_description: new Utf8Builder(),
+    metric_unit: new Utf8Builder(),
+    metric_metadata: new StringMapBuilder(),
+    metric_type: new Utf8Builder(),
+    aggregation_temporality: new Utf8Builder(),
+    is_monotonic: new BoolBuilder(),
+    value: new Float64Builder(),
+    value_is_int: new BoolBuilder(),
+    value_int: new Int64Builder(),
+    count: new Int64Builder(),
+    sum: new Float64Builder(),
+    min: new Float64Builder(),
+    max: new Float64Builder(),
+    bucket_counts: new Int64ListBuilder(),
+    explicit_bounds: new Float64ListBuilder(),
+    exp_scale: new Int32Builder(),
+    exp_zero_count: new Int64Builder(),
+    exp_zero_threshold: new Float64Builder(),
+    exp_positive_offset: new Int32Builder(),
+    exp_positive_bucket_counts: new Int64ListBuilder(),
+    exp_negative_offset: new Int32Builder(),
+    exp_negative_bucket_counts: new Int64ListBuilder(),
+    quantiles: new ListBuilder(new StructBuilder({ quantile: new Float64Builder(), value: new Float64Builder() })),
+    exemplars: new ListBuilder(exemplarColumns()),
+    flags: new Int64Builder(),
+    attributes: new StringMapBuilder(),
+  };
+  private readonly source = new SourceColumns();
+  private readonly promoted: PromotedColumns;
+  minTime = 0n;
+  maxTime = 0n;
+
+  constructor(promoted: readonly PromotedSpec[]) {
+    this.promoted = new PromotedColumns(promoted);
+  }
+
+  get length(): number {
+    return this.c.time.length;
+  }
+
+  /**
+   * Appends a point that passed `validateDataPoint`; `point` must belong to `metric.kind`,
+   * and `time` is its time_unix_nano.
+   */
+  append(resource: ResourceContext, scope: ScopeContext, metric: MetricContext, point: DataPoint, time: bigint): void {
+    const c = this.c;
+    if (c.time.length === 0 || time < this.minTime) this.minTime = time;
+    if (c.time.length === 0 || time > this.maxTime) this.maxTime = time;
+    c.time.append(time);
+    const start = unixNanoToBigInt(point.startTimeUnixNano);
+    c.start_time.append(start === 0n ? null : start);
+    c.metric_name.appendBytes(metric.name);
+    appendBytesOrNull(c.metric_description, metric.description);
+    appendBytesOrNull(c.metric_unit, metric.unit);
+    appendAttributes(c.metric_metadata, metric.metadata);
+    c.metric_type.append(metric.type);
+    c.aggregation_temporality.append(metric.temporality);
+    c.is_monotonic.append(metric.isMonotonic);
+    // Each branch writes exactly one value (or null) to every type-specific column.
+    switch (metric.kind) {
+      case 'gauge':
+      case 'sum':
+        this.appendNumber(point as NumberDataPoint);
+        break;
+      case 'histogram':
+        this.appendHistogram(point as HistogramDataPoint);
+        break;
+      case 'exponentialHistogram':
+        this.appendExponential(point as ExponentialHistogramDataPoint);
+        break;
+      case 'summary':
+        this.appendSummary(point as SummaryDataPoint);
+        break;
+    }
+    c.flags.append(BigInt(point.flags >>> 0));
+    this.source.append(resource, scope);
+    appendAttributes(c.attributes, point.attributes, this.promoted);
+    this.promoted.endRow();
+  }
+
+  private appendNumber(p: NumberDataPoint): void {
+    const c = this.c;
+    if (p.value === 'asInt') {
+      const n = int64ToBigInt(p.asInt);
+      c.value.append(Number(n));
+      c.value_is_int.append(true);
+      c.value_int.append(n);
+    } else {
+      // A point with neither member set (e.g. flagged NO_RECORDED_VALUE) keeps a null value.
+      c.value.append(p.value === 'asDouble' ? p.asDouble : null);
+      c.value_is_int.append(p.value === 'asDouble' ? false : null);
+      c.value_int.appendNull();
+    }
+    this.appendStats(null, null, null, null);
+    this.nullBuckets();
+    this.nullExponential();
+    c.quantiles.appendNull();
+    this.appendExemplars(p.exemplars);
+  }
+
+  private appendHistogram(p: HistogramDataPoint): void {
+    const c = this.c;
+    this.nullValue();
+    this.appendStats(p.count, p.sum, p.min, p.max);
+    const counts = p.bucketCounts ?? [];
+    for (let i = 0; i < counts.length; i++) c.bucket_counts.items.append(count(counts[i]!));
+    c.bucket_counts.endRow();
+    c.explicit_bounds.append(p.explicitBounds ?? []);
+    this.nullExponential();
+    c.quantiles.appendNull();
+    this.appendExemplars(p.exemplars);
+  }
+
+  private appendExponential(p: ExponentialHistogramDataPoint): void {
+    const c = this.c;
+    this.nullValue();
+    this.appendStats(p.count, p.sum, p.min, p.max);
+    this.nullBuckets();
+    c.exp_scale.append(p.scale);
+    c.exp_zero_count.append(count(p.zeroCount));
+    c.exp_zero_threshold.append(p.zeroThreshold);
+    this.appendBuckets(c.exp_positive_offset, c.exp_positive_bucket_counts, p.positive);
+    this.appendBuckets(c.exp_negative_offset, c.exp_negative_bucket_counts, p.negative);
+    c.quantiles.appendNull();
+    this.appendExemplars(p.exemplars);
+  }
+
+  private appendSummary(p: SummaryDataPoint): void {
+    const c = this.c;
+    this.nullValue();
+    // Summary.sum is a plain double, so it is always present; min/max do not exist.
+    this.appendStats(p.count, p.sum, null, null);
+    this.nullBuckets();
+    this.nullExponential();
+    const q = c.quantiles.items;
+    for (const v of p.quantileValues ?? []) {
+      q.children.quantile.append(v.quantile);
+      q.children.value.append(v.value);
+      q.endRow();
+    }
+    c.quantiles.endRow();
+    c.exemplars.appendNull();
+  }
+
+  /** Absent optional fields arrive as null (see metric-types.ts) and stay null. */
+  private appendStats(n: Int64Value | null, sum: number | null | undefined, min: number | null | undefined, max: number | null | undefined): void {
+    this.c.count.append(n === null ? null : count(n));
+    this.c.sum.append(sum ?? null);
+    this.c.min.append(min ?? null);
+    this.c.max.append(max ?? null);
+  }
+
+  /** An absent Buckets message means no buckets on that side: offset 0, empty list. */
+  private appendBuckets(offset: Int32Builder, list: Int64ListBuilder, b: ExponentialHistogramBuckets | null | undefined): void {
+    offset.append(b?.offset ?? 0);
+    const counts = b?.bucketCounts ?? [];
+    for (let i = 0; i < counts.length; i++) list.items.append(count(counts[i]!));
+    list.endRow();
+  }
+
+  private appendExemplars(exemplars: readonly Exemplar[] | null | undefined): void {
+    const list = this.c.exemplars;
+    const ex = list.items.children;
+    for (const e of exemplars ?? []) {
+      ex.time.append(unixNanoToBigInt(e.timeUnixNano));
+      if (e.value === 'asInt') {
+        ex.value.append(Number(int64ToBigInt(e.asInt)));
+        ex.value_is_int.append(true);
+      } else {
+        ex.value.append(e.value === 'asDouble' ? e.asDouble : null);
+        ex.value_is_int.append(e.value === 'asDouble' ? false : null);
+      }
+      ex.trace_id.append(hexOrNull(e.traceId));
+      ex.span_id.append(hexOrNull(e.spanId));
+      appendAttributes(ex.filtered_attributes, e.filteredAttributes);
+      list.items.endRow();
+    }
+    list.endRow();
+  }
+
+  private nullValue(): void {
+    this.c.value.appendNull();
+    this.c.value_is_int.appendNull();
+    this.c.value_int.appendNull();
+  }
+
+  private nullBuckets(): void {
+    this.c.bucket_counts.appendNull();
+    this.c.explicit_bounds.appendNull();
+  }
+
+  private nullExponential(): void {
+    const c = this.c;
+    c.exp_scale.appendNull();
+    c.exp_zero_count.appendNull();
+    c.exp_zero_threshold.appendNull();
+    c.exp_positive_offset.appendNull();
+    c.exp_positive_bucket_counts.appendNull();
+    c.exp_negative_offset.appendNull();
+    c.exp_negative_bucket_counts.appendNull();
+  }
+
+  byteSize(): number {
+    let n = 0;
+    for (const [, b] of this.columns()) n += b.byteSize();
+    return n;
+  }
+
+  private columns(): [string, ColumnBuilder][] {
+    const { attributes, ...head } = this.c;
+    const ordered = Object.entries(head) as [string, ColumnBuilder][];
+    ordered.push(...this.source.entries());
+    ordered.push(['attributes', attributes]);
+    this.promoted.specs.forEach((s, i) => ordered.push([s.column, this.promoted.builders[i]!]));
+    return ordered;
+  }
+
+  finish(): RecordBatch {
+    const cols = this.columns();
+    const fields = cols.map(([name, b]) => new Field(name, b.type, !NOT_NULL.has(name)));
+    const schema = new Schema(fields);
+    const data = makeData({
+      type: new Struct(fields),
+      length: this.length,
+      nullCount: 0,
+      children: cols.map(([, b]) => b.finish()),
+    });
+    return new RecordBatch(schema, data);
+  }
+}
+
+const NOT_NULL = new Set(['time', 'metric_name', 'metric_type', 'flags']);
+
+/** The Arrow schema of the dataset for a given list of promoted attributes. */
+export function metricsSchema(promoted: readonly PromotedSpec[]): Schema {
+  return new MetricsBatchBuilder(promoted).finish().schema;
+}
