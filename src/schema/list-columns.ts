@@ -83,6 +83,13 @@ export class Int64ListBuilder extends PrimitiveListBuilder<Int64Builder> {
   constructor() {
     super(new Int64Builder());
   }
+
+  /** One row from an array, each value converted (pass a shared function: no closure per row). */
+  append<T>(values: readonly T[] | null | undefined, toBigInt: (v: T) => bigint): void {
+    if (values === null || values === undefined) return this.appendNull();
+    for (let i = 0; i < values.length; i++) this.items.append(toBigInt(values[i]!));
+    this.endRow();
+  }
 }
 
 /** `List<Float64>`. */

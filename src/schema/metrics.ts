@@ -6,33 +6,15 @@
  * to the columns is a new version (a new module), never an edit of this one.
  */
 import { Field, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
-import {
-  BoolBuilder,
-  Float64Builder,
-  Int32Builder,
-  Int64Builder,
-  ListBuilder,
-  StringMapBuilder,
-  StructBuilder,
-  TimestampNsBuilder,
-  Utf8Builder,
-  type ColumnBuilder,
-} from './columns.js';
+import { BoolBuilder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, StringMapBuilder, StructBuilder } from './columns.js';
+import { TimestampNsBuilder, Utf8Builder, type ColumnBuilder } from './columns.js';
 import { Float64ListBuilder, Int64ListBuilder } from './list-columns.js';
 import { SourceColumns, appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
 import { PromotedColumns, type PromotedSpec } from './promoted.js';
 import { bytesToHex, int64ToBigInt, unixNanoToBigInt } from '../otlp/values.js';
 import type { Int64Value, KeyValue } from '../otlp/types.js';
-import type {
-  Exemplar,
-  ExponentialHistogramBuckets,
-  ExponentialHistogramDataPoint,
-  HistogramDataPoint,
-  Metric,
-  MetricDataKind,
-  NumberDataPoint,
-  SummaryDataPoint,
-} from '../otlp/metric-types.js';
+import type { Exemplar, ExponentialHistogramBuckets, ExponentialHistogramDataPoint, HistogramDataPoint } from '../otlp/metric-types.js';
+import type { Metric, MetricDataKind, NumberDataPoint, SummaryDataPoint } from '../otlp/metric-types.js';
 
 export const METRICS_SCHEMA_VERSION = 1;
 export const METRICS_EVENT_TIME_COLUMN = 'time';
@@ -41,11 +23,7 @@ export type MetricType = 'GAUGE' | 'SUM' | 'HISTOGRAM' | 'EXPONENTIAL_HISTOGRAM'
 export type DataPoint = NumberDataPoint | HistogramDataPoint | ExponentialHistogramDataPoint | SummaryDataPoint;
 
 const METRIC_TYPES: Readonly<Record<MetricDataKind, MetricType>> = {
-  gauge: 'GAUGE',
-  sum: 'SUM',
-  histogram: 'HISTOGRAM',
-  exponentialHistogram: 'EXPONENTIAL_HISTOGRAM',
-  summary: 'SUMMARY',
+  gauge: 'GAUGE', sum: 'SUM', histogram: 'HISTOGRAM', exponentialHistogram: 'EXPONENTIAL_HISTOGRAM', summary: 'SUMMARY',
 };
 const TEMPORALITIES = ['UNSPECIFIED', 'DELTA', 'CUMULATIVE'];
 const INT64_MAX = 9223372036854775807n;
@@ -67,20 +45,7 @@ function quoted(name: string): string {
 
 /** The points of the member of `data` that is set; empty when none is. */
 export function dataPointsOf(metric: Metric): readonly DataPoint[] {
-  switch (metric.data) {
-    case 'gauge':
-      return metric.gauge?.dataPoints ?? [];
-    case 'sum':
-      return metric.sum?.dataPoints ?? [];
-    case 'histogram':
-      return metric.histogram?.dataPoints ?? [];
-    case 'exponentialHistogram':
-      return metric.exponentialHistogram?.dataPoints ?? [];
-    case 'summary':
-      return metric.summary?.dataPoints ?? [];
-    default:
-      return [];
-  }
+  return (metric.data === undefined ? undefined : metric[metric.data]?.dataPoints) ?? [];
 }
 
 /** Why no point of this metric can be stored, or null. */
@@ -139,6 +104,10 @@ export function metricContext(metric: Metric): MetricContext {
   };
 }
 
+function nulls(columns: readonly ColumnBuilder[]): void {
+  for (let i = 0; i < columns.length; i++) columns[i]!.appendNull();
+}
+
 function appendBytesOrNull(b: Utf8Builder, bytes: Buffer | null): void {
   if (bytes === null) b.appendNull();
   else b.appendBytes(bytes);
@@ -188,6 +157,13 @@ export class MetricsBatchBuilder {
     flags: new Int64Builder(),
     attributes: new StringMapBuilder(),
   };
+  // The type-specific columns, by group, for the types that leave them null.
+  private readonly valueColumns: ColumnBuilder[] = [this.c.value, this.c.value_is_int, this.c.value_int];
+  private readonly bucketColumns: ColumnBuilder[] = [this.c.bucket_counts, this.c.explicit_bounds];
+  private readonly expColumns: ColumnBuilder[] = [
+    this.c.exp_scale, this.c.exp_zero_count, this.c.exp_zero_threshold, this.c.exp_positive_offset,
+    this.c.exp_positive_bucket_counts, this.c.exp_negative_offset, this.c.exp_negative_bucket_counts,
+  ];
   private readonly source = new SourceColumns();
   private readonly promoted: PromotedColumns;
   minTime = 0n;
@@ -220,21 +196,11 @@ export class MetricsBatchBuilder {
     c.aggregation_temporality.append(metric.temporality);
     c.is_monotonic.append(metric.isMonotonic);
     // Each branch writes exactly one value (or null) to every type-specific column.
-    switch (metric.kind) {
-      case 'gauge':
-      case 'sum':
-        this.appendNumber(point as NumberDataPoint);
-        break;
-      case 'histogram':
-        this.appendHistogram(point as HistogramDataPoint);
-        break;
-      case 'exponentialHistogram':
-        this.appendExponential(point as ExponentialHistogramDataPoint);
-        break;
-      case 'summary':
-        this.appendSummary(point as SummaryDataPoint);
-        break;
-    }
+    const kind = metric.kind;
+    if (kind === 'gauge' || kind === 'sum') this.appendNumber(point as NumberDataPoint);
+    else if (kind === 'histogram') this.appendHistogram(point as HistogramDataPoint);
+    else if (kind === 'exponentialHistogram') this.appendExponential(point as ExponentialHistogramDataPoint);
+    else this.appendSummary(point as SummaryDataPoint);
     c.flags.append(BigInt(point.flags >>> 0));
     this.source.append(resource, scope);
     appendAttributes(c.attributes, point.attributes, this.promoted);
@@ -255,30 +221,28 @@ export class MetricsBatchBuilder {
       c.value_int.appendNull();
     }
     this.appendStats(null, null, null, null);
-    this.nullBuckets();
-    this.nullExponential();
+    nulls(this.bucketColumns);
+    nulls(this.expColumns);
     c.quantiles.appendNull();
     this.appendExemplars(p.exemplars);
   }
 
   private appendHistogram(p: HistogramDataPoint): void {
     const c = this.c;
-    this.nullValue();
+    nulls(this.valueColumns);
     this.appendStats(p.count, p.sum, p.min, p.max);
-    const counts = p.bucketCounts ?? [];
-    for (let i = 0; i < counts.length; i++) c.bucket_counts.items.append(count(counts[i]!));
-    c.bucket_counts.endRow();
+    c.bucket_counts.append(p.bucketCounts ?? [], count);
     c.explicit_bounds.append(p.explicitBounds ?? []);
-    this.nullExponential();
+    nulls(this.expColumns);
     c.quantiles.appendNull();
     this.appendExemplars(p.exemplars);
   }
 
   private appendExponential(p: ExponentialHistogramDataPoint): void {
     const c = this.c;
-    this.nullValue();
+    nulls(this.valueColumns);
     this.appendStats(p.count, p.sum, p.min, p.max);
-    this.nullBuckets();
+    nulls(this.bucketColumns);
     c.exp_scale.append(p.scale);
     c.exp_zero_count.append(count(p.zeroCount));
     c.exp_zero_threshold.append(p.zeroThreshold);
@@ -290,11 +254,11 @@ export class MetricsBatchBuilder {
 
   private appendSummary(p: SummaryDataPoint): void {
     const c = this.c;
-    this.nullValue();
+    nulls(this.valueColumns);
     // Summary.sum is a plain double, so it is always present; min/max do not exist.
     this.appendStats(p.count, p.sum, null, null);
-    this.nullBuckets();
-    this.nullExponential();
+    nulls(this.bucketColumns);
+    nulls(this.expColumns);
     const q = c.quantiles.items;
     for (const v of p.quantileValues ?? []) {
       q.children.quantile.append(v.quantile);
@@ -316,9 +280,7 @@ export class MetricsBatchBuilder {
   /** An absent Buckets message means no buckets on that side: offset 0, empty list. */
   private appendBuckets(offset: Int32Builder, list: Int64ListBuilder, b: ExponentialHistogramBuckets | null | undefined): void {
     offset.append(b?.offset ?? 0);
-    const counts = b?.bucketCounts ?? [];
-    for (let i = 0; i < counts.length; i++) list.items.append(count(counts[i]!));
-    list.endRow();
+    list.append(b?.bucketCounts ?? [], count);
   }
 
   private appendExemplars(exemplars: readonly Exemplar[] | null | undefined): void {
@@ -339,28 +301,6 @@ export class MetricsBatchBuilder {
       list.items.endRow();
     }
     list.endRow();
-  }
-
-  private nullValue(): void {
-    this.c.value.appendNull();
-    this.c.value_is_int.appendNull();
-    this.c.value_int.appendNull();
-  }
-
-  private nullBuckets(): void {
-    this.c.bucket_counts.appendNull();
-    this.c.explicit_bounds.appendNull();
-  }
-
-  private nullExponential(): void {
-    const c = this.c;
-    c.exp_scale.appendNull();
-    c.exp_zero_count.appendNull();
-    c.exp_zero_threshold.appendNull();
-    c.exp_positive_offset.appendNull();
-    c.exp_positive_bucket_counts.appendNull();
-    c.exp_negative_offset.appendNull();
-    c.exp_negative_bucket_counts.appendNull();
   }
 
   byteSize(): number {

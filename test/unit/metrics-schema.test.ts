@@ -213,4 +213,28 @@ describe('metrics dataset v1', () => {
       exemplars: null,
     });
   });
+
+  it('keeps list validity right past the initial capacity', () => {
+    // Alternating types put null list rows among valid ones across several buffer growths.
+    const metrics = Array.from({ length: 150 }, (_, i) =>
+      i % 3 === 0
+        ? { name: 'g', gauge: { dataPoints: [{ timeUnixNano: ns(i), asDouble: i }] } }
+        : { name: 'h', histogram: { dataPoints: [{ timeUnixNano: ns(i), count: i, bucketCounts: [i, 1], explicitBounds: [i] }] } });
+    const T = otlpTypes().ExportMetricsServiceRequest;
+    const req = T.decode(T.encode(T.fromObject({ resourceMetrics: [{ scopeMetrics: [{ metrics }] }] })).finish());
+    const partitioner = new Partitioner({ granularity: 'day', format: 'date=%Y-%m-%d', byService: false });
+    const { groups } = convertMetrics(req as unknown as ExportMetricsServiceRequest, partitioner, []);
+    const batch = groups[0]!.batch;
+    const buckets = batch.getChild('bucket_counts')!;
+    const bounds = batch.getChild('explicit_bounds')!;
+    for (let i = 0; i < 150; i++) {
+      if (i % 3 === 0) {
+        expect([buckets.get(i), bounds.get(i)]).toEqual([null, null]);
+      } else {
+        expect([...buckets.get(i)!]).toEqual([BigInt(i), 1n]);
+        expect([...bounds.get(i)!]).toEqual([i]);
+      }
+    }
+    expect(buckets.nullCount).toBe(50);
+  });
 });
