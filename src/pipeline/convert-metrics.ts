@@ -19,57 +19,38 @@ import type { PromotedSpec } from '../schema/promoted.js';
 import { unixNanoToBigInt } from '../otlp/values.js';
 import type { ExportMetricsServiceRequest } from '../otlp/metric-types.js';
 import type { Partitioner } from './partitioner.js';
-import type { ConvertedRequest, PartitionGroup } from './converted.js';
+import { RequestCollector, type ConvertedRequest } from './converted.js';
 
 export function convertMetrics(
   request: ExportMetricsServiceRequest,
   partitioner: Partitioner,
   promoted: readonly PromotedSpec[],
 ): ConvertedRequest {
-  const builders = new Map<string, MetricsBatchBuilder>();
-  let accepted = 0;
-  let rejected = 0;
-  let errorMessage = '';
-  const reject = (problem: string): void => {
-    rejected++;
-    if (errorMessage === '') errorMessage = `point ${accepted + rejected - 1}: ${problem}`;
-  };
+  const out = new RequestCollector('point', () => new MetricsBatchBuilder(promoted));
   for (const rm of request.resourceMetrics) {
     const resource = resourceContext(rm.resource, rm.schemaUrl);
     for (const sm of rm.scopeMetrics) {
       const scope = scopeContext(sm.scope, sm.schemaUrl);
       for (const metric of sm.metrics) {
         if (metric.data === undefined) {
-          reject(validateMetric(metric)!);
+          out.reject(validateMetric(metric)!);
           continue;
         }
-        const points = dataPointsOf(metric);
         // Prepared lazily: a metric whose points are all rejected never needs it.
         let context: MetricContext | undefined;
-        for (const point of points) {
+        for (const point of dataPointsOf(metric)) {
           const problem = validateDataPoint(metric, point);
           if (problem !== null) {
-            reject(problem);
+            out.reject(problem);
             continue;
           }
           context ??= metricContext(metric);
           const time = unixNanoToBigInt(point.timeUnixNano);
-          const partition = partitioner.pathFor(time, resource.serviceName);
-          let builder = builders.get(partition);
-          if (builder === undefined) {
-            builder = new MetricsBatchBuilder(promoted);
-            builders.set(partition, builder);
-          }
-          builder.append(resource, scope, context, point, time);
-          accepted++;
+          out.builder(partitioner.pathFor(time, resource.serviceName)).append(resource, scope, context, point, time);
+          out.accept();
         }
       }
     }
   }
-  const groups: PartitionGroup[] = [];
-  for (const [partition, b] of builders) {
-    const bytes = b.byteSize();
-    groups.push({ partition, batch: b.finish(), bytes, minTime: b.minTime, maxTime: b.maxTime });
-  }
-  return { groups, accepted, rejected, errorMessage };
+  return out.result();
 }

@@ -9,9 +9,12 @@ import type { Signal } from '../otlp/json-ids.js';
 import type { ExportLogsServiceRequest, ExportTraceServiceRequest } from '../otlp/types.js';
 import type { PromotedSpec } from '../schema/promoted.js';
 import { LOGS_SCHEMA_VERSION } from '../schema/logs.js';
+import { METRICS_SCHEMA_VERSION } from '../schema/metrics.js';
+import type { ExportMetricsServiceRequest } from '../otlp/metric-types.js';
 import { TRACES_SCHEMA_VERSION } from '../schema/traces.js';
 import { BufferManager, type BufferLimits, type FlushBatch, type FlushReason } from './buffers.js';
 import { convertLogs } from './convert-logs.js';
+import { convertMetrics } from './convert-metrics.js';
 import { convertTraces } from './convert-traces.js';
 import type { ConvertedRequest } from './converted.js';
 import type { FileWriter, WrittenFile } from './file-writer.js';
@@ -20,7 +23,11 @@ import type { Partitioner } from './partitioner.js';
 /** The dataset each signal is stored in. */
 export const DATASET_OF: Readonly<Record<Signal, string>> = { traces: 'traces', logs: 'logs', metrics: 'metrics' };
 
-export const SCHEMA_VERSIONS: Readonly<Record<string, number>> = { traces: TRACES_SCHEMA_VERSION, logs: LOGS_SCHEMA_VERSION };
+export const SCHEMA_VERSIONS: Readonly<Record<string, number>> = {
+  traces: TRACES_SCHEMA_VERSION,
+  logs: LOGS_SCHEMA_VERSION,
+  metrics: METRICS_SCHEMA_VERSION,
+};
 
 export interface ExportResult {
   readonly accepted: number;
@@ -59,7 +66,7 @@ export class Pipeline {
 
   /** Signals this pipeline can store (the others answer 404 / UNIMPLEMENTED). */
   supports(signal: Signal): boolean {
-    return signal === 'traces' || signal === 'logs';
+    return signal in DATASET_OF;
   }
 
   export(signal: Signal, request: unknown): ExportResult {
@@ -78,8 +85,8 @@ export class Pipeline {
         const receivedNs = BigInt(Math.round((this.options.now ?? Date.now)() * 1000)) * 1000n;
         return convertLogs(request as ExportLogsServiceRequest, this.options.partitioner, this.options.promoted.logs, receivedNs);
       }
-      default:
-        throw new S3ParquetError('NOT_FOUND', `signal ${signal} is not supported yet`);
+      case 'metrics':
+        return convertMetrics(request as ExportMetricsServiceRequest, this.options.partitioner, this.options.promoted.metrics);
     }
   }
 

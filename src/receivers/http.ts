@@ -110,7 +110,7 @@ export async function startHttpReceiver(options: HttpReceiverOptions): Promise<R
       const path = (req.url ?? '/').split('?')[0]!;
       const signal = PATHS[path];
       if (signal === undefined || !pipeline.supports(signal)) {
-        throw new S3ParquetError('NOT_FOUND', `no OTLP endpoint at ${path}; use POST /v1/traces`);
+        throw new S3ParquetError('NOT_FOUND', `no OTLP endpoint at ${path}; use POST /v1/traces, /v1/logs or /v1/metrics`);
       }
       if (req.method !== 'POST') throw new S3ParquetError('METHOD_NOT_ALLOWED', `method ${req.method} is not allowed on ${path}; use POST`);
       if (wireFormat(req.headers['content-type']) === null) {

@@ -118,6 +118,7 @@ function exemplarColumns() {
     time: new TimestampNsBuilder(),
     value: new Float64Builder(),
     value_is_int: new BoolBuilder(),
+    value_int: new Int64Builder(),
     trace_id: new Utf8Builder(),
     span_id: new Utf8Builder(),
     filtered_attributes: new StringMapBuilder(),
@@ -289,11 +290,14 @@ export class MetricsBatchBuilder {
     for (const e of exemplars ?? []) {
       ex.time.append(unixNanoToBigInt(e.timeUnixNano));
       if (e.value === 'asInt') {
-        ex.value.append(Number(int64ToBigInt(e.asInt)));
+        const exact = int64ToBigInt(e.asInt);
+        ex.value.append(Number(exact));
         ex.value_is_int.append(true);
+        ex.value_int.append(exact);
       } else {
         ex.value.append(e.value === 'asDouble' ? e.asDouble : null);
         ex.value_is_int.append(e.value === 'asDouble' ? false : null);
+        ex.value_int.append(null);
       }
       ex.trace_id.append(hexOrNull(e.traceId));
       ex.span_id.append(hexOrNull(e.spanId));

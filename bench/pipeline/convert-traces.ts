@@ -1,0 +1,37 @@
+/**
+ * Micro-benchmark: decode (protobufjs) and convert (decoded → Arrow batches) of the same
+ * seeded trace requests, timed separately, plus Parquet encoding of the result.
+ *
+ *   npx tsx bench/pipeline/convert-traces.ts [requests=64] [spansPerRequest=512]
+ */
+import { decodeTraces } from '../../src/otlp/decode.js';
+import { encodeParquet } from '../../src/parquet/writer.js';
+import { convertTraces } from '../../src/pipeline/convert-traces.js';
+import { Partitioner } from '../../src/pipeline/partitioner.js';
+import { parsePromoted } from '../../src/schema/promoted.js';
+import { traceRequests } from '../load/traces.js';
+
+const [requests = 64, perRequest = 512] = process.argv.slice(2).map(Number);
+const payloads = traceRequests(42, requests, perRequest);
+const partitioner = new Partitioner({ granularity: 'hour', format: 'date=%Y-%m-%d/hour=%H', byService: false });
+const promoted = ['http.request.method', 'http.response.status_code', 'url.path', 'server.address'].map(parsePromoted);
+const spans = requests * perRequest;
+
+function time<T>(label: string, rounds: number, fn: () => T): T {
+  let out!: T;
+  fn(); // warm-up
+  const t0 = performance.now();
+  for (let i = 0; i < rounds; i++) out = fn();
+  const ms = (performance.now() - t0) / rounds;
+  console.log(`${label.padEnd(28)} ${(ms / spans * 1e6).toFixed(0).padStart(6)} ns/span  ${Math.round(spans / (ms / 1000)).toLocaleString('en').padStart(10)} spans/s`);
+  return out;
+}
+
+const decoded = time('protobufjs decode', 5, () => payloads.map((p) => decodeTraces('protobuf', p)));
+const converted = time('convert → Arrow', 5, () => decoded.map((d) => convertTraces(d, partitioner, promoted)));
+const batches = converted.flatMap((c) => c.groups.map((g) => g.batch));
+for (const codec of ['ZSTD', 'SNAPPY', 'UNCOMPRESSED'] as const) {
+  const opts = { compression: codec, rowGroupSize: 100_000, pageSize: 1 << 20, dictionaryEnabled: true, statisticsEnabled: true };
+  const file = time(`parquet encode ${codec}`, 3, () => encodeParquet(batches, new Map(), opts));
+  console.log(`${''.padEnd(28)} ${(file.length / spans).toFixed(1)} bytes/span`);
+}
