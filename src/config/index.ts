@@ -11,6 +11,8 @@ export {
   LOG_LEVELS,
   STORAGE_BACKENDS,
   configSchema,
+  effectiveBackend,
   parseEndpoint,
 } from './schema.js';
 export type { Compression, Config, Granularity, LogLevel, StorageBackend } from './schema.js';
+export { CREDENTIAL_TYPES, ENCRYPTION_TYPES, STORAGE_CLASSES } from './s3-schema.js';

@@ -10,7 +10,8 @@ import type * as z from 'zod';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { Interpolated, interpolateTree, type PathSegment } from './interpolate.js';
 import { isSecretKey } from './redact.js';
-import { configSchema, type Config } from './schema.js';
+import { s3Problems } from './s3-schema.js';
+import { configSchema, effectiveBackend, type Config } from './schema.js';
 
 /** Looked up in the working directory when no path is given. */
 export const DEFAULT_CONFIG_FILE = 's3-parquet.toml';
@@ -110,6 +111,9 @@ export function parseConfigText(text: string, opts: ParseConfigOptions = {}): Co
       if (failed.some((f) => isUnder(iss.path, f))) continue;
       issues.push(...toConfigIssues(iss));
     }
+  }
+  if (result.success) {
+    for (const [path, message] of s3Problems(effectiveBackend(result.data), result.data.s3)) issues.push({ path, message });
   }
   if (issues.length > 0 || !result.success) throw ConfigError.fromIssues(issues, opts.source);
   return deepFreeze(result.data);

@@ -8,85 +8,20 @@
  */
 import { isIPv6 } from 'node:net';
 import * as z from 'zod';
-import { Interpolated } from './interpolate.js';
 
 export const COMPRESSIONS = ['UNCOMPRESSED', 'SNAPPY', 'GZIP', 'LZ4', 'ZSTD', 'BROTLI'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
 export const GRANULARITIES = ['minute', 'hour', 'day'] as const;
 export type Granularity = (typeof GRANULARITIES)[number];
-export const STORAGE_BACKENDS = ['local', 's3'] as const;
+export const STORAGE_BACKENDS = ['auto', 'local', 's3'] as const;
 export type StorageBackend = (typeof STORAGE_BACKENDS)[number];
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const DEFAULT_PROMOTED = ['http.request.method', 'http.response.status_code', 'url.path', 'server.address'];
 
-// ---- values that came from the environment -------------------------------
-
-const NUMERIC = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-/** Unboxes an env-derived string; other values pass through untouched. */
-const asString = (v: unknown): unknown => (v instanceof Interpolated ? v.value : v);
-
-/** Env-derived strings may stand for numbers; literal TOML strings may not. */
-const asNumber = (v: unknown): unknown => {
-  if (!(v instanceof Interpolated)) return v;
-  const s = v.value.trim();
-  return NUMERIC.test(s) ? Number(s) : v.value;
-};
-
-const asBoolean = (v: unknown): unknown => {
-  if (!(v instanceof Interpolated)) return v;
-  const s = v.value.trim().toLowerCase();
-  return s === 'true' ? true : s === 'false' ? false : v.value;
-};
-
-// ---- leaf builders -------------------------------------------------------
-
-const bool = () => z.preprocess(asBoolean, z.boolean({ error: 'expected true or false' }));
-
-const str = (expected = 'expected a string') =>
-  z.preprocess(asString, z.string({ error: expected }));
-
-const nonEmpty = (expected: string) =>
-  z.preprocess(asString, z.string({ error: expected }).min(1, { error: expected }));
-
-function wholeNumber(min: number, max?: number) {
-  const e =
-    max === undefined
-      ? `expected a whole number >= ${min}`
-      : `expected a whole number between ${min} and ${max}`;
-  const base = z.number({ error: e }).int({ error: e }).min(min, { error: e });
-  return z.preprocess(asNumber, max === undefined ? base : base.max(max, { error: e }));
-}
-
-function positiveNumber() {
-  const e = 'expected a number > 0';
-  return z.preprocess(asNumber, z.number({ error: e }).positive({ error: e }));
-}
-
-function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
-  const e = `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}`;
-  return z.preprocess(asString, z.enum(values, { error: e }));
-}
-
-/** A strict table that defaults to `{}` so nested defaults still apply. */
-function table<T extends z.core.$ZodLooseShape>(shape: T) {
-  return z
-    .strictObject(shape, {
-      // unrecognized_keys falls through: load.ts reports one line per key.
-      error: (iss) => (iss.code === 'invalid_type' ? 'expected a table' : undefined),
-    })
-    .prefault({} as z.input<z.ZodObject<T, z.core.$strict>>);
-}
-
-/** Adds a custom issue when `problem` returns a message. */
-function checked<S extends z.ZodType<string>>(schema: S, problem: (s: string) => string | undefined) {
-  return schema.superRefine((s, ctx) => {
-    const p = problem(s);
-    if (p !== undefined) ctx.addIssue({ code: 'custom', message: p, input: s });
-  });
-}
+import { operationsSchema, s3Schema } from './s3-schema.js';
+import { asString, bool, checked, nonEmpty, oneOf, positiveNumber, str, table, wholeNumber } from './fields.js';
 
 // ---- endpoint --------------------------------------------------------------
 
@@ -219,8 +154,8 @@ export const configSchema = table({
     }),
   }),
   storage: table({
-    // "s3" is accepted here so configs stay forward compatible; the storage layer decides what runs.
-    backend: oneOf(STORAGE_BACKENDS).default('local'),
+    // "auto": S3 when s3.bucket is set, else the local directory.
+    backend: oneOf(STORAGE_BACKENDS).default('auto'),
     local_path: nonEmpty('expected a non-empty path').default('./data'),
     instance_id: checked(str(), instanceIdProblem).default(''),
   }),
@@ -247,9 +182,17 @@ export const configSchema = table({
     logs: table({ promoted_attributes: attributeList(DEFAULT_PROMOTED) }),
     metrics: table({ promoted_attributes: attributeList([]) }),
   }),
+  s3: s3Schema,
+  operations: operationsSchema,
   log: table({
     level: oneOf(LOG_LEVELS).default('info'),
   }),
 });
+
+/** The store a config selects: "auto" means S3 when a bucket is configured. */
+export function effectiveBackend(config: { storage: { backend: string }; s3: { bucket: string } }): 'local' | 's3' {
+  if (config.storage.backend === 'auto') return config.s3.bucket !== '' ? 's3' : 'local';
+  return config.storage.backend as 'local' | 's3';
+}
 
 export type Config = z.output<typeof configSchema>;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   ConfigError,
+  effectiveBackend,
   defaultConfig,
   loadConfig,
   parseConfigText,
@@ -38,7 +39,7 @@ describe('defaults', () => {
     const c = defaultConfig();
     expect(c.receivers.grpc).toEqual({ enabled: true, endpoint: '0.0.0.0:4317', max_recv_msg_size_mib: 64 });
     expect(c.receivers.http).toEqual({ enabled: true, endpoint: '0.0.0.0:4318', max_request_body_mib: 64 });
-    expect(c.storage).toEqual({ backend: 'local', local_path: './data', instance_id: '' });
+    expect(c.storage).toEqual({ backend: 'auto', local_path: './data', instance_id: '' });
     expect(c.parquet).toEqual({
       compression: 'ZSTD',
       row_group_size: 100_000,
@@ -58,6 +59,42 @@ describe('defaults', () => {
     expect(c.schema.logs.promoted_attributes).toEqual(c.schema.traces.promoted_attributes);
     expect(c.schema.metrics.promoted_attributes).toEqual([]);
     expect(c.log.level).toBe('info');
+    expect(c.s3).toMatchObject({ region: 'us-east-1', bucket: '', prefix: '', storage_class: 'STANDARD', tags: {} });
+    expect(c.s3.lifecycle).toBeUndefined();
+    expect(c.s3.credentials.type).toBe('default');
+    expect(c.s3.multipart).toEqual({ enabled: true, threshold_mb: 100, part_size_mb: 16, max_concurrent_uploads: 10 });
+    expect(c.operations).toEqual({ retry_attempts: 3, timeout_seconds: 300 });
+  });
+
+  it('chooses S3 when a bucket is set and the backend is "auto"', () => {
+    expect(effectiveBackend(defaultConfig())).toBe('local');
+    expect(effectiveBackend(parseConfigText('[s3]\nbucket = "lake"'))).toBe('s3');
+    expect(effectiveBackend(parseConfigText('[storage]\nbackend = "local"\n[s3]\nbucket = "lake"'))).toBe('local');
+  });
+
+  it('fills [s3.lifecycle] defaults only when the table is present', () => {
+    expect(parseConfigText('[s3.lifecycle]').s3.lifecycle).toEqual({ expire_days: 30, transition_days: 0, transition_storage_class: 'STANDARD_IA' });
+  });
+
+  it('checks S3 rules that span keys, all at once', () => {
+    const err = configError(() =>
+      parseConfigText(
+        '[storage]\nbackend = "s3"\n[s3]\nprefix = "/a"\nendpoint = "ftp://x"\n[s3.credentials]\ntype = "explicit"\n[s3.encryption]\ntype = "client"\n[s3.multipart]\npart_size_mb = 200',
+      ),
+    );
+    const paths = err.issues.map((i) => i.path).sort();
+    expect(paths).toEqual(['s3.endpoint', 's3.prefix']);
+    const err2 = configError(() =>
+      parseConfigText('[storage]\nbackend = "s3"\n[s3.credentials]\ntype = "explicit"\n[s3.encryption]\ntype = "client"\n[s3.multipart]\npart_size_mb = 200'),
+    );
+    expect(err2.issues.map((i) => i.path).sort()).toEqual([
+      's3.bucket',
+      's3.credentials.access_key_id',
+      's3.credentials.secret_access_key',
+      's3.encryption.client_key_file',
+      's3.multipart.part_size_mb',
+    ]);
+    expect(configError(() => parseConfigText('[s3]\nbucket = "Bad_Bucket"')).message).toMatch(/s3\.bucket: a bucket name uses lowercase/);
   });
 
   it('applies defaults around the keys that are set', () => {
