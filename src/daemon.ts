@@ -15,8 +15,7 @@ import { Pipeline, SCHEMA_VERSIONS } from './pipeline/pipeline.js';
 import { startGrpcReceiver } from './receivers/grpc.js';
 import { startHttpReceiver, type RunningReceiver } from './receivers/http.js';
 import { parsePromoted } from './schema/promoted.js';
-import { LocalStore } from './store/local.js';
-import type { ObjectStore } from './store/object-store.js';
+import { openStore, type ObjectStore } from './store/index.js';
 import { VERSION } from './version.js';
 
 const MIB = 1024 * 1024;
@@ -42,17 +41,10 @@ export function deriveInstanceId(configured: string): string {
   return `${base}-${randomBytes(3).toString('hex')}`;
 }
 
-function createStore(config: Config): ObjectStore {
-  if (config.storage.backend !== 'local') {
-    throw new S3ParquetError('CONFIG_INVALID', `storage.backend = "${config.storage.backend}" is not available in this build; use "local"`);
-  }
-  return new LocalStore(config.storage.local_path);
-}
-
 export async function startDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {
   const logger = options.logger ?? createLogger(config.log.level);
-  const store = createStore(config);
   const instanceId = deriveInstanceId(config.storage.instance_id);
+  const store = await openStore(config, logger, instanceId);
   const writer = new FileWriter({
     store,
     instanceId,

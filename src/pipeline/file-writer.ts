@@ -83,7 +83,8 @@ export class FileWriter {
     ]);
     const body = encodeParquet(chunk, metadata, this.options.parquet);
     const key = this.nextKey(flush.dataset, flush.partition);
-    await this.options.store.put(key, body);
+    const version = String(this.options.schemaVersions[flush.dataset] ?? 0);
+    await this.options.store.put(key, body, { dataset: flush.dataset, schema_version: version });
     return { key, rows, bytes: body.length };
   }
 }

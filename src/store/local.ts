@@ -31,7 +31,7 @@ export class LocalStore implements ObjectStore {
     return path;
   }
 
-  async put(key: string, body: Uint8Array): Promise<void> {
+  async put(key: string, body: Uint8Array, _tags?: Readonly<Record<string, string>>): Promise<void> {
     const path = this.pathOf(key);
     const dir = dirname(path);
     const temp = `${path}${TEMP_MARKER}${randomBytes(6).toString('hex')}`;

@@ -13,8 +13,11 @@ export interface ObjectInfo {
 export interface ObjectStore {
   /** Human-readable location, for logs (`file:///data`, `s3://bucket/prefix`). */
   readonly description: string;
-  /** Writes an object; it becomes visible to readers only once complete. */
-  put(key: string, body: Uint8Array): Promise<void>;
+  /**
+   * Writes an object; it becomes visible to readers only once complete. `tags` are object
+   * tags where the store has them (S3), ignored elsewhere.
+   */
+  put(key: string, body: Uint8Array, tags?: Readonly<Record<string, string>>): Promise<void>;
   get(key: string): Promise<Uint8Array>;
   /** Bytes [offset, offset + length) of an object. */
   getRange(key: string, offset: number, length: number): Promise<Uint8Array>;
