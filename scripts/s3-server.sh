@@ -86,12 +86,13 @@ port_free() {
   ! grep -q -- "$hex" /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
+# Prints a free port other than the ones given.
 pick_port() {
-  local p i
-  for i in $(seq 1 200); do
+  local p
+  for _ in $(seq 1 200); do
     p=$((PORT_MIN + (RANDOM * 32768 + RANDOM) % (PORT_MAX - PORT_MIN)))
-    [[ " ${TAKEN_PORTS:-} " == *" $p "* ]] && continue
-    if port_free "$p"; then TAKEN_PORTS="${TAKEN_PORTS:-} $p"; echo "$p"; return 0; fi
+    [[ " $* " == *" $p "* ]] && continue
+    if port_free "$p"; then echo "$p"; return 0; fi
   done
   die "no free port found in $PORT_MIN-$PORT_MAX"
 }
@@ -101,9 +102,9 @@ pick_port() {
 pid_listens_on() {
   local pid=$1 hex inode
   hex=$(printf '0100007F:%04X' "$2")
-  for inode in $(awk -v a="$hex" '$2 == a && $4 == "0A" { print $10 }' /proc/net/tcp); do
-    ls -l "/proc/$pid/fd" 2>/dev/null | grep -q "socket:\[$inode\]" && return 0
-  done
+  while read -r inode; do
+    [[ -n $(find "/proc/$pid/fd" -lname "socket:\[$inode\]" -print -quit 2>/dev/null) ]] && return 0
+  done < <(awk -v a="$hex" '$2 == a && $4 == "0A" { print $10 }' /proc/net/tcp)
   return 1
 }
 
@@ -173,6 +174,7 @@ spawn() {
   shift 2
   setsid "$@" </dev/null >>"$dir/log/$name.out" 2>&1 &
   echo "$name $!" >>"$dir/pids"
+  disown $!
 }
 
 pid_of() { awk -v n="$2" '$1 == n { print $2 }' "$1/pids" 2>/dev/null; }
@@ -217,7 +219,7 @@ cmd_start() {
   fsid=$(cat /proc/sys/kernel/random/uuid)
   osd_uuid=$(cat /proc/sys/kernel/random/uuid)
   mon_port=$(pick_port)
-  rgw_port=$(pick_port)
+  rgw_port=$(pick_port "$mon_port")
   kms_key=$(head -c 32 /dev/urandom | base64)
   endpoint="http://127.0.0.1:$rgw_port"
   write_conf "$DIR" "$fsid" "$mon_port" "$rgw_port" "$kms_key"
@@ -243,9 +245,10 @@ cmd_start() {
     fail_start "radosgw-admin user create failed"
   # Storage classes: one get/edit/set of the zonegroup and of the zone (twice as fast as
   # "placement add" per class). /usr/bin/python3 comes with ceph-common.
-  timeout "$START_TIMEOUT" radosgw-admin "${conf[@]}" zonegroup get >"$DIR/zonegroup.json" 2>>"$DIR/log/radosgw-admin.out" &&
-    timeout "$START_TIMEOUT" radosgw-admin "${conf[@]}" zone get >"$DIR/zone.json" 2>>"$DIR/log/radosgw-admin.out" ||
+  if ! { timeout "$START_TIMEOUT" radosgw-admin "${conf[@]}" zonegroup get >"$DIR/zonegroup.json" 2>>"$DIR/log/radosgw-admin.out" &&
+    timeout "$START_TIMEOUT" radosgw-admin "${conf[@]}" zone get >"$DIR/zone.json" 2>>"$DIR/log/radosgw-admin.out"; }; then
     fail_start "radosgw-admin zonegroup/zone get failed"
+  fi
   /usr/bin/python3 - "$DIR/zonegroup.json" "$DIR/zone.json" "${STORAGE_CLASSES[@]}" <<'PY' >>"$DIR/log/setup.out" 2>&1 ||
 import json, sys
 zg_path, zone_path, classes = sys.argv[1], sys.argv[2], sys.argv[3:]
@@ -263,19 +266,20 @@ for pool in zone["placement_pools"]:
 json.dump(zone, open(zone_path, "w"))
 PY
     fail_start "editing the zonegroup/zone placement failed"
-  rgw_admin zonegroup set --infile "$DIR/zonegroup.json" && rgw_admin zone set --infile "$DIR/zone.json" ||
-    fail_start "radosgw-admin zonegroup/zone set failed"
+  rgw_admin zonegroup set --infile "$DIR/zonegroup.json" || fail_start "radosgw-admin zonegroup set failed"
+  rgw_admin zone set --infile "$DIR/zone.json" || fail_start "radosgw-admin zone set failed"
 
   port_free "$rgw_port" || fail_start "port $rgw_port was taken meanwhile"
   spawn "$DIR" radosgw radosgw "${conf[@]}" -n client.rgw.a -f
   rgw_pid=$(pid_of "$DIR" radosgw)
 
   local deadline=$((t0 + START_TIMEOUT * 1000))
-  until curl -fsS -o /dev/null --max-time 2 "$endpoint/" 2>/dev/null && pid_listens_on "$rgw_pid" "$rgw_port"; do
+  until curl -fsS -o /dev/null --max-time 2 "$endpoint/" 2>/dev/null; do
     kill -0 "$rgw_pid" 2>/dev/null || fail_start "radosgw exited"
     (($(now_ms) < deadline)) || fail_start "S3 did not answer on $endpoint within ${START_TIMEOUT}s"
     sleep 0.1
   done
+  pid_listens_on "$rgw_pid" "$rgw_port" || fail_start "another process answers on port $rgw_port"
 
   cat >"$DIR/env" <<EOF
 S3_ENDPOINT=$endpoint
@@ -288,6 +292,7 @@ S3_SERVER_KIND=radosgw
 EOF
   if [[ -n ${S3_SERVER_OWNER_PID:-} ]]; then
     # Stops the cluster once the owner is gone; exits by itself when DIR disappears (stop).
+    # shellcheck disable=SC2016 # expanded by the inner bash
     setsid bash -c 'while kill -0 "$1" 2>/dev/null && [[ -f "$2/pids" ]]; do sleep 2; done
                     [[ -f "$2/pids" ]] && exec bash "$0" stop "$2"' \
       "$(realpath "$0")" "$S3_SERVER_OWNER_PID" "$DIR" </dev/null >/dev/null 2>&1 &
@@ -303,14 +308,14 @@ EOF
 # ~5 s to leave after SIGTERM. A pid is only killed while its command line names this
 # cluster's ceph.conf, so a recycled pid is never hit.
 stop_processes() {
-  local dir=$1 name pid pids=() i
+  local dir=$1 name pid pids=()
   [[ -f $dir/pids ]] || return 0
   while read -r name pid; do
     [[ -n $pid ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$dir/ceph.conf" && pids+=("$pid")
   done <"$dir/pids"
   ((${#pids[@]})) || return 0
   kill -KILL "${pids[@]}" 2>/dev/null || true
-  for i in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     for pid in "${pids[@]}"; do
       [[ -e /proc/$pid && $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]] && break
       pid=

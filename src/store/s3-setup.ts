@@ -8,6 +8,7 @@ import {
   DeleteObjectCommand,
   GetBucketLifecycleConfigurationCommand,
   HeadBucketCommand,
+  ListObjectsV2Command,
   PutBucketLifecycleConfigurationCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
@@ -49,13 +50,29 @@ export function lifecycleRules(config: Config): LifecycleRule[] {
   return rules;
 }
 
+/**
+ * HEAD responses carry no body, so a 403 arrives without its S3 error code. A one-key listing
+ * (a GET) fails the same way and says why: SignatureDoesNotMatch, InvalidAccessKeyId, ….
+ */
+async function explainHeadFailure(store: S3Store, Bucket: string, headErr: unknown): Promise<unknown> {
+  try {
+    await store.client.send(new ListObjectsV2Command({ Bucket, MaxKeys: 1 }));
+    return headErr;
+  } catch (err) {
+    return err;
+  }
+}
+
 export async function prepareBucket(store: S3Store, config: Config, logger: Logger, instanceId: string): Promise<void> {
   const { client } = store;
   const Bucket = config.s3.bucket;
   try {
     await client.send(new HeadBucketCommand({ Bucket }));
   } catch (err) {
-    if (!isNotFound(err)) throw new S3ParquetError('STORE_FAILED', `cannot reach ${describeFailure(config, err)}`, { cause: err });
+    if (!isNotFound(err)) {
+      const detailed = await explainHeadFailure(store, Bucket, err);
+      throw new S3ParquetError('STORE_FAILED', `cannot reach ${describeFailure(config, detailed)}`, { cause: detailed });
+    }
     if (!config.s3.create_bucket) {
       throw new S3ParquetError('STORE_FAILED', `${describeFailure(config, err)}: the bucket does not exist; create it or set s3.create_bucket = true`, { cause: err });
     }
