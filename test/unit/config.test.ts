@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -356,5 +356,12 @@ describe('loadConfig', () => {
     const err = configError(() => loadConfig(missing));
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.message).toBe(`config file not found: ${missing}`);
+  });
+});
+
+describe('config.example.toml', () => {
+  it('parses to exactly the built-in defaults, so the documented defaults are the real ones', () => {
+    const text = readFileSync(new URL('../../config.example.toml', import.meta.url), 'utf8');
+    expect(parseConfigText(text, { env: {} })).toEqual(defaultConfig());
   });
 });
