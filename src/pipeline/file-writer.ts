@@ -8,6 +8,7 @@
 import { chunkBatches, encodeParquet, MAX_ROWS_PER_FILE, type ParquetWriterOptions } from '../parquet/writer.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { PartialFlushError, type FlushBatch } from './buffers.js';
+import { sortBatches } from './sort.js';
 
 /** Footer key-value metadata keys written into every file. */
 export const FOOTER_KEYS = {
@@ -33,6 +34,8 @@ export interface FileWriterOptions {
   readonly writer: string;
   readonly now?: () => number;
   readonly maxRowsPerFile?: number;
+  /** Per dataset, a string column to order each flush by (traces: trace_id, for lookups). */
+  readonly sortBy?: Readonly<Record<string, string>>;
 }
 
 function compactUtc(ms: number): string {
@@ -54,7 +57,9 @@ export class FileWriter {
 
   async write(flush: FlushBatch): Promise<WrittenFile[]> {
     const written: WrittenFile[] = [];
-    const chunks = chunkBatches(flush.batches, this.options.maxRowsPerFile ?? MAX_ROWS_PER_FILE);
+    const sortColumn = this.options.sortBy?.[flush.dataset];
+    const ordered = sortColumn && flush.batches.length > 0 ? [sortBatches(flush.batches, sortColumn)] : flush.batches;
+    const chunks = chunkBatches(ordered, this.options.maxRowsPerFile ?? MAX_ROWS_PER_FILE);
     for (let i = 0; i < chunks.length; i++) {
       try {
         written.push(await this.writeChunk(flush, chunks[i]!));

@@ -117,3 +117,8 @@ export class LogsBatchBuilder {
     return new RecordBatch(new Schema(fields), data);
   }
 }
+
+/** The Arrow schema of the dataset for a given list of promoted attributes. */
+export function logsSchema(promoted: readonly PromotedSpec[]): Schema {
+  return new LogsBatchBuilder(promoted).finish().schema;
+}

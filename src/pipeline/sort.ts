@@ -1,0 +1,149 @@
+/**
+ * Reorders buffered record batches by one string column (traces: `trace_id`) before a file is
+ * written, so row-group statistics on that column are narrow and a trace lookup reads about one
+ * row group per file.
+ *
+ * apache-arrow has no `take` kernel; this one gathers rows from several chunks into new buffers
+ * for the types our schemas use (fixed-width numbers and timestamps, booleans, UTF-8, lists,
+ * maps and structs), nulls included.
+ *
+ * Indexing follows Arrow's slicing: a sliced Data keeps `offset` for its validity bitmap and
+ * boolean bits, while its offsets and fixed-width value buffers are already sub-arrays, and a
+ * struct's children are sliced along with it.
+ */
+import { DataType, RecordBatch, Struct, makeData, type Data } from 'apache-arrow';
+
+/** Row `rows[i]` of chunk `chunks[i]`, for every output row i. */
+interface Gather {
+  readonly chunks: Int32Array;
+  readonly rows: Int32Array;
+}
+
+function isValid(d: Data, row: number): boolean {
+  const bitmap = d.nullBitmap;
+  if (!bitmap || bitmap.length === 0 || d.nullCount === 0) return true;
+  const i = d.offset + row;
+  return (bitmap[i >> 3]! & (1 << (i & 7))) !== 0;
+}
+
+function gatherValidity(parts: readonly Data[], g: Gather): { bitmap: Uint8Array | undefined; nullCount: number } {
+  if (parts.every((p) => p.nullCount === 0)) return { bitmap: undefined, nullCount: 0 };
+  const n = g.rows.length;
+  const bitmap = new Uint8Array((n + 7) >> 3);
+  let nulls = 0;
+  for (let i = 0; i < n; i++) {
+    if (isValid(parts[g.chunks[i]!]!, g.rows[i]!)) bitmap[i >> 3]! |= 1 << (i & 7);
+    else nulls++;
+  }
+  return { bitmap, nullCount: nulls };
+}
+
+/** For list-like parts: the child rows that the gathered parent rows cover, and new offsets. */
+function gatherChildren(parts: readonly Data[], g: Gather): { offsets: Int32Array; child: Gather } {
+  const n = g.rows.length;
+  const offsets = new Int32Array(n + 1);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const p = parts[g.chunks[i]!]!;
+    const o = p.valueOffsets as Int32Array;
+    const r = g.rows[i]!;
+    total += o[r + 1]! - o[r]!;
+    offsets[i + 1] = total;
+  }
+  const chunks = new Int32Array(total);
+  const rows = new Int32Array(total);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const c = g.chunks[i]!;
+    const p = parts[c]!;
+    const o = p.valueOffsets as Int32Array;
+    const r = g.rows[i]!;
+    for (let j = o[r]!; j < o[r + 1]!; j++) {
+      chunks[k] = c;
+      rows[k++] = j; // child rows are addressed from the child's own start
+    }
+  }
+  return { offsets, child: { chunks, rows } };
+}
+
+function gather(parts: readonly Data[], g: Gather): Data {
+  const type = parts[0]!.type as DataType;
+  const n = g.rows.length;
+  const { bitmap, nullCount } = gatherValidity(parts, g);
+  const base = { type, length: n, nullCount, nullBitmap: bitmap };
+  if (DataType.isUtf8(type)) {
+    const offsets = new Int32Array(n + 1);
+    let size = 0;
+    for (let i = 0; i < n; i++) {
+      const p = parts[g.chunks[i]!]!;
+      const o = p.valueOffsets as Int32Array;
+      const r = g.rows[i]!;
+      size += o[r + 1]! - o[r]!;
+      offsets[i + 1] = size;
+    }
+    const bytes = new Uint8Array(size);
+    for (let i = 0; i < n; i++) {
+      const p = parts[g.chunks[i]!]!;
+      const o = p.valueOffsets as Int32Array;
+      const r = g.rows[i]!;
+      bytes.set((p.values as Uint8Array).subarray(o[r]!, o[r + 1]!), offsets[i]!);
+    }
+    return makeData({ ...base, type, valueOffsets: offsets, data: bytes } as Parameters<typeof makeData>[0]);
+  }
+  if (DataType.isBool(type)) {
+    const bits = new Uint8Array((n + 7) >> 3);
+    for (let i = 0; i < n; i++) {
+      const p = parts[g.chunks[i]!]!;
+      const r = p.offset + g.rows[i]!;
+      if (((p.values as Uint8Array)[r >> 3]! & (1 << (r & 7))) !== 0) bits[i >> 3]! |= 1 << (i & 7);
+    }
+    return makeData({ ...base, type, data: bits } as Parameters<typeof makeData>[0]);
+  }
+  if (DataType.isList(type) || DataType.isMap(type)) {
+    const { offsets, child } = gatherChildren(parts, g);
+    const childData = gather(parts.map((p) => p.children[0]!), child);
+    return makeData({ ...base, type, valueOffsets: offsets, child: childData } as Parameters<typeof makeData>[0]);
+  }
+  if (DataType.isStruct(type)) {
+    // Arrow slices a struct's children along with it, so row numbers carry over unchanged.
+    const children = type.children.map((_, ci) => gather(parts.map((p) => p.children[ci]!), g));
+    return makeData({ ...base, type, children } as Parameters<typeof makeData>[0]);
+  }
+  // Fixed width: Int, Float, Timestamp (one typed-array element per row).
+  const first = parts[0]!.values as unknown as { constructor: new (n: number) => ArrayLike<unknown> & Record<number, unknown> };
+  const out = new first.constructor(n);
+  for (let i = 0; i < n; i++) {
+    const p = parts[g.chunks[i]!]!;
+    out[i] = (p.values as unknown as ArrayLike<unknown>)[g.rows[i]!];
+  }
+  return makeData({ ...base, type, data: out } as Parameters<typeof makeData>[0]);
+}
+
+/** One batch holding every row of `batches`, ordered by the string column `column` (nulls last). */
+export function sortBatches(batches: readonly RecordBatch[], column: string): RecordBatch {
+  const schema = batches[0]!.schema;
+  const keys: (string | null)[] = [];
+  const chunkOf: number[] = [];
+  const rowOf: number[] = [];
+  batches.forEach((b, c) => {
+    const vec = b.getChild(column)!;
+    for (let r = 0; r < b.numRows; r++) {
+      keys.push(vec.get(r) as string | null);
+      chunkOf.push(c);
+      rowOf.push(r);
+    }
+  });
+  const order = keys.map((_, i) => i);
+  order.sort((a, b) => {
+    const x = keys[a]!;
+    const y = keys[b]!;
+    if (x === y) return a - b;
+    if (x === null) return 1;
+    if (y === null) return -1;
+    return x < y ? -1 : 1;
+  });
+  const g: Gather = { chunks: Int32Array.from(order, (i) => chunkOf[i]!), rows: Int32Array.from(order, (i) => rowOf[i]!) };
+  const children = schema.fields.map((_, ci) => gather(batches.map((b) => b.data.children[ci]!), g));
+  const data = makeData({ type: new Struct(schema.fields), length: order.length, nullCount: 0, children });
+  return new RecordBatch(schema, data);
+}

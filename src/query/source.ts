@@ -1,0 +1,62 @@
+/**
+ * Parquet files in the store, as hyparquet reads them: an AsyncBuffer whose slices are
+ * byte-range GETs (never the whole file when only a footer, some columns or some row groups are
+ * needed), counting the bytes read, plus a bounded LRU of parsed footers so repeated queries do
+ * not fetch them again.
+ */
+import { parquetMetadataAsync, type AsyncBuffer, type FileMetaData } from 'hyparquet';
+import type { ObjectStore } from '../store/object-store.js';
+
+/** Nanosecond timestamps stay exact bigints (hyparquet's default Date keeps milliseconds). */
+export const PARSERS = {
+  timestampFromNanoseconds: (ns: bigint): bigint => ns,
+  timestampFromMicroseconds: (us: bigint): bigint => us * 1000n,
+  timestampFromMilliseconds: (ms: bigint): bigint => ms * 1_000_000n,
+};
+
+export interface ReadCounter {
+  bytesRead: number;
+  requests: number;
+}
+
+export function storeBuffer(store: ObjectStore, key: string, size: number, counter: ReadCounter): AsyncBuffer {
+  return {
+    byteLength: size,
+    async slice(start: number, end?: number): Promise<ArrayBuffer> {
+      const stop = Math.min(end ?? size, size);
+      counter.bytesRead += stop - start;
+      counter.requests++;
+      const bytes = await store.getRange(key, start, stop - start);
+      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    },
+  };
+}
+
+/** Footers by key and size (a rewritten object has a new size or a new key). */
+export class FooterCache {
+  private readonly entries = new Map<string, FileMetaData>();
+  hits = 0;
+  misses = 0;
+
+  constructor(private readonly capacity = 512) {}
+
+  async get(key: string, file: AsyncBuffer): Promise<FileMetaData> {
+    const id = `${key}@${file.byteLength}`;
+    const hit = this.entries.get(id);
+    if (hit) {
+      this.hits++;
+      this.entries.delete(id); // re-insert: most recently used last
+      this.entries.set(id, hit);
+      return hit;
+    }
+    this.misses++;
+    const metadata = await parquetMetadataAsync(file, { parsers: PARSERS, initialFetchSize: 64 * 1024 });
+    this.entries.set(id, metadata);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    return metadata;
+  }
+
+  forget(keyPrefix: string): void {
+    for (const id of [...this.entries.keys()]) if (id.startsWith(keyPrefix)) this.entries.delete(id);
+  }
+}

@@ -1,0 +1,26 @@
+/** The three datasets: their schema (for a promoted-attribute list), version and event-time column. */
+import type { Schema } from 'apache-arrow';
+import { LOGS_EVENT_TIME_COLUMN, LOGS_SCHEMA_VERSION, logsSchema } from './logs.js';
+import { METRICS_EVENT_TIME_COLUMN, METRICS_SCHEMA_VERSION, metricsSchema } from './metrics.js';
+import type { PromotedSpec } from './promoted.js';
+import { TRACES_EVENT_TIME_COLUMN, TRACES_SCHEMA_VERSION, tracesSchema } from './traces.js';
+
+export type DatasetName = 'traces' | 'logs' | 'metrics';
+export const DATASET_NAMES: readonly DatasetName[] = ['traces', 'logs', 'metrics'];
+
+export interface DatasetSpec {
+  readonly name: DatasetName;
+  readonly version: number;
+  readonly eventTimeColumn: string;
+  schema(promoted: readonly PromotedSpec[]): Schema;
+}
+
+export const DATASETS: Readonly<Record<DatasetName, DatasetSpec>> = {
+  traces: { name: 'traces', version: TRACES_SCHEMA_VERSION, eventTimeColumn: TRACES_EVENT_TIME_COLUMN, schema: tracesSchema },
+  logs: { name: 'logs', version: LOGS_SCHEMA_VERSION, eventTimeColumn: LOGS_EVENT_TIME_COLUMN, schema: logsSchema },
+  metrics: { name: 'metrics', version: METRICS_SCHEMA_VERSION, eventTimeColumn: METRICS_EVENT_TIME_COLUMN, schema: metricsSchema },
+};
+
+export function isDatasetName(name: string): name is DatasetName {
+  return name === 'traces' || name === 'logs' || name === 'metrics';
+}
