@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, renderConfigToml } from './config/index.js';
 import { startDaemon } from './daemon.js';
+import { partitionsCommand, queryCommand } from './query/cli.js';
 import { S3ParquetError } from './errors.js';
 import { VERSION } from './version.js';
 
@@ -14,6 +15,9 @@ OpenTelemetry (OTLP) in, Hive-partitioned Parquet out (local directory or S3).
 Usage:
   s3-parquet-connector serve [--config FILE]        run the daemon (default command)
   s3-parquet-connector check-config [--config FILE] print the effective configuration
+  s3-parquet-connector query --dataset D [--filter EXPR] [--select a,b] [--limit N]
+                       [--start RFC3339] [--end RFC3339] [--partition P] [--format table|ndjson]
+  s3-parquet-connector partitions --dataset D [--prefix P] [--format table|ndjson]
   s3-parquet-connector --help | --version
 
 Options:
@@ -52,6 +56,15 @@ export async function main(argv: string[]): Promise<number> {
       config: { type: 'string', short: 'c' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
+      dataset: { type: 'string', short: 'd' },
+      filter: { type: 'string', short: 'f' },
+      select: { type: 'string' },
+      limit: { type: 'string' },
+      start: { type: 'string' },
+      end: { type: 'string' },
+      partition: { type: 'string' },
+      prefix: { type: 'string' },
+      format: { type: 'string' },
     },
   });
   if (values.help) {
@@ -68,6 +81,10 @@ export async function main(argv: string[]): Promise<number> {
       return serve(values.config);
     case 'check-config':
       return checkConfig(values.config);
+    case 'query':
+      return queryCommand(loadConfig(values.config), values, process.stdout);
+    case 'partitions':
+      return partitionsCommand(loadConfig(values.config), values, process.stdout);
     default:
       process.stderr.write(`unknown command "${command}"\n\n${HELP}`);
       return 2;

@@ -14,7 +14,9 @@ import { Partitioner } from './pipeline/partitioner.js';
 import { Pipeline, SCHEMA_VERSIONS } from './pipeline/pipeline.js';
 import { startGrpcReceiver } from './receivers/grpc.js';
 import { startHttpReceiver, type RunningReceiver } from './receivers/http.js';
-import { parsePromoted } from './schema/promoted.js';
+import { parsePromoted, type PromotedSpec } from './schema/promoted.js';
+import { QueryEngine } from './query/engine.js';
+import { startQueryServer } from './query/http.js';
 import { openStore, type ObjectStore } from './store/index.js';
 import { VERSION } from './version.js';
 
@@ -31,7 +33,8 @@ export interface Daemon {
   readonly store: ObjectStore;
   readonly instanceId: string;
   /** Bound ports (useful with port 0); undefined for a disabled receiver. */
-  readonly ports: { readonly grpc?: number; readonly http?: number };
+  readonly ports: { readonly grpc?: number; readonly http?: number; readonly query?: number };
+  readonly queryEngine: QueryEngine;
   stop(): Promise<void>;
 }
 
@@ -39,6 +42,14 @@ export interface Daemon {
 export function deriveInstanceId(configured: string): string {
   const base = configured !== '' ? configured : hostname().replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 48) || 'instance';
   return `${base}-${randomBytes(3).toString('hex')}`;
+}
+
+export function promotedSpecs(config: Config): Record<'traces' | 'logs' | 'metrics', PromotedSpec[]> {
+  return {
+    traces: config.schema.traces.promoted_attributes.map(parsePromoted),
+    logs: config.schema.logs.promoted_attributes.map(parsePromoted),
+    metrics: config.schema.metrics.promoted_attributes.map(parsePromoted),
+  };
 }
 
 export async function startDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {
@@ -74,18 +85,20 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       maxBytes: config.buffer.max_bytes_mb * MIB,
       maxAgeMs: config.buffer.max_age_seconds * 1000,
     },
-    promoted: {
-      traces: config.schema.traces.promoted_attributes.map(parsePromoted),
-      logs: config.schema.logs.promoted_attributes.map(parsePromoted),
-      metrics: config.schema.metrics.promoted_attributes.map(parsePromoted),
-    },
+    promoted: promotedSpecs(config),
     writer,
     logger,
     ...(options.now ? { now: options.now } : {}),
   });
 
   const receivers: RunningReceiver[] = [];
-  const ports: { grpc?: number; http?: number } = {};
+  const ports: { grpc?: number; http?: number; query?: number } = {};
+  const queryEngine = new QueryEngine({
+    store,
+    layout: { granularity: config.partitioning.granularity, format: config.partitioning.format, byService: config.partitioning.by_service },
+    promoted: promotedSpecs(config),
+    footerCacheEntries: config.query.footer_cache_entries,
+  });
   try {
     if (config.receivers.grpc.enabled) {
       const { host, port } = parseEndpoint(config.receivers.grpc.endpoint);
@@ -101,6 +114,13 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       ports.http = r.port;
       logger.info({ transport: 'http', host, port: r.port }, 'receiver listening');
     }
+    if (config.query.enabled) {
+      const { host, port } = parseEndpoint(config.query.endpoint);
+      const q = await startQueryServer({ host, port, engine: queryEngine, logger });
+      receivers.push(q);
+      ports.query = q.port;
+      logger.info({ transport: 'query', host, port: q.port }, 'query port listening');
+    }
   } catch (err) {
     await Promise.all(receivers.map((r) => r.close()));
     await pipeline.close();
@@ -112,6 +132,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   return {
     config,
     pipeline,
+    queryEngine,
     store,
     instanceId,
     ports,

@@ -182,6 +182,12 @@ export const configSchema = table({
     logs: table({ promoted_attributes: attributeList(DEFAULT_PROMOTED) }),
     metrics: table({ promoted_attributes: attributeList([]) }),
   }),
+  query: table({
+    enabled: bool().default(true),
+    // Loopback by default: the query port exposes stored data.
+    endpoint: endpoint('127.0.0.1:8081'),
+    footer_cache_entries: wholeNumber(1, 1_000_000).default(512),
+  }),
   s3: s3Schema,
   operations: operationsSchema,
   log: table({

@@ -32,6 +32,13 @@ export function storeBuffer(store: ObjectStore, key: string, size: number, count
   };
 }
 
+/**
+ * The first read of a file takes its last bytes, hoping to get the whole footer in one request
+ * (hyparquet reads more when the footer is larger). Our footers with a handful of row groups
+ * are a few KiB; 16 KiB keeps small files from being read whole just for their footer.
+ */
+const FOOTER_FETCH_BYTES = 16 * 1024;
+
 /** Footers by key and size (a rewritten object has a new size or a new key). */
 export class FooterCache {
   private readonly entries = new Map<string, FileMetaData>();
@@ -50,7 +57,7 @@ export class FooterCache {
       return hit;
     }
     this.misses++;
-    const metadata = await parquetMetadataAsync(file, { parsers: PARSERS, initialFetchSize: 64 * 1024 });
+    const metadata = await parquetMetadataAsync(file, { parsers: PARSERS, initialFetchSize: FOOTER_FETCH_BYTES });
     this.entries.set(id, metadata);
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
     return metadata;

@@ -39,15 +39,25 @@ export function s3StoreOptions(config: Config): S3StoreOptions {
   };
 }
 
-/** Creates the store and, for S3, runs the bucket preflight before anything is accepted. */
-export async function openStore(config: Config, logger: Logger, instanceId: string, overrides: Partial<S3StoreOptions> = {}): Promise<ObjectStore> {
+/**
+ * Creates the store and, for S3, runs the bucket preflight before anything is accepted.
+ * `readOnly` (the CLI's query commands) skips the preflight, which writes.
+ */
+export async function openStore(
+  config: Config,
+  logger: Logger,
+  instanceId: string,
+  options: { readonly readOnly?: boolean; readonly overrides?: Partial<S3StoreOptions> } = {},
+): Promise<ObjectStore> {
   if (effectiveBackend(config) === 'local') return new LocalStore(config.storage.local_path);
-  const s3 = new S3Store({ ...s3StoreOptions(config), ...overrides });
-  try {
-    await prepareBucket(s3, config, logger, instanceId);
-  } catch (err) {
-    await s3.close();
-    throw err;
+  const s3 = new S3Store({ ...s3StoreOptions(config), ...options.overrides });
+  if (!options.readOnly) {
+    try {
+      await prepareBucket(s3, config, logger, instanceId);
+    } catch (err) {
+      await s3.close();
+      throw err;
+    }
   }
   if (config.s3.encryption.type === 'client') return new EncryptedStore(s3, loadMasterKey(config.s3.encryption.client_key_file));
   return s3;

@@ -80,6 +80,22 @@ describe('CLI', () => {
       expect(files.length).toBe(50); // one per hour partition
       const rows = await duckdbQuery(`SELECT count(*)::INT AS n, count(DISTINCT name)::INT AS names FROM ${datasetGlob(data, 'traces')}`);
       expect(rows).toEqual([{ n: 50, names: 50 }]);
+
+      if (signal !== 'SIGTERM') return;
+      // The query front end over the same files: partitions, a table and NDJSON.
+      const parts = await runCli(['partitions', '--config', file, '--dataset', 'traces']);
+      expect(parts.code).toBe(0);
+      expect(parts.stdout.trim().split('\n')).toHaveLength(50);
+      expect(parts.stdout.split('\n')[0]).toBe('traces/date=2024-01-01/hour=00');
+      const nd = await runCli(['query', '--config', file, '--dataset', 'traces', '--filter', "name IN ('sig-3', 'sig-40')", '--select', 'name,start_time', '--format', 'ndjson']);
+      expect(nd.code).toBe(0);
+      expect(nd.stdout.trim().split('\n').map((l) => JSON.parse(l) as { name: string }).map((r) => r.name).sort()).toEqual(['sig-3', 'sig-40']);
+      const table = await runCli(['query', '--config', file, '--dataset', 'traces', '--filter', "name = 'sig-7'", '--select', 'name,duration_ns']);
+      expect(table.code).toBe(0);
+      expect(table.stdout).toMatch(/^name\s+duration_ns\n-+\s+-+\nsig-7\s+1000\n\(1 rows;/);
+      const bad = await runCli(['query', '--config', file, '--dataset', 'traces', '--filter', 'nme = 1']);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/unknown column "nme"/);
     });
   }
 });

@@ -11,6 +11,7 @@ export interface TestDaemon extends Daemon {
   readonly dir: string;
   readonly logs: Record<string, unknown>[];
   httpUrl(path: string): string;
+  queryUrl(path: string): string;
   grpcTarget(): string;
   cleanup(): Promise<void>;
 }
@@ -22,6 +23,8 @@ export async function startTestDaemon(toml = ''): Promise<TestDaemon> {
 [receivers.grpc]
 endpoint = "127.0.0.1:0"
 [receivers.http]
+endpoint = "127.0.0.1:0"
+[query]
 endpoint = "127.0.0.1:0"
 [storage]
 local_path = ${JSON.stringify(join(dir, 'data'))}
@@ -40,6 +43,7 @@ instance_id = "test"
     dir,
     logs,
     httpUrl: (path: string) => `http://127.0.0.1:${daemon.ports.http}${path}`,
+    queryUrl: (path: string) => `http://127.0.0.1:${daemon.ports.query}${path}`,
     grpcTarget: () => `http://127.0.0.1:${daemon.ports.grpc}`,
     cleanup: async () => {
       await daemon.stop();

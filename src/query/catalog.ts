@@ -1,0 +1,41 @@
+/**
+ * What a query may name in a dataset: every column of its schema (for `select`), and the typed
+ * ones the filter language can compare (strings, numbers, booleans, timestamps, maps).
+ */
+import { DataType, type Schema } from 'apache-arrow';
+import { DATASETS, type DatasetName } from '../schema/datasets.js';
+import type { PromotedSpec } from '../schema/promoted.js';
+import type { ColumnCatalog, ColumnType } from './filter/index.js';
+import { converterFor, type Converter } from './json-values.js';
+
+export interface DatasetCatalog {
+  readonly dataset: DatasetName;
+  readonly schema: Schema;
+  readonly eventTimeColumn: string;
+  readonly columns: readonly string[];
+  readonly filterColumns: ColumnCatalog;
+  readonly converters: ReadonlyMap<string, Converter>;
+}
+
+function filterType(type: DataType): ColumnType | undefined {
+  if (DataType.isUtf8(type)) return 'string';
+  if (DataType.isInt(type)) return 'int';
+  if (DataType.isFloat(type)) return 'float';
+  if (DataType.isBool(type)) return 'bool';
+  if (DataType.isTimestamp(type)) return 'timestamp';
+  if (DataType.isMap(type)) return 'map';
+  return undefined; // lists and structs are returned, not filtered on
+}
+
+export function datasetCatalog(dataset: DatasetName, promoted: readonly PromotedSpec[]): DatasetCatalog {
+  const spec = DATASETS[dataset];
+  const schema = spec.schema(promoted);
+  const filterColumns = new Map<string, ColumnType>();
+  const converters = new Map<string, Converter>();
+  for (const f of schema.fields) {
+    const t = filterType(f.type);
+    if (t) filterColumns.set(f.name, t);
+    converters.set(f.name, converterFor(f.type));
+  }
+  return { dataset, schema, eventTimeColumn: spec.eventTimeColumn, columns: schema.fields.map((f) => f.name), filterColumns, converters };
+}

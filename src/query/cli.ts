@@ -1,0 +1,92 @@
+/**
+ * `s3-parquet-connector query` and `partitions`: the query engine over the configured store,
+ * printing what the query port would answer — a table for people, NDJSON for pipes.
+ */
+import { createLogger } from '../logger.js';
+import { promotedSpecs } from '../daemon.js';
+import type { Config } from '../config/index.js';
+import { S3ParquetError } from '../errors.js';
+import { openStore } from '../store/index.js';
+import { QueryEngine, emptyStats } from './engine.js';
+import { queryOptionsFrom } from './http.js';
+import type { JsonValue } from './json-values.js';
+
+export interface QueryCliArgs {
+  readonly dataset?: string;
+  readonly filter?: string;
+  readonly select?: string;
+  readonly limit?: string;
+  readonly start?: string;
+  readonly end?: string;
+  readonly partition?: string;
+  readonly prefix?: string;
+  readonly format?: string;
+}
+
+async function withEngine<T>(config: Config, run: (engine: QueryEngine) => Promise<T>): Promise<T> {
+  const store = await openStore(config, createLogger('silent'), 'cli', { readOnly: true });
+  try {
+    const engine = new QueryEngine({
+      store,
+      layout: { granularity: config.partitioning.granularity, format: config.partitioning.format, byService: config.partitioning.by_service },
+      promoted: promotedSpecs(config),
+    });
+    return await run(engine);
+  } finally {
+    await store.close();
+  }
+}
+
+function cell(v: JsonValue): string {
+  if (v === null) return '';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+/** A plain text table; long cells are cut so a row stays on one line. */
+export function renderTable(rows: Record<string, JsonValue>[], columns: string[], maxWidth = 60): string {
+  const text = rows.map((r) => columns.map((c) => {
+    const s = cell(r[c] ?? null);
+    return s.length > maxWidth ? s.slice(0, maxWidth - 1) + '…' : s;
+  }));
+  const widths = columns.map((c, i) => Math.max(c.length, ...text.map((t) => t[i]!.length)));
+  const line = (cells: string[]) => cells.map((s, i) => s.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...text.map(line)].join('\n') + '\n';
+}
+
+export async function queryCommand(config: Config, args: QueryCliArgs, out: NodeJS.WritableStream): Promise<number> {
+  const format = args.format ?? 'table';
+  if (format !== 'table' && format !== 'ndjson') throw new S3ParquetError('INVALID_ARGUMENT', '--format must be table or ndjson');
+  const limit = args.limit === undefined ? undefined : Number(args.limit);
+  const q = queryOptionsFrom({
+    dataset: args.dataset,
+    ...(args.filter !== undefined ? { filter: args.filter } : {}),
+    ...(args.select !== undefined ? { select: args.select.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+    ...(limit !== undefined ? { limit } : {}),
+    ...(args.start !== undefined ? { start: args.start } : {}),
+    ...(args.end !== undefined ? { end: args.end } : {}),
+    ...(args.partition !== undefined ? { partition: args.partition } : {}),
+  });
+  return withEngine(config, async (engine) => {
+    const { select } = engine.prepare(q);
+    const stats = emptyStats();
+    if (format === 'ndjson') {
+      for await (const rec of engine.query(q, stats)) out.write(JSON.stringify(rec) + '\n');
+      return 0;
+    }
+    const rows: Record<string, JsonValue>[] = [];
+    for await (const rec of engine.query(q, stats)) rows.push(rec);
+    out.write(renderTable(rows, select));
+    out.write(`(${rows.length} rows; ${stats.files_considered} files, ${stats.row_groups_considered - stats.row_groups_pruned} row groups read, ${stats.elapsed_ms} ms)\n`);
+    return 0;
+  });
+}
+
+export async function partitionsCommand(config: Config, args: QueryCliArgs, out: NodeJS.WritableStream): Promise<number> {
+  if (!args.dataset) throw new S3ParquetError('INVALID_ARGUMENT', '--dataset is required (traces, logs or metrics)');
+  return withEngine(config, async (engine) => {
+    const partitions = await engine.partitions(args.dataset!, args.prefix ?? '');
+    if (args.format === 'ndjson') for (const p of partitions) out.write(JSON.stringify({ partition: p }) + '\n');
+    else for (const p of partitions) out.write(p + '\n');
+    return 0;
+  });
+}

@@ -1,0 +1,215 @@
+/**
+ * The query port: JSON over HTTP, loopback by default because it exposes data.
+ *
+ *   GET    /api/v1/partitions?dataset=traces[&prefix=date=2024-01-01]
+ *   POST   /api/v1/query            {dataset, partition?, start?, end?, filter?, select?, limit?, format?}
+ *   GET    /api/v1/traces/{trace_id}[?start=&end=]
+ *   DELETE /api/v1/partitions/{dataset}/{partition path}
+ *
+ * `format: "ndjson"` streams one record per line with the socket's backpressure, so memory
+ * stays flat however large the result; `arrow` answers an Arrow IPC stream.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tableFromJSON, tableToIPC } from 'apache-arrow';
+import type { Logger } from 'pino';
+import { S3ParquetError, toS3ParquetError } from '../errors.js';
+import { emptyStats, type QueryEngine, type QueryOptions } from './engine.js';
+import { checkPartitionPath } from './partitions.js';
+import { parseRfc3339Ns } from './time.js';
+
+const MAX_QUERY_BODY = 1024 * 1024;
+const TRACE_ID = /^[0-9a-f]{32}$/;
+
+export interface QueryServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly engine: QueryEngine;
+  readonly logger: Logger;
+  /** Extra routes served on the same port (metrics, health), tried first. */
+  readonly extraRoutes?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+}
+
+export interface RunningQueryServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_QUERY_BODY) throw new S3ParquetError('PAYLOAD_TOO_LARGE', `query body exceeds ${MAX_QUERY_BODY} bytes`);
+    chunks.push(chunk);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (err) {
+    throw new S3ParquetError('INVALID_ARGUMENT', `query body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new S3ParquetError('INVALID_ARGUMENT', 'query body must be a JSON object');
+  return parsed as Record<string, unknown>;
+}
+
+function optionalString(body: Record<string, unknown>, key: string): string | undefined {
+  const v = body[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new S3ParquetError('INVALID_ARGUMENT', `"${key}" must be a string`);
+  return v;
+}
+
+function optionalTime(value: string | undefined, key: string): bigint | undefined {
+  if (value === undefined || value === '') return undefined;
+  const ns = parseRfc3339Ns(value);
+  if (ns === null) throw new S3ParquetError('INVALID_ARGUMENT', `"${key}" must be an RFC 3339 time such as 2024-01-01T00:00:00Z, got ${JSON.stringify(value)}`);
+  return ns;
+}
+
+/** The body of POST /api/v1/query → engine options (every field checked, errors name it). */
+export function queryOptionsFrom(body: Record<string, unknown>): QueryOptions & { format: 'json' | 'ndjson' | 'arrow' } {
+  const known = new Set(['dataset', 'partition', 'start', 'end', 'filter', 'select', 'limit', 'format']);
+  for (const k of Object.keys(body)) if (!known.has(k)) throw new S3ParquetError('INVALID_ARGUMENT', `unknown field "${k}" in query body`);
+  const dataset = optionalString(body, 'dataset');
+  if (dataset === undefined) throw new S3ParquetError('INVALID_ARGUMENT', '"dataset" is required (traces, logs or metrics)');
+  const select = body.select;
+  if (select !== undefined && (!Array.isArray(select) || select.some((s) => typeof s !== 'string'))) {
+    throw new S3ParquetError('INVALID_ARGUMENT', '"select" must be an array of column names');
+  }
+  const limit = body.limit;
+  if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0)) {
+    throw new S3ParquetError('INVALID_ARGUMENT', '"limit" must be a whole number >= 0');
+  }
+  const format = optionalString(body, 'format') ?? 'json';
+  if (format !== 'json' && format !== 'ndjson' && format !== 'arrow') throw new S3ParquetError('INVALID_ARGUMENT', '"format" must be json, ndjson or arrow');
+  const partition = optionalString(body, 'partition');
+  const filter = optionalString(body, 'filter');
+  const start = optionalTime(optionalString(body, 'start'), 'start');
+  const end = optionalTime(optionalString(body, 'end'), 'end');
+  return {
+    dataset,
+    format,
+    ...(partition !== undefined ? { partition } : {}),
+    ...(filter !== undefined ? { filter } : {}),
+    ...(start !== undefined ? { start } : {}),
+    ...(end !== undefined ? { end } : {}),
+    ...(select !== undefined ? { select: select as string[] } : {}),
+    ...(limit !== undefined ? { limit: limit as number } : {}),
+  };
+}
+
+/** Writes a line and waits for the socket to drain when its buffer is full. */
+async function writeLine(res: ServerResponse, line: string): Promise<void> {
+  if (!res.write(line + '\n')) await new Promise<void>((resolve, reject) => {
+    res.once('drain', resolve);
+    res.once('close', () => reject(new Error('client closed the connection')));
+  });
+}
+
+export async function startQueryServer(o: QueryServerOptions): Promise<RunningQueryServer> {
+  const { engine, logger } = o;
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    if (o.extraRoutes && (await o.extraRoutes(req, res))) return;
+
+    if (path === '/api/v1/partitions') {
+      if (req.method !== 'GET') throw new S3ParquetError('METHOD_NOT_ALLOWED', 'use GET /api/v1/partitions');
+      const dataset = url.searchParams.get('dataset') ?? '';
+      const partitions = await engine.partitions(dataset, url.searchParams.get('prefix') ?? '');
+      return sendJson(res, 200, { partitions });
+    }
+    if (path.startsWith('/api/v1/partitions/')) {
+      if (req.method !== 'DELETE') throw new S3ParquetError('METHOD_NOT_ALLOWED', 'use DELETE /api/v1/partitions/{dataset}/{partition path}');
+      // Take the raw (still percent-encoded) path so encoded traversal is seen and refused.
+      const raw = (req.url ?? '').split('?')[0]!.slice('/api/v1/partitions/'.length);
+      const slash = raw.indexOf('/');
+      if (slash <= 0) throw new S3ParquetError('INVALID_ARGUMENT', 'expected /api/v1/partitions/{dataset}/{partition path}');
+      const dataset = decodeURIComponent(raw.slice(0, slash));
+      const partition = raw.slice(slash + 1);
+      let decoded: string;
+      try {
+        decoded = decodeURIComponent(partition);
+      } catch {
+        throw new S3ParquetError('INVALID_ARGUMENT', `invalid partition path ${JSON.stringify(partition)}: bad percent-encoding`);
+      }
+      checkPartitionPath(partition); // the encoded form (and its decodings) must be clean too
+      const deleted = await engine.deletePartition(dataset, decoded);
+      if (deleted === 0) throw new S3ParquetError('NOT_FOUND', `no objects under ${dataset}/${decoded}`);
+      logger.info({ dataset, partition: decoded, objects: deleted }, 'partition deleted');
+      res.writeHead(204).end();
+      return;
+    }
+    if (path === '/api/v1/query') {
+      if (req.method !== 'POST') throw new S3ParquetError('METHOD_NOT_ALLOWED', 'use POST /api/v1/query');
+      const q = queryOptionsFrom(await readJson(req));
+      engine.prepare(q); // every error before the first byte of the answer
+      const stats = emptyStats();
+      if (q.format === 'ndjson') {
+        res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+        for await (const rec of engine.query(q, stats)) await writeLine(res, JSON.stringify(rec));
+        res.end();
+        return;
+      }
+      const records = [];
+      for await (const rec of engine.query(q, stats)) records.push(rec);
+      if (q.format === 'arrow') {
+        const body = tableToIPC(tableFromJSON(records.length > 0 ? records : [{}]), 'stream');
+        res.writeHead(200, { 'Content-Type': 'application/vnd.apache.arrow.stream', 'Content-Length': body.length, 'X-Query-Stats': JSON.stringify(stats) });
+        res.end(body);
+        return;
+      }
+      return sendJson(res, 200, { records, stats });
+    }
+    if (path.startsWith('/api/v1/traces/')) {
+      if (req.method !== 'GET') throw new S3ParquetError('METHOD_NOT_ALLOWED', 'use GET /api/v1/traces/{trace_id}');
+      const id = decodeURIComponent(path.slice('/api/v1/traces/'.length)).toLowerCase();
+      if (!TRACE_ID.test(id)) throw new S3ParquetError('INVALID_ARGUMENT', `invalid trace id ${JSON.stringify(id)}: expected 32 hex digits`);
+      const start = optionalTime(url.searchParams.get('start') ?? undefined, 'start');
+      const end = optionalTime(url.searchParams.get('end') ?? undefined, 'end');
+      const stats = emptyStats();
+      const spans = [];
+      const q: QueryOptions = { dataset: 'traces', filter: `trace_id = '${id}'`, ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) };
+      for await (const rec of engine.query(q, stats)) spans.push(rec);
+      if (spans.length === 0) throw new S3ParquetError('NOT_FOUND', `no span with trace id ${id}`);
+      spans.sort((a, b) => String(a.start_time).localeCompare(String(b.start_time)));
+      return sendJson(res, 200, { trace_id: id, spans, stats });
+    }
+    throw new S3ParquetError('NOT_FOUND', `no route ${req.method} ${path}`);
+  }
+
+  const server: Server = createServer((req, res) => {
+    route(req, res).catch((e: unknown) => {
+      const err = toS3ParquetError(e);
+      if (err.httpStatus >= 500) logger.error({ err }, 'query failed');
+      if (res.headersSent) {
+        res.destroy(err); // mid-stream: the client sees a truncated body, not a fake success
+        return;
+      }
+      sendJson(res, err.httpStatus, { error: { code: err.code, message: err.message } });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
