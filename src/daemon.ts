@@ -72,6 +72,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     // max_rows caps a file's rows too, within the chunk size that keeps wasm memory flat.
     maxRowsPerFile: Math.min(config.buffer.max_rows, MAX_ROWS_PER_FILE),
     sortBy: { traces: 'trace_id' },
+    ...(config.parquet.bloom_filter_enabled ? { bloomColumns: { traces: 'trace_id' } } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
   const pipeline = new Pipeline({

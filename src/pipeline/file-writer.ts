@@ -9,6 +9,7 @@ import { chunkBatches, encodeParquet, MAX_ROWS_PER_FILE, type ParquetWriterOptio
 import type { ObjectStore } from '../store/object-store.js';
 import { PartialFlushError, type FlushBatch } from './buffers.js';
 import { sortBatches } from './sort.js';
+import { buildBloom } from '../parquet/bloom.js';
 
 /** Footer key-value metadata keys written into every file. */
 export const FOOTER_KEYS = {
@@ -18,6 +19,7 @@ export const FOOTER_KEYS = {
   maxEventTime: 's3parquet.max_event_time_ns',
   rowCount: 's3parquet.row_count',
   writer: 's3parquet.writer',
+  traceIdBloom: 's3parquet.trace_id_bloom',
 } as const;
 
 export interface WrittenFile {
@@ -36,6 +38,8 @@ export interface FileWriterOptions {
   readonly maxRowsPerFile?: number;
   /** Per dataset, a string column to order each flush by (traces: trace_id, for lookups). */
   readonly sortBy?: Readonly<Record<string, string>>;
+  /** Per dataset, a string column whose values go into a footer bloom filter. */
+  readonly bloomColumns?: Readonly<Record<string, string>>;
 }
 
 function compactUtc(ms: number): string {
@@ -86,10 +90,23 @@ export class FileWriter {
       [FOOTER_KEYS.rowCount, String(rows)],
       [FOOTER_KEYS.writer, this.options.writer],
     ]);
+    const bloomColumn = this.options.bloomColumns?.[flush.dataset];
+    if (bloomColumn) metadata.set(FOOTER_KEYS.traceIdBloom, buildBloom(columnStrings(chunk, bloomColumn), rows));
     const body = encodeParquet(chunk, metadata, this.options.parquet);
     const key = this.nextKey(flush.dataset, flush.partition);
     const version = String(this.options.schemaVersions[flush.dataset] ?? 0);
     await this.options.store.put(key, body, { dataset: flush.dataset, schema_version: version });
     return { key, rows, bytes: body.length };
+  }
+}
+
+function* columnStrings(batches: FlushBatch['batches'], column: string): Generator<string> {
+  for (const b of batches) {
+    const vec = b.getChild(column);
+    if (!vec) continue;
+    for (let i = 0; i < b.numRows; i++) {
+      const v = vec.get(i) as string | null;
+      if (v !== null) yield v;
+    }
   }
 }

@@ -11,6 +11,7 @@ import { DATASET_NAMES, isDatasetName, type DatasetName } from '../schema/datase
 import type { PromotedSpec } from '../schema/promoted.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { FOOTER_KEYS } from '../pipeline/file-writer.js';
+import { parseBloom } from '../parquet/bloom.js';
 import { datasetCatalog, type DatasetCatalog } from './catalog.js';
 import { columnsOf, evaluate, mightMatch, parseFilter, type ColumnStats, type Expr } from './filter/index.js';
 import type { JsonValue } from './json-values.js';
@@ -157,6 +158,7 @@ export class QueryEngine {
     const counter: ReadCounter = { bytesRead: 0, requests: 0 };
     const hits0 = this.footers.hits;
     const timeParts = partitionsForRange(this.o.layout, q.start, q.end);
+    const wantedTraceIds = cat.dataset === 'traces' && expr ? requiredValues(expr, 'trace_id') : null;
     try {
       if (limit === 0) return;
       for (const { partition, files } of await listPartitionFiles(this.o.store, cat.dataset, q.partition ?? '')) {
@@ -176,6 +178,11 @@ export class QueryEngine {
           const metadata = await this.footers.get(info.key, file);
           if (this.fileOutsideRange(metadata, q.start, q.end)) {
             stats.files_pruned++;
+            continue;
+          }
+          if (wantedTraceIds && !bloomAllows(metadata, wantedTraceIds)) {
+            stats.files_pruned++;
+            stats.files_pruned_by_bloom++;
             continue;
           }
           const present = new Set(metadata.schema.slice(1).map((e) => e.name));
@@ -221,6 +228,28 @@ export class QueryEngine {
     if (min === undefined || max === undefined) return false;
     return (start !== undefined && BigInt(max) < start) || (end !== undefined && BigInt(min) >= end);
   }
+}
+
+/**
+ * The values a column must take for the expression to hold (`col = 'x'` or `col IN (…)`,
+ * possibly under ANDs), or null when the expression does not pin the column down.
+ */
+function requiredValues(expr: Expr, column: string): string[] | null {
+  switch (expr.kind) {
+    case 'cmp':
+      return expr.op === '=' && expr.column.name === column && expr.column.key === undefined && typeof expr.value === 'string' ? [expr.value] : null;
+    case 'in':
+      return !expr.not && expr.column.name === column && expr.column.key === undefined && expr.values.every((v) => typeof v === 'string') ? (expr.values as string[]) : null;
+    case 'and':
+      return requiredValues(expr.left, column) ?? requiredValues(expr.right, column);
+    default:
+      return null;
+  }
+}
+
+function bloomAllows(metadata: FileMetaData, ids: readonly string[]): boolean {
+  const bloom = parseBloom(keyValue(metadata, FOOTER_KEYS.traceIdBloom));
+  return bloom === null || ids.some((id) => bloom.mightContain(id));
 }
 
 function exactStats(value: string | null): ColumnStats {
