@@ -4,10 +4,11 @@
  * The body keeps its type: a string body is stored as is, any other AnyValue as JSON text, and
  * `body_type` says which it was, so `"42"` and `42` stay distinguishable.
  */
-import { Field, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
+import type { Schema } from 'apache-arrow';
+import { DatasetBatchBuilderBase } from './batch-builder.js';
 import { Int32Builder, Int64Builder, StringMapBuilder, TimestampNsBuilder, Utf8Builder, type ColumnBuilder } from './columns.js';
-import { SourceColumns, appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
-import { PromotedColumns, type PromotedSpec } from './promoted.js';
+import { appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
+import type { PromotedSpec } from './promoted.js';
 import { anyValueToJsonText, bytesToHex, isAllZero, isZeroInt64, unixNanoToBigInt } from '../otlp/values.js';
 import type { LogRecord } from '../otlp/types.js';
 
@@ -46,7 +47,7 @@ function idOrNull(bytes: Uint8Array): string | null {
   return bytes.length === 0 || isAllZero(bytes) ? null : bytesToHex(bytes);
 }
 
-export class LogsBatchBuilder {
+export class LogsBatchBuilder extends DatasetBatchBuilderBase {
   private readonly c = {
     time: new TimestampNsBuilder(),
     observed_time: new TimestampNsBuilder(),
@@ -61,24 +62,14 @@ export class LogsBatchBuilder {
   };
   private readonly attributes = new StringMapBuilder();
   private readonly droppedAttributesCount = new Int64Builder();
-  private readonly source = new SourceColumns();
-  private readonly promoted: PromotedColumns;
-  minTime = 0n;
-  maxTime = 0n;
-
   constructor(promoted: readonly PromotedSpec[]) {
-    this.promoted = new PromotedColumns(promoted);
-  }
-
-  get length(): number {
-    return this.c.time.length;
+    super(promoted, NO_NOT_NULL);
   }
 
   /** Appends a record that passed `validateLogRecord`; `eventTime` from `logEventTime`. */
   append(resource: ResourceContext, scope: ScopeContext, rec: LogRecord, eventTime: bigint): void {
     const c = this.c;
-    if (c.time.length === 0 || eventTime < this.minTime) this.minTime = eventTime;
-    if (c.time.length === 0 || eventTime > this.maxTime) this.maxTime = eventTime;
+    this.countRow(eventTime);
     c.time.append(isZeroInt64(rec.timeUnixNano) ? null : unixNanoToBigInt(rec.timeUnixNano));
     c.observed_time.append(isZeroInt64(rec.observedTimeUnixNano) ? null : unixNanoToBigInt(rec.observedTimeUnixNano));
     c.severity_number.append(rec.severityNumber);
@@ -96,27 +87,17 @@ export class LogsBatchBuilder {
     this.droppedAttributesCount.append(BigInt(rec.droppedAttributesCount >>> 0));
   }
 
-  byteSize(): number {
-    let n = 0;
-    for (const [, b] of this.columns()) n += b.byteSize();
-    return n;
-  }
-
-  private columns(): [string, ColumnBuilder][] {
+  protected columns(): [string, ColumnBuilder][] {
     const ordered = Object.entries(this.c) as [string, ColumnBuilder][];
     ordered.push(...this.source.entries());
     ordered.push(['attributes', this.attributes], ['dropped_attributes_count', this.droppedAttributesCount]);
-    this.promoted.specs.forEach((s, i) => ordered.push([s.column, this.promoted.builders[i]!]));
+    ordered.push(...this.promotedColumns());
     return ordered;
   }
-
-  finish(): RecordBatch {
-    const cols = this.columns();
-    const fields = cols.map(([name, b]) => new Field(name, b.type, true));
-    const data = makeData({ type: new Struct(fields), length: this.length, nullCount: 0, children: cols.map(([, b]) => b.finish()) });
-    return new RecordBatch(new Schema(fields), data);
-  }
 }
+
+/** Every logs column may be null: even `time` is null when the client sent 0. */
+const NO_NOT_NULL: ReadonlySet<string> = new Set();
 
 /** The Arrow schema of the dataset for a given list of promoted attributes. */
 export function logsSchema(promoted: readonly PromotedSpec[]): Schema {

@@ -5,12 +5,13 @@
  * This file is the contract shared by the writer, the query port and outside engines. A change
  * to the columns is a new version (a new module), never an edit of this one.
  */
-import { Field, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
+import type { Schema } from 'apache-arrow';
+import { DatasetBatchBuilderBase } from './batch-builder.js';
 import { BoolBuilder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, StringMapBuilder, StructBuilder } from './columns.js';
 import { TimestampNsBuilder, Utf8Builder, type ColumnBuilder } from './columns.js';
 import { Float64ListBuilder, Int64ListBuilder } from './list-columns.js';
-import { SourceColumns, appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
-import { PromotedColumns, type PromotedSpec } from './promoted.js';
+import { appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
+import type { PromotedSpec } from './promoted.js';
 import { bytesToHex, int64ToBigInt, unixNanoToBigInt } from '../otlp/values.js';
 import type { Int64Value, KeyValue } from '../otlp/types.js';
 import type { Exemplar, ExponentialHistogramBuckets, ExponentialHistogramDataPoint, HistogramDataPoint } from '../otlp/metric-types.js';
@@ -126,7 +127,7 @@ function exemplarColumns() {
 }
 
 /** Builds one record batch of data points; one builder per partition per request. */
-export class MetricsBatchBuilder {
+export class MetricsBatchBuilder extends DatasetBatchBuilderBase {
   private readonly c = {
     time: new TimestampNsBuilder(),
     start_time: new TimestampNsBuilder(),
@@ -165,17 +166,8 @@ export class MetricsBatchBuilder {
     this.c.exp_scale, this.c.exp_zero_count, this.c.exp_zero_threshold, this.c.exp_positive_offset,
     this.c.exp_positive_bucket_counts, this.c.exp_negative_offset, this.c.exp_negative_bucket_counts,
   ];
-  private readonly source = new SourceColumns();
-  private readonly promoted: PromotedColumns;
-  minTime = 0n;
-  maxTime = 0n;
-
   constructor(promoted: readonly PromotedSpec[]) {
-    this.promoted = new PromotedColumns(promoted);
-  }
-
-  get length(): number {
-    return this.c.time.length;
+    super(promoted, NOT_NULL);
   }
 
   /**
@@ -184,8 +176,7 @@ export class MetricsBatchBuilder {
    */
   append(resource: ResourceContext, scope: ScopeContext, metric: MetricContext, point: DataPoint, time: bigint): void {
     const c = this.c;
-    if (c.time.length === 0 || time < this.minTime) this.minTime = time;
-    if (c.time.length === 0 || time > this.maxTime) this.maxTime = time;
+    this.countRow(time);
     c.time.append(time);
     const start = unixNanoToBigInt(point.startTimeUnixNano);
     c.start_time.append(start === 0n ? null : start);
@@ -307,32 +298,13 @@ export class MetricsBatchBuilder {
     list.endRow();
   }
 
-  byteSize(): number {
-    let n = 0;
-    for (const [, b] of this.columns()) n += b.byteSize();
-    return n;
-  }
-
-  private columns(): [string, ColumnBuilder][] {
+  protected columns(): [string, ColumnBuilder][] {
     const { attributes, ...head } = this.c;
     const ordered = Object.entries(head) as [string, ColumnBuilder][];
     ordered.push(...this.source.entries());
     ordered.push(['attributes', attributes]);
-    this.promoted.specs.forEach((s, i) => ordered.push([s.column, this.promoted.builders[i]!]));
+    ordered.push(...this.promotedColumns());
     return ordered;
-  }
-
-  finish(): RecordBatch {
-    const cols = this.columns();
-    const fields = cols.map(([name, b]) => new Field(name, b.type, !NOT_NULL.has(name)));
-    const schema = new Schema(fields);
-    const data = makeData({
-      type: new Struct(fields),
-      length: this.length,
-      nullCount: 0,
-      children: cols.map(([, b]) => b.finish()),
-    });
-    return new RecordBatch(schema, data);
   }
 }
 

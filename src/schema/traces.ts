@@ -4,7 +4,8 @@
  * This file is the contract shared by the writer, the query port and outside engines. A change
  * to the columns is a new version (a new module), never an edit of this one.
  */
-import { Field, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
+import type { Schema } from 'apache-arrow';
+import { DatasetBatchBuilderBase } from './batch-builder.js';
 import {
   Int64Builder,
   ListBuilder,
@@ -14,8 +15,8 @@ import {
   Utf8Builder,
   type ColumnBuilder,
 } from './columns.js';
-import { SourceColumns, appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
-import { PromotedColumns, type PromotedSpec } from './promoted.js';
+import { appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
+import type { PromotedSpec } from './promoted.js';
 import { bytesToHex, isAllZero, unixNanoToBigInt } from '../otlp/values.js';
 import type { Span } from '../otlp/types.js';
 
@@ -68,7 +69,7 @@ function linkColumns() {
 }
 
 /** Builds one record batch of spans; one builder per partition per request. */
-export class TracesBatchBuilder {
+export class TracesBatchBuilder extends DatasetBatchBuilderBase {
   private readonly c = {
     trace_id: new Utf8Builder(),
     span_id: new Utf8Builder(),
@@ -89,25 +90,15 @@ export class TracesBatchBuilder {
     links: new ListBuilder(linkColumns()),
     dropped_links_count: new Int64Builder(),
   };
-  private readonly source = new SourceColumns();
-  private readonly promoted: PromotedColumns;
-  minTime = 0n;
-  maxTime = 0n;
-
   constructor(promoted: readonly PromotedSpec[]) {
-    this.promoted = new PromotedColumns(promoted);
-  }
-
-  get length(): number {
-    return this.c.trace_id.length;
+    super(promoted, NOT_NULL);
   }
 
   /** Appends a span that passed `validateSpan`; `start` is its start time in ns. */
   append(resource: ResourceContext, scope: ScopeContext, span: Span, start: bigint): void {
     const c = this.c;
     const end = unixNanoToBigInt(span.endTimeUnixNano);
-    if (c.trace_id.length === 0 || start < this.minTime) this.minTime = start;
-    if (c.trace_id.length === 0 || start > this.maxTime) this.maxTime = start;
+    this.countRow(start);
     c.trace_id.append(bytesToHex(span.traceId));
     c.span_id.append(bytesToHex(span.spanId));
     c.parent_span_id.append(hexOrNull(span.parentSpanId));
@@ -158,13 +149,7 @@ export class TracesBatchBuilder {
     list.endRow();
   }
 
-  byteSize(): number {
-    let n = 0;
-    for (const [, b] of this.columns()) n += b.byteSize();
-    return n;
-  }
-
-  private columns(): [string, ColumnBuilder][] {
+  protected columns(): [string, ColumnBuilder][] {
     const ordered: [string, ColumnBuilder][] = [];
     const { attributes, dropped_attributes_count, events, dropped_events_count, links, dropped_links_count, ...head } = this.c;
     ordered.push(...(Object.entries(head) as [string, ColumnBuilder][]));
@@ -177,21 +162,8 @@ export class TracesBatchBuilder {
       ['links', links],
       ['dropped_links_count', dropped_links_count],
     );
-    this.promoted.specs.forEach((s, i) => ordered.push([s.column, this.promoted.builders[i]!]));
+    ordered.push(...this.promotedColumns());
     return ordered;
-  }
-
-  finish(): RecordBatch {
-    const cols = this.columns();
-    const fields = cols.map(([name, b]) => new Field(name, b.type, !NOT_NULL.has(name)));
-    const schema = new Schema(fields);
-    const data = makeData({
-      type: new Struct(fields),
-      length: this.length,
-      nullCount: 0,
-      children: cols.map(([, b]) => b.finish()),
-    });
-    return new RecordBatch(schema, data);
   }
 }
 
