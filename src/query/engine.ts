@@ -81,8 +81,10 @@ function rowGroupStats(rg: RowGroup): (column: string) => ColumnStats | undefine
     if (!md || md.path_in_schema.length !== 1 || !md.statistics) continue;
     const s = md.statistics;
     byName.set(md.path_in_schema[0]!, {
-      ...(s.min_value !== undefined ? { min: s.min_value } : s.min !== undefined ? { min: s.min } : {}),
-      ...(s.max_value !== undefined ? { max: s.max_value } : s.max !== undefined ? { max: s.max } : {}),
+      // Only the current min_value/max_value: the deprecated min/max used signed byte order for
+      // strings, which would prune wrongly on non-ASCII text.
+      ...(s.min_value !== undefined && s.min_value !== null ? { min: s.min_value } : {}),
+      ...(s.max_value !== undefined && s.max_value !== null ? { max: s.max_value } : {}),
       ...(s.null_count !== undefined ? { nullCount: s.null_count } : {}),
       rowCount: rg.num_rows,
     });

@@ -123,17 +123,16 @@ class Parser {
       this.next();
       return { kind: 'const', value: t.value === 'TRUE' };
     }
-    if (t.kind === 'string' || t.kind === 'number' || t.kind === 'keyword' || this.isOp(t, '-') || t.kind === 'ident') {
-      if (t.kind === 'keyword' && !['TRUE', 'FALSE', 'NULL'].includes(t.value)) throw this.expected('a condition', t);
-      // A literal first: `5 < duration_ns` reads as `duration_ns > 5`.
-      const raw = this.literal();
-      const opTok = this.next();
-      const op = CMP_OPS.get(opTok.value);
-      if (opTok.kind !== 'op' || op === undefined) throw this.expected('a comparison operator', opTok);
-      const col = this.column();
-      return { kind: 'cmp', op: FLIPPED[op], column: col.ref, value: this.coerce(col, raw) };
-    }
-    throw this.expected('a condition', t);
+    // An ident here can only be `TIMESTAMP '…'`.
+    const startsLiteral = ['string', 'number', 'ident'].includes(t.kind) || this.isOp(t, '-') || ['TRUE', 'FALSE', 'NULL'].includes(t.value);
+    if (!startsLiteral) throw this.expected('a condition', t);
+    // A literal first: `5 < duration_ns` reads as `duration_ns > 5`.
+    const raw = this.literal();
+    const opTok = this.next();
+    const op = CMP_OPS.get(opTok.value);
+    if (opTok.kind !== 'op' || op === undefined) throw this.expected('a comparison operator', opTok);
+    const col = this.column();
+    return { kind: 'cmp', op: FLIPPED[op], column: col.ref, value: this.coerce(col, raw) };
   }
 
   /** `TIMESTAMP '…'` (any case) is a literal; `timestamp` alone is a column name. */
