@@ -5,7 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { parseEndpoint, type Config } from './config/index.js';
+import { join } from 'node:path';
+import { effectiveBackend, parseEndpoint, type Config } from './config/index.js';
+import { WriteAheadLog } from './wal/log.js';
 import { S3ParquetError } from './errors.js';
 import { createLogger } from './logger.js';
 import { MAX_ROWS_PER_FILE } from './parquet/writer.js';
@@ -17,6 +19,8 @@ import { startHttpReceiver, type RunningReceiver } from './receivers/http.js';
 import { parsePromoted, type PromotedSpec } from './schema/promoted.js';
 import { QueryEngine } from './query/engine.js';
 import { startQueryServer } from './query/http.js';
+import { startTelemetryServer, Telemetry, telemetryPlacement } from './telemetry.js';
+import { loadSecurity } from './security/index.js';
 import { openStore, type ObjectStore } from './store/index.js';
 import { VERSION } from './version.js';
 
@@ -33,8 +37,10 @@ export interface Daemon {
   readonly store: ObjectStore;
   readonly instanceId: string;
   /** Bound ports (useful with port 0); undefined for a disabled receiver. */
-  readonly ports: { readonly grpc?: number; readonly http?: number; readonly query?: number };
+  readonly ports: { readonly grpc?: number; readonly http?: number; readonly query?: number; readonly telemetry?: number };
   readonly queryEngine: QueryEngine;
+  /** Metrics (Prometheus registry, getWriteMetrics() …) and readiness. */
+  readonly telemetry: Telemetry;
   stop(): Promise<void>;
 }
 
@@ -54,8 +60,11 @@ export function promotedSpecs(config: Config): Record<'traces' | 'logs' | 'metri
 
 export async function startDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {
   const logger = options.logger ?? createLogger(config.log.level);
+  // Certificates and token files first: a bad path fails before the store or any port is touched.
+  const security = loadSecurity(config);
   const instanceId = deriveInstanceId(config.storage.instance_id);
-  const store = await openStore(config, logger, instanceId);
+  const telemetry = new Telemetry({ logger });
+  const store = await openStore(config, logger, instanceId, { onRequest: telemetry.onStoreRequest });
   const writer = new FileWriter({
     store,
     instanceId,
@@ -75,7 +84,21 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     ...(config.parquet.bloom_filter_enabled ? { bloomColumns: { traces: 'trace_id' } } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
+  const walDir = config.wal.dir !== '' ? config.wal.dir : effectiveBackend(config) === 'local' ? join(config.storage.local_path, '.wal') : './wal';
+  const opened = config.wal.enabled
+    ? await WriteAheadLog.open({
+        dir: walDir,
+        fsync: config.wal.fsync,
+        fsyncIntervalMs: config.wal.fsync_interval_ms,
+        maxBytes: config.wal.max_size_mb * MIB,
+        segmentBytes: config.wal.segment_size_mb * MIB,
+        logger,
+      })
+    : undefined;
+  const wal = opened?.wal;
   const pipeline = new Pipeline({
+    ...(wal ? { wal } : {}),
+    memoryLimitBytes: config.buffer.memory_limit_mb * MIB,
     partitioner: new Partitioner({
       granularity: config.partitioning.granularity,
       format: config.partitioning.format,
@@ -89,45 +112,64 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     promoted: promotedSpecs(config),
     writer,
     logger,
+    onFileWritten: telemetry.onFileWritten,
+    onFlush: telemetry.onFlush,
     ...(options.now ? { now: options.now } : {}),
   });
+  telemetry.attach({ store, buffered: () => ({ rows: pipeline.bufferedRows, bytes: pipeline.bufferedBytes, byDataset: pipeline.bufferedByDataset() }) });
 
+  if (opened && opened.recovered.data.length > 0) {
+    // Replay before taking traffic, so recovered data is flushed in the usual way.
+    const replayed = await pipeline.replay(opened.recovered, store);
+    logger.info({ ...replayed, problems: opened.recovered.problems.length, orphans: opened.recovered.orphanKeys.length }, 'write-ahead log replayed');
+  }
   const receivers: RunningReceiver[] = [];
-  const ports: { grpc?: number; http?: number; query?: number } = {};
+  const ports: { grpc?: number; http?: number; query?: number; telemetry?: number } = {};
+  const telemetryAt = telemetryPlacement(config);
   const queryEngine = new QueryEngine({
     store,
     layout: { granularity: config.partitioning.granularity, format: config.partitioning.format, byService: config.partitioning.by_service },
     promoted: promotedSpecs(config),
     footerCacheEntries: config.query.footer_cache_entries,
+    onQuery: telemetry.onQuery,
   });
   try {
     if (config.receivers.grpc.enabled) {
       const { host, port } = parseEndpoint(config.receivers.grpc.endpoint);
-      const r = await startGrpcReceiver({ host, port, maxRecvBytes: config.receivers.grpc.max_recv_msg_size_mib * MIB, pipeline, logger });
+      const r = await startGrpcReceiver({ host, port, maxRecvBytes: config.receivers.grpc.max_recv_msg_size_mib * MIB, pipeline, logger, observer: telemetry.receiverObserver, server: security.grpc });
       receivers.push(r);
       ports.grpc = r.port;
       logger.info({ transport: 'grpc', host, port: r.port }, 'receiver listening');
     }
     if (config.receivers.http.enabled) {
       const { host, port } = parseEndpoint(config.receivers.http.endpoint);
-      const r = await startHttpReceiver({ host, port, maxBodyBytes: config.receivers.http.max_request_body_mib * MIB, pipeline, logger });
+      const r = await startHttpReceiver({ host, port, maxBodyBytes: config.receivers.http.max_request_body_mib * MIB, pipeline, logger, observer: telemetry.receiverObserver, server: security.http, auth: security.receiverAuth });
       receivers.push(r);
       ports.http = r.port;
       logger.info({ transport: 'http', host, port: r.port }, 'receiver listening');
     }
     if (config.query.enabled) {
       const { host, port } = parseEndpoint(config.query.endpoint);
-      const q = await startQueryServer({ host, port, engine: queryEngine, logger });
+      const q = await startQueryServer({ host, port, engine: queryEngine, logger, onRequest: telemetry.onQueryRequest, ...(telemetryAt.kind === 'query-port' ? { extraRoutes: telemetry.routes } : {}), server: security.query, auth: security.queryAuth });
       receivers.push(q);
       ports.query = q.port;
       logger.info({ transport: 'query', host, port: q.port }, 'query port listening');
+      if (telemetryAt.kind === 'query-port') ports.telemetry = q.port;
+    }
+    if (telemetryAt.kind === 'own') {
+      const t = await startTelemetryServer({ host: telemetryAt.host, port: telemetryAt.port, telemetry, logger });
+      receivers.push(t);
+      ports.telemetry = t.port;
+      logger.info({ transport: 'telemetry', host: telemetryAt.host, port: t.port }, 'telemetry port listening');
     }
   } catch (err) {
     await Promise.all(receivers.map((r) => r.close()));
     await pipeline.close();
+    await wal?.close();
     throw new S3ParquetError('CONFIG_INVALID', `cannot start receivers: ${(err as Error).message}`, { cause: err });
   }
-  logger.info({ store: store.description, instance: instanceId, version: VERSION }, 'daemon started');
+  logger.info({ store: store.description, instance: instanceId, version: VERSION, security: security.summary }, 'daemon started');
+  telemetry.setListening(true);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -137,11 +179,14 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     store,
     instanceId,
     ports,
+    telemetry,
     stop: () =>
       (stopping ??= (async () => {
+        telemetry.setListening(false);
         // Stop taking traffic first, then flush what was accepted.
         await Promise.all(receivers.map((r) => r.close()));
         await pipeline.close();
+        await wal?.close();
         await store.close();
         logger.info('daemon stopped');
       })()),

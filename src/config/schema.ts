@@ -21,6 +21,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 const DEFAULT_PROMOTED = ['http.request.method', 'http.response.status_code', 'url.path', 'server.address'];
 
 import { operationsSchema, s3Schema } from './s3-schema.js';
+import { authSchema, checkHttpTimeouts, grpcServerKeys, httpServerKeys, tlsSchema } from './security-schema.js';
 import { asString, bool, checked, nonEmpty, oneOf, positiveNumber, str, table, wholeNumber } from './fields.js';
 
 // ---- endpoint --------------------------------------------------------------
@@ -145,13 +146,17 @@ export const configSchema = table({
       enabled: bool().default(true),
       endpoint: endpoint('0.0.0.0:4317'),
       max_recv_msg_size_mib: wholeNumber(1, 1024).default(64),
+      ...grpcServerKeys,
+      tls: tlsSchema,
     }),
     http: table({
       enabled: bool().default(true),
       endpoint: endpoint('0.0.0.0:4318'),
       // Applied to the decompressed body, so gzip bombs are bounded too.
       max_request_body_mib: wholeNumber(1, 1024).default(64),
-    }),
+      ...httpServerKeys(1000),
+      tls: tlsSchema,
+    }).superRefine(checkHttpTimeouts),
   }),
   storage: table({
     // "auto": S3 when s3.bucket is set, else the local directory.
@@ -176,6 +181,16 @@ export const configSchema = table({
     max_rows: wholeNumber(1).default(100_000),
     max_bytes_mb: positiveNumber().default(64),
     max_age_seconds: positiveNumber().default(60),
+    // Buffered plus in-flight data; above it receivers answer retryably (503 / UNAVAILABLE).
+    memory_limit_mb: positiveNumber().default(512),
+  }),
+  wal: table({
+    enabled: bool().default(true),
+    dir: str().default(''), // "": {storage.local_path}/.wal for the local store, ./wal otherwise
+    fsync: oneOf(['always', 'interval', 'never'] as const).default('always'),
+    fsync_interval_ms: wholeNumber(1, 60_000).default(200),
+    max_size_mb: positiveNumber().default(1024),
+    segment_size_mb: positiveNumber().default(64),
   }),
   schema: table({
     traces: table({ promoted_attributes: attributeList(DEFAULT_PROMOTED) }),
@@ -187,9 +202,19 @@ export const configSchema = table({
     // Loopback by default: the query port exposes stored data.
     endpoint: endpoint('127.0.0.1:8081'),
     footer_cache_entries: wholeNumber(1, 1_000_000).default(512),
-  }),
+    ...httpServerKeys(100),
+    tls: tlsSchema,
+  }).superRefine(checkHttpTimeouts),
+  // Bearer tokens, separately for writing (receivers) and reading (query port).
+  auth: authSchema,
   s3: s3Schema,
   operations: operationsSchema,
+  // GET /metrics, /healthz, /readyz: on the query port when `endpoint` is "" (or the query
+  // endpoint); with the query port disabled, on a listener of their own at that address.
+  telemetry: table({
+    enabled: bool().default(true),
+    endpoint: checked(str('expected "" or "host:port"'), (s) => (s === '' ? undefined : endpointProblem(s))).default(''),
+  }),
   log: table({
     level: oneOf(LOG_LEVELS).default('info'),
   }),

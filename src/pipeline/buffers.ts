@@ -4,7 +4,12 @@
  *
  * Flushes run one at a time through a single queue: Parquet encoding is synchronous wasm work
  * anyway, and one at a time keeps wasm memory at the size of one file. A failed flush puts
- * its batches back, so acknowledged data stays in memory until it reaches the store.
+ * its batches back, so acknowledged data stays in memory until it reaches the store, and the
+ * partition is retried with exponential backoff and jitter (1 s doubling to 60 s).
+ *
+ * Each buffer remembers which write-ahead-log entries (`seqs`) its records came from, and which
+ * earlier flushes of its records stored part of their files (`priorFlushes`), so the flush that
+ * finally stores them can commit all of it in the log.
  */
 import type { RecordBatch } from 'apache-arrow';
 
@@ -23,7 +28,14 @@ export interface FlushBatch {
   readonly bytes: number;
   readonly minTime: bigint;
   readonly maxTime: bigint;
+  /** Write-ahead-log entries whose group for this partition is in this flush. */
+  readonly seqs: readonly number[];
+  /** Earlier flushes that stored part of these records before failing. */
+  readonly priorFlushes: readonly number[];
 }
+
+const RETRY_BASE_MS = 1000;
+const RETRY_MAX_MS = 60_000;
 
 /**
  * Thrown by a flush that stored some of its files before failing: only `remaining` goes back
@@ -45,15 +57,21 @@ class PartitionBuffer {
   bytes = 0;
   minTime = 0n;
   maxTime = 0n;
+  seqs: number[] = [];
+  priorFlushes: number[] = [];
+  /** Failed flushes in a row, and when the next attempt may run. */
+  failures = 0;
+  notBefore = 0;
 
   constructor(readonly dataset: string, readonly partition: string, readonly createdAt: number) {}
 
-  add(batch: RecordBatch, bytes: number, minTime: bigint, maxTime: bigint): void {
+  add(batch: RecordBatch, bytes: number, minTime: bigint, maxTime: bigint, seq: number | undefined): void {
     if (this.rows === 0 || minTime < this.minTime) this.minTime = minTime;
     if (this.rows === 0 || maxTime > this.maxTime) this.maxTime = maxTime;
     this.batches.push(batch);
     this.rows += batch.numRows;
     this.bytes += bytes;
+    if (seq !== undefined) this.seqs.push(seq);
   }
 }
 
@@ -63,6 +81,8 @@ export class BufferManager {
   private pendingFlushes = 0;
   private totalRows = 0;
   private totalBytes = 0;
+  /** Rows and bytes per dataset, counted like the totals (a flush in progress included). */
+  private readonly perDataset = new Map<string, { rows: number; bytes: number }>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -93,16 +113,31 @@ export class BufferManager {
     return this.totalBytes;
   }
 
-  add(dataset: string, partition: string, batch: RecordBatch, bytes: number, minTime: bigint, maxTime: bigint): void {
+  /** Buffered rows and bytes per dataset (what `bufferedRows`/`bufferedBytes` add up). */
+  bufferedByDataset(): ReadonlyMap<string, { readonly rows: number; readonly bytes: number }> {
+    return this.perDataset;
+  }
+
+  private countDataset(dataset: string, rows: number, bytes: number): void {
+    const c = this.perDataset.get(dataset);
+    if (c) {
+      c.rows += rows;
+      c.bytes += bytes;
+    } else this.perDataset.set(dataset, { rows, bytes });
+  }
+
+  add(dataset: string, partition: string, batch: RecordBatch, bytes: number, minTime: bigint, maxTime: bigint, seq?: number): void {
     const key = `${dataset}/${partition}`;
     let buf = this.buffers.get(key);
     if (!buf) {
       buf = new PartitionBuffer(dataset, partition, this.now());
       this.buffers.set(key, buf);
     }
-    buf.add(batch, bytes, minTime, maxTime);
+    buf.add(batch, bytes, minTime, maxTime, seq);
     this.totalRows += batch.numRows;
     this.totalBytes += bytes;
+    this.countDataset(dataset, batch.numRows, bytes);
+    if (buf.notBefore > this.now()) return; // backing off after a failure: the timer retries
     if (buf.rows >= this.limits.maxRows) this.enqueue(key, 'rows');
     else if (buf.bytes >= this.limits.maxBytes) this.enqueue(key, 'bytes');
   }
@@ -110,11 +145,21 @@ export class BufferManager {
   flushAged(): void {
     const now = this.now();
     for (const [key, buf] of this.buffers) {
-      if (now - buf.createdAt >= this.limits.maxAgeMs) this.enqueue(key, 'age');
+      if (buf.failures > 0) {
+        if (now >= buf.notBefore) this.enqueue(key, 'retry');
+      } else if (now - buf.createdAt >= this.limits.maxAgeMs || buf.rows >= this.limits.maxRows || buf.bytes >= this.limits.maxBytes) {
+        this.enqueue(key, 'age');
+      }
     }
   }
 
-  /** Flushes every buffer and waits for all flushes, including ones already queued. */
+  /** True while some partition is failing to flush (the store is down or refusing). */
+  get failing(): boolean {
+    for (const buf of this.buffers.values()) if (buf.failures > 0) return true;
+    return false;
+  }
+
+  /** Flushes every buffer (backoff or not) and waits for all flushes, including queued ones. */
   async flushAll(reason: FlushReason = 'manual'): Promise<void> {
     for (const key of [...this.buffers.keys()]) this.enqueue(key, reason);
     await this.idle();
@@ -138,30 +183,40 @@ export class BufferManager {
       bytes: buf.bytes,
       minTime: buf.minTime,
       maxTime: buf.maxTime,
+      seqs: buf.seqs,
+      priorFlushes: buf.priorFlushes,
     };
+    const failures = buf.failures;
     this.pendingFlushes++;
     this.queue = this.queue.then(async () => {
       try {
         await this.flush(batch, reason);
         this.totalRows -= batch.rows;
         this.totalBytes -= batch.bytes;
+        this.countDataset(batch.dataset, -batch.rows, -batch.bytes);
       } catch (err) {
         const remaining = err instanceof PartialFlushError ? err.remaining : batch;
         this.onError(err instanceof PartialFlushError ? err.cause : err, batch);
         this.totalRows -= batch.rows - remaining.rows;
         this.totalBytes -= batch.bytes - remaining.bytes;
-        this.putBack(remaining);
+        this.countDataset(batch.dataset, remaining.rows - batch.rows, remaining.bytes - batch.bytes);
+        this.putBack(remaining, failures + 1);
       } finally {
         this.pendingFlushes--;
       }
     });
   }
 
-  /** A failed flush's batches go back in front of their partition; the age check retries them. */
-  private putBack(batch: FlushBatch): void {
+  /** A failed flush's batches go back in front of their partition, retried after a backoff. */
+  private putBack(batch: FlushBatch, failures: number): void {
     const key = `${batch.dataset}/${batch.partition}`;
     const existing = this.buffers.get(key);
     const buf = new PartitionBuffer(batch.dataset, batch.partition, this.now());
+    buf.failures = failures;
+    const backoff = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (failures - 1));
+    buf.notBefore = this.now() + backoff * (0.5 + Math.random() / 2);
+    buf.seqs = [...batch.seqs, ...(existing?.seqs ?? [])];
+    buf.priorFlushes = [...batch.priorFlushes, ...(existing?.priorFlushes ?? [])];
     buf.batches = [...batch.batches, ...(existing?.batches ?? [])];
     buf.rows = batch.rows + (existing?.rows ?? 0);
     buf.bytes = batch.bytes + (existing?.bytes ?? 0);

@@ -59,14 +59,20 @@ export class FileWriter {
     return `${dataset}/${partition}/${compactUtc(this.now())}-${this.options.instanceId}-${seq}.parquet`;
   }
 
-  async write(flush: FlushBatch): Promise<WrittenFile[]> {
+  /**
+   * Writes the flush as one or more files. `beforeWrite` gets every key before the first object
+   * is written (the write-ahead log records them, so a crash mid-flush can be undone).
+   */
+  async write(flush: FlushBatch, beforeWrite?: (keys: readonly string[]) => Promise<void>): Promise<WrittenFile[]> {
     const written: WrittenFile[] = [];
     const sortColumn = this.options.sortBy?.[flush.dataset];
     const ordered = sortColumn && flush.batches.length > 0 ? [sortBatches(flush.batches, sortColumn)] : flush.batches;
     const chunks = chunkBatches(ordered, this.options.maxRowsPerFile ?? MAX_ROWS_PER_FILE);
+    const keys = chunks.map(() => this.nextKey(flush.dataset, flush.partition));
+    await beforeWrite?.(keys);
     for (let i = 0; i < chunks.length; i++) {
       try {
-        written.push(await this.writeChunk(flush, chunks[i]!));
+        written.push(await this.writeChunk(flush, chunks[i]!, keys[i]!));
       } catch (err) {
         if (i === 0) throw err;
         const rest = chunks.slice(i).flat();
@@ -78,7 +84,7 @@ export class FileWriter {
     return written;
   }
 
-  private async writeChunk(flush: FlushBatch, chunk: FlushBatch['batches']): Promise<WrittenFile> {
+  private async writeChunk(flush: FlushBatch, chunk: FlushBatch['batches'], key: string): Promise<WrittenFile> {
     let rows = 0;
     for (const b of chunk) rows += b.numRows;
     // Event-time bounds are the buffer's, a safe superset for each chunk of it.
@@ -93,7 +99,6 @@ export class FileWriter {
     const bloomColumn = this.options.bloomColumns?.[flush.dataset];
     if (bloomColumn) metadata.set(FOOTER_KEYS.traceIdBloom, buildBloom(columnStrings(chunk, bloomColumn), rows));
     const body = encodeParquet(chunk, metadata, this.options.parquet);
-    const key = this.nextKey(flush.dataset, flush.partition);
     const version = String(this.options.schemaVersions[flush.dataset] ?? 0);
     await this.options.store.put(key, body, { dataset: flush.dataset, schema_version: version });
     return { key, rows, bytes: body.length };

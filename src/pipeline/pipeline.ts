@@ -12,11 +12,14 @@ import { LOGS_SCHEMA_VERSION } from '../schema/logs.js';
 import { METRICS_SCHEMA_VERSION } from '../schema/metrics.js';
 import type { ExportMetricsServiceRequest } from '../otlp/metric-types.js';
 import { TRACES_SCHEMA_VERSION } from '../schema/traces.js';
-import { BufferManager, type BufferLimits, type FlushBatch, type FlushReason } from './buffers.js';
+import { BufferManager, PartialFlushError, type BufferLimits, type FlushBatch, type FlushReason } from './buffers.js';
 import { convertLogs } from './convert-logs.js';
 import { convertMetrics } from './convert-metrics.js';
 import { convertTraces } from './convert-traces.js';
-import type { ConvertedRequest } from './converted.js';
+import type { ConvertedRequest, PartitionGroup } from './converted.js';
+import { decodeRequest, type WireFormat } from '../otlp/decode.js';
+import type { ObjectStore } from '../store/object-store.js';
+import type { Recovered, WriteAheadLog } from '../wal/log.js';
 import type { FileWriter, WrittenFile } from './file-writer.js';
 import type { Partitioner } from './partitioner.js';
 
@@ -44,6 +47,31 @@ export interface PipelineOptions {
   readonly now?: () => number;
   /** Called after each file reaches the store (tests and metrics hook in here). */
   readonly onFileWritten?: (file: WrittenFile, flush: FlushBatch) => void;
+  /** Called after each flush that stored all its files (metrics: duration, compression). */
+  readonly onFlush?: (flush: FlushInfo) => void;
+  /** The write-ahead log; without it an acknowledged request lives only in memory until flushed. */
+  readonly wal?: WriteAheadLog;
+  /** Buffered plus in-flight bytes above which requests are refused (retryably). */
+  readonly memoryLimitBytes?: number;
+}
+
+/** What `onFlush` is told about a completed flush. */
+export interface FlushInfo {
+  readonly dataset: string;
+  readonly partition: string;
+  readonly reason: FlushReason;
+  readonly rows: number;
+  readonly files: number;
+  /** Arrow bytes the records held in memory, and the Parquet bytes they became. */
+  readonly rawBytes: number;
+  readonly bytes: number;
+  readonly seconds: number;
+}
+
+/** The request bytes as received (decompressed), for the write-ahead log. */
+export interface RawRequest {
+  readonly format: WireFormat;
+  readonly body: Uint8Array;
 }
 
 export class Pipeline {
@@ -69,22 +97,78 @@ export class Pipeline {
     return signal in DATASET_OF;
   }
 
-  export(signal: Signal, request: unknown): ExportResult {
+  /**
+   * Accepts a decoded request: converts it, appends the raw bytes to the write-ahead log (the
+   * promise resolves only once they are as durable as `[wal] fsync` promises), then buffers it.
+   * Refuses retryably when buffered plus in-flight data is at the memory limit.
+   */
+  async export(signal: Signal, request: unknown, raw?: RawRequest): Promise<ExportResult> {
     if (this.closed) throw new S3ParquetError('SHUTTING_DOWN', 'the daemon is shutting down; retry against another instance');
-    const converted = this.convert(signal, request);
-    const dataset = DATASET_OF[signal];
-    for (const g of converted.groups) this.buffers.add(dataset, g.partition, g.batch, g.bytes, g.minTime, g.maxTime);
-    return { accepted: converted.accepted, rejected: converted.rejected, errorMessage: converted.errorMessage };
+    const size = raw?.body.length ?? 0;
+    const limit = this.options.memoryLimitBytes ?? Number.POSITIVE_INFINITY;
+    if (this.buffers.bufferedBytes + this.inflightBytes + size > limit) {
+      throw new S3ParquetError('OVERLOADED', `buffered data is at the memory limit (${Math.round(limit / 1048576)} MiB); retry later`);
+    }
+    this.inflightBytes += size;
+    try {
+      const receivedNs = this.nowNs();
+      const converted = this.convert(signal, request, receivedNs);
+      let seq: number | undefined;
+      const wal = this.options.wal;
+      if (wal && raw && converted.groups.length > 0) seq = await wal.appendData(signal, raw.format, receivedNs, raw.body);
+      this.add(signal, converted.groups, seq);
+      return { accepted: converted.accepted, rejected: converted.rejected, errorMessage: converted.errorMessage };
+    } finally {
+      this.inflightBytes -= size;
+    }
   }
 
-  private convert(signal: Signal, request: unknown): ConvertedRequest {
+  private inflightBytes = 0;
+
+  private nowNs(): bigint {
+    return BigInt(Math.round((this.options.now ?? Date.now)() * 1000)) * 1000n;
+  }
+
+  private add(signal: Signal, groups: readonly PartitionGroup[], seq: number | undefined): void {
+    const dataset = DATASET_OF[signal];
+    for (const g of groups) this.buffers.add(dataset, g.partition, g.batch, g.bytes, g.minTime, g.maxTime, seq);
+    if (seq !== undefined) this.options.wal!.track(seq, groups.length);
+  }
+
+  /**
+   * Replays what the write-ahead log holds after a restart: objects of flushes that never
+   * committed are removed (their rows are written again), and groups already inside committed
+   * flushes are skipped, so nothing is stored twice.
+   */
+  async replay(recovered: Recovered, store: ObjectStore): Promise<{ requests: number; records: number }> {
+    if (recovered.orphanKeys.length > 0) await store.delete(recovered.orphanKeys);
+    let records = 0;
+    for (const entry of recovered.data) {
+      let groups: readonly PartitionGroup[] = [];
+      try {
+        const converted = this.convert(entry.signal, decodeRequest(entry.signal, entry.format, entry.body), entry.receivedNs);
+        const dataset = DATASET_OF[entry.signal];
+        groups = converted.groups.filter((g) => !recovered.committed.has(`${entry.seq}|${dataset}/${g.partition}`));
+      } catch (err) {
+        this.options.logger.error({ err, seq: entry.seq }, 'write-ahead log entry could not be replayed');
+      }
+      for (const g of groups) records += g.batch.numRows;
+      this.add(entry.signal, groups, entry.seq);
+    }
+    return { requests: recovered.data.length, records };
+  }
+
+  /** True while flushes are failing (store down); buffered data is retried with backoff. */
+  get degraded(): boolean {
+    return this.buffers.failing;
+  }
+
+  private convert(signal: Signal, request: unknown, receivedNs: bigint): ConvertedRequest {
     switch (signal) {
       case 'traces':
         return convertTraces(request as ExportTraceServiceRequest, this.options.partitioner, this.options.promoted.traces);
-      case 'logs': {
-        const receivedNs = BigInt(Math.round((this.options.now ?? Date.now)() * 1000)) * 1000n;
+      case 'logs':
         return convertLogs(request as ExportLogsServiceRequest, this.options.partitioner, this.options.promoted.logs, receivedNs);
-      }
       case 'metrics':
         return convertMetrics(request as ExportMetricsServiceRequest, this.options.partitioner, this.options.promoted.metrics);
     }
@@ -96,6 +180,11 @@ export class Pipeline {
 
   get bufferedBytes(): number {
     return this.buffers.bufferedBytes;
+  }
+
+  /** Buffered rows and bytes per dataset. */
+  bufferedByDataset(): ReadonlyMap<string, { readonly rows: number; readonly bytes: number }> {
+    return this.buffers.bufferedByDataset();
   }
 
   flush(): Promise<void> {
@@ -120,8 +209,23 @@ export class Pipeline {
 
   private async writeFlush(batch: FlushBatch, reason: FlushReason): Promise<void> {
     const started = performance.now();
-    const files = await this.options.writer.write(batch);
+    const wal = this.options.wal;
+    let flushId: number | undefined;
+    let files;
+    try {
+      files = await this.options.writer.write(batch, async (keys) => {
+        if (wal) flushId = await wal.intent(batch.dataset, batch.partition, batch.seqs, keys);
+      });
+    } catch (err) {
+      // Files this flush did store stay; the retry's commit must cover them too.
+      if (err instanceof PartialFlushError && flushId !== undefined) {
+        throw new PartialFlushError({ ...err.remaining, priorFlushes: [...batch.priorFlushes, flushId] }, { cause: err.cause });
+      }
+      throw err;
+    }
+    if (wal && flushId !== undefined) await wal.commit([...batch.priorFlushes, flushId], batch.seqs);
     const bytes = files.reduce((n, f) => n + f.bytes, 0);
+    const ms = performance.now() - started;
     this.options.logger.info(
       {
         dataset: batch.dataset,
@@ -131,10 +235,13 @@ export class Pipeline {
         files: files.length,
         bytes,
         ratio: bytes > 0 ? Number((batch.bytes / bytes).toFixed(2)) : null,
-        ms: Math.round(performance.now() - started),
+        duration_ms: Math.round(ms),
       },
       'flushed',
     );
     for (const f of files) this.options.onFileWritten?.(f, batch);
+    this.options.onFlush?.({
+      dataset: batch.dataset, partition: batch.partition, reason, rows: batch.rows, files: files.length, rawBytes: batch.bytes, bytes, seconds: ms / 1000,
+    });
   }
 }

@@ -9,15 +9,22 @@ export interface ExportReply {
   readonly body: Uint8Array;
   readonly accepted: number;
   readonly rejected: number;
+  /** The partial-success message (the first refused record), '' when none was refused. */
+  readonly errorMessage: string;
 }
 
-/** Throws S3ParquetError (INVALID_ARGUMENT, SHUTTING_DOWN, …) for the receiver to translate. */
-export function exportBody(pipeline: Pipeline, signal: Signal, format: WireFormat, body: Uint8Array): ExportReply {
+/**
+ * Resolves once the request is durable in the write-ahead log (the acknowledgement);
+ * throws S3ParquetError (INVALID_ARGUMENT, OVERLOADED, SHUTTING_DOWN, …) for the receiver to
+ * translate.
+ */
+export async function exportBody(pipeline: Pipeline, signal: Signal, format: WireFormat, body: Uint8Array): Promise<ExportReply> {
   const request = decodeRequest(signal, format, body);
-  const result = pipeline.export(signal, request);
+  const result = await pipeline.export(signal, request, { format, body });
   return {
     body: encodeResponse(signal, format, result.rejected, result.errorMessage),
     accepted: result.accepted,
     rejected: result.rejected,
+    errorMessage: result.errorMessage,
   };
 }

@@ -11,7 +11,10 @@ import { toS3ParquetError } from '../errors.js';
 import type { Signal } from '../otlp/decode.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { exportBody } from './export.js';
+import { otlpTypes } from '../otlp/proto-root.js';
 import type { RunningReceiver } from './http.js';
+import type { ReceiverObserver } from './observer.js';
+import type { GrpcServerSettings } from '../security/index.js';
 
 const SERVICES: Readonly<Record<Signal, string>> = {
   traces: 'opentelemetry.proto.collector.trace.v1.TraceService',
@@ -25,6 +28,10 @@ export interface GrpcReceiverOptions {
   readonly maxRecvBytes: number;
   readonly pipeline: Pipeline;
   readonly logger: Logger;
+  /** Told about every Export call (metrics, request logs). */
+  readonly observer?: ReceiverObserver;
+  /** TLS credentials, stream/keepalive limits and the token + receive-timeout interceptor (src/security). */
+  readonly server?: GrpcServerSettings;
 }
 
 const passThrough = (b: Buffer): Buffer => b;
@@ -45,9 +52,25 @@ function serviceDefinition(signal: Signal): grpc.ServiceDefinition {
   };
 }
 
+/**
+ * OTLP asks servers to say when a retryable failure may be retried: a google.rpc.Status with a
+ * RetryInfo detail, in the `grpc-status-details-bin` trailer.
+ */
+function retryInfo(code: number, message: string, delaySeconds = 1): grpc.Metadata {
+  const t = otlpTypes();
+  const info = t.RetryInfo.encode(t.RetryInfo.fromObject({ retryDelay: { seconds: delaySeconds } })).finish();
+  const status = t.Status.encode(
+    t.Status.fromObject({ code, message, details: [{ type_url: 'type.googleapis.com/google.rpc.RetryInfo', value: info }] }),
+  ).finish();
+  const md = new grpc.Metadata();
+  md.set('grpc-status-details-bin', Buffer.from(status));
+  return md;
+}
+
 export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<RunningReceiver> {
-  const { pipeline, logger } = options;
+  const { pipeline, logger, observer } = options;
   const server = new grpc.Server({
+    ...options.server?.options,
     'grpc.max_receive_message_length': options.maxRecvBytes,
     'grpc.max_send_message_length': 4 * 1024 * 1024,
   });
@@ -55,22 +78,33 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
   for (const signal of Object.keys(SERVICES) as Signal[]) {
     if (!pipeline.supports(signal)) continue;
     const handler: grpc.handleUnaryCall<Buffer, Uint8Array> = (call, callback) => {
-      try {
-        const reply = exportBody(pipeline, signal, 'protobuf', call.request);
-        callback(null, reply.body);
-      } catch (e) {
-        const err = toS3ParquetError(e);
-        if (err.grpcStatus === grpc.status.INTERNAL) logger.error({ err }, 'OTLP/gRPC request failed');
-        else logger.debug({ code: err.code, msg: err.message }, 'OTLP/gRPC request refused');
-        callback({ code: err.grpcStatus, details: err.message });
-      }
+      const started = performance.now();
+      exportBody(pipeline, signal, 'protobuf', call.request).then(
+        (reply) => {
+          callback(null, reply.body);
+          observer?.onRequest({
+            transport: 'grpc', signal, code: 'OK', seconds: (performance.now() - started) / 1000,
+            accepted: reply.accepted, rejected: reply.rejected, rejectMessage: reply.errorMessage,
+          });
+        },
+        (e: unknown) => {
+          const err = toS3ParquetError(e);
+          observer?.onRequest({
+            transport: 'grpc', signal, code: grpc.status[err.grpcStatus] ?? String(err.grpcStatus), seconds: (performance.now() - started) / 1000,
+            accepted: 0, rejected: 0, rejectMessage: '', error: err,
+          });
+          if (err.grpcStatus === grpc.status.INTERNAL) logger.error({ err }, 'OTLP/gRPC request failed');
+          else logger.debug({ code: err.code, msg: err.message }, 'OTLP/gRPC request refused');
+          callback({ code: err.grpcStatus, details: err.message, ...(err.retryable ? { metadata: retryInfo(err.grpcStatus, err.message) } : {}) });
+        },
+      );
     };
     server.addService(serviceDefinition(signal), { Export: handler });
   }
 
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(`${host}:${options.port}`, options.server?.credentials ?? grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
   return {
     port,

@@ -7,7 +7,7 @@
  * decompression, 415 unsupported content type or encoding, 503 shutting down. Error bodies are
  * a google.rpc.Status in the request's content type.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
@@ -16,6 +16,8 @@ import { S3ParquetError, toS3ParquetError } from '../errors.js';
 import { encodeStatus, type Signal, type WireFormat } from '../otlp/decode.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { exportBody } from './export.js';
+import type { ReceiverObserver } from './observer.js';
+import { BEARER_CHALLENGE, createListener, requireBearer, type BearerAuth, type HttpServerSettings } from '../security/index.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -28,6 +30,12 @@ export interface HttpReceiverOptions {
   readonly maxBodyBytes: number;
   readonly pipeline: Pipeline;
   readonly logger: Logger;
+  /** Told about every request answered (metrics, request logs). */
+  readonly observer?: ReceiverObserver;
+  /** TLS and timeouts/connection limits (src/security); Node's defaults without. */
+  readonly server?: HttpServerSettings;
+  /** Bearer tokens required on every request when enabled ([auth] receiver_tokens). */
+  readonly auth?: BearerAuth;
 }
 
 export interface RunningReceiver {
@@ -68,6 +76,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('data', onData);
     req.once('end', () => resolve(Buffer.concat(chunks, size)));
     req.once('error', reject);
+    // Cut by the request timeout or the client: settle, so nothing waits on a dead request.
+    req.once('close', () => {
+      if (!req.complete) reject(new S3ParquetError('INVALID_ARGUMENT', 'the connection closed before the request body was complete'));
+    });
   });
 }
 
@@ -96,17 +108,21 @@ function sendError(res: ServerResponse, err: S3ParquetError, format: WireFormat)
   const headers: Record<string, string> = {};
   if (err.code === 'METHOD_NOT_ALLOWED') headers.Allow = 'POST';
   if (err.retryable) headers['Retry-After'] = '1';
-  // An unread (oversized) body is left on the socket: close it rather than reuse it.
-  if (err.code === 'PAYLOAD_TOO_LARGE') headers.Connection = 'close';
+  if (err.code === 'UNAUTHENTICATED') headers['WWW-Authenticate'] = BEARER_CHALLENGE;
+  // An unread (oversized or unauthenticated) body is left on the socket: close it rather than reuse it.
+  if (err.code === 'PAYLOAD_TOO_LARGE' || err.code === 'UNAUTHENTICATED') headers.Connection = 'close';
   send(res, err.httpStatus, format, encodeStatus(format, err.grpcStatus, err.message), headers);
 }
 
 export async function startHttpReceiver(options: HttpReceiverOptions): Promise<RunningReceiver> {
-  const { pipeline, logger, maxBodyBytes } = options;
+  const { pipeline, logger, maxBodyBytes, observer } = options;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const format = wireFormat(req.headers['content-type']) ?? 'json';
+    const started = performance.now();
     try {
+      // First: without a valid token, not even the paths are disclosed.
+      requireBearer(options.auth, req.headers.authorization, 'OTLP export');
       const path = (req.url ?? '/').split('?')[0]!;
       const signal = PATHS[path];
       if (signal === undefined || !pipeline.supports(signal)) {
@@ -122,17 +138,25 @@ export async function startHttpReceiver(options: HttpReceiverOptions): Promise<R
       const encoding = String(req.headers['content-encoding'] ?? '').trim().toLowerCase();
       const raw = await readBody(req, maxBodyBytes);
       const body = await decompress(raw, encoding, maxBodyBytes);
-      const reply = exportBody(pipeline, signal, format, body);
+      const reply = await exportBody(pipeline, signal, format, body);
       send(res, 200, format, reply.body);
+      observer?.onRequest({
+        transport: 'http', signal, code: '200', seconds: (performance.now() - started) / 1000,
+        accepted: reply.accepted, rejected: reply.rejected, rejectMessage: reply.errorMessage,
+      });
     } catch (e) {
       const err = toS3ParquetError(e);
+      observer?.onRequest({
+        transport: 'http', signal: PATHS[(req.url ?? '/').split('?')[0]!] ?? null, code: String(err.httpStatus),
+        seconds: (performance.now() - started) / 1000, accepted: 0, rejected: 0, rejectMessage: '', error: err,
+      });
       if (err.httpStatus >= 500) logger.error({ err }, 'OTLP/HTTP request failed');
       else logger.debug({ code: err.code, msg: err.message }, 'OTLP/HTTP request refused');
       sendError(res, err, format);
     }
   }
 
-  const server: Server = createServer((req, res) => void handle(req, res));
+  const server: Server = createListener((req, res) => void handle(req, res), options.server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

@@ -49,7 +49,7 @@ describe('defaults', () => {
       bloom_filter_enabled: false,
     });
     expect(c.partitioning).toEqual({ granularity: 'hour', format: 'date=%Y-%m-%d/hour=%H', by_service: false });
-    expect(c.buffer).toEqual({ max_rows: 100_000, max_bytes_mb: 64, max_age_seconds: 60 });
+    expect(c.buffer).toEqual({ max_rows: 100_000, max_bytes_mb: 64, max_age_seconds: 60, memory_limit_mb: 512 });
     expect(c.schema.traces.promoted_attributes).toEqual([
       'http.request.method',
       'http.response.status_code',
@@ -64,6 +64,7 @@ describe('defaults', () => {
     expect(c.s3.credentials.type).toBe('default');
     expect(c.s3.multipart).toEqual({ enabled: true, threshold_mb: 100, part_size_mb: 16, max_concurrent_uploads: 10 });
     expect(c.operations).toEqual({ retry_attempts: 3, timeout_seconds: 300 });
+    expect(c.wal).toEqual({ enabled: true, dir: '', fsync: 'always', fsync_interval_ms: 200, max_size_mb: 1024, segment_size_mb: 64 });
   });
 
   it('chooses S3 when a bucket is set and the backend is "auto"', () => {
@@ -99,7 +100,7 @@ describe('defaults', () => {
 
   it('applies defaults around the keys that are set', () => {
     const c = parseConfigText('[buffer]\nmax_bytes_mb = 0.5\n[parquet]\ncompression = "snappy"');
-    expect(c.buffer).toEqual({ max_rows: 100_000, max_bytes_mb: 0.5, max_age_seconds: 60 });
+    expect(c.buffer).toEqual({ max_rows: 100_000, max_bytes_mb: 0.5, max_age_seconds: 60, memory_limit_mb: 512 });
     expect(c.parquet.compression).toBe('SNAPPY'); // normalised to upper case
     expect(c.receivers.grpc.endpoint).toBe('0.0.0.0:4317');
     expect(parseConfigText('')).toEqual(defaultConfig());

@@ -1,0 +1,254 @@
+/**
+ * The write-ahead log: every accepted request's bytes are appended here before it is
+ * acknowledged, and a segment is deleted only when every record in it (and in every older
+ * segment) is inside a completed object in the store.
+ *
+ * Durability per `fsync` mode: `always` — an acknowledged request survives a power cut; writes
+ * of concurrent requests share one fsync (group commit). `interval` — fsync every
+ * `fsync_interval_ms`; a power cut can lose that window, a process crash loses nothing.
+ * `never` — the OS decides; a process crash loses nothing (the bytes are in the page cache
+ * before the ack), a power cut can lose what the OS had not written.
+ */
+import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { S3ParquetError } from '../errors.js';
+import { decodeEntry, encodeEntry, type DataEntry, type IntentEntry, type Signal, type WalEntry, type WireFormat } from './format.js';
+
+export type FsyncMode = 'always' | 'interval' | 'never';
+
+export interface WalOptions {
+  readonly dir: string;
+  readonly fsync: FsyncMode;
+  readonly fsyncIntervalMs: number;
+  readonly maxBytes: number;
+  readonly segmentBytes: number;
+  readonly logger: Logger;
+}
+
+/** What a restart finds: data to replay, what is already stored, objects of unfinished flushes. */
+export interface Recovered {
+  readonly data: DataEntry[];
+  /** `${seq}|${dataset}/${partition}` of every group already inside a committed flush. */
+  readonly committed: Set<string>;
+  /** Objects written by flushes that never committed: the replay writes their rows again. */
+  readonly orphanKeys: string[];
+  readonly problems: string[];
+}
+
+interface Segment {
+  readonly id: number;
+  readonly path: string;
+  size: number;
+  /** Data entries in this segment whose groups are not all stored yet. */
+  readonly live: Set<number>;
+}
+
+interface Pending {
+  readonly bytes: Buffer;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
+const segmentName = (id: number) => `${String(id).padStart(12, '0')}.wal`;
+
+export class WriteAheadLog {
+  private readonly segments: Segment[] = [];
+  private active!: Segment;
+  private fh!: FileHandle;
+  private seq = 1;
+  private flushId = 1;
+  private readonly outstanding = new Map<number, number>();
+  private readonly segmentOf = new Map<number, Segment>();
+  private pending: Pending[] = [];
+  private writing: Promise<void> | null = null;
+  private dirty = false;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  private constructor(private readonly o: WalOptions) {}
+
+  /** Opens the log, reading every existing segment; new entries go to a fresh segment. */
+  static async open(o: WalOptions): Promise<{ wal: WriteAheadLog; recovered: Recovered }> {
+    const wal = new WriteAheadLog(o);
+    await mkdir(o.dir, { recursive: true });
+    const recovered = await wal.recover();
+    await wal.startSegment((wal.segments.at(-1)?.id ?? 0) + 1);
+    if (o.fsync === 'interval') {
+      wal.timer = setInterval(() => void wal.syncIfDirty(), o.fsyncIntervalMs);
+      wal.timer.unref();
+    }
+    return { wal, recovered };
+  }
+
+  private async recover(): Promise<Recovered> {
+    const names = (await readdir(this.o.dir)).filter((n) => /^\d{12}\.wal$/.test(n)).sort();
+    const data: DataEntry[] = [];
+    const intents: IntentEntry[] = [];
+    const committedFlushes = new Set<number>();
+    const problems: string[] = [];
+    for (const name of names) {
+      const path = join(this.o.dir, name);
+      const buf = await readFile(path);
+      const seg: Segment = { id: Number(name.slice(0, 12)), path, size: buf.length, live: new Set() };
+      this.segments.push(seg);
+      let offset = 0;
+      for (;;) {
+        const r = decodeEntry(buf, offset);
+        if (r === null) break;
+        if ('problem' in r) {
+          // Entries before a torn or corrupt one are intact; what follows it cannot be trusted.
+          problems.push(`${name}: ${r.problem}; ${buf.length - offset} bytes skipped`);
+          break;
+        }
+        offset = r.next;
+        const e = r.entry;
+        if (e.type === 'data') {
+          data.push(e);
+          seg.live.add(e.seq);
+          this.segmentOf.set(e.seq, seg);
+          this.seq = Math.max(this.seq, e.seq + 1);
+        } else if (e.type === 'intent') {
+          intents.push(e);
+          this.flushId = Math.max(this.flushId, e.flush + 1);
+        } else {
+          for (const f of e.flushes) committedFlushes.add(f);
+        }
+      }
+    }
+    const committed = new Set<string>();
+    const orphanKeys: string[] = [];
+    for (const i of intents) {
+      if (committedFlushes.has(i.flush)) for (const s of i.seqs) committed.add(`${s}|${i.dataset}/${i.partition}`);
+      else orphanKeys.push(...i.keys);
+    }
+    for (const p of problems) this.o.logger.warn({ problem: p }, 'write-ahead log: damaged entry skipped');
+    return { data, committed, orphanKeys, problems };
+  }
+
+  private async startSegment(id: number): Promise<void> {
+    const path = join(this.o.dir, segmentName(id));
+    this.fh = await open(path, 'a');
+    this.active = { id, path, size: 0, live: new Set() };
+    this.segments.push(this.active);
+  }
+
+  /** Bytes on disk in all live segments. */
+  get bytes(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.size;
+    return n;
+  }
+
+  /** Appends a request; resolves once it is as durable as the fsync mode promises. */
+  async appendData(signal: Signal, format: WireFormat, receivedNs: bigint, body: Uint8Array): Promise<number> {
+    const seq = this.seq++;
+    const bytes = encodeEntry({ type: 'data', seq, receivedNs, signal, format, body });
+    if (this.bytes + bytes.length > this.o.maxBytes) {
+      throw new S3ParquetError('WAL_FULL', `the write-ahead log is full (${this.o.maxBytes} bytes); the store is not keeping up — retry later`);
+    }
+    await this.write(bytes);
+    this.active.live.add(seq);
+    this.segmentOf.set(seq, this.active);
+    return seq;
+  }
+
+  /** Records that `seq` has `groups` partition groups waiting to be stored (0: none). */
+  track(seq: number, groups: number): void {
+    if (groups > 0) this.outstanding.set(seq, (this.outstanding.get(seq) ?? 0) + groups);
+    else this.settle(seq);
+  }
+
+  /** Written before a flush's objects, so a restart can remove them if the flush never commits. */
+  async intent(dataset: string, partition: string, seqs: readonly number[], keys: readonly string[]): Promise<number> {
+    const flush = this.flushId++;
+    await this.write(encodeEntry({ type: 'intent', flush, dataset, partition, seqs, keys }));
+    return flush;
+  }
+
+  /** Marks flushes complete and releases one stored group of each of their requests. */
+  async commit(flushes: readonly number[], seqs: Iterable<number>): Promise<void> {
+    await this.write(encodeEntry({ type: 'commit', flushes }));
+    for (const seq of seqs) {
+      const left = (this.outstanding.get(seq) ?? 1) - 1;
+      if (left > 0) this.outstanding.set(seq, left);
+      else this.settle(seq);
+    }
+    await this.deleteSettledSegments();
+  }
+
+  private settle(seq: number): void {
+    this.outstanding.delete(seq);
+    this.segmentOf.get(seq)?.live.delete(seq);
+    this.segmentOf.delete(seq);
+  }
+
+  /** Oldest first, so commit records about live entries (always newer) are never lost. */
+  async deleteSettledSegments(): Promise<void> {
+    while (this.segments.length > 1 && this.segments[0] !== this.active && this.segments[0]!.live.size === 0) {
+      const seg = this.segments.shift()!;
+      await unlink(seg.path).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+    }
+  }
+
+  private write(bytes: Buffer): Promise<void> {
+    if (this.closed) return Promise.reject(new S3ParquetError('SHUTTING_DOWN', 'the write-ahead log is closed'));
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ bytes, resolve, reject });
+      this.writing ??= this.drain();
+    });
+  }
+
+  /** Group commit: everything queued while the previous write ran goes out in one write + fsync. */
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending;
+        this.pending = [];
+        try {
+          if (this.active.size >= this.o.segmentBytes) await this.rotate();
+          const all = Buffer.concat(batch.map((p) => p.bytes));
+          await this.fh.write(all);
+          this.active.size += all.length;
+          if (this.o.fsync === 'always') await this.fh.datasync();
+          else this.dirty = true;
+          for (const p of batch) p.resolve();
+        } catch (err) {
+          const e = new S3ParquetError('WAL_FAILED', `write-ahead log write failed: ${(err as Error).message}`, { cause: err });
+          for (const p of batch) p.reject(e);
+        }
+      }
+    } finally {
+      this.writing = null;
+    }
+  }
+
+  private async rotate(): Promise<void> {
+    await this.fh.datasync();
+    await this.fh.close();
+    await this.startSegment(this.active.id + 1);
+  }
+
+  private async syncIfDirty(): Promise<void> {
+    if (!this.dirty || this.closed) return;
+    this.dirty = false;
+    await this.fh.datasync().catch((err: unknown) => this.o.logger.error({ err }, 'write-ahead log fsync failed'));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    while (this.writing) await this.writing;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.fh.datasync().catch(() => undefined);
+    await this.fh.close();
+    await this.deleteSettledSegments();
+    // With nothing outstanding, the last segment holds only settled records too.
+    if (this.segments.length === 1 && this.active.live.size === 0) {
+      await unlink(this.active.path).catch(() => undefined);
+      this.segments.length = 0;
+    }
+  }
+}
