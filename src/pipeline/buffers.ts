@@ -113,6 +113,13 @@ export class BufferManager {
     return this.totalBytes;
   }
 
+  /** Bytes of buffers detached for flushing and not yet stored (part of bufferedBytes). */
+  get flushingBytes(): number {
+    return this.flushing;
+  }
+
+  private flushing = 0;
+
   /** Buffered rows and bytes per dataset (what `bufferedRows`/`bufferedBytes` add up). */
   bufferedByDataset(): ReadonlyMap<string, { readonly rows: number; readonly bytes: number }> {
     return this.perDataset;
@@ -188,6 +195,7 @@ export class BufferManager {
     };
     const failures = buf.failures;
     this.pendingFlushes++;
+    this.flushing += batch.bytes;
     this.queue = this.queue.then(async () => {
       try {
         await this.flush(batch, reason);
@@ -202,6 +210,7 @@ export class BufferManager {
         this.countDataset(batch.dataset, remaining.rows - batch.rows, remaining.bytes - batch.bytes);
         this.putBack(remaining, failures + 1);
       } finally {
+        this.flushing -= batch.bytes;
         this.pendingFlushes--;
       }
     });

@@ -23,6 +23,12 @@ import type { Recovered, WriteAheadLog } from '../wal/log.js';
 import type { FileWriter, WrittenFile } from './file-writer.js';
 import type { Partitioner } from './partitioner.js';
 
+/**
+ * How many bytes of JavaScript objects one byte of request becomes while it is decoded and
+ * converted (measured roughly with the bench load: protobuf's compact varints expand most).
+ */
+const DECODE_EXPANSION = { protobuf: 8, json: 4 } as const;
+
 /** The dataset each signal is stored in. */
 export const DATASET_OF: Readonly<Record<Signal, string>> = { traces: 'traces', logs: 'logs', metrics: 'metrics' };
 
@@ -104,23 +110,39 @@ export class Pipeline {
    */
   async export(signal: Signal, request: unknown, raw?: RawRequest): Promise<ExportResult> {
     if (this.closed) throw new S3ParquetError('SHUTTING_DOWN', 'the daemon is shutting down; retry against another instance');
-    const size = raw?.body.length ?? 0;
+    const receivedNs = this.nowNs();
+    const converted = this.convert(signal, request, receivedNs);
+    let seq: number | undefined;
+    const wal = this.options.wal;
+    if (wal && raw && converted.groups.length > 0) seq = await wal.appendData(signal, raw.format, receivedNs, raw.body);
+    this.add(signal, converted.groups, seq);
+    return { accepted: converted.accepted, rejected: converted.rejected, errorMessage: converted.errorMessage };
+  }
+
+  /**
+   * Admission before a body is decoded: decoding expands a request several times over
+   * (protobuf more than JSON), so its estimated cost counts against `memory_limit_mb` together
+   * with the buffered Arrow data. Refuses retryably when it does not fit; call `release` with
+   * the returned cost once the request is done.
+   */
+  admit(bodyBytes: number, format: WireFormat): number {
+    if (this.closed) throw new S3ParquetError('SHUTTING_DOWN', 'the daemon is shutting down; retry against another instance');
+    const cost = bodyBytes * (format === 'protobuf' ? DECODE_EXPANSION.protobuf : DECODE_EXPANSION.json);
     const limit = this.options.memoryLimitBytes ?? Number.POSITIVE_INFINITY;
-    if (this.buffers.bufferedBytes + this.inflightBytes + size > limit) {
+    // A flush briefly holds two more copies of its data (sorted, then Arrow IPC for the encoder).
+    const used = this.buffers.bufferedBytes + 2 * this.buffers.flushingBytes + this.inflightBytes;
+    if (used + cost > limit && this.inflightBytes > 0) {
+      throw new S3ParquetError('OVERLOADED', `buffered and in-flight data is at the memory limit (${Math.round(limit / 1048576)} MiB); retry later`);
+    }
+    if (this.buffers.bufferedBytes > limit) {
       throw new S3ParquetError('OVERLOADED', `buffered data is at the memory limit (${Math.round(limit / 1048576)} MiB); retry later`);
     }
-    this.inflightBytes += size;
-    try {
-      const receivedNs = this.nowNs();
-      const converted = this.convert(signal, request, receivedNs);
-      let seq: number | undefined;
-      const wal = this.options.wal;
-      if (wal && raw && converted.groups.length > 0) seq = await wal.appendData(signal, raw.format, receivedNs, raw.body);
-      this.add(signal, converted.groups, seq);
-      return { accepted: converted.accepted, rejected: converted.rejected, errorMessage: converted.errorMessage };
-    } finally {
-      this.inflightBytes -= size;
-    }
+    this.inflightBytes += cost;
+    return cost;
+  }
+
+  release(cost: number): void {
+    this.inflightBytes -= cost;
   }
 
   private inflightBytes = 0;

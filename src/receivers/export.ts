@@ -19,12 +19,17 @@ export interface ExportReply {
  * translate.
  */
 export async function exportBody(pipeline: Pipeline, signal: Signal, format: WireFormat, body: Uint8Array): Promise<ExportReply> {
-  const request = decodeRequest(signal, format, body);
-  const result = await pipeline.export(signal, request, { format, body });
-  return {
-    body: encodeResponse(signal, format, result.rejected, result.errorMessage),
-    accepted: result.accepted,
-    rejected: result.rejected,
-    errorMessage: result.errorMessage,
-  };
+  const cost = pipeline.admit(body.length, format);
+  try {
+    const request = decodeRequest(signal, format, body);
+    const result = await pipeline.export(signal, request, { format, body });
+    return {
+      body: encodeResponse(signal, format, result.rejected, result.errorMessage),
+      accepted: result.accepted,
+      rejected: result.rejected,
+      errorMessage: result.errorMessage,
+    };
+  } finally {
+    pipeline.release(cost);
+  }
 }

@@ -24,6 +24,21 @@ import {
 
 const INITIAL = 64;
 
+/**
+ * The first `used` elements of a growable buffer, copied when the buffer has much unused
+ * capacity: a batch lives in a partition buffer for up to `max_age_seconds`, and a view would
+ * keep the whole doubled allocation alive (memory limits count what is used, so must we).
+ */
+export function tight<T extends Uint8Array | Int32Array | Uint32Array | Float64Array | BigInt64Array>(buffer: T, used: number): T {
+  const view = buffer.subarray(0, used) as T;
+  if (buffer.length <= used + (used >> 3) + 64) return view;
+  // Not `view.slice()`: on a Buffer that is another view of the same memory.
+  const Ctor = (view instanceof Uint8Array ? Uint8Array : view.constructor) as new (n: number) => T;
+  const copy = new Ctor(used);
+  (copy as unknown as { set(a: T): void }).set(view);
+  return copy;
+}
+
 /** Validity bitmap that is only materialised once a null is seen (most columns have none). */
 class Validity {
   private bits: Uint8Array | null = null;
@@ -55,7 +70,7 @@ class Validity {
   }
 
   bitmap(length: number): Uint8Array | undefined {
-    return this.bits === null ? undefined : this.bits.subarray(0, (length + 7) >> 3);
+    return this.bits === null ? undefined : tight(this.bits, (length + 7) >> 3);
   }
 }
 
@@ -106,8 +121,8 @@ export class Utf8Builder implements ColumnBuilder {
       length,
       nullCount: this.validity.nullCount,
       nullBitmap: this.validity.bitmap(length),
-      valueOffsets: this.offsets.subarray(0, length + 1),
-      data: this.data.subarray(0, this.used),
+      valueOffsets: tight(this.offsets, length + 1),
+      data: tight(this.data, this.used),
     });
   }
 
@@ -171,7 +186,7 @@ abstract class FixedBuilder<A extends NumericArray, V> implements ColumnBuilder 
       length,
       nullCount: this.validity.nullCount,
       nullBitmap: this.validity.bitmap(length),
-      data: this.values.subarray(0, length),
+      data: tight(this.values, length),
     } as Parameters<typeof makeData>[0]);
   }
 
@@ -256,7 +271,7 @@ export class BoolBuilder implements ColumnBuilder {
       length,
       nullCount: this.validity.nullCount,
       nullBitmap: this.validity.bitmap(length),
-      data: this.bits.subarray(0, (length + 7) >> 3),
+      data: tight(this.bits, (length + 7) >> 3),
     });
   }
 }
@@ -330,7 +345,7 @@ export class StringMapBuilder implements ColumnBuilder {
       length,
       nullCount: this.rows.validity.nullCount,
       nullBitmap: this.rows.validity.bitmap(length),
-      valueOffsets: this.rows.offsets.subarray(0, length + 1),
+      valueOffsets: tight(this.rows.offsets, length + 1),
       child: entries,
     });
   }
@@ -405,7 +420,7 @@ export class ListBuilder<C extends Record<string, ColumnBuilder>> implements Col
       length,
       nullCount: this.rows.validity.nullCount,
       nullBitmap: this.rows.validity.bitmap(length),
-      valueOffsets: this.rows.offsets.subarray(0, length + 1),
+      valueOffsets: tight(this.rows.offsets, length + 1),
       child: this.items.finish(),
     });
   }

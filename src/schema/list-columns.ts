@@ -4,7 +4,7 @@
  * child builder, so a row of N values costs N typed-array writes and no per-row objects.
  */
 import { Field, List, makeData, type Data } from 'apache-arrow';
-import { Float64Builder, Int64Builder, type ColumnBuilder } from './columns.js';
+import { Float64Builder, Int64Builder, type ColumnBuilder, tight } from './columns.js';
 
 const INITIAL = 64;
 
@@ -39,8 +39,8 @@ export class PrimitiveListBuilder<B extends ColumnBuilder> implements ColumnBuil
       type: this.type,
       length,
       nullCount: this.nullCount,
-      nullBitmap: this.bits === null ? undefined : this.bits.subarray(0, (length + 7) >> 3),
-      valueOffsets: this.offsets.subarray(0, length + 1),
+      nullBitmap: this.bits === null ? undefined : tight(this.bits, (length + 7) >> 3),
+      valueOffsets: tight(this.offsets, length + 1),
       child: this.items.finish(),
     });
   }

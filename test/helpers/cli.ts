@@ -36,7 +36,10 @@ export async function startServe(args: string[], options: { cwd?: string; env?: 
   const lines: Record<string, unknown>[] = [];
   const ports: { grpc?: number; http?: number } = {};
   let stderr = '';
-  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => {
+    stderr += b.toString();
+    if (process.env.S3PQ_ECHO_STDERR) process.stdout.write(b);
+  });
   await new Promise<void>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
     rl.on('line', (line) => {

@@ -14,6 +14,8 @@ export interface FaultProxy {
    * cut first, so a client's pooled keep-alive connection cannot bypass the script.
    */
   script(modes: FaultMode[]): void;
+  /** While down, every connection (open or new) is reset: the store is unreachable. */
+  setDown(down: boolean): void;
   /** Faults scripted but not yet met by a connection. */
   pending(): number;
   /** How many connections met each mode so far. */
@@ -28,13 +30,14 @@ const SLOW_DOWN =
 export async function startFaultProxy(target: string, delayMs = 300): Promise<FaultProxy> {
   const { hostname, port } = new URL(target);
   let queue: FaultMode[] = [];
+  let down = false;
   const seen: Record<FaultMode, number> = { pass: 0, reset: 0, http503: 0, delay: 0 };
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     sockets.add(client);
     client.on('close', () => sockets.delete(client));
     client.on('error', () => undefined);
-    const mode = queue.shift() ?? 'pass';
+    const mode = down ? 'reset' : (queue.shift() ?? 'pass');
     seen[mode]++;
     if (mode === 'reset') {
       client.resetAndDestroy();
@@ -64,6 +67,10 @@ export async function startFaultProxy(target: string, delayMs = 300): Promise<Fa
     },
     seen,
     pending: () => queue.length,
+    setDown: (value) => {
+      down = value;
+      if (value) for (const s of sockets) s.destroy();
+    },
     close: () =>
       new Promise<void>((r) => {
         for (const s of sockets) s.destroy();
