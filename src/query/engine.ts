@@ -69,6 +69,8 @@ export interface QueryEngineOptions {
   readonly layout: TimeLayout;
   readonly promoted: Readonly<Record<DatasetName, readonly PromotedSpec[]>>;
   readonly footerCacheEntries?: number;
+  /** Told when each query ends (read metrics): its stats, rows returned and elapsed time included. */
+  readonly onQuery?: (stats: QueryStats) => void;
 }
 
 export type Record_ = Record<string, JsonValue>;
@@ -156,6 +158,7 @@ export class QueryEngine {
   async *query(q: QueryOptions, stats: QueryStats = emptyStats()): AsyncGenerator<Record_> {
     const started = performance.now();
     const { cat, expr, columns, select } = this.prepare(q);
+    const filterCols = expr ? [...columnsOf(expr)] : [];
     const limit = q.limit ?? Number.POSITIVE_INFINITY;
     const counter: ReadCounter = { bytesRead: 0, requests: 0 };
     const hits0 = this.footers.hits;
@@ -189,6 +192,7 @@ export class QueryEngine {
           }
           const present = new Set(metadata.schema.slice(1).map((e) => e.name));
           const read = columns.filter((c) => present.has(c));
+          const selected = select.filter((c) => present.has(c));
           let rowStart = 0;
           let groupsKept = 0;
           for (const rg of metadata.row_groups) {
@@ -200,11 +204,32 @@ export class QueryEngine {
               continue;
             }
             groupsKept++;
-            const rows = await parquetReadObjects({ file, metadata, columns: read, rowStart, rowEnd, compressors, parsers: PARSERS, utf8: true });
+            const groupStart = rowStart;
             rowStart = rowEnd;
-            for (const row of rows) {
-              stats.rows_scanned++;
-              if (expr && !evaluate(expr, (c) => row[c] ?? null)) continue;
+            // Late materialisation: read only the filter's columns first; the selected columns
+            // are then read for the span of rows that matched (with the offset index, only the
+            // pages covering it), which is what makes selective filters and lookups cheap.
+            let first = groupStart;
+            let last = rowEnd;
+            let matches: boolean[] | null = null;
+            if (expr && filterCols.some((c) => present.has(c))) {
+              const probe = await parquetReadObjects({ file, metadata, columns: filterCols.filter((c) => present.has(c)), rowStart: groupStart, rowEnd, compressors, parsers: PARSERS, utf8: true });
+              stats.rows_scanned += probe.length;
+              matches = probe.map((row) => evaluate(expr, (c) => row[c] ?? null));
+              const i = matches.indexOf(true);
+              if (i < 0) continue;
+              first = groupStart + i;
+              last = groupStart + matches.lastIndexOf(true) + 1;
+            }
+            const rows = await parquetReadObjects({ file, metadata, columns: matches ? selected : read, rowStart: first, rowEnd: last, compressors, parsers: PARSERS, utf8: true, useOffsetIndex: true });
+            for (let r = 0; r < rows.length; r++) {
+              const row = rows[r]!;
+              if (matches) {
+                if (!matches[first - groupStart + r]) continue;
+              } else {
+                stats.rows_scanned++;
+                if (expr && !evaluate(expr, (c) => row[c] ?? null)) continue;
+              }
               const out: Record_ = {};
               for (const c of select) out[c] = cat.converters.get(c)!(row[c] ?? null);
               stats.rows_returned++;
@@ -220,6 +245,7 @@ export class QueryEngine {
       stats.read_requests = counter.requests;
       stats.footer_cache_hits = this.footers.hits - hits0;
       stats.elapsed_ms = Math.round(performance.now() - started);
+      this.o.onQuery?.(stats);
     }
   }
 

@@ -1,0 +1,60 @@
+/** The daemon as a separate process for benchmarks: ports from its log, CPU and RSS from /proc. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export interface BenchDaemon {
+  readonly child: ChildProcess;
+  readonly ports: { http?: number; grpc?: number; query?: number };
+  cpuSeconds(): Promise<number>;
+  rssMb(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+const TICKS = 100; // USER_HZ
+
+export async function startBenchDaemon(dir: string, extraToml = '', dataDir = `${dir}/data`): Promise<BenchDaemon> {
+  const config = join(dir, 'bench.toml');
+  await writeFile(
+    config,
+    `[receivers.grpc]\nendpoint = "127.0.0.1:0"\n[receivers.http]\nendpoint = "127.0.0.1:0"\n[query]\nendpoint = "127.0.0.1:0"\n[storage]\nlocal_path = "${dataDir}"\n${extraToml}\n`,
+  );
+  const child = spawn(process.execPath, ['dist/cli.js', 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'info' } });
+  const ports: BenchDaemon['ports'] = {};
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`daemon exited with ${code}`)));
+    createInterface({ input: child.stdout! }).on('line', (l) => {
+      let e: { msg?: string; transport?: 'http' | 'grpc' | 'query'; port?: number };
+      try {
+        e = JSON.parse(l) as typeof e;
+      } catch {
+        return;
+      }
+      if ((e.msg === 'receiver listening' || e.msg === 'query port listening') && e.transport) ports[e.transport] = e.port!;
+      if (e.msg === 'daemon started') resolve();
+    });
+  });
+  const pid = child.pid!;
+  return {
+    child,
+    ports,
+    async cpuSeconds() {
+      const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+      return (Number(stat[11]) + Number(stat[12])) / TICKS;
+    },
+    async rssMb() {
+      const status = await readFile(`/proc/${pid}/status`, 'utf8');
+      return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}

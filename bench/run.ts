@@ -1,0 +1,91 @@
+/**
+ * `npm run bench [-- --quick]`: ingest (HTTP/protobuf and gRPC) against the protobufjs decode
+ * floor, storage against what the Collector's S3 exporter stores, and queries against DuckDB,
+ * all in one run on this machine. Writes bench/results.json and bench/RESULTS.md.
+ */
+import { cpus, totalmem } from 'node:os';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeRequest } from '../src/otlp/decode.js';
+import type { ExportTraceServiceRequest } from '../src/otlp/types.js';
+import { bytesToHex } from '../src/otlp/values.js';
+import { benchIngest, type IngestResult } from './ingest.js';
+import { benchQuery } from './query.js';
+import { benchStorage } from './storage.js';
+import { logRequests, metricRequests } from './load/logs-metrics.js';
+import { traceRequests } from './load/traces.js';
+
+const quick = process.argv.includes('--quick');
+const SPANS = 512;
+const TRACE_REQUESTS = quick ? 120 : 600;
+const CLIENTS = 4;
+
+function floor(payloads: readonly Uint8Array[], perPayload: number, rounds: number): number {
+  for (const p of payloads.slice(0, 8)) decodeRequest('traces', 'protobuf', p);
+  const t = performance.now();
+  for (let r = 0; r < rounds; r++) for (const p of payloads) decodeRequest('traces', 'protobuf', p);
+  return Math.round((payloads.length * perPayload * rounds) / ((performance.now() - t) / 1000));
+}
+
+const started = new Date();
+const traces = traceRequests(42, 64, SPANS);
+console.error('decode floor …');
+const floorSpansPerSecond = floor(traces, SPANS, quick ? 2 : 5);
+console.error('ingest over HTTP/protobuf …');
+const http = await benchIngest('http-protobuf', '/v1/traces', traces, SPANS, TRACE_REQUESTS, CLIENTS);
+console.error('ingest over gRPC …');
+const grpc = await benchIngest('grpc', '/v1/traces', traces, SPANS, TRACE_REQUESTS, CLIENTS);
+console.error('storage …');
+const storage = [
+  await benchStorage('traces', traces, SPANS),
+  await benchStorage('logs', logRequests(7, quick ? 32 : 64, 512), 512),
+  await benchStorage('metrics', metricRequests(9, quick ? 32 : 64, 100), 300),
+];
+console.error('queries …');
+const sample = decodeRequest('traces', 'protobuf', traces[3]!) as ExportTraceServiceRequest;
+const traceId = bytesToHex(sample.resourceSpans[0]!.scopeSpans[0]!.spans[100]!.traceId);
+const queries = await benchQuery(await mkdtemp(join(tmpdir(), 's3pq-benchq-')), http.dataDir, traceId, quick ? 2 : 5);
+
+const ingestRow = (r: IngestResult) =>
+  `| ${r.transport} | ${r.clients} | ${r.records.toLocaleString('en')} | ${r.recordsPerSecond.toLocaleString('en')} | ${(r.recordsPerSecond / floorSpansPerSecond).toFixed(2)}× | ${r.recordsPerCpuSecond.toLocaleString('en')} | ${r.cpuSecondsPerMillion} | ${r.peakRssMb} | ${r.p50Ms} / ${r.p99Ms} | ${r.storedBytesPerRecord} |`;
+const results = { date: started.toISOString(), quick, machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, floorSpansPerSecond, ingest: [http, grpc], storage, queries };
+await writeFile('bench/results.json', JSON.stringify(results, null, 2) + '\n');
+const codecs = Object.keys(storage[0]!.bytesPerRecord);
+const md = `# Benchmark results
+
+\`npm run bench${quick ? ' -- --quick' : ''}\` on ${started.toISOString().slice(0, 16)}Z — ${results.machine.cpus} cores (${results.machine.model}), ${results.machine.memoryGiB} GiB, Node ${process.version}.
+Every ratio below was measured side by side in this one run.
+
+## Ingest (traces, ${SPANS} spans per request, seeded microservice load)
+
+protobufjs decode alone (the floor): **${floorSpansPerSecond.toLocaleString('en')} spans/s** on one core.
+
+| transport | clients | spans | accepted spans/s | vs floor | spans per CPU-second | CPU s per million | peak RSS MiB | p50 / p99 ms | stored bytes/span |
+|---|---|---|---|---|---|---|---|---|---|
+${ingestRow(http)}
+${ingestRow(grpc)}
+
+## Storage (bytes per record)
+
+| signal | records | ${codecs.join(' | ')} | Parquet ZSTD ÷ OTLP+zstd |
+|---|---|${codecs.map(() => '---').join('|')}|---|
+${storage.map((s) => `| ${s.signal} | ${s.records.toLocaleString('en')} | ${codecs.map((c) => s.bytesPerRecord[c]).join(' | ')} | ${s.parquetZstdVsOtlpZstd} |`).join('\n')}
+
+## Queries (best of ${quick ? 2 : 5}, over the ${http.records.toLocaleString('en')} spans the HTTP run stored)
+
+| query | rows | query port ms | DuckDB ms | port ÷ DuckDB |
+|---|---|---|---|---|
+${queries.map((q) => `| ${q.name} | ${q.rows} | ${q.oursMs} | ${q.duckdbMs} | ${q.ratio} |`).join('\n')}
+`;
+await writeFile('bench/RESULTS.md', md + (await notes()));
+console.log(md);
+
+async function notes(): Promise<string> {
+  try {
+    const { readFile } = await import('node:fs/promises');
+    return '\n' + (await readFile('bench/NOTES.md', 'utf8'));
+  } catch {
+    return '';
+  }
+}

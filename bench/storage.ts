@@ -1,0 +1,75 @@
+/**
+ * Bytes per record, in one run over the same records: what users store today with the OTel
+ * Collector's S3 exporter (OTLP protobuf + gzip, + zstd, OTLP/JSON + gzip; one object per
+ * request batch) against our Parquet with each codec.
+ */
+import { gzipSync } from 'node:zlib';
+import { compress as zstdCompress, init as zstdInit } from '@bokuweb/zstd-wasm';
+import type { RecordBatch } from 'apache-arrow';
+import { decodeRequest, type Signal } from '../src/otlp/decode.js';
+import { otlpTypes } from '../src/otlp/proto-root.js';
+import { encodeParquet, chunkBatches, MAX_ROWS_PER_FILE, type CompressionName } from '../src/parquet/writer.js';
+import { convertLogs } from '../src/pipeline/convert-logs.js';
+import { convertMetrics } from '../src/pipeline/convert-metrics.js';
+import { convertTraces } from '../src/pipeline/convert-traces.js';
+import { Partitioner } from '../src/pipeline/partitioner.js';
+import { sortBatches } from '../src/pipeline/sort.js';
+import { parsePromoted } from '../src/schema/promoted.js';
+
+const CODECS: CompressionName[] = ['ZSTD', 'SNAPPY', 'GZIP', 'LZ4', 'UNCOMPRESSED'];
+const DEFAULT_PROMOTED = ['http.request.method', 'http.response.status_code', 'url.path', 'server.address'].map(parsePromoted);
+
+export interface StorageResult {
+  signal: Signal;
+  records: number;
+  bytesPerRecord: Record<string, number>;
+  /** Parquet ZSTD over OTLP protobuf + zstd (the issue's target ratio). */
+  parquetZstdVsOtlpZstd: number;
+}
+
+function typeFor(signal: Signal) {
+  const t = otlpTypes();
+  return signal === 'traces' ? t.ExportTraceServiceRequest : signal === 'logs' ? t.ExportLogsServiceRequest : t.ExportMetricsServiceRequest;
+}
+
+/** OTLP/JSON as the spec writes it: camelCase, hex ids, 64-bit integers as strings. */
+function toOtlpJson(signal: Signal, body: Uint8Array): string {
+  const type = typeFor(signal);
+  const obj = type.toObject(type.decode(body), { longs: String, enums: Number, bytes: String });
+  return JSON.stringify(obj, (key, v: unknown) => (typeof v === 'string' && /(traceId|spanId|parentSpanId)$/.test(key) ? Buffer.from(v, 'base64').toString('hex') : v));
+}
+
+export async function benchStorage(signal: Signal, payloads: readonly Uint8Array[], recordsPerPayload: number): Promise<StorageResult> {
+  await zstdInit();
+  const records = payloads.length * recordsPerPayload;
+  const sizes: Record<string, number> = { 'otlp-protobuf-raw': 0, 'otlp-protobuf+gzip': 0, 'otlp-protobuf+zstd': 0, 'otlp-json+gzip': 0 };
+  for (const p of payloads) {
+    sizes['otlp-protobuf-raw']! += p.length;
+    sizes['otlp-protobuf+gzip']! += gzipSync(p).length;
+    sizes['otlp-protobuf+zstd']! += zstdCompress(Buffer.from(p), 3).length;
+    sizes['otlp-json+gzip']! += gzipSync(toOtlpJson(signal, p)).length;
+  }
+  // One partition for all (storage is about encoding, not layout).
+  const partitioner = new Partitioner({ granularity: 'day', format: 'date=%Y-%m-%d', byService: false });
+  let batches: RecordBatch[] = [];
+  for (const p of payloads) {
+    const decoded = decodeRequest(signal, 'protobuf', p);
+    const converted =
+      signal === 'traces'
+        ? convertTraces(decoded as never, partitioner, DEFAULT_PROMOTED)
+        : signal === 'logs'
+          ? convertLogs(decoded as never, partitioner, DEFAULT_PROMOTED, 0n)
+          : convertMetrics(decoded as never, partitioner, []);
+    for (const g of converted.groups) batches.push(g.batch);
+  }
+  if (signal === 'traces') batches = [sortBatches(batches, 'trace_id')];
+  for (const codec of CODECS) {
+    let bytes = 0;
+    for (const chunk of chunkBatches(batches, MAX_ROWS_PER_FILE)) {
+      bytes += encodeParquet(chunk, new Map(), { compression: codec, rowGroupSize: 100_000, pageSize: 1 << 20, dictionaryEnabled: true, statisticsEnabled: true }).length;
+    }
+    sizes[`parquet-${codec.toLowerCase()}`] = bytes;
+  }
+  const bytesPerRecord = Object.fromEntries(Object.entries(sizes).map(([k, v]) => [k, +(v / records).toFixed(1)]));
+  return { signal, records, bytesPerRecord, parquetZstdVsOtlpZstd: +(sizes['parquet-zstd']! / sizes['otlp-protobuf+zstd']!).toFixed(3) };
+}
