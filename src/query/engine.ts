@@ -4,7 +4,7 @@
  * row groups with byte-range requests and filters rows. Results stream as an async iterable, so
  * a caller holds one row group at a time however large the result.
  */
-import { parquetReadObjects, type FileMetaData, type RowGroup } from 'hyparquet';
+import { parquetReadObjects, rowIndex, type FileMetaData, type RowGroup } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { S3ParquetError } from '../errors.js';
 import { DATASET_NAMES, isDatasetName, type DatasetName } from '../schema/datasets.js';
@@ -159,6 +159,7 @@ export class QueryEngine {
     const started = performance.now();
     const { cat, expr, columns, select } = this.prepare(q);
     const filterCols = expr ? [...columnsOf(expr)] : [];
+    const pinned = expr ? pinnedColumn(expr, cat) : null;
     const limit = q.limit ?? Number.POSITIVE_INFINITY;
     const counter: ReadCounter = { bytesRead: 0, requests: 0 };
     const hits0 = this.footers.hits;
@@ -212,7 +213,28 @@ export class QueryEngine {
             let first = groupStart;
             let last = rowEnd;
             let matches: boolean[] | null = null;
-            if (expr && filterCols.some((c) => present.has(c))) {
+            if (pinned && present.has(pinned.column)) {
+              // An equality (or IN) on a column the file is sorted or paged by: the page index
+              // finds the candidate rows without decoding the whole column.
+              const hits = await parquetReadObjects({
+                file,
+                metadata,
+                columns: [pinned.column],
+                rowStart: groupStart,
+                rowEnd,
+                filter: { [pinned.column]: { $in: pinned.values } },
+                usePageIndex: true,
+                includeRowIndex: true,
+                compressors,
+                parsers: PARSERS,
+                utf8: true,
+              });
+              stats.rows_scanned += hits.length;
+              if (hits.length === 0) continue;
+              const positions = hits.map((h) => h[rowIndex] ?? groupStart);
+              first = Math.min(...positions);
+              last = Math.max(...positions) + 1;
+            } else if (expr && filterCols.some((c) => present.has(c))) {
               const probe = await parquetReadObjects({ file, metadata, columns: filterCols.filter((c) => present.has(c)), rowStart: groupStart, rowEnd, compressors, parsers: PARSERS, utf8: true });
               stats.rows_scanned += probe.length;
               matches = probe.map((row) => evaluate(expr, (c) => row[c] ?? null));
@@ -273,6 +295,16 @@ function requiredValues(expr: Expr, column: string): string[] | null {
     default:
       return null;
   }
+}
+
+/** The first string column the filter pins to literal values (AND-ed `=` / `IN`), if any. */
+function pinnedColumn(expr: Expr, cat: DatasetCatalog): { column: string; values: string[] } | null {
+  for (const [column, type] of cat.filterColumns) {
+    if (type !== 'string') continue;
+    const values = requiredValues(expr, column);
+    if (values) return { column, values };
+  }
+  return null;
 }
 
 function bloomAllows(metadata: FileMetaData, ids: readonly string[]): boolean {
