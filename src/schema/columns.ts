@@ -23,6 +23,9 @@ import {
 } from 'apache-arrow';
 
 const INITIAL = 64;
+/** Strings up to this length try the ASCII copy loop before the native UTF-8 encoder. */
+const SHORT_STRING = 64;
+const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
 /**
  * The first `used` elements of a growable buffer, copied when the buffer has much unused
@@ -93,9 +96,41 @@ export class Utf8Builder implements ColumnBuilder {
 
   append(value: string | null | undefined): void {
     if (value === null || value === undefined) return this.appendNull();
+    const n = value.length;
     // Worst case 3 bytes per UTF-16 unit; reserving avoids a byteLength pass per value.
-    this.reserveBytes(value.length * 3);
+    this.reserveBytes(n * 3);
+    if (n <= SHORT_STRING) {
+      // Most telemetry strings are short ASCII; copying them here beats a native call each.
+      const data = this.data;
+      let at = this.used;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c >= 0x80) break;
+        data[at++] = c;
+      }
+      if (i === n) {
+        this.used = at;
+        this.push(true);
+        return;
+      }
+    }
     this.used += this.data.write(value, this.used, 'utf8');
+    this.push(true);
+  }
+
+  /** Appends the lowercase hex text of `bytes` (trace and span ids) without an interim string. */
+  appendHex(bytes: Uint8Array): void {
+    const n = bytes.length;
+    this.reserveBytes(n * 2);
+    const data = this.data;
+    let at = this.used;
+    for (let i = 0; i < n; i++) {
+      const b = bytes[i]!;
+      data[at++] = HEX_DIGITS[b >> 4]!;
+      data[at++] = HEX_DIGITS[b & 15]!;
+    }
+    this.used = at;
     this.push(true);
   }
 

@@ -99,9 +99,10 @@ export class TracesBatchBuilder extends DatasetBatchBuilderBase {
     const c = this.c;
     const end = unixNanoToBigInt(span.endTimeUnixNano);
     this.countRow(start);
-    c.trace_id.append(bytesToHex(span.traceId));
-    c.span_id.append(bytesToHex(span.spanId));
-    c.parent_span_id.append(hexOrNull(span.parentSpanId));
+    c.trace_id.appendHex(span.traceId);
+    c.span_id.appendHex(span.spanId);
+    if (span.parentSpanId.length > 0) c.parent_span_id.appendHex(span.parentSpanId);
+    else c.parent_span_id.appendNull();
     c.trace_state.append(span.traceState === '' ? null : span.traceState);
     c.flags.append(BigInt(span.flags >>> 0));
     c.name.append(span.name);
