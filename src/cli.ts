@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, renderConfigToml } from './config/index.js';
 import { startDaemon } from './daemon.js';
 import { partitionsCommand, queryCommand } from './query/cli.js';
+import { generateDdl, localFilesCheck } from './ddl/index.js';
 import { S3ParquetError } from './errors.js';
 import { VERSION } from './version.js';
 
@@ -18,6 +19,8 @@ Usage:
   s3-parquet-connector query --dataset D [--filter EXPR] [--select a,b] [--limit N]
                        [--start RFC3339] [--end RFC3339] [--partition P] [--format table|ndjson]
   s3-parquet-connector partitions --dataset D [--prefix P] [--format table|ndjson]
+  s3-parquet-connector ddl --engine duckdb|athena|trino|spark [--dataset D] [--schema S]
+                       CREATE statements for the datasets over the configured location
   s3-parquet-connector --help | --version
 
 Options:
@@ -65,6 +68,8 @@ export async function main(argv: string[]): Promise<number> {
       partition: { type: 'string' },
       prefix: { type: 'string' },
       format: { type: 'string' },
+      engine: { type: 'string', short: 'e' },
+      schema: { type: 'string' },
     },
   });
   if (values.help) {
@@ -85,6 +90,20 @@ export async function main(argv: string[]): Promise<number> {
       return queryCommand(loadConfig(values.config), values, process.stdout);
     case 'partitions':
       return partitionsCommand(loadConfig(values.config), values, process.stdout);
+    case 'ddl': {
+      if (values.engine === undefined) throw new S3ParquetError('INVALID_ARGUMENT', 'ddl needs --engine duckdb, athena, trino or spark');
+      const config = loadConfig(values.config);
+      const hasFiles = localFilesCheck(config);
+      process.stdout.write(
+        generateDdl(config, {
+          engine: values.engine,
+          ...(values.dataset !== undefined ? { dataset: values.dataset } : {}),
+          ...(values.schema !== undefined ? { schema: values.schema } : {}),
+          ...(hasFiles ? { hasFiles } : {}),
+        }),
+      );
+      return 0;
+    }
     default:
       process.stderr.write(`unknown command "${command}"\n\n${HELP}`);
       return 2;

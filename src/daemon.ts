@@ -116,7 +116,11 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     onFlush: telemetry.onFlush,
     ...(options.now ? { now: options.now } : {}),
   });
-  telemetry.attach({ store, buffered: () => ({ rows: pipeline.bufferedRows, bytes: pipeline.bufferedBytes, byDataset: pipeline.bufferedByDataset() }) });
+  telemetry.attach({
+    store,
+    buffered: () => ({ rows: pipeline.bufferedRows, bytes: pipeline.bufferedBytes, byDataset: pipeline.bufferedByDataset() }),
+    flushesFailing: () => pipeline.degraded,
+  });
 
   if (opened && opened.recovered.data.length > 0) {
     // Replay before taking traffic, so recovered data is flushed in the usual way.

@@ -9,7 +9,10 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
     base: { name: 's3-parquet-connector' },
     // Defence in depth: secrets are never logged on purpose, and these paths are censored if
     // a config object ever is.
-    redact: { paths: ['*.secret_access_key', '*.session_token', '*.token', '*.password', 'authorization'], censor: '***redacted***' },
+    redact: {
+      paths: ['*.secret_access_key', '*.session_token', '*.token', '*.password', 'authorization', '*.authorization', '*.receiver_tokens', '*.query_tokens'],
+      censor: '***redacted***',
+    },
   };
   return destination ? pino(options, destination) : pino(options);
 }

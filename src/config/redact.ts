@@ -9,14 +9,17 @@ import type { Config } from './schema.js';
 
 export const REDACTED = '***redacted***';
 
-const SECRET_NAMES = new Set(['secret', 'password', 'token', 'key']);
-const SECRET_SUFFIXES = ['_secret', '_password', '_token', '_key'];
+const SECRET_NAMES = new Set(['secret', 'password', 'token', 'key', 'secrets', 'passwords', 'tokens']);
+// Plurals are lists of secrets ([auth] receiver_tokens, query_tokens): each element is redacted.
+const SECRET_SUFFIXES = ['_secret', '_password', '_token', '_key', '_secrets', '_passwords', '_tokens'];
 
 /**
  * True for key names that hold secret material: "secret", "password", "token",
  * "key" and anything ending in "_secret", "_password", "_token" or "_key"
- * (secret_access_key, session_token, private_key, ...). Identifiers such as
- * "kms_key_id" or "access_key_id" are not secret and do not match.
+ * (secret_access_key, session_token, private_key, ...), and the plurals "_secrets",
+ * "_passwords", "_tokens" (receiver_tokens, query_tokens: lists of secrets). Identifiers such
+ * as "kms_key_id", "access_key_id" or file paths ("key_file", "receiver_token_files") are not
+ * secret and do not match.
  */
 export function isSecretKey(name: string): boolean {
   const n = name.toLowerCase();

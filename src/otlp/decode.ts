@@ -4,6 +4,8 @@
  */
 import { S3ParquetError } from '../errors.js';
 import { convertJsonIds, type Signal } from './json-ids.js';
+import { checkJsonFields } from './json-check.js';
+import { checkJsonCost, checkProtobufCost } from './limits.js';
 import { otlpTypes } from './proto-root.js';
 import type { ExportTraceServiceRequest } from './types.js';
 
@@ -39,16 +41,21 @@ function invalid(what: string, err: unknown): S3ParquetError {
   return new S3ParquetError('INVALID_ARGUMENT', `${what}: ${detail}`, { cause: err });
 }
 
-/** Decodes a request body; undecodable input throws INVALID_ARGUMENT naming the problem. */
+/**
+ * Decodes a request body; undecodable input throws INVALID_ARGUMENT naming the problem, and so
+ * does a body that would cost far more memory decoded than its size suggests (limits.ts).
+ */
 export function decodeRequest(signal: Signal, format: WireFormat, body: Uint8Array): unknown {
   const type = requestType(signal);
   if (format === 'protobuf') {
+    checkProtobufCost(type, body);
     try {
       return type.decode(body);
     } catch (err) {
       throw invalid(`malformed protobuf ${type.name}`, err);
     }
   }
+  checkJsonCost(body);
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
@@ -60,6 +67,7 @@ export function decodeRequest(signal: Signal, format: WireFormat, body: Uint8Arr
   }
   convertJsonIds(signal, parsed);
   try {
+    checkJsonFields(type, parsed as Record<string, unknown>);
     return type.fromObject(parsed as Record<string, unknown>);
   } catch (err) {
     throw invalid(`malformed OTLP/JSON ${type.name}`, err);

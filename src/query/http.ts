@@ -9,7 +9,7 @@
  * `format: "ndjson"` streams one record per line with the socket's backpressure, so memory
  * stays flat however large the result; `arrow` answers an Arrow IPC stream.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tableFromJSON, tableToIPC } from 'apache-arrow';
 import type { Logger } from 'pino';
@@ -17,6 +17,7 @@ import { S3ParquetError, toS3ParquetError } from '../errors.js';
 import { emptyStats, type QueryEngine, type QueryOptions } from './engine.js';
 import { checkPartitionPath } from './partitions.js';
 import { parseRfc3339Ns } from './time.js';
+import { BEARER_CHALLENGE, createListener, requireBearer, type BearerAuth, type HttpServerSettings } from '../security/index.js';
 
 const MAX_QUERY_BODY = 1024 * 1024;
 const TRACE_ID = /^[0-9a-f]{32}$/;
@@ -26,8 +27,24 @@ export interface QueryServerOptions {
   readonly port: number;
   readonly engine: QueryEngine;
   readonly logger: Logger;
-  /** Extra routes served on the same port (metrics, health), tried first. */
+  /** Extra routes served on the same port (metrics, health), tried first — before the token check. */
   readonly extraRoutes?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  /** TLS and timeouts/connection limits (src/security); Node's defaults without. */
+  readonly server?: HttpServerSettings;
+  /** Bearer tokens required on every API request when enabled ([auth] query_tokens). */
+  readonly auth?: BearerAuth;
+  /** Told when each API request ends (metrics): its route (see `queryRoute`), status and duration. */
+  readonly onRequest?: (route: string, status: number, seconds: number) => void;
+}
+
+/** The route label of an API request (`query`, `trace`, `partitions`, `delete_partition`), or null. */
+export function queryRoute(url: string | undefined): string | null {
+  const path = (url ?? '/').split('?')[0]!;
+  if (path === '/api/v1/query') return 'query';
+  if (path === '/api/v1/partitions') return 'partitions';
+  if (path.startsWith('/api/v1/partitions/')) return 'delete_partition';
+  if (path.startsWith('/api/v1/traces/')) return 'trace';
+  return null;
 }
 
 export interface RunningQueryServer {
@@ -120,6 +137,7 @@ export async function startQueryServer(o: QueryServerOptions): Promise<RunningQu
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     if (o.extraRoutes && (await o.extraRoutes(req, res))) return;
+    requireBearer(o.auth, req.headers.authorization, 'the query API');
 
     if (path === '/api/v1/partitions') {
       if (req.method !== 'GET') throw new S3ParquetError('METHOD_NOT_ALLOWED', 'use GET /api/v1/partitions');
@@ -186,7 +204,12 @@ export async function startQueryServer(o: QueryServerOptions): Promise<RunningQu
     throw new S3ParquetError('NOT_FOUND', `no route ${req.method} ${path}`);
   }
 
-  const server: Server = createServer((req, res) => {
+  const server: Server = createListener((req, res) => {
+    const label = o.onRequest ? queryRoute(req.url) : null;
+    if (label !== null) {
+      const started = performance.now();
+      res.once('close', () => o.onRequest!(label, res.statusCode, (performance.now() - started) / 1000));
+    }
     route(req, res).catch((e: unknown) => {
       const err = toS3ParquetError(e);
       if (err.httpStatus >= 500) logger.error({ err }, 'query failed');
@@ -194,9 +217,10 @@ export async function startQueryServer(o: QueryServerOptions): Promise<RunningQu
         res.destroy(err); // mid-stream: the client sees a truncated body, not a fake success
         return;
       }
+      if (err.code === 'UNAUTHENTICATED') res.setHeader('WWW-Authenticate', BEARER_CHALLENGE).setHeader('Connection', 'close'); // body unread
       sendJson(res, err.httpStatus, { error: { code: err.code, message: err.message } });
     });
-  });
+  }, o.server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => {

@@ -75,11 +75,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     };
     req.on('data', onData);
     req.once('end', () => resolve(Buffer.concat(chunks, size)));
-    req.once('error', reject);
-    // Cut by the request timeout or the client: settle, so nothing waits on a dead request.
-    req.once('close', () => {
-      if (!req.complete) reject(new S3ParquetError('INVALID_ARGUMENT', 'the connection closed before the request body was complete'));
-    });
+    // The client went away or the request timeout cut it (Node answered 408): its fault, not ours.
+    req.once('error', (err) => reject(new S3ParquetError('INVALID_ARGUMENT', `the request body was cut off (${err.message}): client gone or request timeout`, { cause: err })));
   });
 }
 

@@ -3,12 +3,12 @@ import type { Logger } from 'pino';
 import { effectiveBackend, type Config } from '../config/index.js';
 import { EncryptedStore, loadMasterKey } from './encrypted.js';
 import { LocalStore } from './local.js';
-import type { ObjectStore } from './object-store.js';
+import type { ObjectStore, StoreRequestHook } from './object-store.js';
 import { credentialsFor } from './s3-credentials.js';
 import { prepareBucket } from './s3-setup.js';
 import { S3Store, type S3StoreOptions } from './s3.js';
 
-export type { ObjectInfo, ObjectStore } from './object-store.js';
+export type { ObjectInfo, ObjectStore, StoreRequestHook } from './object-store.js';
 export { LocalStore } from './local.js';
 export { S3Store } from './s3.js';
 
@@ -41,16 +41,18 @@ export function s3StoreOptions(config: Config): S3StoreOptions {
 
 /**
  * Creates the store and, for S3, runs the bucket preflight before anything is accepted.
- * `readOnly` (the CLI's query commands) skips the preflight, which writes.
+ * `readOnly` (the CLI's query commands) skips the preflight, which writes. `onRequest` observes
+ * every request of either store (metrics).
  */
 export async function openStore(
   config: Config,
   logger: Logger,
   instanceId: string,
-  options: { readonly readOnly?: boolean; readonly overrides?: Partial<S3StoreOptions> } = {},
+  options: { readonly readOnly?: boolean; readonly overrides?: Partial<S3StoreOptions>; readonly onRequest?: StoreRequestHook } = {},
 ): Promise<ObjectStore> {
-  if (effectiveBackend(config) === 'local') return new LocalStore(config.storage.local_path);
-  const s3 = new S3Store({ ...s3StoreOptions(config), ...options.overrides });
+  const onRequest = options.onRequest ? { onRequest: options.onRequest } : {};
+  if (effectiveBackend(config) === 'local') return new LocalStore(config.storage.local_path, onRequest);
+  const s3 = new S3Store({ ...s3StoreOptions(config), ...onRequest, ...options.overrides });
   if (!options.readOnly) {
     try {
       await prepareBucket(s3, config, logger, instanceId);

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { S3ParquetError } from '../errors.js';
-import type { ObjectInfo, ObjectStore } from './object-store.js';
+import type { ObjectInfo, ObjectStore, StoreRequestHook } from './object-store.js';
 
 /** Temporary files carry this marker; listings skip them. */
 const TEMP_MARKER = '.tmp-';
@@ -17,9 +17,25 @@ export class LocalStore implements ObjectStore {
   readonly root: string;
   readonly description: string;
 
-  constructor(root: string) {
+  constructor(root: string, private readonly options: { readonly onRequest?: StoreRequestHook } = {}) {
     this.root = resolve(root);
     this.description = `file://${this.root}`;
+  }
+
+  /** Runs one operation and reports it to `onRequest`; `answered` errors (ENOENT) count as success. */
+  private async timed<T>(operation: string, run: () => Promise<T>, answered?: (err: unknown) => boolean): Promise<T> {
+    const hook = this.options.onRequest;
+    if (!hook) return run();
+    const started = performance.now();
+    try {
+      const out = await run();
+      hook(operation, true, performance.now() - started);
+      return out;
+    } catch (err) {
+      const ok = answered?.(err) ?? false;
+      hook(operation, ok, performance.now() - started, ok ? undefined : (err as Error));
+      throw err;
+    }
   }
 
   /** Resolves a key inside the root; a key that would leave it is refused. */
@@ -31,7 +47,11 @@ export class LocalStore implements ObjectStore {
     return path;
   }
 
-  async put(key: string, body: Uint8Array, _tags?: Readonly<Record<string, string>>): Promise<void> {
+  put(key: string, body: Uint8Array, _tags?: Readonly<Record<string, string>>): Promise<void> {
+    return this.timed('putObject', () => this.putFile(key, body));
+  }
+
+  private async putFile(key: string, body: Uint8Array): Promise<void> {
     const path = this.pathOf(key);
     const dir = dirname(path);
     const temp = `${path}${TEMP_MARKER}${randomBytes(6).toString('hex')}`;
@@ -52,7 +72,11 @@ export class LocalStore implements ObjectStore {
     }
   }
 
-  async get(key: string): Promise<Uint8Array> {
+  get(key: string): Promise<Uint8Array> {
+    return this.timed('getObject', () => this.getFile(key));
+  }
+
+  private async getFile(key: string): Promise<Uint8Array> {
     const path = this.pathOf(key);
     try {
       const fh = await open(path, 'r');
@@ -66,7 +90,11 @@ export class LocalStore implements ObjectStore {
     }
   }
 
-  async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+  getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+    return this.timed('getObject', () => this.getFileRange(key, offset, length));
+  }
+
+  private async getFileRange(key: string, offset: number, length: number): Promise<Uint8Array> {
     const path = this.pathOf(key);
     try {
       const fh = await open(path, 'r');
@@ -82,7 +110,11 @@ export class LocalStore implements ObjectStore {
     }
   }
 
-  async head(key: string): Promise<ObjectInfo | null> {
+  head(key: string): Promise<ObjectInfo | null> {
+    return this.timed('headObject', () => this.headFile(key));
+  }
+
+  private async headFile(key: string): Promise<ObjectInfo | null> {
     try {
       const s = await stat(this.pathOf(key));
       return s.isFile() ? { key, size: s.size, lastModified: s.mtime } : null;
@@ -102,7 +134,10 @@ export class LocalStore implements ObjectStore {
   private async *walk(dirKey: string, prefix: string): AsyncIterable<ObjectInfo> {
     let entries;
     try {
-      entries = await readdir(this.pathOf(dirKey), { withFileTypes: true });
+      entries = await this.timed('listObjects', () => readdir(this.pathOf(dirKey), { withFileTypes: true }), (err) => {
+        const code = (err as NodeJS.ErrnoException).code;
+        return code === 'ENOENT' || code === 'ENOTDIR';
+      });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return;
       throw storeError('list', dirKey, err);
@@ -120,7 +155,11 @@ export class LocalStore implements ObjectStore {
     }
   }
 
-  async delete(keys: readonly string[]): Promise<void> {
+  delete(keys: readonly string[]): Promise<void> {
+    return this.timed('deleteObjects', () => this.deleteFiles(keys));
+  }
+
+  private async deleteFiles(keys: readonly string[]): Promise<void> {
     for (const key of keys) {
       try {
         await rm(this.pathOf(key), { force: true });

@@ -27,3 +27,10 @@ export interface ObjectStore {
   delete(keys: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * Observes a store's requests (the metrics hook both stores take): the S3-style operation name
+ * (putObject, getObject, headObject, listObjects, deleteObjects, multipartUpload), whether it
+ * succeeded, how long it took in ms, and the error when it failed.
+ */
+export type StoreRequestHook = (operation: string, ok: boolean, ms: number, error?: Error) => void;

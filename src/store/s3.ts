@@ -37,8 +37,11 @@ export interface S3StoreOptions {
   readonly multipart: { readonly enabled: boolean; readonly thresholdBytes: number; readonly partSizeBytes: number; readonly maxConcurrent: number };
   readonly retryAttempts: number;
   readonly timeoutMs: number;
-  /** Observes every request (metrics hook): operation, outcome and duration. */
-  readonly onRequest?: (operation: string, ok: boolean, ms: number) => void;
+  /**
+   * Observes every request (metrics hook): operation, outcome, duration (SDK retries included)
+   * and, for a failure, the error. A HEAD of a missing object is an answer, not a failure.
+   */
+  readonly onRequest?: (operation: string, ok: boolean, ms: number, error?: Error) => void;
 }
 
 export function createS3Client(o: Pick<S3StoreOptions, 'region' | 'endpoint' | 'forcePathStyle' | 'credentials' | 'retryAttempts' | 'timeoutMs'>): S3Client {
@@ -82,8 +85,10 @@ export class S3Store implements ObjectStore {
       this.o.onRequest?.(operation, true, performance.now() - started);
       return out;
     } catch (err) {
-      this.o.onRequest?.(operation, false, performance.now() - started);
-      throw s3Error(operation, this.o.bucket, key, err);
+      const error = s3Error(operation, this.o.bucket, key, err);
+      const answered = operation === 'headObject' && isNotFound(err);
+      this.o.onRequest?.(operation, answered, performance.now() - started, answered ? undefined : error);
+      throw error;
     }
   }
 

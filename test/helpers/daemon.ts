@@ -12,6 +12,8 @@ export interface TestDaemon extends Daemon {
   readonly logs: Record<string, unknown>[];
   httpUrl(path: string): string;
   queryUrl(path: string): string;
+  /** /metrics, /healthz, /readyz: the query port, or the telemetry listener. */
+  telemetryUrl(path: string): string;
   grpcTarget(): string;
   cleanup(): Promise<void>;
 }
@@ -44,6 +46,7 @@ instance_id = "test"
     logs,
     httpUrl: (path: string) => `http://127.0.0.1:${daemon.ports.http}${path}`,
     queryUrl: (path: string) => `http://127.0.0.1:${daemon.ports.query}${path}`,
+    telemetryUrl: (path: string) => `http://127.0.0.1:${daemon.ports.telemetry}${path}`,
     grpcTarget: () => `http://127.0.0.1:${daemon.ports.grpc}`,
     cleanup: async () => {
       await daemon.stop();

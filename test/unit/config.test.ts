@@ -6,6 +6,7 @@ import {
   ConfigError,
   effectiveBackend,
   defaultConfig,
+  isSecretKey,
   loadConfig,
   parseConfigText,
   parseEndpoint,
@@ -37,8 +38,22 @@ afterAll(() => {
 describe('defaults', () => {
   it('fills every key', () => {
     const c = defaultConfig();
-    expect(c.receivers.grpc).toEqual({ enabled: true, endpoint: '0.0.0.0:4317', max_recv_msg_size_mib: 64 });
-    expect(c.receivers.http).toEqual({ enabled: true, endpoint: '0.0.0.0:4318', max_request_body_mib: 64 });
+    expect(c.receivers.grpc).toEqual({
+      enabled: true,
+      endpoint: '0.0.0.0:4317',
+      max_recv_msg_size_mib: 64,
+      max_concurrent_streams: 100,
+      keepalive_time_seconds: 7200,
+      keepalive_timeout_seconds: 20,
+      max_connection_idle_seconds: 300,
+      max_connection_age_seconds: 0,
+      request_timeout_seconds: 60,
+    });
+    const httpLimits = { read_header_timeout_seconds: 10, request_timeout_seconds: 60, keep_alive_timeout_seconds: 5, max_requests_per_socket: 0, max_headers_count: 100 };
+    expect(c.receivers.http).toEqual({ enabled: true, endpoint: '0.0.0.0:4318', max_request_body_mib: 64, ...httpLimits, max_connections: 1000 });
+    expect(c.query).toMatchObject({ ...httpLimits, max_connections: 100 });
+    expect([c.receivers.grpc.tls, c.receivers.http.tls, c.query.tls]).toEqual([undefined, undefined, undefined]); // TLS off
+    expect(c.auth).toEqual({ receiver_tokens: [], receiver_token_files: [], query_tokens: [], query_token_files: [] }); // no auth
     expect(c.storage).toEqual({ backend: 'auto', local_path: './data', instance_id: '' });
     expect(c.parquet).toEqual({
       compression: 'ZSTD',
@@ -320,6 +335,35 @@ describe('redaction and rendering', () => {
       nested: [{ key: '***redacted***', api_key: '***redacted***', port: 1 }],
     });
     expect(input.storage.s3.secret_access_key).toBe('shh'); // the input is untouched
+  });
+
+  it('redacts every element of token lists ([auth] *_tokens), not the token file paths', () => {
+    expect(isSecretKey('receiver_tokens')).toBe(true);
+    expect(isSecretKey('query_tokens')).toBe(true);
+    expect(isSecretKey('receiver_token_files')).toBe(false);
+    expect(isSecretKey('key_file')).toBe(false);
+    const c = parseConfigText('[auth]\nreceiver_tokens = ["r-secret-1", "r-secret-2"]\nquery_tokens = ["q-secret"]\nquery_token_files = ["/run/secrets/q"]');
+    expect(redactConfig(c)).toMatchObject({
+      auth: { receiver_tokens: ['***redacted***', '***redacted***'], query_tokens: ['***redacted***'], query_token_files: ['/run/secrets/q'], receiver_token_files: [] },
+    });
+    const toml = renderConfigToml(c);
+    expect(toml).not.toMatch(/r-secret|q-secret/);
+    expect(toml).toContain('query_token_files = [ "/run/secrets/q" ]');
+    // A bad token is reported by its position, never echoed.
+    const err = configError(() => parseConfigText('[auth]\nquery_tokens = ["ok-token", "bad token-secret"]'));
+    expect(err.message).toBe('auth.query_tokens[1]: a token may only contain visible ASCII characters (no spaces)');
+  });
+
+  it('checks TLS tables and HTTP timeouts', () => {
+    const tls = parseConfigText('[receivers.http.tls]\ncert_file = "c.pem"\nkey_file = "k.pem"').receivers.http.tls;
+    expect(tls).toEqual({ cert_file: 'c.pem', key_file: 'k.pem', client_ca_file: '', min_version: 'TLSv1.2' });
+    expect(configError(() => parseConfigText('[query.tls]\ncert_file = "c.pem"\nmin_version = "TLSv1.1"')).issues).toEqual([
+      { path: 'query.tls.key_file', message: 'expected the path of a PEM private key file' },
+      { path: 'query.tls.min_version', message: 'expected one of "TLSv1.2", "TLSv1.3", got "TLSv1.1"' },
+    ]);
+    expect(configError(() => parseConfigText('[receivers.http]\nread_header_timeout_seconds = 90')).message).toBe(
+      'receivers.http.read_header_timeout_seconds: must not exceed request_timeout_seconds (60), got 90',
+    );
   });
 
   it('renders the effective config as TOML that loads back to the same config', () => {
