@@ -121,6 +121,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     buffered: () => ({ rows: pipeline.bufferedRows, bytes: pipeline.bufferedBytes, byDataset: pipeline.bufferedByDataset() }),
     flushesFailing: () => pipeline.degraded,
   });
+  telemetry.setWalBytesSource(() => wal?.bytes ?? 0);
 
   if (opened && opened.recovered.data.length > 0) {
     // Replay before taking traffic, so recovered data is flushed in the usual way.
