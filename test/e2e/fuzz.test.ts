@@ -8,12 +8,16 @@
  * traffic.
  *
  * Every fuzz request must get a 200 (partial success allowed) or a 4xx / a non-internal gRPC
- * status; never a 5xx, never a dropped connection, never a crash. The slow-loris sockets must be
- * cut by the header/request timeouts. Every good request must succeed and every one of its
- * records must be in the store (DuckDB, after a graceful stop flushed everything). The daemon's
- * peak resident memory must stay within MEMORY_MARGIN_MB of where it started.
+ * status; never a 5xx, never a dropped connection (except a body over the limit, refused
+ * unread), never a crash, never an error-level log line. The slow-loris sockets must be cut by
+ * the header/request timeouts. Every good request must succeed and every one of its records must
+ * be in the store (DuckDB, after a graceful stop flushed everything). The daemon (1 MiB body
+ * limits, [buffer] memory_limit_mb = 96) must keep its peak resident memory within
+ * MEMORY_MARGIN_MB of where the fuzzing started.
  *
- * test/fuzz/corpus/*.json is replayed first, each with its expected statuses.
+ * Before that: repeated-field bombs at the size limit must be refused without being decoded
+ * (AMPLIFICATION_MARGIN_MB), and test/fuzz/corpus/*.json is replayed, each input with the
+ * answers that are right for it.
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -42,7 +46,7 @@ import {
   type HttpResult,
 } from '../fuzz/cases.js';
 import { corpusBody, loadCorpus, toCorpusJson } from '../fuzz/corpus.js';
-import { Rng, gzipBombs, seeds } from '../fuzz/mutate.js';
+import { Rng, gzipBombs, repeatedBomb, seeds } from '../fuzz/mutate.js';
 
 /** The fuzzer's seed. Change it to explore; a failure prints the case and writes it as a corpus file. */
 const SEED = 0x5eed2026;
@@ -54,6 +58,12 @@ const HTTP_CONCURRENCY = 12;
 const GRPC_CONCURRENCY = 8;
 /** Peak RSS (VmHWM) may exceed the RSS at the start of the fuzzing by at most this. */
 const MEMORY_MARGIN_MB = 400;
+/**
+ * 72 bombs of ~1 MiB (24 at a time) may raise peak RSS by at most this (measured: ~80 MB).
+ * Without the check in src/otlp/limits.ts each decodes to ~80 MB and the peak grew by ~400 MB
+ * (a single bomb at the default 64 MiB limit needs ~5 GB and kills the process).
+ */
+const AMPLIFICATION_MARGIN_MB = 160;
 const HEADER_TIMEOUT_S = 1;
 const REQUEST_TIMEOUT_S = 3;
 const GRPC_REQUEST_TIMEOUT_S = 2;
@@ -95,11 +105,11 @@ describe('hostile input', () => {
       `
 [receivers.grpc]
 endpoint = "127.0.0.1:0"
-max_recv_msg_size_mib = 8
+max_recv_msg_size_mib = 1
 request_timeout_seconds = ${GRPC_REQUEST_TIMEOUT_S}
 [receivers.http]
 endpoint = "127.0.0.1:0"
-max_request_body_mib = 8
+max_request_body_mib = 1
 read_header_timeout_seconds = ${HEADER_TIMEOUT_S}
 request_timeout_seconds = ${REQUEST_TIMEOUT_S}
 max_connections = 256
@@ -122,7 +132,8 @@ level = "info"
     );
     gzipBombs(); // built once, before the clock starts
     serving = await startServe(['--config', config]);
-    sessions = [0, 1].map(() => connectHttp2(`http://127.0.0.1:${serving.ports.grpc}`));
+    // Many 1 MiB messages in flight: lift the client session's 10 MB nghttp2 memory cap.
+    sessions = [0, 1].map(() => connectHttp2(`http://127.0.0.1:${serving.ports.grpc}`, { maxSessionMemory: 512 }));
   });
 
   afterAll(async () => {
@@ -134,6 +145,47 @@ level = "info"
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  it('refuses repeated-field bombs before decoding them, so no request costs much more memory than its size', async () => {
+    const pid = serving.child.pid!;
+    // 1 040 008 bytes = 520 000 empty spans / log records / metrics (~80 MB once decoded), and the JSON equivalent.
+    const proto = repeatedBomb('traces', 520_000);
+    const jsonBody = (field: string[]) => Buffer.from(`{"${field[0]}":[{"${field[1]}":[{"${field[2]}":[${new Array(340_000).fill('{}').join(',')}]}]}]}`);
+    const json = {
+      traces: jsonBody(['resourceSpans', 'scopeSpans', 'spans']),
+      logs: jsonBody(['resourceLogs', 'scopeLogs', 'logRecords']),
+      metrics: jsonBody(['resourceMetrics', 'scopeMetrics', 'metrics']),
+    };
+    const signals = ['traces', 'logs', 'metrics'] as const;
+    const paths = { traces: '/v1/traces', logs: '/v1/logs', metrics: '/v1/metrics' };
+    const baseline = procStatus(pid);
+    try {
+      await writeFile(`/proc/${pid}/clear_refs`, '5');
+    } catch {
+      /* VmHWM then covers the whole run so far */
+    }
+    const started = Date.now();
+    const answers: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      answers.push(
+        ...(await Promise.all(
+          Array.from({ length: 24 }, async (_, i) => {
+            const signal = signals[i % 3]!;
+            if (i % 3 === 0) return `grpc ${(await rawGrpc(sessions[i % 2]!, GRPC_PATHS[signal], grpcFrame(proto, false))).code}`;
+            const isJson = i % 3 === 2;
+            const body = isJson ? json[signal] : proto;
+            const r = await rawHttp(serving.ports.http!, postHead(paths[signal], { 'Content-Type': isJson ? 'application/json' : 'application/x-protobuf' }, body.length), body);
+            return `http ${r.status} ${/messages in \d+ bytes/.test(r.body.toString('latin1')) ? 'counted' : r.body.toString('latin1').slice(0, 80)}`;
+          }),
+        )),
+      );
+    }
+    const peak = procStatus(pid);
+    const growth = (peak?.hwmMb ?? 0) - (baseline?.rssMb ?? 0);
+    console.log(`bombs: ${answers.length} requests of ~1 MiB in ${Date.now() - started} ms; answers ${[...new Set(answers)].join(', ')}; peak RSS growth ${growth.toFixed(0)} MB (margin ${AMPLIFICATION_MARGIN_MB} MB)`);
+    expect([...new Set(answers)].sort()).toEqual(['grpc 3', 'http 400 counted']);
+    if (baseline && peak) expect(growth).toBeLessThan(AMPLIFICATION_MARGIN_MB);
+  });
+
   it(
     `survives ${HTTP_CASES + GRPC_CASES} mutated requests (seed ${SEED.toString(16)}) with good traffic alongside, and stores all of the good traffic`,
     { timeout: 240_000 },
@@ -141,7 +193,8 @@ level = "info"
       const pid = serving.child.pid!;
       const httpPort = serving.ports.http!;
       const failures: { c: FuzzCase; reason: string }[] = [];
-      const failureDir = join(dir, 'fuzz-failures');
+      // Outside the run's temp dir (removed afterwards), so failing inputs can be moved to the corpus.
+      const failureDir = join(tmpdir(), `s3pq-fuzz-failures-${SEED.toString(16)}`);
       const fail = async (c: FuzzCase, reason: string): Promise<void> => {
         failures.push({ c, reason });
         if (failures.length <= 20) {
@@ -188,7 +241,8 @@ level = "info"
           got = r.status;
           detail = r.body.toString('utf8').replace(/[^\x20-\x7e]/g, '.').slice(0, 120);
         } else {
-          const r = await rawGrpc(sessions[0]!, e.path, grpcFrame(body, e.content_encoding !== undefined), e.content_encoding !== undefined ? { 'grpc-encoding': e.content_encoding } : {});
+          const payload = e.grpc_raw_payload ? body : grpcFrame(body, e.content_encoding !== undefined);
+          const r = await rawGrpc(sessions[0]!, e.path, payload, e.content_encoding !== undefined ? { 'grpc-encoding': e.content_encoding } : {});
           got = r.code;
           detail = r.message.slice(0, 120);
         }

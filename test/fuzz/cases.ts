@@ -9,8 +9,8 @@ import { otlpTypes } from '../../src/otlp/proto-root.js';
 import type { Signal } from '../../src/otlp/json-ids.js';
 import { JSON_MUTATIONS, PROTO_MUTATIONS, Rng, applyGzip, mutateJson, mutateProtobuf, type GzipMode, type Seed } from './mutate.js';
 
-/** Must match the daemon's [receivers.*] body limits in the fuzz config (8 MiB). */
-export const MAX_BODY = 8 * 1024 * 1024;
+/** Must match the daemon's [receivers.*] body limits in the fuzz config (1 MiB). */
+export const MAX_BODY = 1024 * 1024;
 
 export const SIGNAL_PATHS: Record<Signal, string> = { traces: '/v1/traces', logs: '/v1/logs', metrics: '/v1/metrics' };
 export const GRPC_PATHS: Record<Signal, string> = {
@@ -30,33 +30,53 @@ export interface HttpResult {
   ms: number;
 }
 
+/**
+ * Sends `head` and `body` on a fresh connection and reads one response: up to its
+ * Content-Length, or until the server closes. The connection is not marked "close" (unless the
+ * head says so), so a server that refuses before reading the body can still discard it and
+ * answer, as it would for a keep-alive client, instead of resetting a half-read socket.
+ */
 export function rawHttp(port: number, head: string, body: Uint8Array, timeoutMs = 20_000): Promise<HttpResult> {
   return new Promise((resolve) => {
     const started = Date.now();
     const socket = connectTcp(port, '127.0.0.1');
     const chunks: Buffer[] = [];
+    let size = 0;
     let error: string | undefined;
-    const timer = setTimeout(() => {
-      error = `no answer within ${timeoutMs} ms`;
-      socket.destroy();
-    }, timeoutMs);
-    socket.on('data', (b: Buffer) => chunks.push(b));
-    socket.on('error', (e: NodeJS.ErrnoException) => (error ??= e.code ?? e.message));
-    socket.on('close', () => {
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
+      socket.destroy();
       const all = Buffer.concat(chunks);
       const split = all.indexOf('\r\n\r\n');
       const headers = (split < 0 ? all : all.subarray(0, split)).toString('latin1');
       const m = /^HTTP\/1\.[01] (\d{3})/.exec(headers);
       resolve({ ...(m ? { status: Number(m[1]) } : {}), headers, body: split < 0 ? Buffer.alloc(0) : all.subarray(split + 4), ...(error !== undefined ? { error } : {}), ms: Date.now() - started });
+    };
+    const timer = setTimeout(() => {
+      error = `no answer within ${timeoutMs} ms`;
+      finish();
+    }, timeoutMs);
+    socket.on('data', (b: Buffer) => {
+      chunks.push(b);
+      size += b.length;
+      const all = Buffer.concat(chunks, size);
+      const split = all.indexOf('\r\n\r\n');
+      if (split < 0) return;
+      const length = /\r\ncontent-length: *(\d+)/i.exec(all.subarray(0, split).toString('latin1'));
+      if (length && size >= split + 4 + Number(length[1])) finish();
     });
+    socket.on('error', (e: NodeJS.ErrnoException) => (error ??= e.code ?? e.message));
+    socket.on('close', finish);
     socket.write(head);
     if (body.length > 0) socket.write(body);
   });
 }
 
 export function postHead(path: string, headers: Record<string, string | undefined>, bodyLength: number | undefined): string {
-  let h = `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n`;
+  let h = `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n`;
   for (const [k, v] of Object.entries(headers)) if (v !== undefined) h += `${k}: ${v}\r\n`;
   if (bodyLength !== undefined) h += `Content-Length: ${bodyLength}\r\n`;
   return h + '\r\n';

@@ -13,6 +13,7 @@
  *     "content_type": "application/json",        // HTTP only
  *     "content_encoding": "gzip",                // optional: HTTP header / gRPC grpc-encoding
  *     "compress": true,                          // optional: gzip the body before sending
+ *     "grpc_raw_payload": true,                  // optional: the body is the whole gRPC stream (frames by hand)
  *     "body": "…" | "body_base64": "…" | "body_parts": [{ "text": "[", "repeat": 100000 }, { "base64": "…" }],
  *     "expect": [400]                            // HTTP statuses or gRPC codes that are right
  *   }
@@ -29,6 +30,8 @@ export interface CorpusEntry {
   readonly content_type?: string;
   readonly content_encoding?: string;
   readonly compress?: boolean;
+  /** gRPC: the body is the raw stream payload (frames written by hand), not one message to frame. */
+  readonly grpc_raw_payload?: boolean;
   readonly body?: string;
   readonly body_base64?: string;
   readonly body_parts?: { text?: string; base64?: string; zeros?: number; repeat?: number }[];

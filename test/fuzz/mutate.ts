@@ -260,8 +260,8 @@ export function mutateProtobuf(rng: Rng, seed: Seed, m: ProtoMutation): Uint8Arr
       return concat(b.subarray(0, at + len), b.subarray(at, at + len), b.subarray(at + len));
     }
     case 'repeat-bomb':
-      // Up to just under the fuzz daemon's 8 MiB limit: 4 million empty spans decode to ~600 MB.
-      return repeatedBomb(seed.signal, rng.pick([10_000, 60_000, 150_000, 520_000, 1_000_000, 4_000_000]));
+      // Up to just under the fuzz daemon's 1 MiB limit (520 000 empty spans decode to ~80 MB).
+      return repeatedBomb(seed.signal, rng.pick([10_000, 60_000, 150_000, 400_000, 520_000]));
     case 'deep-nesting':
       return deepAnyValueProtobuf(rng.pick([30, 46, 47, 48, 60, 99, 100, 101, 500, 5_000, 50_000]));
     case 'invalid-utf8':
@@ -402,8 +402,8 @@ export function mutateJson(rng: Rng, seed: Seed, m: JsonMutation): Uint8Array {
     }
     case 'count-bomb': {
       const item = rng.pick(['{}', '[]', '{"a":1}', 'null', '0']);
-      // Up to ~8 MB, just under the fuzz daemon's limit.
-      const n = Math.floor(rng.pick([30_000, 200_000, 1_000_000, 8_000_000]) / (item.length + 1));
+      // Up to ~1 MB, just under the fuzz daemon's limit.
+      const n = Math.floor(rng.pick([30_000, 200_000, 600_000, 1_000_000]) / (item.length + 1));
       const field = { traces: ['resourceSpans', 'scopeSpans', 'spans'], logs: ['resourceLogs', 'scopeLogs', 'logRecords'], metrics: ['resourceMetrics', 'scopeMetrics', 'metrics'] }[seed.signal];
       return enc(`{"${field[0]}":[{"${field[1]}":[{"${field[2]}":[${new Array(n).fill(item).join(',')}]}]}]}`);
     }
