@@ -10,7 +10,6 @@
  * configuration values, so no secret reaches the log.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { parseEndpoint, type Config } from './config/index.js';
 import { DaemonMetrics, rejectReason, type BufferedCounts, type MetricsOptions } from './metrics.js';
@@ -20,6 +19,7 @@ import type { FlushInfo } from './pipeline/pipeline.js';
 import type { QueryStats } from './query/engine.js';
 import type { ReceiverObserver, ReceiverRequestEvent } from './receivers/observer.js';
 import type { ObjectStore, StoreRequestHook } from './store/object-store.js';
+import { listen } from './security/index.js';
 
 /** A prefix nothing is stored under: listing it is the cheapest "is the store answering" call. */
 export const READINESS_PROBE_PREFIX = '.s3parquet-readyz/';
@@ -316,19 +316,5 @@ export async function startTelemetryServer(options: { readonly host: string; rea
       },
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listen(server, options.host, options.port, false);
 }

@@ -10,14 +10,13 @@
  * stays flat however large the result; `arrow` answers an Arrow IPC stream.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tableFromJSON, tableToIPC } from 'apache-arrow';
 import type { Logger } from 'pino';
 import { S3ParquetError, toS3ParquetError } from '../errors.js';
 import { emptyStats, type QueryEngine, type QueryOptions } from './engine.js';
 import { checkPartitionPath } from './partitions.js';
 import { parseRfc3339Ns } from './time.js';
-import { BEARER_CHALLENGE, createListener, requireBearer, type BearerAuth, type HttpServerSettings } from '../security/index.js';
+import { BEARER_CHALLENGE, createListener, listen, requireBearer, type BearerAuth, type HttpServerSettings } from '../security/index.js';
 
 const MAX_QUERY_BODY = 1024 * 1024;
 const TRACE_ID = /^[0-9a-f]{32}$/;
@@ -221,19 +220,5 @@ export async function startQueryServer(o: QueryServerOptions): Promise<RunningQu
       sendJson(res, err.httpStatus, { error: { code: err.code, message: err.message } });
     });
   }, o.server);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listen(server, o.host, o.port, false);
 }

@@ -8,7 +8,6 @@
  * a google.rpc.Status in the request's content type.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import type { Logger } from 'pino';
@@ -17,7 +16,7 @@ import { encodeStatus, type Signal, type WireFormat } from '../otlp/decode.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { exportBody } from './export.js';
 import type { ReceiverObserver } from './observer.js';
-import { BEARER_CHALLENGE, createListener, requireBearer, type BearerAuth, type HttpServerSettings } from '../security/index.js';
+import { BEARER_CHALLENGE, createListener, listen, requireBearer, type BearerAuth, type HttpServerSettings } from '../security/index.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -154,20 +153,5 @@ export async function startHttpReceiver(options: HttpReceiverOptions): Promise<R
   }
 
   const server: Server = createListener((req, res) => void handle(req, res), options.server);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
-  };
+  return listen(server, options.host, options.port, true);
 }

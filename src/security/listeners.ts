@@ -9,6 +9,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import { constants as http2constants } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
+import type { AddressInfo } from 'node:net';
 import { S3ParquetError } from '../errors.js';
 import type { BearerAuth } from './auth.js';
 import { GrpcServerTls, httpsOptions, type TlsMaterial } from './tls.js';
@@ -200,5 +201,29 @@ export function grpcServerSettings(s: GrpcServerSection, tls: TlsMaterial | unde
       interceptors: [grpcGuard(auth, requestTimeoutMs)],
     },
     credentials: tls ? new GrpcServerTls(tls) : grpc.ServerCredentials.createInsecure(),
+  };
+}
+
+/**
+ * Listens and resolves once bound (port 0 picks a free one). `close` stops accepting; with
+ * `drain` it lets requests in flight finish (receivers: they are being acknowledged), else it
+ * cuts every connection (query and telemetry ports: nothing to lose).
+ */
+export async function listen(server: Server, host: string, port: number, drain: boolean): Promise<{ port: number; close(): Promise<void> }> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        if (drain) server.closeIdleConnections();
+        else server.closeAllConnections();
+      }),
   };
 }
