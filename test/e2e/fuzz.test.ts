@@ -112,7 +112,9 @@ endpoint = "127.0.0.1:0"
 max_request_body_mib = 1
 read_header_timeout_seconds = ${HEADER_TIMEOUT_S}
 request_timeout_seconds = ${REQUEST_TIMEOUT_S}
-max_connections = 256
+# Far above what the fuzzer opens at once: a full server resets new connections, which is right
+# for a server at its cap but not what this test is about.
+max_connections = 4096
 [query]
 enabled = false
 [telemetry]
@@ -376,7 +378,7 @@ level = "info"
           const r = await sendHttp(c);
           sentHttp++;
           count(`http ${r.status ?? r.error}`);
-          const bad = httpVerdict(c, r);
+          const bad = httpVerdict(c, r, HEADER_TIMEOUT_S * 1000);
           if (bad) await fail(c, bad);
         }),
         pool(generate('grpc', GRPC_CASES, grpcRng), GRPC_CONCURRENCY, async (c) => {
