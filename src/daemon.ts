@@ -16,7 +16,7 @@ import { Partitioner } from './pipeline/partitioner.js';
 import { Pipeline, SCHEMA_VERSIONS } from './pipeline/pipeline.js';
 import { startGrpcReceiver } from './receivers/grpc.js';
 import { startHttpReceiver, type RunningReceiver } from './receivers/http.js';
-import { parsePromoted, type PromotedSpec } from './schema/promoted.js';
+import { promotedSpecs } from './schema/datasets.js';
 import { QueryEngine } from './query/engine.js';
 import { startQueryServer } from './query/http.js';
 import { startTelemetryServer, Telemetry, telemetryPlacement } from './telemetry.js';
@@ -48,14 +48,6 @@ export interface Daemon {
 export function deriveInstanceId(configured: string): string {
   const base = configured !== '' ? configured : hostname().replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 48) || 'instance';
   return `${base}-${randomBytes(3).toString('hex')}`;
-}
-
-export function promotedSpecs(config: Config): Record<'traces' | 'logs' | 'metrics', PromotedSpec[]> {
-  return {
-    traces: config.schema.traces.promoted_attributes.map(parsePromoted),
-    logs: config.schema.logs.promoted_attributes.map(parsePromoted),
-    metrics: config.schema.metrics.promoted_attributes.map(parsePromoted),
-  };
 }
 
 export async function startDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {

@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { DataType, Type, type Field } from 'apache-arrow';
 import { effectiveBackend, type Config } from '../config/index.js';
-import { promotedSpecs } from '../daemon.js';
+import { promotedSpecs } from '../schema/datasets.js';
 import { S3ParquetError } from '../errors.js';
 import { DATASETS, type DatasetName } from '../schema/datasets.js';
 

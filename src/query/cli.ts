@@ -3,7 +3,7 @@
  * printing what the query port would answer — a table for people, NDJSON for pipes.
  */
 import { createLogger } from '../logger.js';
-import { promotedSpecs } from '../daemon.js';
+import { promotedSpecs } from '../schema/datasets.js';
 import type { Config } from '../config/index.js';
 import { S3ParquetError } from '../errors.js';
 import { openStore } from '../store/index.js';

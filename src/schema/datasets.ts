@@ -2,7 +2,7 @@
 import type { Schema } from 'apache-arrow';
 import { LOGS_EVENT_TIME_COLUMN, LOGS_SCHEMA_VERSION, logsSchema } from './logs.js';
 import { METRICS_EVENT_TIME_COLUMN, METRICS_SCHEMA_VERSION, metricsSchema } from './metrics.js';
-import type { PromotedSpec } from './promoted.js';
+import { parsePromoted, type PromotedSpec } from './promoted.js';
 import { TRACES_EVENT_TIME_COLUMN, TRACES_SCHEMA_VERSION, tracesSchema } from './traces.js';
 
 export type DatasetName = 'traces' | 'logs' | 'metrics';
@@ -23,4 +23,15 @@ export const DATASETS: Readonly<Record<DatasetName, DatasetSpec>> = {
 
 export function isDatasetName(name: string): name is DatasetName {
   return name === 'traces' || name === 'logs' || name === 'metrics';
+}
+
+/** The `[schema.<dataset>] promoted_attributes` lists of a configuration, parsed. */
+export function promotedSpecs(config: {
+  readonly schema: Readonly<Record<DatasetName, { readonly promoted_attributes: readonly string[] }>>;
+}): Record<DatasetName, PromotedSpec[]> {
+  return {
+    traces: config.schema.traces.promoted_attributes.map(parsePromoted),
+    logs: config.schema.logs.promoted_attributes.map(parsePromoted),
+    metrics: config.schema.metrics.promoted_attributes.map(parsePromoted),
+  };
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText, renderConfigToml, type Config } from '../../src/config/index.js';
-import { promotedSpecs } from '../../src/daemon.js';
+import { promotedSpecs } from '../../src/schema/datasets.js';
 import { generateDdl } from '../../src/ddl/index.js';
 import { DATASETS, DATASET_NAMES } from '../../src/schema/datasets.js';
 import { runCli } from '../helpers/cli.js';
