@@ -40,6 +40,11 @@ export function bytesToHex(bytes: Uint8Array): string {
   return s;
 }
 
+/** Hex of an optional id field (links, exemplars): null when the client sent none. */
+export function hexOrNull(bytes: Uint8Array | null | undefined): string | null {
+  return bytes && bytes.length > 0 ? bytesToHex(bytes) : null;
+}
+
 export function isAllZero(bytes: Uint8Array): boolean {
   for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
   return true;

@@ -12,7 +12,7 @@ import { TimestampNsBuilder, Utf8Builder, type ColumnBuilder } from './columns.j
 import { Float64ListBuilder, Int64ListBuilder } from './list-columns.js';
 import { appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
 import type { PromotedSpec } from './promoted.js';
-import { bytesToHex, int64ToBigInt, unixNanoToBigInt } from '../otlp/values.js';
+import { hexOrNull, int64ToBigInt, unixNanoToBigInt } from '../otlp/values.js';
 import type { Int64Value, KeyValue } from '../otlp/types.js';
 import type { Exemplar, ExponentialHistogramBuckets, ExponentialHistogramDataPoint, HistogramDataPoint } from '../otlp/metric-types.js';
 import type { Metric, MetricDataKind, NumberDataPoint, SummaryDataPoint } from '../otlp/metric-types.js';
@@ -33,10 +33,6 @@ const INT64_MAX = 9223372036854775807n;
 function count(v: Int64Value): bigint {
   const n = int64ToBigInt(v);
   return n > INT64_MAX ? INT64_MAX : n;
-}
-
-function hexOrNull(bytes: Uint8Array | null | undefined): string | null {
-  return bytes && bytes.length > 0 ? bytesToHex(bytes) : null;
 }
 
 /** Names are client-controlled; a bounded excerpt keeps error messages small. */

@@ -17,7 +17,7 @@ import {
 } from './columns.js';
 import { appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
 import type { PromotedSpec } from './promoted.js';
-import { bytesToHex, isAllZero, unixNanoToBigInt } from '../otlp/values.js';
+import { hexOrNull, isAllZero, unixNanoToBigInt } from '../otlp/values.js';
 import type { Span } from '../otlp/types.js';
 
 export const TRACES_SCHEMA_VERSION = 1;
@@ -28,10 +28,6 @@ const STATUS_CODES = ['UNSET', 'OK', 'ERROR'];
 
 function enumName(names: readonly string[], n: number): string {
   return names[n] ?? String(n);
-}
-
-function hexOrNull(bytes: Uint8Array | null | undefined): string | null {
-  return bytes && bytes.length > 0 ? bytesToHex(bytes) : null;
 }
 
 /** Why a span cannot be stored, or null when it can (OTLP partial success reports it). */
