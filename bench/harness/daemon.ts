@@ -14,13 +14,14 @@ export interface BenchDaemon {
 
 const TICKS = 100; // USER_HZ
 
-export async function startBenchDaemon(dir: string, extraToml = '', dataDir = `${dir}/data`): Promise<BenchDaemon> {
+/** `nodeArgs` go before the script, e.g. `--cpu-prof` to profile the daemon under load. */
+export async function startBenchDaemon(dir: string, extraToml = '', dataDir = `${dir}/data`, nodeArgs: readonly string[] = []): Promise<BenchDaemon> {
   const config = join(dir, 'bench.toml');
   await writeFile(
     config,
     `[receivers.grpc]\nendpoint = "127.0.0.1:0"\n[receivers.http]\nendpoint = "127.0.0.1:0"\n[query]\nendpoint = "127.0.0.1:0"\n[storage]\nlocal_path = "${dataDir}"\n${extraToml}\n`,
   );
-  const child = spawn(process.execPath, ['dist/cli.js', 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'info' } });
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/cli.js', 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'info' } });
   const ports: BenchDaemon['ports'] = {};
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`daemon exited with ${code}`)));
