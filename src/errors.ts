@@ -20,7 +20,7 @@ export const GrpcStatus = {
 } as const;
 export type GrpcStatusCode = (typeof GrpcStatus)[keyof typeof GrpcStatus];
 
-export type ErrorKind = 'Validation' | 'Config' | 'Schema' | 'Parquet' | 'Store' | 'NotFound' | 'Unavailable' | 'Internal';
+export type ErrorKind = 'Validation' | 'Config' | 'Schema' | 'Parquet' | 'S3' | 'NotFound' | 'Unavailable' | 'Internal';
 
 interface ErrorSpec {
   readonly kind: ErrorKind;
@@ -47,7 +47,7 @@ export const ERROR_CODES = {
   OVERLOADED: { kind: 'Unavailable', http: 503, grpc: GrpcStatus.UNAVAILABLE, retryable: true, description: 'Buffered data is at [buffer] memory_limit_mb; retry after the flushes catch up.' },
   WAL_FULL: { kind: 'Unavailable', http: 503, grpc: GrpcStatus.UNAVAILABLE, retryable: true, description: 'The write-ahead log is at [wal] max_size_mb; retry after the store catches up.' },
   WAL_FAILED: { kind: 'Unavailable', http: 503, grpc: GrpcStatus.UNAVAILABLE, retryable: true, description: 'Writing the write-ahead log failed; nothing was acknowledged.' },
-  STORE_FAILED: { kind: 'Store', http: 503, grpc: GrpcStatus.UNAVAILABLE, retryable: true, description: 'The object store failed an operation.' },
+  STORE_FAILED: { kind: 'S3', http: 503, grpc: GrpcStatus.UNAVAILABLE, retryable: true, description: 'The object store failed an operation.' },
   INTERNAL: { kind: 'Internal', http: 500, grpc: GrpcStatus.INTERNAL, retryable: false, description: 'An unexpected internal error.' },
 } as const satisfies Record<string, ErrorSpec>;
 
