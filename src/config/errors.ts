@@ -1,7 +1,5 @@
-/**
- * Configuration errors. Self-contained on purpose: a shared base error class
- * may replace `Error` as the parent later without changing this shape.
- */
+/** Configuration errors: the `Config` kind of the S3ParquetError family, with every issue listed. */
+import { S3ParquetError } from '../errors.js';
 
 export interface ConfigIssue {
   /** Dotted key path, e.g. "receivers.grpc.endpoint"; "" for whole-document problems. */
@@ -9,12 +7,11 @@ export interface ConfigIssue {
   message: string;
 }
 
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID' as const;
+export class ConfigError extends S3ParquetError {
   readonly issues: ConfigIssue[];
 
   constructor(message: string, issues: ConfigIssue[], options?: ErrorOptions) {
-    super(message, options);
+    super('CONFIG_INVALID', message, options);
     this.name = 'ConfigError';
     this.issues = issues;
   }

@@ -2,7 +2,7 @@
 // helpers such as the env-interpolation internals private.
 export { ConfigError } from './errors.js';
 export type { ConfigIssue } from './errors.js';
-export { DEFAULT_CONFIG_FILE, defaultConfig, loadConfig, parseConfigText } from './load.js';
+export { DEFAULT_CONFIG_FILE, defaultConfig, loadConfig, parseConfigText, validateConfigObject } from './load.js';
 export type { LoadConfigOptions, ParseConfigOptions } from './load.js';
 export { REDACTED, isSecretKey, redactConfig, renderConfigToml } from './redact.js';
 export {

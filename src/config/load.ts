@@ -97,7 +97,14 @@ function parseToml(text: string, source: string | undefined): unknown {
  * string values only (`$${` is a literal `${`). Throws ConfigError listing every problem.
  */
 export function parseConfigText(text: string, opts: ParseConfigOptions = {}): Config {
-  const raw = parseToml(text, opts.source);
+  return validateConfigObject(parseToml(text, opts.source), opts);
+}
+
+/**
+ * Validates a configuration given as an object shaped like the TOML document (what the library's
+ * `S3ParquetConnector.fromConfig` and the fluent configs build). Same rules and errors as a file.
+ */
+export function validateConfigObject(raw: unknown, opts: ParseConfigOptions = {}): Config {
   const expanded = interpolateTree(raw, opts.env ?? process.env);
   const issues: ConfigIssue[] = expanded.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
 

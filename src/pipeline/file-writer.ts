@@ -19,7 +19,10 @@ export const FOOTER_KEYS = {
   maxEventTime: 's3parquet.max_event_time_ns',
   rowCount: 's3parquet.row_count',
   writer: 's3parquet.writer',
+  /** The bloom filter (historic key name: it first covered traces' trace_id only). */
   traceIdBloom: 's3parquet.trace_id_bloom',
+  /** The string column the bloom filter covers; absent means trace_id. */
+  bloomColumn: 's3parquet.bloom_column',
 } as const;
 
 export interface WrittenFile {

@@ -9,12 +9,12 @@ import { compressors } from 'hyparquet-compressors';
 import { S3ParquetError } from '../errors.js';
 import { DATASET_NAMES, isDatasetName, type DatasetName } from '../schema/datasets.js';
 import type { PromotedSpec } from '../schema/promoted.js';
-import type { ObjectStore } from '../store/object-store.js';
+import type { ObjectInfo, ObjectStore } from '../store/object-store.js';
 import { FOOTER_KEYS } from '../pipeline/file-writer.js';
 import { parseBloom } from '../parquet/bloom.js';
 import { datasetCatalog, type DatasetCatalog } from './catalog.js';
-import { columnsOf, evaluate, mightMatch, parseFilter, type ColumnStats, type Expr } from './filter/index.js';
-import type { JsonValue } from './json-values.js';
+import { columnsOf, evaluate, mightMatch, parseFilter, type ColumnCatalog, type ColumnStats, type Expr } from './filter/index.js';
+import type { Converter, JsonValue } from './json-values.js';
 import { checkPartitionPath, listPartitionFiles, partitionKeys, partitionsForRange, timePart, type TimeLayout } from './partitions.js';
 import { FooterCache, PARSERS, storeBuffer, type ReadCounter } from './source.js';
 
@@ -158,15 +158,12 @@ export class QueryEngine {
   async *query(q: QueryOptions, stats: QueryStats = emptyStats()): AsyncGenerator<Record_> {
     const started = performance.now();
     const { cat, expr, columns, select } = this.prepare(q);
-    const filterCols = expr ? [...columnsOf(expr)] : [];
-    const pinned = expr ? pinnedColumn(expr, cat) : null;
-    const limit = q.limit ?? Number.POSITIVE_INFINITY;
+    const plan = makeScanPlan({ expr, columns, select, converters: cat.converters, filterColumns: cat.filterColumns, start: q.start, end: q.end, limit: q.limit });
     const counter: ReadCounter = { bytesRead: 0, requests: 0 };
     const hits0 = this.footers.hits;
     const timeParts = partitionsForRange(this.o.layout, q.start, q.end);
-    const wantedTraceIds = cat.dataset === 'traces' && expr ? requiredValues(expr, 'trace_id') : null;
     try {
-      if (limit === 0) return;
+      if (plan.limit === 0) return;
       for (const { partition, files } of await listPartitionFiles(this.o.store, cat.dataset, q.partition ?? '')) {
         stats.partitions_considered++;
         if (timeParts && !timeParts.has(timePart(this.o.layout, partition))) {
@@ -179,96 +176,131 @@ export class QueryEngine {
           continue;
         }
         for (const info of files) {
-          stats.files_considered++;
-          const file = storeBuffer(this.o.store, info.key, info.size, counter);
-          const metadata = await this.footers.get(info.key, file);
-          if (this.fileOutsideRange(metadata, q.start, q.end)) {
-            stats.files_pruned++;
-            continue;
-          }
-          if (wantedTraceIds && !bloomAllows(metadata, wantedTraceIds)) {
-            stats.files_pruned++;
-            stats.files_pruned_by_bloom++;
-            continue;
-          }
-          const present = new Set(metadata.schema.slice(1).map((e) => e.name));
-          const read = columns.filter((c) => present.has(c));
-          const selected = select.filter((c) => present.has(c));
-          let rowStart = 0;
-          let groupsKept = 0;
-          for (const rg of metadata.row_groups) {
-            const rowEnd = rowStart + Number(rg.num_rows);
-            stats.row_groups_considered++;
-            if (expr && !mightMatch(expr, rowGroupStats(rg))) {
-              stats.row_groups_pruned++;
-              rowStart = rowEnd;
-              continue;
-            }
-            groupsKept++;
-            const groupStart = rowStart;
-            rowStart = rowEnd;
-            // Late materialisation: read only the filter's columns first; the selected columns
-            // are then read for the span of rows that matched (with the offset index, only the
-            // pages covering it), which is what makes selective filters and lookups cheap.
-            let first = groupStart;
-            let last = rowEnd;
-            let matches: boolean[] | null = null;
-            if (pinned && present.has(pinned.column)) {
-              // An equality (or IN) on a column the file is sorted or paged by: the page index
-              // finds the candidate rows without decoding the whole column.
-              const hits = await parquetReadObjects({
-                file,
-                metadata,
-                columns: [pinned.column],
-                rowStart: groupStart,
-                rowEnd,
-                filter: { [pinned.column]: { $in: pinned.values } },
-                usePageIndex: true,
-                includeRowIndex: true,
-                compressors,
-                parsers: PARSERS,
-                utf8: true,
-              });
-              stats.rows_scanned += hits.length;
-              if (hits.length === 0) continue;
-              const positions = hits.map((h) => h[rowIndex] ?? groupStart);
-              first = Math.min(...positions);
-              last = Math.max(...positions) + 1;
-            } else if (expr && filterCols.some((c) => present.has(c))) {
-              const probe = await parquetReadObjects({ file, metadata, columns: filterCols.filter((c) => present.has(c)), rowStart: groupStart, rowEnd, compressors, parsers: PARSERS, utf8: true });
-              stats.rows_scanned += probe.length;
-              matches = probe.map((row) => evaluate(expr, (c) => row[c] ?? null));
-              const i = matches.indexOf(true);
-              if (i < 0) continue;
-              first = groupStart + i;
-              last = groupStart + matches.lastIndexOf(true) + 1;
-            }
-            const rows = await parquetReadObjects({ file, metadata, columns: matches ? selected : read, rowStart: first, rowEnd: last, compressors, parsers: PARSERS, utf8: true, useOffsetIndex: true });
-            for (let r = 0; r < rows.length; r++) {
-              const row = rows[r]!;
-              if (matches) {
-                if (!matches[first - groupStart + r]) continue;
-              } else {
-                stats.rows_scanned++;
-                if (expr && !evaluate(expr, (c) => row[c] ?? null)) continue;
-              }
-              const out: Record_ = {};
-              for (const c of select) out[c] = cat.converters.get(c)!(row[c] ?? null);
-              stats.rows_returned++;
-              yield out;
-              if (stats.rows_returned >= limit) return;
-            }
-          }
-          if (groupsKept === 0) stats.files_pruned++;
+          yield* this.scanFile(info, plan, stats, counter);
+          if (stats.rows_returned >= plan.limit) return;
         }
       }
     } finally {
-      stats.bytes_read = counter.bytesRead;
-      stats.read_requests = counter.requests;
-      stats.footer_cache_hits = this.footers.hits - hits0;
-      stats.elapsed_ms = Math.round(performance.now() - started);
-      this.o.onQuery?.(stats);
+      this.finishStats(stats, counter, hits0, started);
     }
+  }
+
+  /**
+   * Reads files that the caller found (the library's reads, incremental reads): the same footer,
+   * bloom, row-group and late-materialisation pruning as `query`, without partition pruning.
+   */
+  async *scanFiles(files: Iterable<ObjectInfo>, plan: ScanPlan, stats: QueryStats = emptyStats()): AsyncGenerator<Record_> {
+    const started = performance.now();
+    const counter: ReadCounter = { bytesRead: 0, requests: 0 };
+    const hits0 = this.footers.hits;
+    try {
+      if (plan.limit === 0) return;
+      for (const info of files) {
+        yield* this.scanFile(info, plan, stats, counter);
+        if (stats.rows_returned >= plan.limit) return;
+      }
+    } finally {
+      this.finishStats(stats, counter, hits0, started);
+    }
+  }
+
+  /** A file's footer (cached), e.g. to learn its schema before planning a read. */
+  footer(info: ObjectInfo, counter: ReadCounter = { bytesRead: 0, requests: 0 }): Promise<FileMetaData> {
+    return this.footers.get(info.key, storeBuffer(this.o.store, info.key, info.size, counter));
+  }
+
+  private finishStats(stats: QueryStats, counter: ReadCounter, hits0: number, started: number): void {
+    stats.bytes_read += counter.bytesRead;
+    stats.read_requests += counter.requests;
+    stats.footer_cache_hits += this.footers.hits - hits0;
+    stats.elapsed_ms = Math.round(performance.now() - started);
+    this.o.onQuery?.(stats);
+  }
+
+  private async *scanFile(info: ObjectInfo, plan: ScanPlan, stats: QueryStats, counter: ReadCounter): AsyncGenerator<Record_> {
+    const { expr, select } = plan;
+    stats.files_considered++;
+    const file = storeBuffer(this.o.store, info.key, info.size, counter);
+    const metadata = await this.footers.get(info.key, file);
+    if (this.fileOutsideRange(metadata, plan.start, plan.end)) {
+      stats.files_pruned++;
+      return;
+    }
+    if (expr && !bloomAllows(metadata, expr)) {
+      stats.files_pruned++;
+      stats.files_pruned_by_bloom++;
+      return;
+    }
+    const present = new Set(metadata.schema.slice(1).map((e) => e.name));
+    const read = plan.columns.filter((c) => present.has(c));
+    const selected = select.filter((c) => present.has(c));
+    const filterCols = plan.filterCols.filter((c) => present.has(c));
+    let rowStart = 0;
+    let groupsKept = 0;
+    for (const rg of metadata.row_groups) {
+      const rowEnd = rowStart + Number(rg.num_rows);
+      stats.row_groups_considered++;
+      if (expr && !mightMatch(expr, rowGroupStats(rg))) {
+        stats.row_groups_pruned++;
+        rowStart = rowEnd;
+        continue;
+      }
+      groupsKept++;
+      const groupStart = rowStart;
+      rowStart = rowEnd;
+      // Late materialisation: read only the filter's columns first; the selected columns
+      // are then read for the span of rows that matched (with the offset index, only the
+      // pages covering it), which is what makes selective filters and lookups cheap.
+      let first = groupStart;
+      let last = rowEnd;
+      let matches: boolean[] | null = null;
+      if (plan.pinned && present.has(plan.pinned.column)) {
+        // An equality (or IN) on a column the file is sorted or paged by: the page index
+        // finds the candidate rows without decoding the whole column.
+        const hits = await parquetReadObjects({
+          file,
+          metadata,
+          columns: [plan.pinned.column],
+          rowStart: groupStart,
+          rowEnd,
+          filter: { [plan.pinned.column]: { $in: plan.pinned.values } },
+          usePageIndex: true,
+          includeRowIndex: true,
+          compressors,
+          parsers: PARSERS,
+          utf8: true,
+        });
+        stats.rows_scanned += hits.length;
+        if (hits.length === 0) continue;
+        const positions = hits.map((h) => h[rowIndex] ?? groupStart);
+        first = Math.min(...positions);
+        last = Math.max(...positions) + 1;
+      } else if (expr && filterCols.length > 0) {
+        const probe = await parquetReadObjects({ file, metadata, columns: filterCols, rowStart: groupStart, rowEnd, compressors, parsers: PARSERS, utf8: true });
+        stats.rows_scanned += probe.length;
+        matches = probe.map((row) => evaluate(expr, (c) => row[c] ?? null));
+        const i = matches.indexOf(true);
+        if (i < 0) continue;
+        first = groupStart + i;
+        last = groupStart + matches.lastIndexOf(true) + 1;
+      }
+      const rows = await parquetReadObjects({ file, metadata, columns: matches ? selected : read, rowStart: first, rowEnd: last, compressors, parsers: PARSERS, utf8: true, useOffsetIndex: true });
+      for (let r = 0; r < rows.length; r++) {
+        const row = rows[r]!;
+        if (matches) {
+          if (!matches[first - groupStart + r]) continue;
+        } else {
+          stats.rows_scanned++;
+          if (expr && !evaluate(expr, (c) => row[c] ?? null)) continue;
+        }
+        const out: Record_ = {};
+        for (const c of select) out[c] = plan.converters.get(c)!(row[c] ?? null);
+        stats.rows_returned++;
+        yield out;
+        if (stats.rows_returned >= plan.limit) return;
+      }
+    }
+    if (groupsKept === 0) stats.files_pruned++;
   }
 
   private fileOutsideRange(metadata: FileMetaData, start?: bigint, end?: bigint): boolean {
@@ -298,8 +330,8 @@ function requiredValues(expr: Expr, column: string): string[] | null {
 }
 
 /** The first string column the filter pins to literal values (AND-ed `=` / `IN`), if any. */
-function pinnedColumn(expr: Expr, cat: DatasetCatalog): { column: string; values: string[] } | null {
-  for (const [column, type] of cat.filterColumns) {
+function pinnedColumn(expr: Expr, filterColumns: ColumnCatalog): { column: string; values: string[] } | null {
+  for (const [column, type] of filterColumns) {
     if (type !== 'string') continue;
     const values = requiredValues(expr, column);
     if (values) return { column, values };
@@ -307,9 +339,49 @@ function pinnedColumn(expr: Expr, cat: DatasetCatalog): { column: string; values
   return null;
 }
 
-function bloomAllows(metadata: FileMetaData, ids: readonly string[]): boolean {
+/** False when the file's footer bloom filter proves no row can match the filter's `=`/`IN` on its column. */
+function bloomAllows(metadata: FileMetaData, expr: Expr): boolean {
   const bloom = parseBloom(keyValue(metadata, FOOTER_KEYS.traceIdBloom));
-  return bloom === null || ids.some((id) => bloom.mightContain(id));
+  if (bloom === null) return true;
+  const values = requiredValues(expr, keyValue(metadata, FOOTER_KEYS.bloomColumn) ?? 'trace_id');
+  return values === null || values.some((v) => bloom.mightContain(v));
+}
+
+/** What a scan needs to know, whatever found the files (dataset catalog or a file's footer). */
+export interface ScanPlan {
+  readonly expr: Expr | null;
+  /** Every column to read: the selected ones plus the filter's. */
+  readonly columns: readonly string[];
+  readonly select: readonly string[];
+  readonly filterCols: readonly string[];
+  readonly converters: ReadonlyMap<string, Converter>;
+  readonly pinned: { readonly column: string; readonly values: string[] } | null;
+  readonly start?: bigint;
+  readonly end?: bigint;
+  readonly limit: number;
+}
+
+export function makeScanPlan(o: {
+  expr: Expr | null;
+  columns: readonly string[];
+  select: readonly string[];
+  converters: ReadonlyMap<string, Converter>;
+  filterColumns: ColumnCatalog;
+  start?: bigint | undefined;
+  end?: bigint | undefined;
+  limit?: number | undefined;
+}): ScanPlan {
+  return {
+    expr: o.expr,
+    columns: o.columns,
+    select: o.select,
+    filterCols: o.expr ? [...columnsOf(o.expr)] : [],
+    converters: o.converters,
+    pinned: o.expr ? pinnedColumn(o.expr, o.filterColumns) : null,
+    ...(o.start !== undefined ? { start: o.start } : {}),
+    ...(o.end !== undefined ? { end: o.end } : {}),
+    limit: o.limit ?? Number.POSITIVE_INFINITY,
+  };
 }
 
 function exactStats(value: string | null): ColumnStats {
