@@ -2,8 +2,6 @@
  * The daemon: configuration → store, pipeline, receivers. `startDaemon` returns once every
  * listener is up; `stop()` closes the listeners, flushes every buffer and closes the store.
  */
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { join } from 'node:path';
 import { effectiveBackend, parseEndpoint, type Config } from './config/index.js';
@@ -23,6 +21,9 @@ import { startTelemetryServer, Telemetry, telemetryPlacement } from './telemetry
 import { loadSecurity } from './security/index.js';
 import { openStore, type ObjectStore } from './store/index.js';
 import { VERSION } from './version.js';
+import { deriveInstanceId } from './instance-id.js';
+
+export { deriveInstanceId } from './instance-id.js';
 
 const MIB = 1024 * 1024;
 
@@ -42,12 +43,6 @@ export interface Daemon {
   /** Metrics (Prometheus registry, getWriteMetrics() …) and readiness. */
   readonly telemetry: Telemetry;
   stop(): Promise<void>;
-}
-
-/** hostname plus a short per-start id: unique across restarts and across a fleet. */
-export function deriveInstanceId(configured: string): string {
-  const base = configured !== '' ? configured : hostname().replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 48) || 'instance';
-  return `${base}-${randomBytes(3).toString('hex')}`;
 }
 
 export async function startDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {

@@ -12,6 +12,8 @@ export const PARSERS = {
   timestampFromNanoseconds: (ns: bigint): bigint => ns,
   timestampFromMicroseconds: (us: bigint): bigint => us * 1000n,
   timestampFromMilliseconds: (ms: bigint): bigint => ms * 1_000_000n,
+  // Dates as YYYY-MM-DD text: exact, JSON-friendly, and ordered like the dates for filters.
+  dateFromDays: (days: number): string => new Date(days * 86_400_000).toISOString().slice(0, 10),
 };
 
 export interface ReadCounter {
