@@ -54,7 +54,7 @@ function compactUtc(ms: number): string {
 
 /** A relative directory inside the store ('' is the root); rejects traversal like the query port. */
 function cleanDir(path: string | undefined): string {
-  const p = (path ?? '').replace(/^\/+|\/+$/g, '');
+  const p = (path ?? '').replace(/\/+$/, '');
   return p === '' ? '' : checkPartitionPath(p);
 }
 
@@ -160,10 +160,9 @@ export class S3ParquetConnector {
       records,
       indexes,
       parquet: this.writerOptions(),
-      metadata: [
-        [FOOTER_KEYS.writer, WRITER],
-        [FOOTER_KEYS.rowCount, String(records.length)],
-      ],
+      // One key only (the footer has the row count): parquet-wasm keeps key-value metadata in a
+      // Rust HashMap whose order differs per wasm instance, and files must not depend on the thread.
+      metadata: [[FOOTER_KEYS.writer, WRITER]],
       ...(this.config.parquet.bloom_filter_enabled ? { bloomField: this.bloomField } : {}),
     };
   }

@@ -20,8 +20,8 @@ export class EncodePool {
       filename: new URL(fromSources ? './encode-worker.ts' : './encode-worker.js', import.meta.url).href,
       minThreads: threads,
       maxThreads: threads,
-      // Tasks queue in the pool rather than in the caller: batchWrite submits every file at once.
-      maxQueue: 'auto',
+      // The queue is unbounded (piscina's default): batchWrite submits every file of a batch at
+      // once, and the batch's records are in memory anyway.
       ...(fromSources ? { execArgv: [...process.execArgv, '--import', 'tsx'] } : {}),
     });
   }
