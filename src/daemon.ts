@@ -16,6 +16,7 @@ import { startGrpcReceiver } from './receivers/grpc.js';
 import { startHttpReceiver, type RunningReceiver } from './receivers/http.js';
 import { promotedSpecs } from './schema/datasets.js';
 import { QueryEngine } from './query/engine.js';
+import { layoutOf } from './query/partitions.js';
 import { startQueryServer } from './query/http.js';
 import { startTelemetryServer, Telemetry, telemetryPlacement } from './telemetry.js';
 import { loadSecurity } from './security/index.js';
@@ -90,6 +91,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       granularity: config.partitioning.granularity,
       format: config.partitioning.format,
       byService: config.partitioning.by_service,
+      keys: config.partitioning.keys,
     }),
     limits: {
       maxRows: config.buffer.max_rows,
@@ -120,7 +122,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   const telemetryAt = telemetryPlacement(config);
   const queryEngine = new QueryEngine({
     store,
-    layout: { granularity: config.partitioning.granularity, format: config.partitioning.format, byService: config.partitioning.by_service },
+    layout: layoutOf(config.partitioning),
     promoted: promotedSpecs(config),
     footerCacheEntries: config.query.footer_cache_entries,
     onQuery: telemetry.onQuery,

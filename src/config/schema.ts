@@ -21,6 +21,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 const DEFAULT_PROMOTED = ['http.request.method', 'http.response.status_code', 'url.path', 'server.address'];
 
 import { operationsSchema, s3Schema } from './s3-schema.js';
+import { partitionKeySchema } from './partition-keys-schema.js';
 import { authSchema, checkHttpTimeouts, grpcServerKeys, httpServerKeys, tlsSchema } from './security-schema.js';
 import { asString, bool, checked, nonEmpty, oneOf, positiveNumber, str, table, wholeNumber } from './fields.js';
 
@@ -176,6 +177,8 @@ export const configSchema = table({
     granularity: oneOf(GRANULARITIES).default('hour'),
     format: checked(str(), partitionFormatProblem).default('date=%Y-%m-%d/hour=%H'),
     by_service: bool().default(false),
+    // Hash and range levels after the time levels (README "Partitioning"); [] is none.
+    keys: z.array(partitionKeySchema, { error: 'expected an array of tables' }).default([]),
   }),
   buffer: table({
     max_rows: wholeNumber(1).default(100_000),

@@ -64,6 +64,11 @@ function projection(p: PartitionColumn): [string, string][] {
       ];
     case 'service':
       return [[k('type'), 'injected']];
+    case 'enum':
+      return [
+        [k('type'), 'enum'],
+        [k('values'), p.values.join(',')],
+      ];
   }
 }
 
@@ -81,14 +86,14 @@ export function renderAthena(ctx: DdlContext): string {
   let out = header('Amazon Athena', ctx, lines);
   for (const t of ctx.tables) {
     const location_ = `s3://${location.root}/${t.dataset}/`;
-    const props: [string, string][] = [['projection.enabled', 'true'], ...layout.partitions.flatMap(projection)];
-    props.push(['storage.location.template', `${location_}${layout.template}/`]);
+    const props: [string, string][] = [['projection.enabled', 'true'], ...t.layout.partitions.flatMap(projection)];
+    props.push(['storage.location.template', `${location_}${t.layout.template}/`]);
     out += `\nCREATE EXTERNAL TABLE IF NOT EXISTS ${quote(ctx.schema)}.${quote(t.dataset)} (\n`;
     out += t.columns.map((c) => `  ${quote(c.name)} ${athenaType(c.type)}`).join(',\n');
     out += '\n)\n';
-    if (layout.partitions.length > 0) out += `PARTITIONED BY (${layout.partitions.map((p) => `${quote(p.name)} ${partitionType(p)}`).join(', ')})\n`;
+    if (t.layout.partitions.length > 0) out += `PARTITIONED BY (${t.layout.partitions.map((p) => `${quote(p.name)} ${partitionType(p)}`).join(', ')})\n`;
     out += `STORED AS PARQUET\nLOCATION ${sqlString(location_)}\n`;
-    if (layout.partitions.length > 0) out += `TBLPROPERTIES (\n${props.map(([k, v]) => `  ${sqlString(k)} = ${sqlString(v)}`).join(',\n')}\n)`;
+    if (t.layout.partitions.length > 0) out += `TBLPROPERTIES (\n${props.map(([k, v]) => `  ${sqlString(k)} = ${sqlString(v)}`).join(',\n')}\n)`;
     out += ';\n';
   }
   return out;

@@ -59,13 +59,13 @@ export function renderDuckdb(ctx: DdlContext): string {
     'Run: duckdb lake.duckdb -c "$(s3-parquet-connector ddl --engine duckdb)"   (or duckdb -cmd "…" for a shell)',
   ]);
   if (location.backend === 's3') out += secret(ctx);
-  const hiveTypes = layout.partitions.map((p) => `${sqlString(p.name)}: ${partitionType(p)}`);
   for (const t of ctx.tables) {
+    const hiveTypes = t.layout.partitions.map((p) => `${sqlString(p.name)}: ${partitionType(p)}`);
     const glob = `${base}/${t.dataset}/**/*.parquet`;
     if (location.backend === 'local' && ctx.hasFiles && !ctx.hasFiles(t.dataset)) {
       const cols = [
         ...t.columns.map((c) => `CAST(NULL AS ${duckdbType(c.type)}) AS ${quote(c.name)}`),
-        ...layout.partitions.map((p) => `CAST(NULL AS ${partitionType(p)}) AS ${quote(p.name)}`),
+        ...t.layout.partitions.map((p) => `CAST(NULL AS ${partitionType(p)}) AS ${quote(p.name)}`),
       ];
       out += `-- No files under ${base}/${t.dataset}/ yet: an empty view with the columns; run ddl again after the first flush.\n`;
       out += `CREATE OR REPLACE VIEW ${quote(t.dataset)} AS SELECT\n  ${cols.join(',\n  ')}\nWHERE false;\n`;

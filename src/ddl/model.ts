@@ -32,7 +32,9 @@ export type PartitionColumn =
   | { readonly name: string; readonly kind: 'service' }
   | { readonly name: string; readonly kind: 'constant'; readonly value: string }
   | { readonly name: string; readonly kind: 'integer'; readonly min: number; readonly max: number; readonly digits: number }
-  | { readonly name: string; readonly kind: 'date'; readonly javaFormat: string; readonly unit: 'YEARS' | 'MONTHS' | 'DAYS' | 'HOURS' | 'MINUTES' };
+  | { readonly name: string; readonly kind: 'date'; readonly javaFormat: string; readonly unit: 'YEARS' | 'MONTHS' | 'DAYS' | 'HOURS' | 'MINUTES' }
+  /** A range key's level: one of its labels (or the default label). */
+  | { readonly name: string; readonly kind: 'enum'; readonly values: readonly string[] };
 
 export interface Layout {
   /** Hive-style `key=value` levels, outermost first; empty when `hive` is false. */
@@ -45,6 +47,8 @@ export interface Layout {
 
 export interface DatasetTable {
   readonly dataset: DatasetName;
+  /** The dataset's levels: the time layout plus the `[[partitioning.keys]]` that apply to it. */
+  readonly layout: Layout;
   /** Data columns; a column named like a partition column is left out (the path's value wins). */
   readonly columns: readonly Column[];
   /** Left out because a partition column has its name. */
@@ -153,7 +157,30 @@ function columnType(t: DataType): ColumnType {
   }
 }
 
-export function datasetTable(config: Config, dataset: DatasetName, layout: Layout): DatasetTable {
+/**
+ * The time layout plus a dataset's key levels: a hash key is an integer 0..N-1 (a null value's
+ * `__HIVE_DEFAULT_PARTITION__` is outside it), a range key one of its labels.
+ */
+export function withKeyLevels(config: Pick<Config, 'partitioning'>, dataset: DatasetName, layout: Layout): Layout {
+  if (!layout.hive) return layout;
+  const partitions = [...layout.partitions];
+  let template = layout.template;
+  for (const key of config.partitioning.keys) {
+    if (!key.datasets.includes(dataset)) continue;
+    const name = key.name !== '' ? key.name : `${key.field}_${key.type === 'hash' ? 'bucket' : 'range'}`;
+    const n = key.num_partitions ?? 1;
+    partitions.push(
+      key.type === 'hash'
+        ? { name, kind: 'integer', min: 0, max: n - 1, digits: 1 }
+        : { name, kind: 'enum', values: [...new Set([...(key.ranges ?? []).map((r) => r.label), key.default_label])] },
+    );
+    template += `${template === '' ? '' : '/'}${name}=\${${name}}`;
+  }
+  return { partitions, hive: true, template };
+}
+
+export function datasetTable(config: Config, dataset: DatasetName, timeLayout: Layout): DatasetTable {
+  const layout = withKeyLevels(config, dataset, timeLayout);
   const schema = DATASETS[dataset].schema(promotedSpecs(config)[dataset]);
   const partitionNames = new Set(layout.partitions.map((p) => p.name));
   const columns: Column[] = [];
@@ -162,7 +189,7 @@ export function datasetTable(config: Config, dataset: DatasetName, layout: Layou
     if (partitionNames.has(f.name)) shadowed.push(f.name);
     else columns.push({ name: f.name, type: columnType(f.type as DataType) });
   }
-  return { dataset, columns, shadowed };
+  return { dataset, layout, columns, shadowed };
 }
 
 export function storageLocation(config: Config): Location {

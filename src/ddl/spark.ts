@@ -54,12 +54,12 @@ export function renderSpark(ctx: DdlContext): string {
     const name = `${quote(ctx.schema)}.${quote(t.dataset)}`;
     const columns = [
       ...t.columns.map((c) => `  ${quote(c.name)} ${sparkType(c.type)}${c.type.kind === 'timestamp_ns' ? " COMMENT 'ns since the epoch, UTC'" : ''}`),
-      ...layout.partitions.map((p) => `  ${quote(p.name)} ${partitionType(p)}`),
+      ...t.layout.partitions.map((p) => `  ${quote(p.name)} ${partitionType(p)}`),
     ];
     out += `\nCREATE TABLE IF NOT EXISTS ${name} (\n${columns.join(',\n')}\n)\nUSING PARQUET\n`;
-    if (layout.partitions.length > 0) out += `PARTITIONED BY (${layout.partitions.map((p) => quote(p.name)).join(', ')})\n`;
+    if (t.layout.partitions.length > 0) out += `PARTITIONED BY (${t.layout.partitions.map((p) => quote(p.name)).join(', ')})\n`;
     out += `LOCATION ${sqlString(`${base}/${t.dataset}/`)};\n`;
-    if (layout.partitions.length > 0) out += `MSCK REPAIR TABLE ${name};\n`;
+    if (t.layout.partitions.length > 0) out += `MSCK REPAIR TABLE ${name};\n`;
   }
   return out;
 }

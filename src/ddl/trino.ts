@@ -52,12 +52,12 @@ export function renderTrino(ctx: DdlContext): string {
     const name = `${quote(ctx.schema)}.${quote(t.dataset)}`;
     const columns = [
       ...t.columns.map((c) => `  ${quote(c.name)} ${trinoType(c.type)}`),
-      ...layout.partitions.map((p) => `  ${quote(p.name)} ${partitionType(p)}`),
+      ...t.layout.partitions.map((p) => `  ${quote(p.name)} ${partitionType(p)}`),
     ];
     const props = [`  external_location = ${sqlString(`${base}/${t.dataset}/`)}`, `  format = 'PARQUET'`];
-    if (layout.partitions.length > 0) props.push(`  partitioned_by = ARRAY[${layout.partitions.map((p) => sqlString(p.name)).join(', ')}]`);
+    if (t.layout.partitions.length > 0) props.push(`  partitioned_by = ARRAY[${t.layout.partitions.map((p) => sqlString(p.name)).join(', ')}]`);
     out += `\nCREATE TABLE IF NOT EXISTS ${name} (\n${columns.join(',\n')}\n)\nWITH (\n${props.join(',\n')}\n);\n`;
-    if (layout.partitions.length > 0) out += `CALL system.sync_partition_metadata(${sqlString(ctx.schema)}, ${sqlString(t.dataset)}, 'FULL');\n`;
+    if (t.layout.partitions.length > 0) out += `CALL system.sync_partition_metadata(${sqlString(ctx.schema)}, ${sqlString(t.dataset)}, 'FULL');\n`;
   }
   return out;
 }

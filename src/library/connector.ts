@@ -15,7 +15,7 @@ import { FOOTER_KEYS } from '../pipeline/file-writer.js';
 import { QueryEngine, makeScanPlan, emptyStats, type Record_ } from '../query/engine.js';
 import { parseFilter } from '../query/filter/index.js';
 import { columnsOf } from '../query/filter/index.js';
-import { checkPartitionPath } from '../query/partitions.js';
+import { checkPartitionPath, layoutOf } from '../query/partitions.js';
 import { openStore, type ObjectInfo, type ObjectStore } from '../store/index.js';
 import { VERSION } from '../version.js';
 import { ParquetConfig, S3Config } from './configs.js';
@@ -127,7 +127,7 @@ export class S3ParquetConnector {
       });
       const engine = new QueryEngine({
         store,
-        layout: { granularity: this.config.partitioning.granularity, format: this.config.partitioning.format, byService: this.config.partitioning.by_service },
+        layout: layoutOf(this.config.partitioning),
         promoted: { traces: [], logs: [], metrics: [] },
         onQuery: (stats) => this.metrics.observeQuery(stats.rows_returned, stats.elapsed_ms),
       });

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { S3ParquetError } from '../errors.js';
-import { escapePartitionValue, formatUtc, HIVE_NULL_PARTITION, type Granularity } from '../pipeline/partitioner.js';
+import { escapePartitionValue, formatUtc, HIVE_NULL_PARTITION, type Granularity } from './paths.js';
 import { parseTimestampNs } from '../query/filter/timestamp.js';
 
 export type RecordLike = Readonly<Record<string, unknown>>;

@@ -5,6 +5,7 @@ import type { PromotedSpec } from '../schema/promoted.js';
 import type { ExportLogsServiceRequest } from '../otlp/types.js';
 import type { Partitioner } from './partitioner.js';
 import { RequestCollector, type ConvertedRequest } from './converted.js';
+import { logKeyFields } from './key-fields.js';
 
 export function convertLogs(
   request: ExportLogsServiceRequest,
@@ -13,6 +14,7 @@ export function convertLogs(
   receivedNs: bigint,
 ): ConvertedRequest {
   const out = new RequestCollector('log record', () => new LogsBatchBuilder(promoted));
+  const keys = partitioner.keysFor('logs');
   for (const rl of request.resourceLogs) {
     const resource = resourceContext(rl.resource, rl.schemaUrl);
     for (const sl of rl.scopeLogs) {
@@ -24,7 +26,8 @@ export function convertLogs(
           continue;
         }
         const time = logEventTime(rec, receivedNs);
-        out.builder(partitioner.pathFor(time, resource.serviceName)).append(resource, scope, rec, time);
+        const fields = keys.length > 0 ? logKeyFields(resource, rec) : undefined;
+        out.builder(partitioner.pathFor(time, resource.serviceName, keys, fields)).append(resource, scope, rec, time);
         out.accept();
       }
     }

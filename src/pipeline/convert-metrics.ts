@@ -20,6 +20,7 @@ import { unixNanoToBigInt } from '../otlp/values.js';
 import type { ExportMetricsServiceRequest } from '../otlp/metric-types.js';
 import type { Partitioner } from './partitioner.js';
 import { RequestCollector, type ConvertedRequest } from './converted.js';
+import { metricKeyFields } from './key-fields.js';
 
 export function convertMetrics(
   request: ExportMetricsServiceRequest,
@@ -27,6 +28,7 @@ export function convertMetrics(
   promoted: readonly PromotedSpec[],
 ): ConvertedRequest {
   const out = new RequestCollector('point', () => new MetricsBatchBuilder(promoted));
+  const keys = partitioner.keysFor('metrics');
   for (const rm of request.resourceMetrics) {
     const resource = resourceContext(rm.resource, rm.schemaUrl);
     for (const sm of rm.scopeMetrics) {
@@ -46,7 +48,8 @@ export function convertMetrics(
           }
           context ??= metricContext(metric);
           const time = unixNanoToBigInt(point.timeUnixNano);
-          out.builder(partitioner.pathFor(time, resource.serviceName)).append(resource, scope, context, point, time);
+          const fields = keys.length > 0 ? metricKeyFields(resource, metric.name, context.type) : undefined;
+          out.builder(partitioner.pathFor(time, resource.serviceName, keys, fields)).append(resource, scope, context, point, time);
           out.accept();
         }
       }

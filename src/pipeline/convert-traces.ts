@@ -11,6 +11,7 @@ import { unixNanoToBigInt } from '../otlp/values.js';
 import type { ExportTraceServiceRequest } from '../otlp/types.js';
 import type { Partitioner } from './partitioner.js';
 import { RequestCollector, type ConvertedRequest } from './converted.js';
+import { spanKeyFields } from './key-fields.js';
 
 export function convertTraces(
   request: ExportTraceServiceRequest,
@@ -18,6 +19,7 @@ export function convertTraces(
   promoted: readonly PromotedSpec[],
 ): ConvertedRequest {
   const out = new RequestCollector('span', () => new TracesBatchBuilder(promoted));
+  const keys = partitioner.keysFor('traces');
   for (const rs of request.resourceSpans) {
     const resource = resourceContext(rs.resource, rs.schemaUrl);
     for (const ss of rs.scopeSpans) {
@@ -29,7 +31,8 @@ export function convertTraces(
           continue;
         }
         const start = unixNanoToBigInt(span.startTimeUnixNano);
-        out.builder(partitioner.pathFor(start, resource.serviceName)).append(resource, scope, span, start);
+        const fields = keys.length > 0 ? spanKeyFields(resource, span, start) : undefined;
+        out.builder(partitioner.pathFor(start, resource.serviceName, keys, fields)).append(resource, scope, span, start);
         out.accept();
       }
     }

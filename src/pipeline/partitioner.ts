@@ -4,78 +4,79 @@
  *
  * The time is first floored to the granularity, then formatted, so a format finer than the
  * granularity prints zeros (`hour=00` for `day`). Formatting is cached per bucket because a
- * request's records almost always share one hour.
+ * request's records almost always share one hour. Hash and range keys (`[[partitioning.keys]]`)
+ * add levels after the time levels, computed per record from the fields the converter passes.
  */
 
-export type Granularity = 'minute' | 'hour' | 'day';
+import type { PartitionKeyConfig } from '../config/partition-keys-schema.js';
+import { formatUtc, escapePartitionValue } from '../partitioning/paths.js';
+import type { Granularity } from '../partitioning/paths.js';
+import { HashPartitioning, RangePartitioning, type Partitioning, type RecordLike } from '../partitioning/strategies.js';
+
+export { formatUtc, escapePartitionValue, HIVE_NULL_PARTITION, type Granularity } from '../partitioning/paths.js';
 
 export interface PartitioningOptions {
   readonly granularity: Granularity;
   /** strftime subset: %Y %m %d %H %M %j %%. */
   readonly format: string;
   readonly byService: boolean;
+  /** Hash and range levels after the time levels, each for some datasets. */
+  readonly keys?: readonly PartitionKeyConfig[];
+}
+
+/** A `[[partitioning.keys]]` entry as a strategy. */
+export function keyStrategy(key: PartitionKeyConfig): Partitioning {
+  if (key.type === 'hash') {
+    const hash = HashPartitioning.create().withField(key.field).withNumPartitions(key.num_partitions ?? 1);
+    return key.name !== '' ? hash.withName(key.name) : hash;
+  }
+  const range = RangePartitioning.create()
+    .withField(key.field)
+    .withRanges((key.ranges ?? []).map((r) => [r.from, r.to, r.label] as const))
+    .withDefaultLabel(key.default_label);
+  return key.name !== '' ? range.withName(key.name) : range;
 }
 
 const BUCKET_MS: Record<Granularity, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 const NS_PER_MS = 1_000_000n;
 const CACHE_LIMIT = 4096;
 
-/** Partition value used by Hive for a null key; DuckDB, Spark and Trino read it as NULL. */
-export const HIVE_NULL_PARTITION = '__HIVE_DEFAULT_PARTITION__';
-
-const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
-
-export function formatUtc(format: string, ms: number): string {
-  const d = new Date(ms);
-  return format.replace(/%([YmdHMj%])/g, (_, c: string) => {
-    switch (c) {
-      case 'Y':
-        return pad(d.getUTCFullYear(), 4);
-      case 'm':
-        return pad(d.getUTCMonth() + 1);
-      case 'd':
-        return pad(d.getUTCDate());
-      case 'H':
-        return pad(d.getUTCHours());
-      case 'M':
-        return pad(d.getUTCMinutes());
-      case 'j':
-        return pad(Math.floor((ms - Date.UTC(d.getUTCFullYear(), 0, 1)) / 86_400_000) + 1, 3);
-      default:
-        return '%';
-    }
-  });
-}
-
-/**
- * Escapes a partition value the way Hive does (`/`, `=`, `%`, control characters and a few
- * more become `%XX`), so a service name can never add a path level or climb out of one.
- */
-export function escapePartitionValue(value: string | null): string {
-  if (value === null || value === '') return HIVE_NULL_PARTITION;
-  let out = '';
-  for (const ch of value) {
-    const code = ch.codePointAt(0)!;
-    if (code < 0x20 || code === 0x7f || `"#%'*/:=?\\{[]^`.includes(ch)) {
-      out += '%' + code.toString(16).toUpperCase().padStart(2, '0');
-    } else {
-      out += ch;
-    }
-  }
-  // "." and ".." are path segments of their own; escape their dots to keep them literal.
-  return out === '.' || out === '..' ? out.replace(/\./g, '%2E') : out;
-}
-
 export class Partitioner {
   private readonly bucketMs: number;
   private readonly cache = new Map<string, string>();
 
+  private readonly keysByDataset = new Map<string, Partitioning[]>();
+
   constructor(private readonly options: PartitioningOptions) {
     this.bucketMs = BUCKET_MS[options.granularity];
+    for (const key of options.keys ?? []) {
+      const strategy = keyStrategy(key);
+      for (const dataset of key.datasets) {
+        let list = this.keysByDataset.get(dataset);
+        if (!list) this.keysByDataset.set(dataset, (list = []));
+        list.push(strategy);
+      }
+    }
   }
 
-  /** The partition path of a record with event time `timeNs` (ns since the epoch, UTC). */
-  pathFor(timeNs: bigint, serviceName: string | null): string {
+  /** The key levels of a dataset (empty when none: converters then skip building key fields). */
+  keysFor(dataset: string): readonly Partitioning[] {
+    return this.keysByDataset.get(dataset) ?? [];
+  }
+
+  /**
+   * The partition path of a record with event time `timeNs` (ns since the epoch, UTC); with
+   * `keys` (from `keysFor`), the key levels of `fields` follow the time levels.
+   */
+  pathFor(timeNs: bigint, serviceName: string | null, keys?: readonly Partitioning[], fields?: RecordLike): string {
+    const base = this.timePathFor(timeNs, serviceName);
+    if (!keys || keys.length === 0 || !fields) return base;
+    let path = base;
+    for (const k of keys) path += '/' + k.pathFor(fields);
+    return path;
+  }
+
+  private timePathFor(timeNs: bigint, serviceName: string | null): string {
     const ms = Number(timeNs / NS_PER_MS);
     const bucket = Math.floor(ms / this.bucketMs) * this.bucketMs;
     const key = this.options.byService ? `${bucket}|${serviceName ?? ''}` : String(bucket);

@@ -8,6 +8,7 @@ import type { Config } from '../config/index.js';
 import { S3ParquetError } from '../errors.js';
 import { openStore } from '../store/index.js';
 import { QueryEngine, emptyStats } from './engine.js';
+import { layoutOf } from './partitions.js';
 import { queryOptionsFrom } from './http.js';
 import type { JsonValue } from './json-values.js';
 
@@ -28,7 +29,7 @@ async function withEngine<T>(config: Config, run: (engine: QueryEngine) => Promi
   try {
     const engine = new QueryEngine({
       store,
-      layout: { granularity: config.partitioning.granularity, format: config.partitioning.format, byService: config.partitioning.by_service },
+      layout: layoutOf(config.partitioning),
       promoted: promotedSpecs(config),
     });
     return await run(engine);

@@ -82,6 +82,18 @@ export interface TimeLayout {
   readonly granularity: Granularity;
   readonly format: string;
   readonly byService: boolean;
+  /** Names of the hash/range key levels that follow the time levels (`[[partitioning.keys]]`). */
+  readonly keyNames?: readonly string[];
+}
+
+/** The layout `[partitioning]` describes, for the query engine. */
+export function layoutOf(p: { granularity: Granularity; format: string; by_service: boolean; keys: readonly { type: string; field: string; name: string }[] }): TimeLayout {
+  return {
+    granularity: p.granularity,
+    format: p.format,
+    byService: p.by_service,
+    keyNames: p.keys.map((k) => (k.name !== '' ? k.name : `${k.field}_${k.type === 'hash' ? 'bucket' : 'range'}`)),
+  };
 }
 
 /**
@@ -99,9 +111,19 @@ export function partitionsForRange(layout: TimeLayout, startNs?: bigint, endNs?:
   return out;
 }
 
-/** The time part of a partition path (without a leading service_name= level). */
+/** The time part of a partition path (without a leading service_name= level or trailing key levels). */
 export function timePart(layout: TimeLayout, partition: string): string {
-  if (!layout.byService) return partition;
-  const slash = partition.indexOf('/');
-  return partition.startsWith('service_name=') && slash > 0 ? partition.slice(slash + 1) : partition;
+  let path = partition;
+  if (layout.byService) {
+    const slash = path.indexOf('/');
+    if (path.startsWith('service_name=') && slash > 0) path = path.slice(slash + 1);
+  }
+  const keys = layout.keyNames ?? [];
+  while (keys.length > 0) {
+    const slash = path.lastIndexOf('/');
+    const last = path.slice(slash + 1);
+    if (slash < 0 || !keys.some((k) => last.startsWith(`${k}=`))) break;
+    path = path.slice(0, slash);
+  }
+  return path;
 }

@@ -23,10 +23,10 @@ import type { Span } from '../otlp/types.js';
 export const TRACES_SCHEMA_VERSION = 1;
 export const TRACES_EVENT_TIME_COLUMN = 'start_time';
 
-const SPAN_KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
-const STATUS_CODES = ['UNSET', 'OK', 'ERROR'];
+export const SPAN_KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
+export const STATUS_CODES = ['UNSET', 'OK', 'ERROR'];
 
-function enumName(names: readonly string[], n: number): string {
+export function enumName(names: readonly string[], n: number): string {
   return names[n] ?? String(n);
 }
 

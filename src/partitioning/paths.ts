@@ -1,0 +1,51 @@
+/** Hive-style partition path pieces shared by the daemon's partitioner and the library's strategies. */
+
+export type Granularity = 'minute' | 'hour' | 'day';
+
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+
+/** Partition value used by Hive for a null key; DuckDB, Spark and Trino read it as NULL. */
+export const HIVE_NULL_PARTITION = '__HIVE_DEFAULT_PARTITION__';
+
+
+export function formatUtc(format: string, ms: number): string {
+  const d = new Date(ms);
+  return format.replace(/%([YmdHMj%])/g, (_, c: string) => {
+    switch (c) {
+      case 'Y':
+        return pad(d.getUTCFullYear(), 4);
+      case 'm':
+        return pad(d.getUTCMonth() + 1);
+      case 'd':
+        return pad(d.getUTCDate());
+      case 'H':
+        return pad(d.getUTCHours());
+      case 'M':
+        return pad(d.getUTCMinutes());
+      case 'j':
+        return pad(Math.floor((ms - Date.UTC(d.getUTCFullYear(), 0, 1)) / 86_400_000) + 1, 3);
+      default:
+        return '%';
+    }
+  });
+}
+
+/**
+ * Escapes a partition value the way Hive does (`/`, `=`, `%`, control characters and a few
+ * more become `%XX`), so a service name can never add a path level or climb out of one.
+ */
+export function escapePartitionValue(value: string | null): string {
+  if (value === null || value === '') return HIVE_NULL_PARTITION;
+  let out = '';
+  for (const ch of value) {
+    const code = ch.codePointAt(0)!;
+    if (code < 0x20 || code === 0x7f || `"#%'*/:=?\\{[]^`.includes(ch)) {
+      out += '%' + code.toString(16).toUpperCase().padStart(2, '0');
+    } else {
+      out += ch;
+    }
+  }
+  // "." and ".." are path segments of their own; escape their dots to keep them literal.
+  return out === '.' || out === '..' ? out.replace(/\./g, '%2E') : out;
+}
+
