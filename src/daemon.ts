@@ -15,6 +15,7 @@ import { Pipeline, SCHEMA_VERSIONS } from './pipeline/pipeline.js';
 import { startGrpcReceiver } from './receivers/grpc.js';
 import { startHttpReceiver, type RunningReceiver } from './receivers/http.js';
 import { promotedSpecs } from './schema/datasets.js';
+import { checkStoredSchemas } from './schema/startup-check.js';
 import { QueryEngine } from './query/engine.js';
 import { layoutOf } from './query/partitions.js';
 import { startQueryServer } from './query/http.js';
@@ -53,6 +54,12 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   const instanceId = deriveInstanceId(config.storage.instance_id);
   const telemetry = new Telemetry({ logger });
   const store = await openStore(config, logger, instanceId, { onRequest: telemetry.onStoreRequest });
+  try {
+    await checkStoredSchemas(store, config, logger, options.now?.());
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const writer = new FileWriter({
     store,
     instanceId,

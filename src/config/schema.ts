@@ -196,6 +196,8 @@ export const configSchema = table({
     segment_size_mb: positiveNumber().default(64),
   }),
   schema: table({
+    // At startup the daemon refuses a schema the newest stored files cannot be read with.
+    allow_incompatible_changes: bool().default(false),
     traces: table({ promoted_attributes: attributeList(DEFAULT_PROMOTED) }),
     logs: table({ promoted_attributes: attributeList(DEFAULT_PROMOTED) }),
     metrics: table({ promoted_attributes: attributeList([]) }),

@@ -1,0 +1,96 @@
+/**
+ * The daemon's guard against incompatible schema changes: at startup, each dataset's configured
+ * schema (its promoted attributes decide columns and types) is compared with the schema of the
+ * newest file already in the store, with the library's compatibility rules. Changing a promoted
+ * attribute's type would otherwise leave a partition whose files disagree on a column's type,
+ * which engines reading with union-by-name refuse.
+ *
+ * "Newest" is found cheaply: the recent time partitions are listed first (file names start with
+ * the flush time), and only when none of them holds a file is the whole dataset listed.
+ */
+import { parquetMetadata, parquetSchema, type FileMetaData } from 'hyparquet';
+import { makeBuilder, makeData, RecordBatch, Struct } from 'apache-arrow';
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import { S3ParquetError } from '../errors.js';
+import { checkSchemaCompatibility, ParquetSchema } from '../library/schema.js';
+import { encodeParquet } from '../parquet/writer.js';
+import { formatUtc } from '../partitioning/paths.js';
+import { PARSERS } from '../query/source.js';
+import type { ObjectInfo, ObjectStore } from '../store/object-store.js';
+import { DATASET_NAMES, DATASETS, promotedSpecs, type DatasetName } from './datasets.js';
+
+const BUCKET_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
+/** Recent buckets probed before falling back to a full listing. */
+const RECENT_BUCKETS = 24;
+const FOOTER_BYTES = 64 * 1024;
+
+/** The Parquet schema our writer makes of a dataset's Arrow schema (an empty file, decoded). */
+function configuredSchema(config: Config, dataset: DatasetName): ParquetSchema {
+  const arrow = DATASETS[dataset].schema(promotedSpecs(config)[dataset]);
+  // An empty batch: each column built by Arrow's builder for its type, with no values.
+  const children = arrow.fields.map((f) => makeBuilder({ type: f.type }).finish().flush());
+  const empty = new RecordBatch(arrow, makeData({ type: new Struct(arrow.fields), length: 0, nullCount: 0, children }));
+  const bytes = encodeParquet([empty], new Map(), {
+    compression: 'UNCOMPRESSED',
+    rowGroupSize: 1,
+    pageSize: 1024,
+    dictionaryEnabled: false,
+    statisticsEnabled: false,
+  });
+  return ParquetSchema.fromParquet(parquetSchema(parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)));
+}
+
+function newest(files: readonly ObjectInfo[]): ObjectInfo | undefined {
+  const name = (k: string): string => k.slice(k.lastIndexOf('/') + 1);
+  return files.reduce<ObjectInfo | undefined>((best, f) => (best === undefined || name(f.key) > name(best.key) ? f : best), undefined);
+}
+
+async function listParquet(store: ObjectStore, prefix: string): Promise<ObjectInfo[]> {
+  const out: ObjectInfo[] = [];
+  for await (const info of store.list(prefix)) if (info.key.endsWith('.parquet')) out.push(info);
+  return out;
+}
+
+async function newestFile(store: ObjectStore, config: Config, dataset: DatasetName, now: number): Promise<ObjectInfo | undefined> {
+  const { granularity, format, by_service } = config.partitioning;
+  if (!by_service) {
+    const step = BUCKET_MS[granularity];
+    // One bucket ahead: a clock slightly behind a peer's still sees the peer's newest files.
+    for (let t = Math.floor(now / step) * step + step, i = 0; i <= RECENT_BUCKETS; t -= step, i++) {
+      const found = newest(await listParquet(store, `${dataset}/${formatUtc(format, t)}/`));
+      if (found) return found;
+    }
+  }
+  return newest(await listParquet(store, `${dataset}/`));
+}
+
+async function footerOf(store: ObjectStore, info: ObjectInfo): Promise<FileMetaData> {
+  const tail = Math.min(info.size, FOOTER_BYTES);
+  const bytes = await store.getRange(info.key, info.size - tail, tail);
+  const length = new DataView(bytes.buffer, bytes.byteOffset + bytes.byteLength - 8, 4).getUint32(0, true);
+  const whole = length + 8 <= tail ? bytes : await store.get(info.key);
+  const buf = whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.byteLength) as ArrayBuffer;
+  return parquetMetadata(buf, { parsers: PARSERS });
+}
+
+/**
+ * Throws a Schema error naming the dataset, the file and every incompatible field, unless
+ * `[schema] allow_incompatible_changes` is set (then it only warns).
+ */
+export async function checkStoredSchemas(store: ObjectStore, config: Config, logger: Logger, now = Date.now()): Promise<void> {
+  for (const dataset of DATASET_NAMES) {
+    const file = await newestFile(store, config, dataset, now);
+    if (!file) continue;
+    const stored = ParquetSchema.fromParquet(parquetSchema(await footerOf(store, file)));
+    const problems = checkSchemaCompatibility(stored, configuredSchema(config, dataset));
+    if (problems.length === 0) {
+      logger.debug({ dataset, file: file.key }, 'configured schema is compatible with the newest file');
+      continue;
+    }
+    const message = `the configured ${dataset} schema cannot read ${file.key}, the newest ${dataset} file:\n${problems.join('\n')}\n` +
+      'Revert the [schema] change, write to a new prefix or local_path, or set [schema] allow_incompatible_changes = true.';
+    if (config.schema.allow_incompatible_changes) logger.warn({ dataset, file: file.key, problems }, 'incompatible schema change allowed by [schema] allow_incompatible_changes');
+    else throw new S3ParquetError('SCHEMA_INVALID', message);
+  }
+}
