@@ -81,6 +81,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     store,
     instanceId,
     settleWindowMs: config.write_log.settle_window_seconds * 1000,
+    compactAfterEntries: config.write_log.enabled ? config.write_log.compact_after_entries : 0,
     onAppendFailed: telemetry.onLogAppendFailed,
     describeFile: footerDescriber(store),
     ...(options.now ? { now: options.now } : {}),

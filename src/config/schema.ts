@@ -212,6 +212,8 @@ export const configSchema = table({
     // this much of the log, so a late entry is never skipped.
     settle_window_seconds: positiveNumber().default(30),
     max_entries_per_read: wholeNumber(1, 100_000).default(1000),
+    // The query port folds entries into a new checkpoint beyond this many (0: only log rebuild).
+    compact_after_entries: wholeNumber(0, 100_000).default(500),
   }),
   // Bearer tokens, separately for writing (receivers) and reading (query port).
   auth: authSchema,

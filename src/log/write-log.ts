@@ -37,6 +37,11 @@ export interface WriteLogOptions {
   readonly entryCacheEntries?: number;
   /** Told when an append fails (the entry is kept and retried; the checkpoint is dropped). */
   readonly onAppendFailed?: (err: Error, dataset: string, files: readonly LoggedFile[]) => void;
+  /**
+   * When a complete view has more entries than this after its checkpoint, a new checkpoint
+   * folding them in is written (so readers keep listing and reading little); 0 never does.
+   */
+  readonly compactAfterEntries?: number;
   /** Reads what a file holds (rows, event-time range) for `rebuild`; see log/describe.ts. */
   readonly describeFile?: (key: string, size: number) => Promise<LoggedFile>;
 }
@@ -235,7 +240,28 @@ export class WriteLog {
     const files = new Map<string, LoggedFile>();
     for (const f of cp.files) files.set(f.key, f);
     for (const e of entries) for (const f of e.files) files.set(f.key, f);
-    return { complete: true, files: [...files.values()], entries: entries.length, listRequests };
+    const all = [...files.values()];
+    const threshold = this.o.compactAfterEntries ?? 0;
+    if (threshold > 0 && entries.length > threshold) await this.compact(dataset, cp, all);
+    return { complete: true, files: all, entries: entries.length, listRequests };
+  }
+
+  /**
+   * Folds the entries a complete view read into a new checkpoint. Its time is now minus the
+   * settle window, so every entry older than that was visible to the view. Skipped when the
+   * checkpoint changed or vanished meanwhile (a writer whose append failed deletes it, and that
+   * must win); a failure only means the next view compacts.
+   */
+  private async compact(dataset: string, read: Checkpoint, files: readonly LoggedFile[]): Promise<void> {
+    const throughMs = this.now() - this.settleWindowMs;
+    if (throughMs <= read.throughMs) return;
+    try {
+      const current = await this.checkpoint(dataset);
+      if (current !== read) return;
+      await this.writeCheckpoint({ dataset, throughMs, writtenBy: this.o.instanceId, files });
+    } catch {
+      // the next view tries again
+    }
   }
 
   /**

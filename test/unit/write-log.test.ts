@@ -211,4 +211,28 @@ describe('checkpoints, failures and rebuild', () => {
     expect(log.pendingEntries).toBe(0);
     expect((await log.changes('logs')).files).toHaveLength(2);
   });
+
+  it('compacts: a view past the threshold folds its entries into a new checkpoint, late entries still count', async () => {
+    const real = clock();
+    const log = new WriteLog({ store, instanceId: 'a', now: real.now, settleWindowMs: SETTLE, compactAfterEntries: 3 });
+    const behind = new WriteLog({ store, instanceId: 'b', now: () => real.now() - 20_000, settleWindowMs: SETTLE });
+    await log.initialize('logs');
+    const keys: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      real.at(T + i * 1000);
+      const f = file();
+      keys.push(f.key);
+      await log.append('logs', [f]);
+    }
+    real.at(T + 120_000);
+    const first = await log.view('logs');
+    expect(first.complete && first.entries).toBe(5);
+    const cp = await log.checkpoint('logs');
+    expect(cp!.throughMs).toBe(T + 120_000 - SETTLE);
+    const late = file();
+    await behind.append('logs', [late]); // named 20 s back: after the new checkpoint's time
+    const second = await log.view('logs');
+    expect(second.complete && second.entries).toBe(1);
+    expect(second.complete && second.files.map((f) => f.key).sort()).toEqual([...keys, late.key].sort());
+  });
 });
