@@ -118,29 +118,48 @@ export class WriteLog {
    * Records files after they were written, never failing the caller: entries that failed before
    * are retried first; when an append fails, the dataset's checkpoint is deleted (so readers list
    * partitions instead of trusting an incomplete log) and the entry is kept for the next call.
-   * Returns whether everything is recorded.
+   * Safe to call concurrently (each entry is appended once). Returns whether nothing is pending.
    */
   async record(dataset: string, files: readonly LoggedFile[]): Promise<boolean> {
+    if (files.length > 0 && this.pending.length === 0 && !this.draining) {
+      try {
+        await this.append(dataset, files);
+        return true;
+      } catch (err) {
+        this.pending.push({ dataset, files });
+        await this.appendFailed(err, dataset, files);
+        return false;
+      }
+    }
     if (files.length > 0) this.pending.push({ dataset, files });
     return this.retryPending();
   }
 
-  /** Retries entries whose append failed; true when none is left. */
+  /** Retries entries whose append failed, one at a time; true when none is left. */
   async retryPending(): Promise<boolean> {
+    await (this.draining ??= this.drain().finally(() => (this.draining = undefined)));
+    return this.pending.length === 0;
+  }
+
+  private draining: Promise<void> | undefined;
+
+  private async drain(): Promise<void> {
     while (this.pending.length > 0) {
       const p = this.pending[0]!;
       try {
         await this.append(p.dataset, p.files);
         this.pending.shift();
-      } catch (e) {
-        const err = toS3ParquetError(e);
-        this.o.onAppendFailed?.(err, p.dataset, p.files);
-        for (const d of new Set(this.pending.map((x) => x.dataset))) await this.o.store.delete([checkpointKey(d)]).catch(() => undefined);
-        this.checkpoints.clear();
-        return false;
+      } catch (err) {
+        await this.appendFailed(err, p.dataset, p.files);
+        return;
       }
     }
-    return true;
+  }
+
+  private async appendFailed(e: unknown, dataset: string, files: readonly LoggedFile[]): Promise<void> {
+    this.o.onAppendFailed?.(toS3ParquetError(e), dataset, files);
+    for (const d of new Set(this.pending.map((x) => x.dataset))) await this.o.store.delete([checkpointKey(d)]).catch(() => undefined);
+    this.checkpoints.clear();
   }
 
   /** The dataset's checkpoint, or null when there is none; throws STORE_FAILED when damaged. */
