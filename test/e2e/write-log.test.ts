@@ -220,5 +220,18 @@ describe('write log', () => {
     expect(stderr).toMatch(/next cursor: [A-Za-z0-9_-]+/);
     expect(lines.filter((l) => l.startsWith('tailed'))).toHaveLength(5);
     expect(new Set(lines).size).toBe(lines.length); // nothing printed twice
+
+    // Without --follow: everything, then the cursor to resume from; resuming prints nothing new.
+    const once_ = await runCli(['tail', '--dataset', 'logs', '--select', 'body', '--config', configFile]);
+    expect(once_.code).toBe(0);
+    expect(once_.stdout.trim().split('\n').sort()).toEqual(lines.map((l) => JSON.stringify({ body: l })).sort());
+    const cursor = /next cursor: ([A-Za-z0-9_-]+)/.exec(once_.stderr)![1]!;
+    const resumed = await runCli(['tail', '--dataset', 'logs', '--cursor', cursor, '--config', configFile]);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toBe('');
+    const bad = await runCli(['tail', '--dataset', 'logs', '--cursor', 'nope!', '--config', configFile]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/error: invalid cursor/);
+    expect((await runCli(['log', '--config', configFile])).stderr).toMatch(/log needs an action/);
   });
 });
