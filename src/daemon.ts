@@ -219,7 +219,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
         // Stop taking traffic first, then flush what was accepted.
         await Promise.all(receivers.map((r) => r.close()));
         await pipeline.close();
-        if (!(await writeLog.retryPending())) logger.error({ entries: writeLog.pendingEntries }, 'write log entries could not be stored; run "log rebuild"');
+        if (!(await writeLog.settle())) logger.error({ entries: writeLog.pendingEntries }, 'write log entries could not be stored; run "log rebuild"');
         await wal?.close();
         await store.close();
         logger.info('daemon stopped');

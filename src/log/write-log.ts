@@ -156,10 +156,26 @@ export class WriteLog {
     }
   }
 
+  /**
+   * Drops the checkpoints of datasets with kept entries — in the background: the store just
+   * failed, and a flush should not wait for a second timeout (while the store is down no reader
+   * sees anything anyway; once it is back, the next flush retries the kept entry first).
+   */
   private async appendFailed(e: unknown, dataset: string, files: readonly LoggedFile[]): Promise<void> {
     this.o.onAppendFailed?.(toS3ParquetError(e), dataset, files);
-    for (const d of new Set(this.pending.map((x) => x.dataset))) await this.o.store.delete([checkpointKey(d)]).catch(() => undefined);
+    const datasets = [...new Set(this.pending.map((x) => x.dataset))];
+    const drop = Promise.all(datasets.map((d) => this.o.store.delete([checkpointKey(d)]).catch(() => undefined))).then(() => this.checkpoints.clear());
+    this.invalidating = Promise.all([this.invalidating, drop]).then(() => undefined);
     this.checkpoints.clear();
+  }
+
+  private invalidating: Promise<void> = Promise.resolve();
+
+  /** For shutdown: retries kept entries and waits for checkpoint deletions; true when nothing is kept. */
+  async settle(): Promise<boolean> {
+    const ok = await this.retryPending();
+    await this.invalidating;
+    return ok;
   }
 
   /** The dataset's checkpoint, or null when there is none; throws STORE_FAILED when damaged. */

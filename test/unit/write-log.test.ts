@@ -204,6 +204,7 @@ describe('checkpoints, failures and rebuild', () => {
     expect(await log.record('logs', [file()])).toBe(false);
     expect(failures).toEqual(['logs']);
     expect(log.pendingEntries).toBe(1);
+    await log.settle(); // the checkpoint is dropped in the background
     expect(await store.head(checkpointKey('logs'))).toBeNull();
     expect((await log.view('logs')).complete).toBe(false);
     failing = false;
