@@ -5,7 +5,8 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, renderConfigToml } from './config/index.js';
 import { startDaemon } from './daemon.js';
-import { partitionsCommand, queryCommand } from './query/cli.js';
+import { partitionsCommand, queryCommand, tailCommand } from './query/cli.js';
+import { logCommand } from './log/cli.js';
 import { generateDdl, localFilesCheck } from './ddl/index.js';
 import { S3ParquetError } from './errors.js';
 import { VERSION } from './version.js';
@@ -19,6 +20,12 @@ Usage:
   s3-parquet-connector query --dataset D [--filter EXPR] [--select a,b] [--limit N]
                        [--start RFC3339] [--end RFC3339] [--partition P] [--format table|ndjson]
   s3-parquet-connector partitions --dataset D [--prefix P] [--format table|ndjson]
+  s3-parquet-connector tail --dataset D [--filter EXPR] [--select a,b] [--cursor C]
+                       [--follow] [--interval-ms N]
+                       records written since the cursor (default: the beginning of the
+                       write log) as NDJSON; --follow keeps printing new ones as they land
+  s3-parquet-connector log rebuild [--dataset D]
+                       rebuild the write log from a listing (queries use it again)
   s3-parquet-connector ddl --engine duckdb|athena|trino|spark [--dataset D] [--schema S]
                        CREATE statements for the datasets over the configured location
   s3-parquet-connector --help | --version
@@ -70,6 +77,9 @@ export async function main(argv: string[]): Promise<number> {
       format: { type: 'string' },
       engine: { type: 'string', short: 'e' },
       schema: { type: 'string' },
+      cursor: { type: 'string' },
+      follow: { type: 'boolean', short: 'F' },
+      'interval-ms': { type: 'string' },
     },
   });
   if (values.help) {
@@ -88,6 +98,20 @@ export async function main(argv: string[]): Promise<number> {
       return checkConfig(values.config);
     case 'query':
       return queryCommand(loadConfig(values.config), values, process.stdout);
+    case 'tail': {
+      const stop = new AbortController();
+      const onSignal = (): void => stop.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        return await tailCommand(loadConfig(values.config), values, process.stdout, process.stderr, stop.signal);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    }
+    case 'log':
+      return logCommand(loadConfig(values.config), positionals[1], values, process.stdout);
     case 'partitions':
       return partitionsCommand(loadConfig(values.config), values, process.stdout);
     case 'ddl': {

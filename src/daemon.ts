@@ -18,6 +18,9 @@ import { promotedSpecs } from './schema/datasets.js';
 import { checkStoredSchemas } from './schema/startup-check.js';
 import { QueryEngine } from './query/engine.js';
 import { layoutOf } from './query/partitions.js';
+import { WriteLog } from './log/write-log.js';
+import { footerDescriber } from './log/describe.js';
+import { DATASET_NAMES } from './schema/datasets.js';
 import { startQueryServer } from './query/http.js';
 import { startTelemetryServer, Telemetry, telemetryPlacement } from './telemetry.js';
 import { loadSecurity } from './security/index.js';
@@ -42,9 +45,26 @@ export interface Daemon {
   /** Bound ports (useful with port 0); undefined for a disabled receiver. */
   readonly ports: { readonly grpc?: number; readonly http?: number; readonly query?: number; readonly telemetry?: number };
   readonly queryEngine: QueryEngine;
+  /** The write log (also when [write_log] is disabled: then it is only read, by changes). */
+  readonly writeLog: WriteLog;
   /** Metrics (Prometheus registry, getWriteMetrics() …) and readiness. */
   readonly telemetry: Telemetry;
   stop(): Promise<void>;
+}
+
+/**
+ * Starts each dataset's log complete when the dataset is still empty; says when a dataset has
+ * files but no checkpoint (queries list partitions until `log rebuild`). Never stops startup.
+ */
+async function initializeWriteLog(log: WriteLog, logger: Logger): Promise<void> {
+  for (const dataset of DATASET_NAMES) {
+    try {
+      const state = await log.initialize(dataset);
+      if (state === 'incomplete') logger.info({ dataset }, 'the write log has no checkpoint for this dataset; queries list partitions until "s3-parquet-connector log rebuild"');
+    } catch (err) {
+      logger.warn({ err, dataset }, 'cannot check the write log at startup; queries list partitions until it is complete');
+    }
+  }
 }
 
 export async function startDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {
@@ -60,6 +80,16 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     await store.close();
     throw err;
   }
+  const writeLog = new WriteLog({
+    store,
+    instanceId,
+    settleWindowMs: config.write_log.settle_window_seconds * 1000,
+    compactAfterEntries: config.write_log.enabled ? config.write_log.compact_after_entries : 0,
+    onAppendFailed: telemetry.onLogAppendFailed,
+    describeFile: footerDescriber(store),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  if (config.write_log.enabled) await initializeWriteLog(writeLog, logger);
   const writer = new FileWriter({
     store,
     instanceId,
@@ -78,6 +108,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     sortBy: { traces: 'trace_id' },
     ...(config.parquet.bloom_filter_enabled ? { bloomColumns: { traces: 'trace_id' } } : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(config.write_log.enabled ? { writeLog } : {}),
   });
   const walDir = config.wal.dir !== '' ? config.wal.dir : effectiveBackend(config) === 'local' ? join(config.storage.local_path, '.wal') : './wal';
   const opened = config.wal.enabled
@@ -133,6 +164,10 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     promoted: promotedSpecs(config),
     footerCacheEntries: config.query.footer_cache_entries,
     onQuery: telemetry.onQuery,
+    writeLog,
+    useLogForQueries: config.write_log.enabled,
+    maxEntriesPerRead: config.write_log.max_entries_per_read,
+    onLogFallback: (dataset, reason) => logger.debug({ dataset, reason }, 'query lists partitions: the write log is not complete'),
   });
   try {
     if (config.receivers.grpc.enabled) {
@@ -177,6 +212,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     config,
     pipeline,
     queryEngine,
+    writeLog,
     store,
     instanceId,
     ports,
@@ -187,6 +223,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
         // Stop taking traffic first, then flush what was accepted.
         await Promise.all(receivers.map((r) => r.close()));
         await pipeline.close();
+        if (!(await writeLog.settle())) logger.error({ entries: writeLog.pendingEntries }, 'write log entries could not be stored; run "log rebuild"');
         await wal?.close();
         await store.close();
         logger.info('daemon stopped');

@@ -90,6 +90,7 @@ export class DaemonMetrics {
   private readonly compression: Gauge<'dataset'>;
   private readonly flushDuration: Histogram<'dataset'>;
   private readonly storeRequests: Counter<'operation' | 'outcome'>;
+  private readonly logAppendFailures: Counter<'dataset'>;
   private readonly storeDuration: Histogram<'operation'>;
   private readonly queryDuration: Histogram<'route'>;
 
@@ -192,12 +193,20 @@ export class DaemonMetrics {
       registers,
     });
 
+    this.logAppendFailures = new Counter({
+      name: 's3parquet_write_log_append_failures_total',
+      help: 'Write log entries the store refused (kept and retried; queries list partitions meanwhile)',
+      labelNames: ['dataset'],
+      registers,
+    });
+
     // Series that exist from the start read 0 rather than being absent.
     for (const signal of SIGNALS) for (const transport of TRANSPORTS) this.recordsReceived.inc({ signal, transport }, 0);
     for (const dataset of DATASET_LABELS) {
       this.filesWrittenC.inc({ dataset }, 0);
       this.recordsWrittenC.inc({ dataset }, 0);
       this.bytesWrittenC.inc({ dataset }, 0);
+      this.logAppendFailures.inc({ dataset }, 0);
     }
   }
 
@@ -220,6 +229,11 @@ export class DaemonMetrics {
     const records = e.accepted + e.rejected;
     if (records > 0) this.recordsReceived.inc({ signal, transport: e.transport }, records);
     if (e.rejected > 0) this.recordsRejected.inc({ signal, reason: rejectReason(e.rejectMessage) }, e.rejected);
+  }
+
+  /** A write log append the store refused. */
+  observeLogAppendFailure(dataset: string): void {
+    this.logAppendFailures.inc({ dataset });
   }
 
   /** One stored file. */

@@ -156,6 +156,12 @@ export class Telemetry {
     this.metrics.observeFile(flush.dataset, file.rows, file.bytes);
   };
 
+  /** For the write log's `onAppendFailed` option. */
+  readonly onLogAppendFailed = (err: Error, dataset: string, files: readonly { readonly key: string }[]): void => {
+    this.metrics.observeLogAppendFailure(dataset);
+    this.logger.error({ err, dataset, files: files.length, first: files[0]?.key }, 'write log append failed; the entry is kept and retried, and queries list partitions until it lands');
+  };
+
   /** For the pipeline's `onFlush` option. */
   readonly onFlush = (flush: FlushInfo): void => {
     this.metrics.observeFlush(flush.dataset, flush.rawBytes, flush.bytes, flush.seconds);

@@ -210,6 +210,16 @@ export const configSchema = table({
     ...httpServerKeys(100),
     tls: tlsSchema,
   }).superRefine(checkHttpTimeouts),
+  // The write log (docs/write-log.md): one entry per flush under {prefix}/_log/{dataset}/.
+  write_log: table({
+    enabled: bool().default(true),
+    // How far a writer's clock may lag a reader's (plus an append's duration): cursors re-read
+    // this much of the log, so a late entry is never skipped.
+    settle_window_seconds: positiveNumber().default(30),
+    max_entries_per_read: wholeNumber(1, 100_000).default(1000),
+    // The query port folds entries into a new checkpoint beyond this many (0: only log rebuild).
+    compact_after_entries: wholeNumber(0, 100_000).default(500),
+  }),
   // Bearer tokens, separately for writing (receivers) and reading (query port).
   auth: authSchema,
   s3: s3Schema,

@@ -4,12 +4,17 @@
  *
  * Names sort by flush time and are unique per instance (the instance id includes a per-start
  * run id), so several instances can write into one bucket without coordination.
+ *
+ * With a write log, each flush's files are recorded in one log entry once they are stored; a
+ * failed append never fails the flush (the log keeps the entry for a retry and drops the
+ * dataset's checkpoint, so readers list partitions until the log is whole again).
  */
 import { chunkBatches, encodeParquet, MAX_ROWS_PER_FILE, type ParquetWriterOptions } from '../parquet/writer.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { PartialFlushError, type FlushBatch } from './buffers.js';
 import { sortBatches } from './sort.js';
 import { buildBloom } from '../parquet/bloom.js';
+import type { WriteLog } from '../log/write-log.js';
 
 /** Footer key-value metadata keys written into every file. */
 export const FOOTER_KEYS = {
@@ -43,6 +48,8 @@ export interface FileWriterOptions {
   readonly sortBy?: Readonly<Record<string, string>>;
   /** Per dataset, a string column whose values go into a footer bloom filter. */
   readonly bloomColumns?: Readonly<Record<string, string>>;
+  /** Records every flush's files ([write_log]); without it nothing is logged. */
+  readonly writeLog?: WriteLog;
 }
 
 function compactUtc(ms: number): string {
@@ -78,13 +85,22 @@ export class FileWriter {
         written.push(await this.writeChunk(flush, chunks[i]!, keys[i]!));
       } catch (err) {
         if (i === 0) throw err;
+        await this.record(flush, written); // the stored part is visible: log it now
         const rest = chunks.slice(i).flat();
         const rows = rest.reduce((n, b) => n + b.numRows, 0);
         const bytes = Math.ceil((flush.bytes * rows) / flush.rows);
         throw new PartialFlushError({ ...flush, batches: rest, rows, bytes }, { cause: err });
       }
     }
+    await this.record(flush, written);
     return written;
+  }
+
+  private async record(flush: FlushBatch, files: readonly WrittenFile[]): Promise<void> {
+    const log = this.options.writeLog;
+    if (!log || files.length === 0) return;
+    // The buffer's event-time bounds: a safe superset for each of its files.
+    await log.record(flush.dataset, files.map((f) => ({ key: f.key, rows: f.rows, bytes: f.bytes, minTimeNs: flush.minTime, maxTimeNs: flush.maxTime })));
   }
 
   private async writeChunk(flush: FlushBatch, chunk: FlushBatch['batches'], key: string): Promise<WrittenFile> {

@@ -1,12 +1,13 @@
 /**
- * `s3-parquet-connector query` and `partitions`: the query engine over the configured store,
- * printing what the query port would answer — a table for people, NDJSON for pipes.
+ * `s3-parquet-connector query`, `partitions` and `tail`: the query engine over the configured
+ * store, printing what the query port would answer — a table for people, NDJSON for pipes.
  */
 import { createLogger } from '../logger.js';
 import { promotedSpecs } from '../schema/datasets.js';
 import type { Config } from '../config/index.js';
 import { S3ParquetError } from '../errors.js';
 import { openStore } from '../store/index.js';
+import { WriteLog } from '../log/write-log.js';
 import { QueryEngine, emptyStats } from './engine.js';
 import { layoutOf } from './partitions.js';
 import { queryOptionsFrom } from './http.js';
@@ -22,6 +23,9 @@ export interface QueryCliArgs {
   readonly partition?: string;
   readonly prefix?: string;
   readonly format?: string;
+  readonly cursor?: string;
+  readonly follow?: boolean;
+  readonly 'interval-ms'?: string;
 }
 
 async function withEngine<T>(config: Config, run: (engine: QueryEngine) => Promise<T>): Promise<T> {
@@ -29,6 +33,9 @@ async function withEngine<T>(config: Config, run: (engine: QueryEngine) => Promi
   try {
     const engine = new QueryEngine({
       store,
+      writeLog: new WriteLog({ store, instanceId: 'cli', settleWindowMs: config.write_log.settle_window_seconds * 1000 }),
+      useLogForQueries: config.write_log.enabled,
+      maxEntriesPerRead: config.write_log.max_entries_per_read,
       layout: layoutOf(config.partitioning),
       promoted: promotedSpecs(config),
     });
@@ -89,5 +96,50 @@ export async function partitionsCommand(config: Config, args: QueryCliArgs, out:
     if (args.format === 'ndjson') for (const p of partitions) out.write(JSON.stringify({ partition: p }) + '\n');
     else for (const p of partitions) out.write(p + '\n');
     return 0;
+  });
+}
+
+/**
+ * `tail`: the records written since `--cursor` (from the beginning of the write log without
+ * one) as NDJSON; with `--follow`, keeps polling every `--interval-ms` until SIGINT/SIGTERM or
+ * `stop` aborts. The cursor to resume from goes to stderr at the end.
+ */
+export async function tailCommand(config: Config, args: QueryCliArgs, out: NodeJS.WritableStream, err: NodeJS.WritableStream, stop?: AbortSignal): Promise<number> {
+  if (!args.dataset) throw new S3ParquetError('INVALID_ARGUMENT', '--dataset is required (traces, logs or metrics)');
+  const intervalMs = args['interval-ms'] === undefined ? 1000 : Number(args['interval-ms']);
+  if (!Number.isInteger(intervalMs) || intervalMs < 10 || intervalMs > 3_600_000) throw new S3ParquetError('INVALID_ARGUMENT', `--interval-ms must be a whole number from 10 to 3600000, got ${JSON.stringify(args['interval-ms'])}`);
+  const select = args.select?.split(',').map((c) => c.trim()).filter(Boolean);
+  return withEngine(config, async (engine) => {
+    let cursor = args.cursor;
+    for (;;) {
+      const c = await engine.changes({
+        dataset: args.dataset!,
+        ...(cursor !== undefined ? { cursor } : {}),
+        ...(args.filter !== undefined ? { filter: args.filter } : {}),
+        ...(select && select.length > 0 ? { select } : {}),
+      });
+      for await (const rec of c.records()) {
+        if (!out.write(JSON.stringify(rec) + '\n')) await new Promise((r) => out.once('drain', r));
+      }
+      cursor = c.nextCursor;
+      if (c.more) continue;
+      if (!args.follow || stop?.aborted) break;
+      await sleep(intervalMs, stop);
+      if (stop?.aborted) break;
+    }
+    err.write(`next cursor: ${cursor}\n`);
+    return 0;
+  });
+}
+
+function sleep(ms: number, stop?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      stop?.removeEventListener('abort', done);
+      resolve();
+    }
+    stop?.addEventListener('abort', done, { once: true });
   });
 }

@@ -3,6 +3,8 @@
  * files and row groups by footer statistics, then reads only the needed columns of the remaining
  * row groups with byte-range requests and filters rows. Results stream as an async iterable, so
  * a caller holds one row group at a time however large the result.
+ *
+ * Files come from the dataset's write log when it is complete (src/log/), else from a listing.
  */
 import { parquetReadObjects, rowIndex, type FileMetaData, type RowGroup } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
@@ -17,6 +19,8 @@ import { columnsOf, evaluate, mightMatch, parseFilter, type ColumnCatalog, type 
 import type { Converter, JsonValue } from './json-values.js';
 import { checkPartitionPath, listPartitionFiles, partitionKeys, partitionsForRange, timePart, type TimeLayout } from './partitions.js';
 import { FooterCache, PARSERS, storeBuffer, type ReadCounter } from './source.js';
+import { DEFAULT_MAX_ENTRIES_PER_READ, listPages, WriteLog } from '../log/write-log.js';
+import type { LoggedFile } from '../log/entry.js';
 
 export interface QueryOptions {
   readonly dataset: string;
@@ -43,6 +47,14 @@ export interface QueryStats {
   bytes_read: number;
   read_requests: number;
   footer_cache_hits: number;
+  /** Files named by the write log or a listing but gone (deleted, or removed by crash recovery). */
+  files_missing: number;
+  /** Files found in the write log instead of a partition listing. */
+  files_from_log: number;
+  /** LIST requests made (the log's or the partitions'), counted as S3 pages them (1000 keys). */
+  list_requests: number;
+  /** LIST requests a partition listing would have made for the files the log named (at least). */
+  list_requests_avoided: number;
   elapsed_ms: number;
 }
 
@@ -60,6 +72,10 @@ export function emptyStats(): QueryStats {
     bytes_read: 0,
     read_requests: 0,
     footer_cache_hits: 0,
+    files_missing: 0,
+    files_from_log: 0,
+    list_requests: 0,
+    list_requests_avoided: 0,
     elapsed_ms: 0,
   };
 }
@@ -71,6 +87,14 @@ export interface QueryEngineOptions {
   readonly footerCacheEntries?: number;
   /** Told when each query ends (read metrics): its stats, rows returned and elapsed time included. */
   readonly onQuery?: (stats: QueryStats) => void;
+  /** The write log to read; a read-only one over `store` when omitted. */
+  readonly writeLog?: WriteLog;
+  /** Find files in the write log when it is complete (default true); false always lists. */
+  readonly useLogForQueries?: boolean;
+  /** Default cap of log entries per changes read ([write_log] max_entries_per_read). */
+  readonly maxEntriesPerRead?: number;
+  /** Told when a query lists partitions because the write log cannot be trusted, and why. */
+  readonly onLogFallback?: (dataset: string, reason: string) => void;
 }
 
 export type Record_ = Record<string, JsonValue>;
@@ -98,12 +122,96 @@ function keyValue(metadata: FileMetaData, key: string): string | undefined {
   return metadata.key_value_metadata?.find((kv) => kv.key === key)?.value ?? undefined;
 }
 
+/** Files known to be gone that an engine remembers (then it forgets them all and learns again). */
+const MAX_MISSING_REMEMBERED = 100_000;
+
+/** A file to scan: its size, and its event-time range when the write log gave it. */
+interface Candidate {
+  readonly key: string;
+  readonly size: number;
+  readonly minTimeNs?: bigint;
+  readonly maxTimeNs?: bigint;
+}
+
+interface Located {
+  readonly partition: string;
+  readonly files: readonly Candidate[];
+}
+
+/** What a scan needs to know, whatever found the files (a dataset's catalog, or files' footers). */
+export interface ScanPlan {
+  readonly expr: Expr | null;
+  /** Every column to read: the selected ones plus the filter's. */
+  readonly columns: readonly string[];
+  readonly select: readonly string[];
+  readonly filterCols: readonly string[];
+  readonly converters: ReadonlyMap<string, Converter>;
+  readonly pinned: { readonly column: string; readonly values: string[] } | null;
+  readonly limit: number;
+}
+
+/** A plan from a parsed filter and the column catalog it was parsed against. */
+export function makeScanPlan(o: {
+  expr: Expr | null;
+  columns: readonly string[];
+  select: readonly string[];
+  converters: ReadonlyMap<string, Converter>;
+  filterColumns: ColumnCatalog;
+  limit?: number | undefined;
+}): ScanPlan {
+  return {
+    expr: o.expr,
+    columns: o.columns,
+    select: o.select,
+    filterCols: o.expr ? [...columnsOf(o.expr)] : [],
+    converters: o.converters,
+    pinned: o.expr ? pinnedColumn(o.expr, o.filterColumns) : null,
+    limit: o.limit ?? Number.POSITIVE_INFINITY,
+  };
+}
+
+/** A file to read records from: its key and size (a write log entry has both). */
+export interface FileRef {
+  readonly key: string;
+  readonly bytes: number;
+}
+
+export interface FileQueryOptions {
+  readonly dataset: string;
+  readonly filter?: string;
+  readonly select?: readonly string[];
+}
+
+export interface ChangesOptions extends FileQueryOptions {
+  /** From `nextCursor` of the previous read; none (or "") reads from the beginning of the log. */
+  readonly cursor?: string;
+  /** Log entries (flushes) delivered at most; more wait for the next read (`more`). */
+  readonly maxEntries?: number;
+}
+
+export interface ChangesResult {
+  readonly nextCursor: string;
+  readonly files: readonly LoggedFile[];
+  /** Log entries delivered. */
+  readonly entries: number;
+  /** Damaged log entries skipped (`log rebuild` records their files again). */
+  readonly damaged: readonly string[];
+  /** More entries are waiting: read again with `nextCursor` at once. */
+  readonly more: boolean;
+  /** The new files' records, filtered and projected; may be called once. */
+  records(stats?: QueryStats): AsyncGenerator<Record_>;
+}
+
 export class QueryEngine {
   private readonly footers: FooterCache;
   private readonly catalogs = new Map<DatasetName, DatasetCatalog>();
+  private readonly missing = new Set<string>();
+  /** The write log this engine reads (for queries and changes). */
+  readonly log: WriteLog;
 
   constructor(private readonly o: QueryEngineOptions) {
     this.footers = new FooterCache(o.footerCacheEntries ?? 512);
+    this.log = o.writeLog ?? new WriteLog({ store: o.store, instanceId: 'reader' });
     for (const name of DATASET_NAMES) this.catalogs.set(name, datasetCatalog(name, o.promoted[name]));
   }
 
@@ -130,6 +238,7 @@ export class QueryEngine {
     for await (const info of this.o.store.list(prefix)) keys.push(info.key);
     if (keys.length > 0) await this.o.store.delete(keys);
     this.footers.forget(prefix);
+    for (const k of keys) if (k.endsWith('.parquet')) this.forgetMissing(k);
     return keys.length;
   }
 
@@ -155,39 +264,60 @@ export class QueryEngine {
     return { cat, expr, columns: [...columns], select };
   }
 
+  /**
+   * Records of a dataset matching `q`. Files come from the write log when it is complete (no
+   * partition listing), else from a listing; both are pruned by partition path and time range.
+   */
   async *query(q: QueryOptions, stats: QueryStats = emptyStats()): AsyncGenerator<Record_> {
     const started = performance.now();
-    const { cat, expr, columns, select } = this.prepare(q);
-    const plan = makeScanPlan({ expr, columns, select, converters: cat.converters, filterColumns: cat.filterColumns, start: q.start, end: q.end, limit: q.limit });
+    const plan = this.plan(q);
     const counter: ReadCounter = { bytesRead: 0, requests: 0 };
     const hits0 = this.footers.hits;
     const timeParts = partitionsForRange(this.o.layout, q.start, q.end);
     try {
       if (plan.limit === 0) return;
-      for (const { partition, files } of await listPartitionFiles(this.o.store, cat.dataset, q.partition ?? '')) {
+      for (const { partition, files } of await this.locate(plan.dataset, q.partition ?? '', stats)) {
         stats.partitions_considered++;
         if (timeParts && !timeParts.has(timePart(this.o.layout, partition))) {
           stats.partitions_pruned++;
           continue;
         }
         const keys = partitionKeys(partition);
-        if (expr && !mightMatch(expr, (c) => (keys.has(c) ? exactStats(keys.get(c)!) : undefined))) {
+        if (plan.expr && !mightMatch(plan.expr, (c) => (keys.has(c) ? exactStats(keys.get(c)!) : undefined))) {
           stats.partitions_pruned++;
           continue;
         }
-        for (const info of files) {
-          yield* this.scanFile(info, plan, stats, counter);
-          if (stats.rows_returned >= plan.limit) return;
+        for (const file of files) {
+          if (yield* this.scanFile(plan, file, q, stats, counter)) return;
         }
       }
     } finally {
-      this.finishStats(stats, counter, hits0, started);
+      this.finish(stats, counter, hits0, started);
     }
   }
 
   /**
-   * Reads files that the caller found (the library's reads, incremental reads): the same footer,
-   * bloom, row-group and late-materialisation pruning as `query`, without partition pruning.
+   * Records of the given files (in that order) matching `q.filter`, with `q.select`'s columns:
+   * the scan `query` does, for callers that already know the files (incremental reads).
+   */
+  async *queryFiles(q: FileQueryOptions, files: readonly FileRef[], stats: QueryStats = emptyStats()): AsyncGenerator<Record_> {
+    const started = performance.now();
+    const plan = this.plan({ dataset: q.dataset, ...(q.filter !== undefined ? { filter: q.filter } : {}), ...(q.select !== undefined ? { select: q.select } : {}) });
+    const counter: ReadCounter = { bytesRead: 0, requests: 0 };
+    const hits0 = this.footers.hits;
+    try {
+      for (const f of files) {
+        if (!f.key.startsWith(`${plan.dataset}/`)) throw new S3ParquetError('INVALID_ARGUMENT', `file ${JSON.stringify(f.key)} is not in dataset ${plan.dataset}`);
+        yield* this.scanFile(plan, { key: f.key, size: f.bytes }, {}, stats, counter);
+      }
+    } finally {
+      this.finish(stats, counter, hits0, started);
+    }
+  }
+
+  /**
+   * Reads files whose schema the caller derived (the library's reads of any record set): the same
+   * footer, bloom, row-group and late-materialisation pruning, without a dataset catalog.
    */
   async *scanFiles(files: Iterable<ObjectInfo>, plan: ScanPlan, stats: QueryStats = emptyStats()): AsyncGenerator<Record_> {
     const started = performance.now();
@@ -196,11 +326,10 @@ export class QueryEngine {
     try {
       if (plan.limit === 0) return;
       for (const info of files) {
-        yield* this.scanFile(info, plan, stats, counter);
-        if (stats.rows_returned >= plan.limit) return;
+        if (yield* this.scanFile(plan, { key: info.key, size: info.size }, {}, stats, counter)) return;
       }
     } finally {
-      this.finishStats(stats, counter, hits0, started);
+      this.finish(stats, counter, hits0, started);
     }
   }
 
@@ -209,32 +338,109 @@ export class QueryEngine {
     return this.footers.get(info.key, storeBuffer(this.o.store, info.key, info.size, counter));
   }
 
-  private finishStats(stats: QueryStats, counter: ReadCounter, hits0: number, started: number): void {
-    stats.bytes_read += counter.bytesRead;
-    stats.read_requests += counter.requests;
-    stats.footer_cache_hits += this.footers.hits - hits0;
+  /**
+   * What is new in a dataset since `cursor` (from the beginning of its write log without one):
+   * the new files and the next cursor, known before any record is read, and `records()` to
+   * stream their records (filtered, projected) through the same scan as `query`.
+   */
+  async changes(o: ChangesOptions): Promise<ChangesResult> {
+    const q: FileQueryOptions = { dataset: o.dataset, ...(o.filter !== undefined ? { filter: o.filter } : {}), ...(o.select !== undefined ? { select: o.select } : {}) };
+    const { cat } = this.prepare(q); // bad dataset, column or filter: before the log is read
+    const c = await this.log.changes(cat.dataset, o.cursor, { maxEntries: o.maxEntries ?? this.o.maxEntriesPerRead ?? DEFAULT_MAX_ENTRIES_PER_READ });
+    return {
+      nextCursor: c.nextCursor,
+      files: c.files,
+      entries: c.entries.length,
+      damaged: c.damaged,
+      more: c.more,
+      records: (stats?: QueryStats) => this.queryFiles(q, c.files.map((f) => ({ key: f.key, bytes: f.bytes })), stats),
+    };
+  }
+
+  private plan(q: QueryOptions): ScanPlan & { readonly dataset: DatasetName } {
+    const { cat, expr, columns, select } = this.prepare(q);
+    return { dataset: cat.dataset, ...makeScanPlan({ expr, columns, select, converters: cat.converters, filterColumns: cat.filterColumns, limit: q.limit }) };
+  }
+
+  private finish(stats: QueryStats, counter: ReadCounter, hits0: number, started: number): void {
+    stats.bytes_read = counter.bytesRead;
+    stats.read_requests = counter.requests;
+    stats.footer_cache_hits = this.footers.hits - hits0;
     stats.elapsed_ms = Math.round(performance.now() - started);
     this.o.onQuery?.(stats);
   }
 
-  private async *scanFile(info: ObjectInfo, plan: ScanPlan, stats: QueryStats, counter: ReadCounter): AsyncGenerator<Record_> {
-    const { expr, select } = plan;
+  /**
+   * The files to consider, grouped by partition in path order: from the write log when it is
+   * complete, else from a listing (counted in `list_requests` either way).
+   */
+  private async locate(dataset: string, prefix: string, stats: QueryStats): Promise<Located[]> {
+    if (this.o.useLogForQueries !== false) {
+      const view = await this.log.view(dataset);
+      stats.list_requests += view.listRequests;
+      if (view.complete) {
+        const root = `${dataset}/`;
+        const groups = new Map<string, Candidate[]>();
+        let n = 0;
+        for (const f of view.files) {
+          const rel = f.key.slice(root.length);
+          if (!rel.startsWith(prefix)) continue;
+          const slash = rel.lastIndexOf('/');
+          const partition = slash < 0 ? '' : rel.slice(0, slash);
+          let list = groups.get(partition);
+          if (!list) groups.set(partition, (list = []));
+          list.push({ key: f.key, size: f.bytes, minTimeNs: f.minTimeNs, maxTimeNs: f.maxTimeNs });
+          n++;
+        }
+        stats.files_from_log += n;
+        stats.list_requests_avoided += listPages(n);
+        return [...groups.entries()]
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([partition, files]) => ({ partition, files: files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)) }));
+      }
+      this.o.onLogFallback?.(dataset, view.reason);
+    }
+    const listed = { objects: 0 };
+    const groups = await listPartitionFiles(this.o.store, dataset, prefix, listed);
+    stats.list_requests += listPages(listed.objects);
+    return groups.map((g) => ({ partition: g.partition, files: g.files.map((f) => ({ key: f.key, size: f.size })) }));
+  }
+
+  /** Scans one file; returns true once the query's limit is reached. */
+  private async *scanFile(plan: ScanPlan, info: Candidate, q: { start?: bigint; end?: bigint }, stats: QueryStats, counter: ReadCounter): AsyncGenerator<Record_, boolean> {
+    const { expr, columns, select, filterCols, pinned, limit, converters } = plan;
     stats.files_considered++;
+    if (info.minTimeNs !== undefined && info.maxTimeNs !== undefined && ((q.start !== undefined && info.maxTimeNs < q.start) || (q.end !== undefined && info.minTimeNs >= q.end))) {
+      stats.files_pruned++; // the log's time range: no footer read
+      return false;
+    }
+    if (this.missing.has(info.key)) {
+      stats.files_missing++;
+      return false;
+    }
     const file = storeBuffer(this.o.store, info.key, info.size, counter);
-    const metadata = await this.footers.get(info.key, file);
-    if (this.fileOutsideRange(metadata, plan.start, plan.end)) {
+    let metadata: FileMetaData;
+    try {
+      metadata = await this.footers.get(info.key, file);
+    } catch (err) {
+      // Named by the log (or listed) but gone: deleted, or an orphan a crash recovery removed.
+      if (await this.o.store.head(info.key).catch(() => 'unknown')) throw err;
+      this.forgetMissing(info.key);
+      stats.files_missing++;
+      return false;
+    }
+    if (this.fileOutsideRange(metadata, q.start, q.end)) {
       stats.files_pruned++;
-      return;
+      return false;
     }
     if (expr && !bloomAllows(metadata, expr)) {
       stats.files_pruned++;
       stats.files_pruned_by_bloom++;
-      return;
+      return false;
     }
     const present = new Set(metadata.schema.slice(1).map((e) => e.name));
-    const read = plan.columns.filter((c) => present.has(c));
+    const read = columns.filter((c) => present.has(c));
     const selected = select.filter((c) => present.has(c));
-    const filterCols = plan.filterCols.filter((c) => present.has(c));
     let rowStart = 0;
     let groupsKept = 0;
     for (const rg of metadata.row_groups) {
@@ -254,16 +460,16 @@ export class QueryEngine {
       let first = groupStart;
       let last = rowEnd;
       let matches: boolean[] | null = null;
-      if (plan.pinned && present.has(plan.pinned.column)) {
+      if (pinned && present.has(pinned.column)) {
         // An equality (or IN) on a column the file is sorted or paged by: the page index
         // finds the candidate rows without decoding the whole column.
         const hits = await parquetReadObjects({
           file,
           metadata,
-          columns: [plan.pinned.column],
+          columns: [pinned.column],
           rowStart: groupStart,
           rowEnd,
-          filter: { [plan.pinned.column]: { $in: plan.pinned.values } },
+          filter: { [pinned.column]: { $in: pinned.values } },
           usePageIndex: true,
           includeRowIndex: true,
           compressors,
@@ -275,8 +481,8 @@ export class QueryEngine {
         const positions = hits.map((h) => h[rowIndex] ?? groupStart);
         first = Math.min(...positions);
         last = Math.max(...positions) + 1;
-      } else if (expr && filterCols.length > 0) {
-        const probe = await parquetReadObjects({ file, metadata, columns: filterCols, rowStart: groupStart, rowEnd, compressors, parsers: PARSERS, utf8: true });
+      } else if (expr && filterCols.some((c) => present.has(c))) {
+        const probe = await parquetReadObjects({ file, metadata, columns: filterCols.filter((c) => present.has(c)), rowStart: groupStart, rowEnd, compressors, parsers: PARSERS, utf8: true });
         stats.rows_scanned += probe.length;
         matches = probe.map((row) => evaluate(expr, (c) => row[c] ?? null));
         const i = matches.indexOf(true);
@@ -294,13 +500,20 @@ export class QueryEngine {
           if (expr && !evaluate(expr, (c) => row[c] ?? null)) continue;
         }
         const out: Record_ = {};
-        for (const c of select) out[c] = plan.converters.get(c)!(row[c] ?? null);
+        for (const c of select) out[c] = converters.get(c)!(row[c] ?? null);
         stats.rows_returned++;
         yield out;
-        if (stats.rows_returned >= plan.limit) return;
+        if (stats.rows_returned >= limit) return true;
       }
     }
     if (groupsKept === 0) stats.files_pruned++;
+    return false;
+  }
+
+  /** Remembers a file known to be gone (bounded), so later queries skip it without a request. */
+  private forgetMissing(key: string): void {
+    if (this.missing.size >= MAX_MISSING_REMEMBERED) this.missing.clear();
+    this.missing.add(key);
   }
 
   private fileOutsideRange(metadata: FileMetaData, start?: bigint, end?: bigint): boolean {
@@ -345,43 +558,6 @@ function bloomAllows(metadata: FileMetaData, expr: Expr): boolean {
   if (bloom === null) return true;
   const values = requiredValues(expr, keyValue(metadata, FOOTER_KEYS.bloomColumn) ?? 'trace_id');
   return values === null || values.some((v) => bloom.mightContain(v));
-}
-
-/** What a scan needs to know, whatever found the files (dataset catalog or a file's footer). */
-export interface ScanPlan {
-  readonly expr: Expr | null;
-  /** Every column to read: the selected ones plus the filter's. */
-  readonly columns: readonly string[];
-  readonly select: readonly string[];
-  readonly filterCols: readonly string[];
-  readonly converters: ReadonlyMap<string, Converter>;
-  readonly pinned: { readonly column: string; readonly values: string[] } | null;
-  readonly start?: bigint;
-  readonly end?: bigint;
-  readonly limit: number;
-}
-
-export function makeScanPlan(o: {
-  expr: Expr | null;
-  columns: readonly string[];
-  select: readonly string[];
-  converters: ReadonlyMap<string, Converter>;
-  filterColumns: ColumnCatalog;
-  start?: bigint | undefined;
-  end?: bigint | undefined;
-  limit?: number | undefined;
-}): ScanPlan {
-  return {
-    expr: o.expr,
-    columns: o.columns,
-    select: o.select,
-    filterCols: o.expr ? [...columnsOf(o.expr)] : [],
-    converters: o.converters,
-    pinned: o.expr ? pinnedColumn(o.expr, o.filterColumns) : null,
-    ...(o.start !== undefined ? { start: o.start } : {}),
-    ...(o.end !== undefined ? { end: o.end } : {}),
-    limit: o.limit ?? Number.POSITIVE_INFINITY,
-  };
 }
 
 function exactStats(value: string | null): ColumnStats {

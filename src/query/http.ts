@@ -5,6 +5,10 @@
  *   POST   /api/v1/query            {dataset, partition?, start?, end?, filter?, select?, limit?, format?}
  *   GET    /api/v1/traces/{trace_id}[?start=&end=]
  *   DELETE /api/v1/partitions/{dataset}/{partition path}
+ *   GET    /api/v1/changes?dataset=logs[&cursor=…][&filter=…][&select=a,b][&max_entries=N]
+ *
+ * `changes` answers NDJSON records of the files written since the cursor (from the beginning of
+ * the write log without one); the next cursor is in `X-Next-Cursor`, chosen before the body.
  *
  * `format: "ndjson"` streams one record per line with the socket's backpressure, so memory
  * stays flat however large the result; `arrow` answers an Arrow IPC stream.
@@ -13,7 +17,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { tableFromJSON, tableToIPC } from 'apache-arrow';
 import type { Logger } from 'pino';
 import { S3ParquetError, toS3ParquetError } from '../errors.js';
-import { emptyStats, type QueryEngine, type QueryOptions } from './engine.js';
+import { emptyStats, type ChangesOptions, type QueryEngine, type QueryOptions } from './engine.js';
 import { checkPartitionPath } from './partitions.js';
 import { parseRfc3339Ns } from './time.js';
 import { BEARER_CHALLENGE, createListener, listen, requireBearer, type BearerAuth, type HttpServerSettings } from '../security/index.js';
@@ -36,11 +40,12 @@ export interface QueryServerOptions {
   readonly onRequest?: (route: string, status: number, seconds: number) => void;
 }
 
-/** The route label of an API request (`query`, `trace`, `partitions`, `delete_partition`), or null. */
+/** The route label of an API request (`query`, `trace`, `partitions`, `delete_partition`, `changes`), or null. */
 export function queryRoute(url: string | undefined): string | null {
   const path = (url ?? '/').split('?')[0]!;
   if (path === '/api/v1/query') return 'query';
   if (path === '/api/v1/partitions') return 'partitions';
+  if (path === '/api/v1/changes') return 'changes';
   if (path.startsWith('/api/v1/partitions/')) return 'delete_partition';
   if (path.startsWith('/api/v1/traces/')) return 'trace';
   return null;
@@ -121,6 +126,26 @@ export function queryOptionsFrom(body: Record<string, unknown>): QueryOptions & 
   };
 }
 
+/** The query string of GET /api/v1/changes → engine options (unknown parameters refused). */
+export function changesOptionsFrom(params: URLSearchParams): ChangesOptions {
+  const known = new Set(['dataset', 'cursor', 'filter', 'select', 'max_entries']);
+  for (const k of params.keys()) if (!known.has(k)) throw new S3ParquetError('INVALID_ARGUMENT', `unknown parameter "${k}"; expected dataset, cursor, filter, select or max_entries`);
+  const dataset = params.get('dataset');
+  if (dataset === null || dataset === '') throw new S3ParquetError('INVALID_ARGUMENT', '"dataset" is required (traces, logs or metrics)');
+  const cursor = params.get('cursor');
+  const filter = params.get('filter');
+  const select = params.get('select');
+  const max = params.get('max_entries');
+  if (max !== null && !/^[1-9]\d{0,5}$/.test(max)) throw new S3ParquetError('INVALID_ARGUMENT', `"max_entries" must be a whole number from 1 to 999999, got ${JSON.stringify(max)}`);
+  return {
+    dataset,
+    ...(cursor !== null && cursor !== '' ? { cursor } : {}),
+    ...(filter !== null && filter.trim() !== '' ? { filter } : {}),
+    ...(select !== null && select !== '' ? { select: select.split(',').map((c) => c.trim()).filter(Boolean) } : {}),
+    ...(max !== null ? { maxEntries: Number(max) } : {}),
+  };
+}
+
 /** Writes a line and waits for the socket to drain when its buffer is full. */
 async function writeLine(res: ServerResponse, line: string): Promise<void> {
   if (!res.write(line + '\n')) await new Promise<void>((resolve, reject) => {
@@ -185,6 +210,18 @@ export async function startQueryServer(o: QueryServerOptions): Promise<RunningQu
         return;
       }
       return sendJson(res, 200, { records, stats });
+    }
+    if (path === '/api/v1/changes') {
+      if (req.method !== 'GET') throw new S3ParquetError('METHOD_NOT_ALLOWED', 'use GET /api/v1/changes?dataset=…[&cursor=…]');
+      const c = await engine.changes(changesOptionsFrom(url.searchParams));
+      res.writeHead(200, {
+        'Content-Type': 'application/x-ndjson',
+        'X-Next-Cursor': c.nextCursor,
+        'X-Changes': JSON.stringify({ files: c.files.length, entries: c.entries, more: c.more, damaged: c.damaged.length }),
+      });
+      for await (const rec of c.records()) await writeLine(res, JSON.stringify(rec));
+      res.end();
+      return;
     }
     if (path.startsWith('/api/v1/traces/')) {
       if (req.method !== 'GET') throw new S3ParquetError('METHOD_NOT_ALLOWED', 'use GET /api/v1/traces/{trace_id}');

@@ -17,10 +17,11 @@ export interface PartitionFiles {
 }
 
 /** Every Parquet file of a dataset (optionally under a partition prefix), grouped by partition. */
-export async function listPartitionFiles(store: ObjectStore, dataset: string, prefix = ''): Promise<PartitionFiles[]> {
+export async function listPartitionFiles(store: ObjectStore, dataset: string, prefix = '', listed?: { objects: number }): Promise<PartitionFiles[]> {
   const root = `${dataset}/`;
   const groups = new Map<string, ObjectInfo[]>();
   for await (const info of store.list(root + prefix)) {
+    if (listed) listed.objects++;
     if (!info.key.endsWith('.parquet')) continue;
     const rel = info.key.slice(root.length);
     const slash = rel.lastIndexOf('/');

@@ -9,7 +9,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { S3ParquetError } from '../errors.js';
-import type { ObjectInfo, ObjectStore } from './object-store.js';
+import type { ListOptions, ObjectInfo, ObjectStore } from './object-store.js';
 
 const MAGIC = Buffer.from('S3PQENC1');
 const HEADER = MAGIC.length + 12 + 48 + 12; // 80
@@ -102,8 +102,8 @@ export class EncryptedStore implements ObjectStore {
     return info && { ...info, size: Math.max(0, info.size - OVERHEAD) };
   }
 
-  async *list(prefix: string): AsyncIterable<ObjectInfo> {
-    for await (const info of this.inner.list(prefix)) yield { ...info, size: Math.max(0, info.size - OVERHEAD) };
+  async *list(prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo> {
+    for await (const info of this.inner.list(prefix, options)) yield { ...info, size: Math.max(0, info.size - OVERHEAD) };
   }
 
   delete(keys: readonly string[]): Promise<void> {

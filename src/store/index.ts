@@ -8,7 +8,7 @@ import { credentialsFor } from './s3-credentials.js';
 import { prepareBucket } from './s3-setup.js';
 import { S3Store, type S3StoreOptions } from './s3.js';
 
-export type { ObjectInfo, ObjectStore, StoreRequestHook } from './object-store.js';
+export type { ListOptions, ObjectInfo, ObjectStore, StoreRequestHook } from './object-store.js';
 export { LocalStore } from './local.js';
 export { S3Store } from './s3.js';
 

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { S3ParquetError } from '../errors.js';
-import type { ObjectInfo, ObjectStore, StoreRequestHook } from './object-store.js';
+import type { ListOptions, ObjectInfo, ObjectStore, StoreRequestHook } from './object-store.js';
 
 /** Temporary files carry this marker; listings skip them. */
 const TEMP_MARKER = '.tmp-';
@@ -124,11 +124,12 @@ export class LocalStore implements ObjectStore {
     }
   }
 
-  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
     // Walk only below the deepest directory the prefix names, then filter by the full prefix.
     const slash = prefix.lastIndexOf('/');
     const base = slash >= 0 ? prefix.slice(0, slash) : '';
-    yield* this.walk(base, prefix);
+    const after = options.startAfter;
+    for await (const info of this.walk(base, prefix)) if (after === undefined || info.key > after) yield info;
   }
 
   private async *walk(dirKey: string, prefix: string): AsyncIterable<ObjectInfo> {

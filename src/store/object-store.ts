@@ -10,6 +10,10 @@ export interface ObjectInfo {
   readonly lastModified: Date;
 }
 
+export interface ListOptions {
+  readonly startAfter?: string;
+}
+
 export interface ObjectStore {
   /** Human-readable location, for logs (`file:///data`, `s3://bucket/prefix`). */
   readonly description: string;
@@ -22,8 +26,11 @@ export interface ObjectStore {
   /** Bytes [offset, offset + length) of an object. */
   getRange(key: string, offset: number, length: number): Promise<Uint8Array>;
   head(key: string): Promise<ObjectInfo | null>;
-  /** Every object whose key starts with `prefix`, in key order. */
-  list(prefix: string): AsyncIterable<ObjectInfo>;
+  /**
+   * Every object whose key starts with `prefix`, in key order; with `startAfter`, only keys
+   * after it (S3 starts the listing there; callers still filter, so a store may ignore it).
+   */
+  list(prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo>;
   delete(keys: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }

@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { ObjectInfo, ObjectStore } from './object-store.js';
+import type { ListOptions, ObjectInfo, ObjectStore } from './object-store.js';
 import { isNotFound, s3Error } from './s3-errors.js';
 
 export interface S3StoreOptions {
@@ -155,12 +155,12 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
     const strip = this.o.prefix === '' ? 0 : this.o.prefix.length + 1;
     let token: string | undefined;
     do {
       const res = await this.timed('listObjects', this.fullKey(prefix), () =>
-        this.client.send(new ListObjectsV2Command({ Bucket: this.o.bucket, Prefix: this.fullKey(prefix), ...(token ? { ContinuationToken: token } : {}) })),
+        this.client.send(new ListObjectsV2Command({ Bucket: this.o.bucket, Prefix: this.fullKey(prefix), ...(token ? { ContinuationToken: token } : options.startAfter !== undefined ? { StartAfter: this.fullKey(options.startAfter) } : {}) })),
       );
       for (const obj of res.Contents ?? []) {
         if (!obj.Key) continue;

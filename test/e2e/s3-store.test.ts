@@ -267,6 +267,43 @@ describe('S3 store against radosgw', () => {
     }
   });
 
+  it('keeps the write log under the prefix: changes delivers each record once, queries use the log', async () => {
+    const d = await startTestDaemon(s3Toml('lake-wlog', '[s3]\nprefix = "tenant/lake"'));
+    try {
+      const changes = async (cursor?: string): Promise<{ names: string[]; cursor: string }> => {
+        const res = await fetch(d.queryUrl(`/api/v1/changes?dataset=traces&select=name${cursor ? `&cursor=${cursor}` : ''}`));
+        expect(res.status).toBe(200);
+        const names = (await res.text()).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { name: string }).name);
+        return { names, cursor: res.headers.get('x-next-cursor')! };
+      };
+      await sendSpans(d, ['w-0', 'w-1']);
+      await d.pipeline.flush();
+      const r1 = await changes();
+      expect(r1.names.sort()).toEqual(['w-0', 'w-1']);
+      await sendSpans(d, ['w-2', 'w-3', 'w-4']);
+      await d.pipeline.flush();
+      const r2 = await changes(r1.cursor);
+      expect(r2.names.sort()).toEqual(['w-2', 'w-3', 'w-4']);
+      expect((await changes(r2.cursor)).names).toEqual([]);
+
+      const entries = await listKeys(client, 'lake-wlog', 'tenant/lake/_log/traces/');
+      expect(entries).toHaveLength(2);
+      expect(await listKeys(client, 'lake-wlog', 'tenant/lake/_log/traces.checkpoint.json')).toHaveLength(1);
+      // The server starts the listing after the given key (the log lists from a time on).
+      const after: string[] = [];
+      for await (const o of d.store.list('_log/traces/', { startAfter: entries[0]!.slice('tenant/lake/'.length) })) after.push(o.key);
+      expect(after).toEqual([entries[1]!.slice('tenant/lake/'.length)]);
+
+      const res = await fetch(d.queryUrl('/api/v1/query'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dataset: 'traces', select: ['name'] }) });
+      const body = (await res.json()) as { records: { name: string }[]; stats: Record<string, number> };
+      expect(body.records.map((r) => r.name).sort()).toEqual(['w-0', 'w-1', 'w-2', 'w-3', 'w-4']);
+      expect(body.stats.files_from_log).toBe(2);
+      expect(body.stats.list_requests).toBe(1);
+    } finally {
+      await d.cleanup();
+    }
+  });
+
   it('fails at startup with a clear message for wrong credentials or a missing bucket', async () => {
     const logger = createLogger('silent');
     const bad = parseConfigText(s3Toml('lake-e2e').replace(`secret_access_key = "${server.secretAccessKey}"`, 'secret_access_key = "wrong"'));

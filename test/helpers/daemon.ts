@@ -18,8 +18,11 @@ export interface TestDaemon extends Daemon {
   cleanup(): Promise<void>;
 }
 
-/** `toml` is appended after the test defaults (ports 0, local store in a temp dir). */
-export async function startTestDaemon(toml = ''): Promise<TestDaemon> {
+/**
+ * `toml` is appended after the test defaults (ports 0, local store in a temp dir); `now` gives
+ * the daemon its own clock (a writer whose clock is off).
+ */
+export async function startTestDaemon(toml = '', options: { now?: () => number } = {}): Promise<TestDaemon> {
   const dir = await mkdtemp(join(tmpdir(), 's3pq-test-'));
   const base = `
 [receivers.grpc]
@@ -40,7 +43,7 @@ instance_id = "test"
       cb();
     },
   });
-  const daemon = await startDaemon(config, { logger: createLogger('debug', sink) });
+  const daemon = await startDaemon(config, { logger: createLogger('debug', sink), ...(options.now ? { now: options.now } : {}) });
   return Object.assign(Object.create(null) as object, daemon, {
     dir,
     logs,

@@ -1,0 +1,34 @@
+/**
+ * What `log rebuild` records for a file no entry names: its rows and event-time range, read from
+ * the footer our writer puts in every file (a footer without them leaves the range unbounded,
+ * so queries never prune the file wrongly).
+ */
+import { parquetMetadataAsync } from 'hyparquet';
+import { FOOTER_KEYS } from '../pipeline/file-writer.js';
+import { PARSERS, storeBuffer } from '../query/source.js';
+import type { ObjectStore } from '../store/object-store.js';
+import { unknownFile } from './write-log.js';
+import type { LoggedFile } from './entry.js';
+
+export function footerDescriber(store: ObjectStore): (key: string, size: number) => Promise<LoggedFile> {
+  return async (key, size) => {
+    const unknown = unknownFile(key, size);
+    let md;
+    try {
+      md = await parquetMetadataAsync(storeBuffer(store, key, size, { bytesRead: 0, requests: 0 }), { parsers: PARSERS, initialFetchSize: 16 * 1024 });
+    } catch {
+      return unknown; // not readable as Parquet: still listed, never pruned
+    }
+    const kv = (k: string): string | undefined => md.key_value_metadata?.find((e) => e.key === k)?.value ?? undefined;
+    const min = kv(FOOTER_KEYS.minEventTime);
+    const max = kv(FOOTER_KEYS.maxEventTime);
+    const rows = Number(md.num_rows);
+    return {
+      key,
+      rows: Number.isSafeInteger(rows) ? rows : 0,
+      bytes: size,
+      minTimeNs: min !== undefined && /^-?\d+$/.test(min) ? BigInt(min) : unknown.minTimeNs,
+      maxTimeNs: max !== undefined && /^-?\d+$/.test(max) ? BigInt(max) : unknown.maxTimeNs,
+    };
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * The write log's objects: one JSON entry per flush under `_log/{dataset}/`, named
+ * `{YYYYMMDDTHHMMSS.mmmZ}-{instance}-{seq}.json` so that a listing returns them in commit order
+ * (the writer's clock, then the instance, then its sequence), and one checkpoint per dataset,
+ * `_log/{dataset}.checkpoint.json`, whose presence says the log is complete.
+ *
+ * Both are versioned (`v`); a reader refuses a version it does not know rather than guess, and
+ * a refused or unparsable object counts as damaged (the query port then lists partitions).
+ */
+import { S3ParquetError } from '../errors.js';
+
+export const LOG_ROOT = '_log';
+export const ENTRY_VERSION = 1;
+export const CHECKPOINT_VERSION = 1;
+
+/** One file a flush (or the library) stored. Times are event times, ns since the epoch. */
+export interface LoggedFile {
+  readonly key: string;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly minTimeNs: bigint;
+  readonly maxTimeNs: bigint;
+}
+
+export interface LogEntry {
+  /** The entry's own key (`_log/{dataset}/…json`). */
+  readonly logKey: string;
+  readonly dataset: string;
+  readonly instance: string;
+  readonly seq: number;
+  /** The writer's clock when it named the entry, ms since the epoch (also the key's time). */
+  readonly timeMs: number;
+  readonly files: readonly LoggedFile[];
+}
+
+/**
+ * Says the log of a dataset is complete: every file that existed at `throughMs` is in `files`
+ * or in an entry whose time is >= `throughMs`. Written by `log rebuild` (from a listing) and at
+ * startup for an empty dataset; deleted by a writer whose append failed.
+ */
+export interface Checkpoint {
+  readonly dataset: string;
+  readonly throughMs: number;
+  readonly writtenBy: string;
+  readonly files: readonly LoggedFile[];
+}
+
+/** `20240101T000512.123Z`: sortable as text, millisecond precision. */
+export function sortableUtc(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '');
+}
+
+const KEY_TIME = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})\.(\d{3})Z-/;
+
+export function entryPrefix(dataset: string): string {
+  return `${LOG_ROOT}/${dataset}/`;
+}
+
+export function checkpointKey(dataset: string): string {
+  return `${LOG_ROOT}/${dataset}.checkpoint.json`;
+}
+
+export function entryKey(dataset: string, timeMs: number, instance: string, seq: number): string {
+  return `${entryPrefix(dataset)}${sortableUtc(timeMs)}-${instance}-${String(seq).padStart(8, '0')}.json`;
+}
+
+/** The time in an entry key, or null when the key is not an entry's. */
+export function entryKeyTime(logKey: string): number | null {
+  const name = logKey.slice(logKey.lastIndexOf('/') + 1);
+  const m = KEY_TIME.exec(name);
+  if (!m || !name.endsWith('.json')) return null;
+  const ms = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, +m[7]!);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+interface FileJson {
+  key: string;
+  rows: number;
+  bytes: number;
+  min_time_ns: string;
+  max_time_ns: string;
+}
+
+function fileToJson(f: LoggedFile): FileJson {
+  return { key: f.key, rows: f.rows, bytes: f.bytes, min_time_ns: f.minTimeNs.toString(), max_time_ns: f.maxTimeNs.toString() };
+}
+
+function fileFromJson(j: unknown, dataset: string): LoggedFile {
+  const f = j as Partial<FileJson> | null;
+  if (typeof f !== 'object' || f === null) throw new Error('a file is not an object');
+  if (typeof f.key !== 'string' || !f.key.startsWith(`${dataset}/`) || !f.key.endsWith('.parquet')) throw new Error(`file key ${JSON.stringify(f.key)} is not a Parquet file of ${dataset}`);
+  if (!Number.isSafeInteger(f.rows) || f.rows! < 0 || !Number.isSafeInteger(f.bytes) || f.bytes! < 0) throw new Error(`file ${f.key}: rows and bytes must be whole numbers`);
+  if (typeof f.min_time_ns !== 'string' || !/^-?\d+$/.test(f.min_time_ns) || typeof f.max_time_ns !== 'string' || !/^-?\d+$/.test(f.max_time_ns)) {
+    throw new Error(`file ${f.key}: min_time_ns and max_time_ns must be integer strings`);
+  }
+  return { key: f.key, rows: f.rows!, bytes: f.bytes!, minTimeNs: BigInt(f.min_time_ns), maxTimeNs: BigInt(f.max_time_ns) };
+}
+
+export function encodeEntry(e: Omit<LogEntry, 'logKey'>): Uint8Array {
+  const json = { v: ENTRY_VERSION, dataset: e.dataset, instance: e.instance, seq: e.seq, time: new Date(e.timeMs).toISOString(), files: e.files.map(fileToJson) };
+  return new TextEncoder().encode(JSON.stringify(json));
+}
+
+/** Parses an entry; throws STORE_FAILED naming the key and the problem when it is damaged. */
+export function decodeEntry(logKey: string, dataset: string, body: Uint8Array): LogEntry {
+  try {
+    const j = JSON.parse(new TextDecoder().decode(body)) as Record<string, unknown>;
+    if (j.v !== ENTRY_VERSION) throw new Error(`unknown version ${JSON.stringify(j.v)}`);
+    if (j.dataset !== dataset) throw new Error(`dataset ${JSON.stringify(j.dataset)} is not ${dataset}`);
+    if (!Array.isArray(j.files)) throw new Error('"files" is not an array');
+    const timeMs = entryKeyTime(logKey);
+    if (timeMs === null) throw new Error('the key carries no time');
+    return { logKey, dataset, instance: String(j.instance), seq: Number(j.seq), timeMs, files: j.files.map((f) => fileFromJson(f, dataset)) };
+  } catch (err) {
+    throw new S3ParquetError('STORE_FAILED', `write log entry ${logKey} is damaged: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export function encodeCheckpoint(c: Checkpoint): Uint8Array {
+  const json = { v: CHECKPOINT_VERSION, dataset: c.dataset, through: new Date(c.throughMs).toISOString(), through_ms: c.throughMs, written_by: c.writtenBy, files: c.files.map(fileToJson) };
+  return new TextEncoder().encode(JSON.stringify(json));
+}
+
+export function decodeCheckpoint(dataset: string, body: Uint8Array): Checkpoint {
+  try {
+    const j = JSON.parse(new TextDecoder().decode(body)) as Record<string, unknown>;
+    if (j.v !== CHECKPOINT_VERSION) throw new Error(`unknown version ${JSON.stringify(j.v)}`);
+    if (j.dataset !== dataset) throw new Error(`dataset ${JSON.stringify(j.dataset)} is not ${dataset}`);
+    if (!Number.isSafeInteger(j.through_ms)) throw new Error('"through_ms" is not a whole number');
+    if (!Array.isArray(j.files)) throw new Error('"files" is not an array');
+    return { dataset, throughMs: j.through_ms as number, writtenBy: String(j.written_by), files: j.files.map((f) => fileFromJson(f, dataset)) };
+  } catch (err) {
+    throw new S3ParquetError('STORE_FAILED', `write log checkpoint ${checkpointKey(dataset)} is damaged: ${(err as Error).message}`, { cause: err });
+  }
+}

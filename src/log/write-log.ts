@@ -1,0 +1,402 @@
+/**
+ * The write log of a store: who wrote which Parquet files, in commit order, so that readers find
+ * files without listing partitions and consumers read only what is new (see docs/write-log.md).
+ *
+ * Store-agnostic: everything goes through the ObjectStore interface. Entries are immutable, so
+ * parsed ones are cached (bounded); the checkpoint is re-read only when its size or date changes.
+ */
+import { randomBytes } from 'node:crypto';
+import { S3ParquetError, toS3ParquetError } from '../errors.js';
+import type { ObjectStore } from '../store/object-store.js';
+import { advanceCursor, beginningCursor, decodeCursor, encodeCursor, entryHash, type Cursor } from './cursor.js';
+import {
+  checkpointKey, decodeCheckpoint, decodeEntry, encodeCheckpoint, encodeEntry, entryKey, entryKeyTime, entryPrefix, sortableUtc,
+  type Checkpoint, type LogEntry, type LoggedFile,
+} from './entry.js';
+
+export const DEFAULT_SETTLE_WINDOW_MS = 30_000;
+/** Entries delivered by one `changes` read unless told otherwise. */
+export const DEFAULT_MAX_ENTRIES_PER_READ = 1000;
+/** Files per entry written by `rebuild` (keeps each entry a few hundred KiB at most). */
+const REBUILD_FILES_PER_ENTRY = 1000;
+/** S3 answers a listing 1000 keys a page: how LIST requests are counted. */
+export const LIST_PAGE_KEYS = 1000;
+
+export function listPages(keys: number): number {
+  return Math.max(1, Math.ceil(keys / LIST_PAGE_KEYS));
+}
+
+export interface WriteLogOptions {
+  readonly store: ObjectStore;
+  /** Names this writer's entries; unique per running writer (the daemon's instance id). */
+  readonly instanceId: string;
+  /** The clock (ms), injectable for tests. */
+  readonly now?: () => number;
+  /** How far a writer's clock may lag a reader's (plus an append's duration), ms. */
+  readonly settleWindowMs?: number;
+  readonly entryCacheEntries?: number;
+  /** Told when an append fails (the entry is kept and retried; the checkpoint is dropped). */
+  readonly onAppendFailed?: (err: Error, dataset: string, files: readonly LoggedFile[]) => void;
+  /**
+   * When a complete view has more entries than this after its checkpoint, a new checkpoint
+   * folding them in is written (so readers keep listing and reading little); 0 never does.
+   */
+  readonly compactAfterEntries?: number;
+  /** Reads what a file holds (rows, event-time range) for `rebuild`; see log/describe.ts. */
+  readonly describeFile?: (key: string, size: number) => Promise<LoggedFile>;
+}
+
+/** What a reader finds in a dataset's log: the complete file set, or why it cannot be trusted. */
+export type LogView =
+  | { readonly complete: true; readonly files: readonly LoggedFile[]; readonly entries: number; readonly listRequests: number }
+  | { readonly complete: false; readonly reason: string; readonly listRequests: number };
+
+export interface Changes {
+  /** New files, in log order, each once. */
+  readonly files: readonly LoggedFile[];
+  /** Keys of the log entries delivered. */
+  readonly entries: readonly string[];
+  /** Damaged entries skipped (their files come back through `log rebuild`). */
+  readonly damaged: readonly string[];
+  /** Whether more entries are waiting (the read was capped by `maxEntries`). */
+  readonly more: boolean;
+  readonly nextCursor: string;
+}
+
+export interface RebuildResult {
+  readonly dataset: string;
+  /** Parquet files the listing found. */
+  readonly files: number;
+  /** Of them, files no readable entry named: recorded in new entries. */
+  readonly recorded: number;
+  readonly entriesWritten: number;
+  /** Damaged entries found and deleted (their files are in the new entries). */
+  readonly damagedRemoved: number;
+  readonly throughMs: number;
+}
+
+interface Pending {
+  readonly dataset: string;
+  readonly files: readonly LoggedFile[];
+}
+
+export class WriteLog {
+  readonly settleWindowMs: number;
+  private readonly now: () => number;
+  private seq = 0;
+  private readonly cache = new Map<string, LogEntry>();
+  private readonly checkpoints = new Map<string, { size: number; modified: number; checkpoint: Checkpoint }>();
+  private pending: Pending[] = [];
+
+  constructor(private readonly o: WriteLogOptions) {
+    this.now = o.now ?? Date.now;
+    this.settleWindowMs = o.settleWindowMs ?? DEFAULT_SETTLE_WINDOW_MS;
+  }
+
+  /** Entries waiting for a retry after a failed append. */
+  get pendingEntries(): number {
+    return this.pending.length;
+  }
+
+  /**
+   * Writes one entry naming `files` (already complete in the store) and returns its key.
+   * Throws when the store refuses; `record` is the variant that never throws.
+   */
+  async append(dataset: string, files: readonly LoggedFile[]): Promise<string> {
+    if (files.length === 0) throw new S3ParquetError('INVALID_ARGUMENT', 'a write log entry needs at least one file');
+    for (const f of files) {
+      if (!f.key.startsWith(`${dataset}/`) || !f.key.endsWith('.parquet')) throw new S3ParquetError('INVALID_ARGUMENT', `file ${JSON.stringify(f.key)} is not a Parquet file of dataset ${dataset}`);
+    }
+    const timeMs = this.now();
+    const seq = this.seq++;
+    const key = entryKey(dataset, timeMs, this.o.instanceId, seq);
+    await this.o.store.put(key, encodeEntry({ dataset, instance: this.o.instanceId, seq, timeMs, files }));
+    return key;
+  }
+
+  /**
+   * Records files after they were written, never failing the caller: entries that failed before
+   * are retried first; when an append fails, the dataset's checkpoint is deleted (so readers list
+   * partitions instead of trusting an incomplete log) and the entry is kept for the next call.
+   * Safe to call concurrently (each entry is appended once). Returns whether nothing is pending.
+   */
+  async record(dataset: string, files: readonly LoggedFile[]): Promise<boolean> {
+    if (files.length > 0 && this.pending.length === 0 && !this.draining) {
+      try {
+        await this.append(dataset, files);
+        return true;
+      } catch (err) {
+        this.pending.push({ dataset, files });
+        await this.appendFailed(err, dataset, files);
+        return false;
+      }
+    }
+    if (files.length > 0) this.pending.push({ dataset, files });
+    return this.retryPending();
+  }
+
+  /** Retries entries whose append failed, one at a time; true when none is left. */
+  async retryPending(): Promise<boolean> {
+    await (this.draining ??= this.drain().finally(() => (this.draining = undefined)));
+    return this.pending.length === 0;
+  }
+
+  private draining: Promise<void> | undefined;
+
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      const p = this.pending[0]!;
+      try {
+        await this.append(p.dataset, p.files);
+        this.pending.shift();
+      } catch (err) {
+        await this.appendFailed(err, p.dataset, p.files);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Drops the checkpoints of datasets with kept entries — in the background: the store just
+   * failed, and a flush should not wait for a second timeout (while the store is down no reader
+   * sees anything anyway; once it is back, the next flush retries the kept entry first).
+   */
+  private async appendFailed(e: unknown, dataset: string, files: readonly LoggedFile[]): Promise<void> {
+    this.o.onAppendFailed?.(toS3ParquetError(e), dataset, files);
+    const datasets = [...new Set(this.pending.map((x) => x.dataset))];
+    const drop = Promise.all(datasets.map((d) => this.o.store.delete([checkpointKey(d)]).catch(() => undefined))).then(() => this.checkpoints.clear());
+    this.invalidating = Promise.all([this.invalidating, drop]).then(() => undefined);
+    this.checkpoints.clear();
+  }
+
+  private invalidating: Promise<void> = Promise.resolve();
+
+  /** For shutdown: retries kept entries and waits for checkpoint deletions; true when nothing is kept. */
+  async settle(): Promise<boolean> {
+    const ok = await this.retryPending();
+    await this.invalidating;
+    return ok;
+  }
+
+  /** The dataset's checkpoint, or null when there is none; throws STORE_FAILED when damaged. */
+  async checkpoint(dataset: string): Promise<Checkpoint | null> {
+    const key = checkpointKey(dataset);
+    const info = await this.o.store.head(key);
+    if (!info) {
+      this.checkpoints.delete(dataset);
+      return null;
+    }
+    const cached = this.checkpoints.get(dataset);
+    if (cached && cached.size === info.size && cached.modified === info.lastModified.getTime()) return cached.checkpoint;
+    let body: Uint8Array;
+    try {
+      body = await this.o.store.get(key);
+    } catch (err) {
+      if (!(await this.o.store.head(key))) return null; // deleted between the two requests
+      throw err;
+    }
+    const checkpoint = decodeCheckpoint(dataset, body);
+    this.checkpoints.set(dataset, { size: info.size, modified: info.lastModified.getTime(), checkpoint });
+    return checkpoint;
+  }
+
+  private async writeCheckpoint(c: Checkpoint): Promise<void> {
+    await this.o.store.put(checkpointKey(c.dataset), encodeCheckpoint(c));
+    this.checkpoints.delete(c.dataset);
+  }
+
+  /**
+   * Entry keys with a time at or after `sinceMs` (all when omitted), in key order, with the
+   * number of LIST requests that took (as S3 pages them).
+   */
+  async listKeys(dataset: string, sinceMs?: number): Promise<{ keys: { logKey: string; timeMs: number }[]; listRequests: number }> {
+    const prefix = entryPrefix(dataset);
+    const startAfter = sinceMs === undefined ? undefined : prefix + sortableUtc(Math.max(0, sinceMs));
+    const keys: { logKey: string; timeMs: number }[] = [];
+    let seen = 0;
+    for await (const info of this.o.store.list(prefix, startAfter === undefined ? undefined : { startAfter })) {
+      seen++;
+      if (startAfter !== undefined && info.key <= startAfter) continue; // a store that ignores startAfter
+      const timeMs = entryKeyTime(info.key);
+      if (timeMs === null || info.key.slice(prefix.length).includes('/')) continue; // not an entry
+      keys.push({ logKey: info.key, timeMs });
+    }
+    return { keys, listRequests: listPages(seen) };
+  }
+
+  /** Reads one entry (cached); throws STORE_FAILED when it is damaged or gone. */
+  async read(dataset: string, logKey: string): Promise<LogEntry> {
+    const hit = this.cache.get(logKey);
+    if (hit) return hit;
+    let body: Uint8Array;
+    try {
+      body = await this.o.store.get(logKey);
+    } catch (err) {
+      if (await this.o.store.head(logKey)) throw err; // a store failure, not a missing entry
+      throw new S3ParquetError('STORE_FAILED', `write log entry ${logKey} is damaged: it was listed but cannot be read`, { cause: err });
+    }
+    const entry = decodeEntry(logKey, dataset, body);
+    this.cache.set(logKey, entry);
+    if (this.cache.size > (this.o.entryCacheEntries ?? 10_000)) this.cache.delete(this.cache.keys().next().value!);
+    return entry;
+  }
+
+  /** Reads entries, sorting the damaged ones out (store failures still throw). */
+  private async readAll(dataset: string, keys: readonly string[]): Promise<{ entries: LogEntry[]; damaged: string[] }> {
+    const entries: LogEntry[] = [];
+    const damaged: string[] = [];
+    for (const key of keys) {
+      try {
+        entries.push(await this.read(dataset, key));
+      } catch (err) {
+        if (err instanceof S3ParquetError && /is damaged/.test(err.message)) damaged.push(key);
+        else throw err;
+      }
+    }
+    return { entries, damaged };
+  }
+
+  /**
+   * The files of a dataset as the log knows them: the checkpoint's plus those of every entry
+   * from its time on. Incomplete (so the caller lists partitions) without a checkpoint, or when
+   * the checkpoint or an entry is damaged.
+   */
+  async view(dataset: string): Promise<LogView> {
+    let cp: Checkpoint | null;
+    try {
+      cp = await this.checkpoint(dataset);
+    } catch (err) {
+      return { complete: false, reason: (err as Error).message, listRequests: 0 };
+    }
+    if (!cp) return { complete: false, reason: `the write log of ${dataset} has no checkpoint (run "log rebuild")`, listRequests: 0 };
+    const { keys, listRequests } = await this.listKeys(dataset, cp.throughMs);
+    const { entries, damaged } = await this.readAll(dataset, keys.map((k) => k.logKey));
+    if (damaged.length > 0) return { complete: false, reason: `write log entry ${damaged[0]} is damaged`, listRequests };
+    const files = new Map<string, LoggedFile>();
+    for (const f of cp.files) files.set(f.key, f);
+    for (const e of entries) for (const f of e.files) files.set(f.key, f);
+    const all = [...files.values()];
+    const threshold = this.o.compactAfterEntries ?? 0;
+    if (threshold > 0 && entries.length > threshold) await this.compact(dataset, cp, all);
+    return { complete: true, files: all, entries: entries.length, listRequests };
+  }
+
+  /**
+   * Folds the entries a complete view read into a new checkpoint. Its time is now minus the
+   * settle window, so every entry older than that was visible to the view. Skipped when the
+   * checkpoint changed or vanished meanwhile (a writer whose append failed deletes it, and that
+   * must win); a failure only means the next view compacts.
+   */
+  private async compact(dataset: string, read: Checkpoint, files: readonly LoggedFile[]): Promise<void> {
+    const throughMs = this.now() - this.settleWindowMs;
+    if (throughMs <= read.throughMs) return;
+    try {
+      const current = await this.checkpoint(dataset);
+      if (current !== read) return;
+      await this.writeCheckpoint({ dataset, throughMs, writtenBy: this.o.instanceId, files });
+    } catch {
+      // the next view tries again
+    }
+  }
+
+  /**
+   * What is new in a dataset's log since `cursor` (from the beginning without one): the files
+   * of entries not delivered yet, and the cursor to pass next time. See cursor.ts for why a
+   * writer whose clock lags by less than the settle window is never skipped.
+   */
+  async changes(dataset: string, cursor?: string, options: { readonly maxEntries?: number } = {}): Promise<Changes> {
+    const prev: Cursor = cursor === undefined || cursor === '' ? beginningCursor(dataset) : decodeCursor(cursor, dataset);
+    const max = options.maxEntries ?? DEFAULT_MAX_ENTRIES_PER_READ;
+    if (!Number.isInteger(max) || max < 1) throw new S3ParquetError('INVALID_ARGUMENT', `maxEntries must be a whole number >= 1, got ${max}`);
+    const nowMs = this.now();
+    const { keys } = await this.listKeys(dataset, prev.watermarkMs);
+    const consumed = new Set(prev.consumed);
+    const fresh = keys.filter((k) => k.timeMs >= prev.watermarkMs && !consumed.has(entryHash(k.logKey)));
+    const taken = fresh.slice(0, max);
+    const { entries, damaged } = await this.readAll(dataset, taken.map((k) => k.logKey));
+    const seen = new Set<string>();
+    const files: LoggedFile[] = [];
+    for (const e of entries) {
+      for (const f of e.files) {
+        if (seen.has(f.key)) continue;
+        seen.add(f.key);
+        files.push(f);
+      }
+    }
+    const left = fresh[max];
+    const next = advanceCursor(prev, {
+      listed: keys,
+      delivered: new Set(taken.map((k) => k.logKey)),
+      nowMs,
+      settleMs: this.settleWindowMs,
+      ...(left ? { firstLeftMs: left.timeMs } : {}),
+    });
+    return { files, entries: entries.map((e) => e.logKey), damaged, more: left !== undefined, nextCursor: encodeCursor(next) };
+  }
+
+  /** A cursor past everything in the log now (for consumers that want only what comes next). */
+  async endCursor(dataset: string): Promise<string> {
+    const prev = beginningCursor(dataset);
+    const nowMs = this.now();
+    const { keys } = await this.listKeys(dataset);
+    const delivered = new Set(keys.map((k) => k.logKey));
+    return encodeCursor(advanceCursor(prev, { listed: keys, delivered, nowMs, settleMs: this.settleWindowMs }));
+  }
+
+  /**
+   * At startup: a dataset with no checkpoint and no Parquet file yet starts with an empty
+   * checkpoint, so its log is complete from the first file on. Returns the log's state.
+   */
+  async initialize(dataset: string): Promise<'complete' | 'created' | 'incomplete'> {
+    if (await this.o.store.head(checkpointKey(dataset))) return 'complete';
+    const throughMs = this.now() - this.settleWindowMs;
+    for await (const info of this.o.store.list(`${dataset}/`)) if (info.key.endsWith('.parquet')) return 'incomplete';
+    await this.writeCheckpoint({ dataset, throughMs, writtenBy: this.o.instanceId, files: [] });
+    return 'created';
+  }
+
+  /**
+   * Rebuilds a dataset's log from a listing: files no readable entry names are recorded in new
+   * entries (so incremental consumers get them too), damaged entries are deleted, and a
+   * checkpoint of every listed file is written (the log is complete again).
+   */
+  async rebuild(dataset: string): Promise<RebuildResult> {
+    const throughMs = this.now() - this.settleWindowMs;
+    const listed: { key: string; size: number }[] = [];
+    for await (const info of this.o.store.list(`${dataset}/`)) if (info.key.endsWith('.parquet')) listed.push({ key: info.key, size: info.size });
+    const { keys } = await this.listKeys(dataset);
+    const { entries, damaged } = await this.readAll(dataset, keys.map((k) => k.logKey));
+    const known = new Map<string, LoggedFile>();
+    for (const e of entries) for (const f of e.files) known.set(f.key, f);
+    const all: LoggedFile[] = [];
+    const unlogged: LoggedFile[] = [];
+    for (const { key, size } of listed) {
+      const k = known.get(key);
+      if (k) {
+        all.push(k);
+        continue;
+      }
+      const f = this.o.describeFile ? await this.o.describeFile(key, size) : unknownFile(key, size);
+      all.push(f);
+      unlogged.push(f);
+    }
+    let entriesWritten = 0;
+    for (let i = 0; i < unlogged.length; i += REBUILD_FILES_PER_ENTRY) {
+      await this.append(dataset, unlogged.slice(i, i + REBUILD_FILES_PER_ENTRY));
+      entriesWritten++;
+    }
+    if (damaged.length > 0) await this.o.store.delete(damaged);
+    await this.writeCheckpoint({ dataset, throughMs, writtenBy: this.o.instanceId, files: all });
+    return { dataset, files: listed.length, recorded: unlogged.length, entriesWritten, damagedRemoved: damaged.length, throughMs };
+  }
+}
+
+/** A file whose contents are not known: its time range is unbounded, so nothing prunes it. */
+export function unknownFile(key: string, size: number): LoggedFile {
+  return { key, rows: 0, bytes: size, minTimeNs: -(2n ** 63n), maxTimeNs: 2n ** 63n - 1n };
+}
+
+/** A writer id for one-off writers (the CLI's `log rebuild`): `{name}-{6 hex}`. */
+export function oneOffInstanceId(name: string): string {
+  return `${name}-${randomBytes(3).toString('hex')}`;
+}
