@@ -6,7 +6,14 @@
  *   await connector.write({ schema, records, partitionPath: 'date=2024-01-01' });
  *   const { records } = await connector.read({ partitionPath: 'date=2024-01-01', filter: 'status_code = 200' });
  */
-export { S3ParquetConnector, type ConnectorOptions } from './library/connector.js';
+export {
+  S3ParquetConnector,
+  type ConnectorOptions,
+  type CreateWriterOptions,
+  type IncrementalReadOptions,
+  type IncrementalReadResult,
+} from './library/connector.js';
+export { RecordWriter, type RecordWriterOptions } from './library/record-writer.js';
 export { S3Config, ParquetConfig, type EncryptionType } from './library/configs.js';
 export { ParquetSchema, checkSchemaCompatibility } from './library/schema.js';
 export { ParquetType, parquetTypeName, parseTypeAlias, type ParquetField, type ParquetTypeLike, type TimeUnit } from './library/types.js';

@@ -12,6 +12,11 @@ import { DaemonMetrics, type ReadMetrics, type S3Metrics, type WriteMetrics } fr
 import { MAX_ROWS_PER_FILE, type ParquetWriterOptions } from '../parquet/writer.js';
 import { partitionPath, type Partitioning } from '../partitioning/strategies.js';
 import { FOOTER_KEYS } from '../pipeline/file-writer.js';
+import type { FlushBatch } from '../pipeline/buffers.js';
+import { encodeParquet } from '../parquet/writer.js';
+import { WriteLog } from '../log/write-log.js';
+import { footerDescriber } from '../log/describe.js';
+import type { LoggedFile } from '../log/entry.js';
 import { QueryEngine, makeScanPlan, emptyStats, type Record_ } from '../query/engine.js';
 import { parseFilter } from '../query/filter/index.js';
 import { columnsOf } from '../query/filter/index.js';
@@ -28,6 +33,7 @@ import {
 } from './operations.js';
 import { fileCatalog, mergeFileSchemas } from './read-plan.js';
 import { inferSchema, type InputRecord } from './records.js';
+import { RecordWriter, type RecordWriterOptions } from './record-writer.js';
 import { checkSchemaCompatibility, type ParquetSchema } from './schema.js';
 
 /** Metrics label of everything the library writes (the daemon's are traces, logs, metrics). */
@@ -46,6 +52,39 @@ export interface ConnectorOptions {
 interface Opened {
   readonly store: ObjectStore;
   readonly engine: QueryEngine;
+  readonly log: WriteLog;
+}
+
+/** Options of `readIncremental`: a dataset folder's write log from `cursor` on. */
+export interface IncrementalReadOptions {
+  /** The top-level folder the files were written under (`createWriter({dataset})`, a batch's basePath). */
+  readonly dataset: string;
+  /** `nextCursor` of the previous read; none reads from the beginning of the log. */
+  readonly cursor?: string;
+  readonly filter?: string;
+  readonly selectFields?: readonly string[];
+  /** Log entries (flushes) read at most (default `[write_log] max_entries_per_read`). */
+  readonly maxEntries?: number;
+}
+
+export interface IncrementalReadResult {
+  readonly records: Record_[];
+  readonly nextCursor: string;
+  /** More entries are waiting: read again with `nextCursor` right away. */
+  readonly more: boolean;
+}
+
+/** Options of `createWriter`: the dataset folder plus the writer's schema, partitioning and limits. */
+export interface CreateWriterOptions extends RecordWriterOptions {
+  /** The top-level folder files go under and the write log names (default `records`). */
+  readonly dataset?: string;
+}
+
+/** The write log's dataset of a file key: its top-level folder, when that is a plain name. */
+function loggedDataset(key: string): string | undefined {
+  const slash = key.indexOf('/');
+  const first = slash > 0 ? key.slice(0, slash) : '';
+  return /^[A-Za-z0-9_.-]+$/.test(first) && !first.startsWith('.') && !first.startsWith('_') ? first : undefined;
 }
 
 function compactUtc(ms: number): string {
@@ -93,6 +132,7 @@ export class S3ParquetConnector {
   private pool: EncodePool | undefined;
   private seq = 0;
   private closed = false;
+  private readonly writers = new Set<RecordWriter>();
 
   /**
    * A connector over the store `s3` names (default: the local directory `./data`) writing with
@@ -131,7 +171,14 @@ export class S3ParquetConnector {
         promoted: { traces: [], logs: [], metrics: [] },
         onQuery: (stats) => this.metrics.observeQuery(stats.rows_returned, stats.elapsed_ms),
       });
-      return { store, engine };
+      const log = new WriteLog({
+        store,
+        instanceId: this.instanceId,
+        settleWindowMs: this.config.write_log.settle_window_seconds * 1000,
+        describeFile: footerDescriber(store),
+        now: this.now,
+      });
+      return { store, engine, log };
     })();
     this.opened.catch(() => (this.opened = undefined)); // a failed open (S3 down) is retried next call
     return this.opened;
@@ -177,6 +224,24 @@ export class S3ParquetConnector {
     this.metrics.observeFlush(METRICS_DATASET, result.rawBytes, result.bytes.length, (performance.now() - started) / 1000);
   }
 
+  /**
+   * Records stored files in the write log of their dataset folder (files at the store root, or
+   * under a Hive `key=value` first level, have none). Never throws: a failed append is kept and
+   * retried, and listing still finds the files.
+   */
+  private async logFiles(log: WriteLog, files: readonly LoggedFile[]): Promise<void> {
+    if (!this.config.write_log.enabled) return;
+    const byDataset = new Map<string, LoggedFile[]>();
+    for (const f of files) {
+      const dataset = loggedDataset(f.key);
+      if (dataset === undefined) continue;
+      let list = byDataset.get(dataset);
+      if (!list) byDataset.set(dataset, (list = []));
+      list.push(f);
+    }
+    for (const [dataset, list] of byDataset) await log.record(dataset, list);
+  }
+
   // ---- writes -------------------------------------------------------------------------------
 
   /**
@@ -193,12 +258,13 @@ export class S3ParquetConnector {
     const key = dir === '' ? file : `${dir}/${file}`;
     const started = performance.now();
     const encoded = unwrapEncodeResult(runEncodeTask(this.task(o.schema, records, 0)));
-    const { store } = await this.open();
+    const { store, log } = await this.open();
     try {
       await this.put(store, key, encoded, started);
     } catch (err) {
       throw toS3ParquetError(err, 'STORE_FAILED');
     }
+    await this.logFiles(log, [{ key, rows: records.length, bytes: encoded.bytes.length, minTimeNs: 0n, maxTimeNs: 0n }]);
     return { recordCount: records.length, path: key, bytesWritten: encoded.bytes.length };
   }
 
@@ -243,7 +309,7 @@ export class S3ParquetConnector {
     }
 
     const encoded = await this.encodeAll(files.map((f) => f.task), parallelism);
-    const { store } = await this.open();
+    const { store, log } = await this.open();
     const stored: string[] = [];
     try {
       await runConcurrently(files.length, Math.max(parallelism, this.config.s3.multipart.max_concurrent_uploads), async (i) => {
@@ -254,6 +320,7 @@ export class S3ParquetConnector {
       await store.delete(stored).catch((cleanup: unknown) => this.logger.warn({ err: cleanup, keys: stored }, 'batchWrite: removing the files of a failed batch failed'));
       throw toS3ParquetError(err, 'STORE_FAILED');
     }
+    await this.logFiles(log, files.map((f, i) => ({ key: f.key, rows: encoded[i]!.rows, bytes: encoded[i]!.bytes.length, minTimeNs: 0n, maxTimeNs: 0n })));
     const bytesWritten = encoded.reduce((n, e) => n + e.bytes.length, 0);
     return { recordCount: records.length, fileCount: files.length, paths: files.map((f) => f.key), bytesWritten };
   }
@@ -284,14 +351,20 @@ export class S3ParquetConnector {
   }
 
   private async *scan(o: ReadOptions): AsyncGenerator<Record_> {
-    const limit = o.limit === undefined ? undefined : wholeNumber('limit', o.limit, 0, 0);
     const dir = cleanDir(o.partitionPath);
-    const { store, engine } = await this.open();
+    const { store } = await this.open();
     const files = await this.dataFiles(store, dir);
     if (files.length === 0) {
       if (o.partitionPath !== undefined && dir !== '') throw new S3ParquetError('NOT_FOUND', `no Parquet files under ${JSON.stringify(dir)}`);
       return;
     }
+    yield* this.scanFileList(files, o);
+  }
+
+  /** Reads the files with their merged schema: filter, projection and limit as in `read`. */
+  private async *scanFileList(files: readonly ObjectInfo[], o: ReadOptions): AsyncGenerator<Record_> {
+    const limit = o.limit === undefined ? undefined : wholeNumber('limit', o.limit, 0, 0);
+    const { engine } = await this.open();
     const footers = await Promise.all(files.map(async (info) => ({ key: info.key, metadata: await engine.footer(info) })));
     const cat = fileCatalog(mergeFileSchemas(footers));
     const select = o.selectFields && o.selectFields.length > 0 ? [...o.selectFields] : cat.schema.names;
@@ -350,6 +423,55 @@ export class S3ParquetConnector {
     return keys.length;
   }
 
+  // ---- streams --------------------------------------------------------------------------------
+
+  /**
+   * A streaming writer: records are buffered per partition and flushed by rows, bytes and age
+   * (the daemon's buffers), each flush one file under `{dataset}/{partition}/`, recorded in the
+   * write log so `readIncremental` consumers see it.
+   */
+  createWriter(options: CreateWriterOptions): RecordWriter {
+    const dataset = options.dataset ?? 'records';
+    if (loggedDataset(`${dataset}/x`) === undefined) {
+      throw new S3ParquetError('INVALID_ARGUMENT', `createWriter: dataset ${JSON.stringify(dataset)} must be a plain folder name (letters, digits, ".", "_", "-"; not starting with "." or "_")`);
+    }
+    if (!options.schema) throw new S3ParquetError('SCHEMA_INVALID', 'createWriter needs a schema');
+    const writer = new RecordWriter(dataset, options, {
+      store: (flush) => this.storeFlush(flush),
+      failed: (err, flush) => this.logger.warn({ err, dataset: flush.dataset, partition: flush.partition, rows: flush.rows }, 'writer flush failed; retrying with backoff'),
+    });
+    this.writers.add(writer);
+    return writer;
+  }
+
+  private async storeFlush(flush: FlushBatch): Promise<void> {
+    const started = performance.now();
+    const { store, log } = await this.open();
+    const dir = flush.partition === '' ? flush.dataset : `${flush.dataset}/${flush.partition}`;
+    const key = `${dir}/${this.fileName()}`;
+    const metadata = new Map([[FOOTER_KEYS.writer, WRITER]]);
+    const bytes = encodeParquet(flush.batches, metadata, this.writerOptions());
+    await this.put(store, key, { ok: true, bytes, rows: flush.rows, rawBytes: flush.bytes }, started);
+    await this.logFiles(log, [{ key, rows: flush.rows, bytes: bytes.length, minTimeNs: flush.minTime, maxTimeNs: flush.maxTime }]);
+  }
+
+  /**
+   * What was written to a dataset folder since `cursor` (from the beginning without one), read
+   * through the write log: each file once, even from writers whose clocks lag by less than
+   * `[write_log] settle_window_seconds` (docs/write-log.md). Use `nextCursor` for the next read.
+   */
+  async readIncremental(o: IncrementalReadOptions): Promise<IncrementalReadResult> {
+    const { log } = await this.open();
+    const changes = await log.changes(o.dataset, o.cursor, { maxEntries: o.maxEntries ?? this.config.write_log.max_entries_per_read });
+    const files = changes.files.map((f) => ({ key: f.key, size: f.bytes, lastModified: new Date(0) }));
+    const records: Record_[] = [];
+    if (files.length > 0) {
+      const read = { ...(o.filter !== undefined ? { filter: o.filter } : {}), ...(o.selectFields !== undefined ? { selectFields: o.selectFields } : {}) };
+      for await (const r of this.scanFileList(files, read)) records.push(r);
+    }
+    return { records, nextCursor: changes.nextCursor, more: changes.more };
+  }
+
   // ---- schema -------------------------------------------------------------------------------
 
   /**
@@ -375,12 +497,14 @@ export class S3ParquetConnector {
     return this.metrics.getS3Metrics();
   }
 
-  /** Stops the worker threads and closes the store. */
+  /** Closes every writer (flushing it), stops the worker threads, settles the write log and closes the store. */
   async close(): Promise<void> {
     if (this.closed) return;
+    for (const w of this.writers) await w.close();
     this.closed = true;
     await this.pool?.close();
     const opened = await this.opened?.catch(() => undefined);
+    await opened?.log.settle();
     await opened?.store.close();
   }
 }
