@@ -74,12 +74,6 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   const instanceId = deriveInstanceId(config.storage.instance_id);
   const telemetry = new Telemetry({ logger });
   const store = await openStore(config, logger, instanceId, { onRequest: telemetry.onStoreRequest });
-  try {
-    await checkStoredSchemas(store, config, logger, options.now?.());
-  } catch (err) {
-    await store.close();
-    throw err;
-  }
   const writeLog = new WriteLog({
     store,
     instanceId,
@@ -89,6 +83,12 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     describeFile: footerDescriber(store),
     ...(options.now ? { now: options.now } : {}),
   });
+  try {
+    await checkStoredSchemas(store, config, logger, { log: writeLog, ...(options.now ? { now: options.now() } : {}) });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   if (config.write_log.enabled) await initializeWriteLog(writeLog, logger);
   const writer = new FileWriter({
     store,
