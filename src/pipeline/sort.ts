@@ -1,7 +1,8 @@
 /**
- * Reorders buffered record batches by one string column (traces: `trace_id`) before a file is
- * written, so row-group statistics on that column are narrow and a trace lookup reads about one
- * row group per file.
+ * Reorders buffered record batches by the dataset's sort columns (traces: `trace_id`; logs and
+ * metrics: service / series, then time) before a file is written, so row-group and page
+ * statistics on those columns are narrow (a trace lookup reads about one page per file) and
+ * runs of equal or close values compress (see the storage hints in `src/schema/`).
  *
  * apache-arrow has no `take` kernel; this one gathers rows from several chunks into new buffers
  * for the types our schemas use (fixed-width numbers and timestamps, booleans, UTF-8, lists,
@@ -119,28 +120,80 @@ function gather(parts: readonly Data[], g: Gather): Data {
   return makeData({ ...base, type, data: out } as Parameters<typeof makeData>[0]);
 }
 
-/** One batch holding every row of `batches`, ordered by the string column `column` (nulls last). */
-export function sortBatches(batches: readonly RecordBatch[], column: string): RecordBatch {
+type SortKey = string | bigint | number | null;
+
+/**
+ * The sort key of every row of one column: strings as latin1 text of their UTF-8 bytes (so
+ * JavaScript's `<` is Parquet's byte order, the order of its min/max statistics), integers and
+ * timestamps as they are, and a `Map<Utf8, Utf8>` as its keys' bytes then its values' bytes (a
+ * series identity for metrics; ties between different maps only cost compression, not order).
+ */
+function columnKeys(d: Data, out: SortKey[]): void {
+  const type = d.type as DataType;
+  const n = d.length;
+  if (DataType.isUtf8(type)) {
+    const o = d.valueOffsets as Int32Array;
+    const v = d.values as Uint8Array;
+    const buf = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    for (let r = 0; r < n; r++) out.push(isValid(d, r) ? buf.toString('latin1', o[r]!, o[r + 1]!) : null);
+    return;
+  }
+  if (DataType.isMap(type)) {
+    const o = d.valueOffsets as Int32Array;
+    const [keys, values] = d.children[0]!.children as [Data, Data];
+    const ko = keys.valueOffsets as Int32Array;
+    const vo = values.valueOffsets as Int32Array;
+    const kb = Buffer.from((keys.values as Uint8Array).buffer, (keys.values as Uint8Array).byteOffset, (keys.values as Uint8Array).byteLength);
+    const vb = Buffer.from((values.values as Uint8Array).buffer, (values.values as Uint8Array).byteOffset, (values.values as Uint8Array).byteLength);
+    for (let r = 0; r < n; r++) {
+      if (!isValid(d, r)) out.push(null);
+      else out.push(kb.toString('latin1', ko[o[r]!]!, ko[o[r + 1]!]!) + '\u0000' + vb.toString('latin1', vo[o[r]!]!, vo[o[r + 1]!]!));
+    }
+    return;
+  }
+  if (DataType.isInt(type) || DataType.isTimestamp(type)) {
+    const v = d.values as unknown as ArrayLike<bigint | number>;
+    for (let r = 0; r < n; r++) out.push(isValid(d, r) ? v[r]! : null);
+    return;
+  }
+  throw new Error(`sortBatches: cannot sort by a column of type ${String(type)}`);
+}
+
+/**
+ * One batch holding every row of `batches`, ordered by the columns `by` (each ascending, nulls
+ * last; ties keep arrival order). Key columns may be strings, integers, timestamps or string maps.
+ */
+export function sortBatches(batches: readonly RecordBatch[], by: string | readonly string[]): RecordBatch {
   const schema = batches[0]!.schema;
-  const keys: (string | null)[] = [];
+  const names = typeof by === 'string' ? [by] : by;
+  const columns = names.map((name) => {
+    const ci = schema.fields.findIndex((f) => f.name === name);
+    if (ci < 0) throw new Error(`sortBatches: no column ${JSON.stringify(name)}`);
+    return ci;
+  });
+  const keys: SortKey[][] = columns.map(() => []);
   const chunkOf: number[] = [];
   const rowOf: number[] = [];
   batches.forEach((b, c) => {
-    const vec = b.getChild(column)!;
+    columns.forEach((ci, k) => columnKeys(b.data.children[ci]!, keys[k]!));
     for (let r = 0; r < b.numRows; r++) {
-      keys.push(vec.get(r) as string | null);
       chunkOf.push(c);
       rowOf.push(r);
     }
   });
-  const order = keys.map((_, i) => i);
+  const order = chunkOf.map((_, i) => i);
+  const width = keys.length;
   order.sort((a, b) => {
-    const x = keys[a]!;
-    const y = keys[b]!;
-    if (x === y) return a - b;
-    if (x === null) return 1;
-    if (y === null) return -1;
-    return x < y ? -1 : 1;
+    for (let k = 0; k < width; k++) {
+      const col = keys[k]!;
+      const x = col[a]!;
+      const y = col[b]!;
+      if (x === y) continue;
+      if (x === null) return 1;
+      if (y === null) return -1;
+      return x < y ? -1 : 1;
+    }
+    return a - b;
   });
   const g: Gather = { chunks: Int32Array.from(order, (i) => chunkOf[i]!), rows: Int32Array.from(order, (i) => rowOf[i]!) };
   const children = schema.fields.map((_, ci) => gather(batches.map((b) => b.data.children[ci]!), g));
