@@ -73,21 +73,36 @@ function gather(parts: readonly Data[], g: Gather): Data {
   const { bitmap, nullCount } = gatherValidity(parts, g);
   const base = { type, length: n, nullCount, nullBitmap: bitmap };
   if (DataType.isUtf8(type)) {
+    // Buffers hoisted out of the Data objects, and short copies done byte by byte: a
+    // `subarray` per value (a new view object) cost more than the copy itself.
+    const offs = parts.map((p) => p.valueOffsets as Int32Array);
+    const vals = parts.map((p) => p.values as Uint8Array);
+    const chunks = g.chunks;
+    const rows = g.rows;
     const offsets = new Int32Array(n + 1);
     let size = 0;
     for (let i = 0; i < n; i++) {
-      const p = parts[g.chunks[i]!]!;
-      const o = p.valueOffsets as Int32Array;
-      const r = g.rows[i]!;
+      const o = offs[chunks[i]!]!;
+      const r = rows[i]!;
       size += o[r + 1]! - o[r]!;
       offsets[i + 1] = size;
     }
     const bytes = new Uint8Array(size);
-    for (let i = 0; i < n; i++) {
-      const p = parts[g.chunks[i]!]!;
-      const o = p.valueOffsets as Int32Array;
-      const r = g.rows[i]!;
-      bytes.set((p.values as Uint8Array).subarray(o[r]!, o[r + 1]!), offsets[i]!);
+    // Rows that were neighbours before the sort (a trace's spans, a map's entries) still are:
+    // each such run is one contiguous copy.
+    for (let i = 0; i < n; ) {
+      const c = chunks[i]!;
+      const first = rows[i]!;
+      let j = i + 1;
+      while (j < n && chunks[j] === c && rows[j] === first + (j - i)) j++;
+      const o = offs[c]!;
+      const v = vals[c]!;
+      let from = o[first]!;
+      const end = o[first + (j - i)]!;
+      let to = offsets[i]!;
+      if (end - from > 64) bytes.set(v.subarray(from, end), to);
+      else while (from < end) bytes[to++] = v[from++]!;
+      i = j;
     }
     return makeData({ ...base, type, valueOffsets: offsets, data: bytes } as Parameters<typeof makeData>[0]);
   }
@@ -111,13 +126,24 @@ function gather(parts: readonly Data[], g: Gather): Data {
     return makeData({ ...base, type, children } as Parameters<typeof makeData>[0]);
   }
   // Fixed width: Int, Float, Timestamp (one typed-array element per row).
-  const first = parts[0]!.values as unknown as { constructor: new (n: number) => ArrayLike<unknown> & Record<number, unknown> };
-  const out = new first.constructor(n);
-  for (let i = 0; i < n; i++) {
-    const p = parts[g.chunks[i]!]!;
-    out[i] = (p.values as unknown as ArrayLike<unknown>)[g.rows[i]!];
+  return makeData({ ...base, type, data: gatherFixed(parts.map((p) => p.values as FixedArray), g) } as Parameters<typeof makeData>[0]);
+}
+
+type FixedArray = Int32Array | Uint32Array | Float64Array | BigInt64Array | Int8Array | Int16Array | Uint8Array | Uint16Array | Float32Array | BigUint64Array;
+
+/** One element per row, buffers hoisted out of the Data objects (a single chunk skips the chunk lookup). */
+function gatherFixed<T extends FixedArray>(vals: readonly T[], g: Gather): T {
+  const n = g.rows.length;
+  const out = new (vals[0]!.constructor as new (n: number) => T)(n);
+  const chunks = g.chunks;
+  const rows = g.rows;
+  if (vals.length === 1) {
+    const v = vals[0]!;
+    for (let i = 0; i < n; i++) out[i] = v[rows[i]!]!;
+  } else {
+    for (let i = 0; i < n; i++) out[i] = vals[chunks[i]!]![rows[i]!]!;
   }
-  return makeData({ ...base, type, data: out } as Parameters<typeof makeData>[0]);
+  return out;
 }
 
 type SortKey = string | bigint | number | null;
