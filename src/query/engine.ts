@@ -236,7 +236,7 @@ export class QueryEngine {
               first = Math.min(...positions);
               last = Math.max(...positions) + 1;
             } else if (expr && filterCols.some((c) => present.has(c))) {
-              const probe = await readColumnRange(file, metadata, filterCols.filter((c) => present.has(c)), groupStart, rowEnd);
+              const probe = await readColumnRange(file, metadata, { rowGroup: rg, groupStart }, filterCols.filter((c) => present.has(c)), groupStart, rowEnd);
               const hits = new Uint8Array(rowEnd - groupStart);
               let lo = -1;
               let hi = -1;
@@ -252,7 +252,7 @@ export class QueryEngine {
               first = lo;
               last = hi + 1;
             }
-            const data = await readColumnRange(file, metadata, matches ? selected : read, first, last);
+            const data = await readColumnRange(file, metadata, { rowGroup: rg, groupStart }, matches ? selected : read, first, last);
             for (let row = first; row < last; row++) {
               if (matches) {
                 if (!matches[row - groupStart]) continue;
