@@ -14,6 +14,7 @@ import { convertMetrics } from '../src/pipeline/convert-metrics.js';
 import { convertTraces } from '../src/pipeline/convert-traces.js';
 import { Partitioner } from '../src/pipeline/partitioner.js';
 import { sortBatches } from '../src/pipeline/sort.js';
+import { DATASETS } from '../src/schema/datasets.js';
 import { parsePromoted } from '../src/schema/promoted.js';
 
 const CODECS: CompressionName[] = ['ZSTD', 'SNAPPY', 'GZIP', 'LZ4', 'UNCOMPRESSED'];
@@ -62,11 +63,13 @@ export async function benchStorage(signal: Signal, payloads: readonly Uint8Array
           : convertMetrics(decoded as never, partitioner, []);
     for (const g of converted.groups) batches.push(g.batch);
   }
-  if (signal === 'traces') batches = [sortBatches(batches, 'trace_id')];
+  // The daemon's defaults: each dataset's row order and column encodings (src/schema/).
+  const layout = DATASETS[signal].storage;
+  if (layout.sortBy.length > 0) batches = [sortBatches(batches, layout.sortBy)];
   for (const codec of CODECS) {
     let bytes = 0;
     for (const chunk of chunkBatches(batches, MAX_ROWS_PER_FILE)) {
-      bytes += encodeParquet(chunk, new Map(), { compression: codec, rowGroupSize: 100_000, pageSize: 1 << 20, dictionaryEnabled: true, statisticsEnabled: true }).length;
+      bytes += encodeParquet(chunk, new Map(), { compression: codec, rowGroupSize: 100_000, pageSize: 1 << 20, dictionaryEnabled: true, statisticsEnabled: true, columnEncodings: layout.encodings }).length;
     }
     sizes[`parquet-${codec.toLowerCase()}`] = bytes;
   }

@@ -14,7 +14,8 @@ import { Partitioner } from './pipeline/partitioner.js';
 import { Pipeline, SCHEMA_VERSIONS } from './pipeline/pipeline.js';
 import { startGrpcReceiver } from './receivers/grpc.js';
 import { startHttpReceiver, type RunningReceiver } from './receivers/http.js';
-import { promotedSpecs } from './schema/datasets.js';
+import { DATASETS, promotedSpecs } from './schema/datasets.js';
+import type { StorageLayout } from './schema/storage-layout.js';
 import { checkStoredSchemas } from './schema/startup-check.js';
 import { QueryEngine } from './query/engine.js';
 import { layoutOf } from './query/partitions.js';
@@ -105,7 +106,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     },
     // max_rows caps a file's rows too, within the chunk size that keeps wasm memory flat.
     maxRowsPerFile: Math.min(config.buffer.max_rows, MAX_ROWS_PER_FILE),
-    sortBy: { traces: 'trace_id' },
+    layouts: storageLayouts(config.parquet.column_encodings_enabled),
     ...(config.parquet.bloom_filter_enabled ? { bloomColumns: { traces: 'trace_id' } } : {}),
     ...(options.now ? { now: options.now } : {}),
     ...(config.write_log.enabled ? { writeLog } : {}),
@@ -229,4 +230,14 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
         logger.info('daemon stopped');
       })()),
   };
+}
+
+/** Each dataset's row order, and its column encodings unless `[parquet] column_encodings_enabled = false`. */
+function storageLayouts(encodings: boolean): Record<string, StorageLayout> {
+  const layouts: Record<string, StorageLayout> = {};
+  for (const name of DATASET_NAMES) {
+    const storage = DATASETS[name].storage;
+    layouts[name] = encodings ? storage : { sortBy: storage.sortBy, encodings: {} };
+  }
+  return layouts;
 }

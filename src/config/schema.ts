@@ -172,6 +172,9 @@ export const configSchema = table({
     dictionary_enabled: bool().default(true),
     statistics_enabled: bool().default(true),
     bloom_filter_enabled: bool().default(false),
+    // Per-column encodings from src/schema (delta for ids and timestamps, byte-stream-split for
+    // doubles); false keeps a dictionary with PLAIN fallback everywhere, for older readers.
+    column_encodings_enabled: bool().default(true),
   }),
   partitioning: table({
     granularity: oneOf(GRANULARITIES).default('hour'),

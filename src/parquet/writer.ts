@@ -8,6 +8,7 @@
 import { Table, tableToIPC, type RecordBatch } from 'apache-arrow';
 import * as wasm from 'parquet-wasm/node';
 import { S3ParquetError } from '../errors.js';
+import type { ColumnEncoding } from '../schema/storage-layout.js';
 
 export type CompressionName = 'UNCOMPRESSED' | 'SNAPPY' | 'GZIP' | 'LZ4' | 'ZSTD' | 'BROTLI';
 
@@ -18,6 +19,11 @@ export interface ParquetWriterOptions {
   readonly dictionaryEnabled: boolean;
   readonly statisticsEnabled: boolean;
   readonly createdBy?: string;
+  /**
+   * Top-level columns written without a dictionary, in the given encoding (a dataset's
+   * `StorageLayout.encodings`). Names absent from the schema are ignored.
+   */
+  readonly columnEncodings?: Readonly<Record<string, ColumnEncoding>>;
 }
 
 /** Upper bound of rows handed to parquet-wasm at once (DESIGN.md: ~100k keeps wasm memory flat). */
@@ -33,7 +39,15 @@ const CODECS: Record<CompressionName, wasm.Compression> = {
   BROTLI: wasm.Compression.BROTLI,
 };
 
-function writerProperties(options: ParquetWriterOptions, metadata: ReadonlyMap<string, string>): wasm.WriterProperties {
+const ENCODINGS: Record<ColumnEncoding, wasm.Encoding> = {
+  PLAIN: wasm.Encoding.PLAIN,
+  DELTA_BINARY_PACKED: wasm.Encoding.DELTA_BINARY_PACKED,
+  DELTA_LENGTH_BYTE_ARRAY: wasm.Encoding.DELTA_LENGTH_BYTE_ARRAY,
+  DELTA_BYTE_ARRAY: wasm.Encoding.DELTA_BYTE_ARRAY,
+  BYTE_STREAM_SPLIT: wasm.Encoding.BYTE_STREAM_SPLIT,
+};
+
+function writerProperties(options: ParquetWriterOptions, metadata: ReadonlyMap<string, string>, columns: ReadonlySet<string>): wasm.WriterProperties {
   let b = new wasm.WriterPropertiesBuilder()
     .setCompression(CODECS[options.compression])
     .setMaxRowGroupSize(options.rowGroupSize)
@@ -42,6 +56,10 @@ function writerProperties(options: ParquetWriterOptions, metadata: ReadonlyMap<s
     .setStatisticsEnabled(options.statisticsEnabled ? wasm.EnabledStatistics.Page : wasm.EnabledStatistics.None)
     .setKeyValueMetadata(new Map(metadata));
   if (options.createdBy) b = b.setCreatedBy(options.createdBy);
+  for (const [column, encoding] of Object.entries(options.columnEncodings ?? {})) {
+    // With a dictionary the encoding would only be its fallback once the dictionary is full.
+    if (columns.has(column)) b = b.setColumnDictionaryEnabled(column, false).setColumnEncoding(column, ENCODINGS[encoding]);
+  }
   return b.build();
 }
 
@@ -52,9 +70,10 @@ export function encodeParquet(
   options: ParquetWriterOptions,
 ): Uint8Array {
   try {
-    const ipc = tableToIPC(new Table(batches as RecordBatch[]), 'stream');
-    const table = wasm.Table.fromIPCStream(ipc);
-    return wasm.writeParquet(table, writerProperties(options, metadata));
+    const arrow = new Table(batches as RecordBatch[]);
+    const columns = new Set(arrow.schema.fields.map((f) => f.name));
+    const table = wasm.Table.fromIPCStream(tableToIPC(arrow, 'stream'));
+    return wasm.writeParquet(table, writerProperties(options, metadata, columns));
   } catch (err) {
     throw new S3ParquetError('PARQUET_WRITE_FAILED', `encoding Parquet failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }

@@ -15,6 +15,7 @@ import { PartialFlushError, type FlushBatch } from './buffers.js';
 import { sortBatches } from './sort.js';
 import { buildBloom } from '../parquet/bloom.js';
 import type { WriteLog } from '../log/write-log.js';
+import type { StorageLayout } from '../schema/storage-layout.js';
 
 /** Footer key-value metadata keys written into every file. */
 export const FOOTER_KEYS = {
@@ -44,8 +45,8 @@ export interface FileWriterOptions {
   readonly writer: string;
   readonly now?: () => number;
   readonly maxRowsPerFile?: number;
-  /** Per dataset, a string column to order each flush by (traces: trace_id, for lookups). */
-  readonly sortBy?: Readonly<Record<string, string>>;
+  /** Per dataset, the row order and column encodings of its files (`DATASETS[…].storage`). */
+  readonly layouts?: Readonly<Record<string, StorageLayout>>;
   /** Per dataset, a string column whose values go into a footer bloom filter. */
   readonly bloomColumns?: Readonly<Record<string, string>>;
   /** Records every flush's files ([write_log]); without it nothing is logged. */
@@ -75,8 +76,8 @@ export class FileWriter {
    */
   async write(flush: FlushBatch, beforeWrite?: (keys: readonly string[]) => Promise<void>): Promise<WrittenFile[]> {
     const written: WrittenFile[] = [];
-    const sortColumn = this.options.sortBy?.[flush.dataset];
-    const ordered = sortColumn && flush.batches.length > 0 ? [sortBatches(flush.batches, sortColumn)] : flush.batches;
+    const sortBy = this.options.layouts?.[flush.dataset]?.sortBy ?? [];
+    const ordered = sortBy.length > 0 && flush.batches.length > 0 ? [sortBatches(flush.batches, sortBy)] : flush.batches;
     const chunks = chunkBatches(ordered, this.options.maxRowsPerFile ?? MAX_ROWS_PER_FILE);
     const keys = chunks.map(() => this.nextKey(flush.dataset, flush.partition));
     await beforeWrite?.(keys);
@@ -117,7 +118,8 @@ export class FileWriter {
     ]);
     const bloomColumn = this.options.bloomColumns?.[flush.dataset];
     if (bloomColumn) metadata.set(FOOTER_KEYS.traceIdBloom, buildBloom(columnStrings(chunk, bloomColumn), rows));
-    const body = encodeParquet(chunk, metadata, this.options.parquet);
+    const encodings = this.options.layouts?.[flush.dataset]?.encodings;
+    const body = encodeParquet(chunk, metadata, encodings ? { ...this.options.parquet, columnEncodings: encodings } : this.options.parquet);
     const version = String(this.options.schemaVersions[flush.dataset] ?? 0);
     await this.options.store.put(key, body, { dataset: flush.dataset, schema_version: version });
     return { key, rows, bytes: body.length };

@@ -1,7 +1,8 @@
 /**
- * Reorders buffered record batches by one string column (traces: `trace_id`) before a file is
- * written, so row-group statistics on that column are narrow and a trace lookup reads about one
- * row group per file.
+ * Reorders buffered record batches by the dataset's sort columns (traces: `trace_id`; logs and
+ * metrics: service / series, then time) before a file is written, so row-group and page
+ * statistics on those columns are narrow (a trace lookup reads about one page per file) and
+ * runs of equal or close values compress (see the storage hints in `src/schema/`).
  *
  * apache-arrow has no `take` kernel; this one gathers rows from several chunks into new buffers
  * for the types our schemas use (fixed-width numbers and timestamps, booleans, UTF-8, lists,
@@ -72,21 +73,36 @@ function gather(parts: readonly Data[], g: Gather): Data {
   const { bitmap, nullCount } = gatherValidity(parts, g);
   const base = { type, length: n, nullCount, nullBitmap: bitmap };
   if (DataType.isUtf8(type)) {
+    // Buffers hoisted out of the Data objects, and short copies done byte by byte: a
+    // `subarray` per value (a new view object) cost more than the copy itself.
+    const offs = parts.map((p) => p.valueOffsets as Int32Array);
+    const vals = parts.map((p) => p.values as Uint8Array);
+    const chunks = g.chunks;
+    const rows = g.rows;
     const offsets = new Int32Array(n + 1);
     let size = 0;
     for (let i = 0; i < n; i++) {
-      const p = parts[g.chunks[i]!]!;
-      const o = p.valueOffsets as Int32Array;
-      const r = g.rows[i]!;
+      const o = offs[chunks[i]!]!;
+      const r = rows[i]!;
       size += o[r + 1]! - o[r]!;
       offsets[i + 1] = size;
     }
     const bytes = new Uint8Array(size);
-    for (let i = 0; i < n; i++) {
-      const p = parts[g.chunks[i]!]!;
-      const o = p.valueOffsets as Int32Array;
-      const r = g.rows[i]!;
-      bytes.set((p.values as Uint8Array).subarray(o[r]!, o[r + 1]!), offsets[i]!);
+    // Rows that were neighbours before the sort (a trace's spans, a map's entries) still are:
+    // each such run is one contiguous copy.
+    for (let i = 0; i < n; ) {
+      const c = chunks[i]!;
+      const first = rows[i]!;
+      let j = i + 1;
+      while (j < n && chunks[j] === c && rows[j] === first + (j - i)) j++;
+      const o = offs[c]!;
+      const v = vals[c]!;
+      let from = o[first]!;
+      const end = o[first + (j - i)]!;
+      let to = offsets[i]!;
+      if (end - from > 64) bytes.set(v.subarray(from, end), to);
+      else while (from < end) bytes[to++] = v[from++]!;
+      i = j;
     }
     return makeData({ ...base, type, valueOffsets: offsets, data: bytes } as Parameters<typeof makeData>[0]);
   }
@@ -110,37 +126,100 @@ function gather(parts: readonly Data[], g: Gather): Data {
     return makeData({ ...base, type, children } as Parameters<typeof makeData>[0]);
   }
   // Fixed width: Int, Float, Timestamp (one typed-array element per row).
-  const first = parts[0]!.values as unknown as { constructor: new (n: number) => ArrayLike<unknown> & Record<number, unknown> };
-  const out = new first.constructor(n);
-  for (let i = 0; i < n; i++) {
-    const p = parts[g.chunks[i]!]!;
-    out[i] = (p.values as unknown as ArrayLike<unknown>)[g.rows[i]!];
-  }
-  return makeData({ ...base, type, data: out } as Parameters<typeof makeData>[0]);
+  return makeData({ ...base, type, data: gatherFixed(parts.map((p) => p.values as FixedArray), g) } as Parameters<typeof makeData>[0]);
 }
 
-/** One batch holding every row of `batches`, ordered by the string column `column` (nulls last). */
-export function sortBatches(batches: readonly RecordBatch[], column: string): RecordBatch {
+type FixedArray = Int32Array | Uint32Array | Float64Array | BigInt64Array | Int8Array | Int16Array | Uint8Array | Uint16Array | Float32Array | BigUint64Array;
+
+/** One element per row, buffers hoisted out of the Data objects (a single chunk skips the chunk lookup). */
+function gatherFixed<T extends FixedArray>(vals: readonly T[], g: Gather): T {
+  const n = g.rows.length;
+  const out = new (vals[0]!.constructor as new (n: number) => T)(n);
+  const chunks = g.chunks;
+  const rows = g.rows;
+  if (vals.length === 1) {
+    const v = vals[0]!;
+    for (let i = 0; i < n; i++) out[i] = v[rows[i]!]!;
+  } else {
+    for (let i = 0; i < n; i++) out[i] = vals[chunks[i]!]![rows[i]!]!;
+  }
+  return out;
+}
+
+type SortKey = string | bigint | number | null;
+
+/**
+ * The sort key of every row of one column: strings as latin1 text of their UTF-8 bytes (so
+ * JavaScript's `<` is Parquet's byte order, the order of its min/max statistics), integers and
+ * timestamps as they are, and a `Map<Utf8, Utf8>` as its keys' bytes then its values' bytes (a
+ * series identity for metrics; ties between different maps only cost compression, not order).
+ */
+function columnKeys(d: Data, out: SortKey[]): void {
+  const type = d.type as DataType;
+  const n = d.length;
+  if (DataType.isUtf8(type)) {
+    const o = d.valueOffsets as Int32Array;
+    const v = d.values as Uint8Array;
+    const buf = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    for (let r = 0; r < n; r++) out.push(isValid(d, r) ? buf.toString('latin1', o[r]!, o[r + 1]!) : null);
+    return;
+  }
+  if (DataType.isMap(type)) {
+    const o = d.valueOffsets as Int32Array;
+    const [keys, values] = d.children[0]!.children as [Data, Data];
+    const ko = keys.valueOffsets as Int32Array;
+    const vo = values.valueOffsets as Int32Array;
+    const kb = Buffer.from((keys.values as Uint8Array).buffer, (keys.values as Uint8Array).byteOffset, (keys.values as Uint8Array).byteLength);
+    const vb = Buffer.from((values.values as Uint8Array).buffer, (values.values as Uint8Array).byteOffset, (values.values as Uint8Array).byteLength);
+    for (let r = 0; r < n; r++) {
+      if (!isValid(d, r)) out.push(null);
+      else out.push(kb.toString('latin1', ko[o[r]!]!, ko[o[r + 1]!]!) + '\u0000' + vb.toString('latin1', vo[o[r]!]!, vo[o[r + 1]!]!));
+    }
+    return;
+  }
+  if (DataType.isInt(type) || DataType.isTimestamp(type)) {
+    const v = d.values as unknown as ArrayLike<bigint | number>;
+    for (let r = 0; r < n; r++) out.push(isValid(d, r) ? v[r]! : null);
+    return;
+  }
+  throw new Error(`sortBatches: cannot sort by a column of type ${String(type)}`);
+}
+
+/**
+ * One batch holding every row of `batches`, ordered by the columns `by` (each ascending, nulls
+ * last; ties keep arrival order). Key columns may be strings, integers, timestamps or string maps.
+ */
+export function sortBatches(batches: readonly RecordBatch[], by: string | readonly string[]): RecordBatch {
   const schema = batches[0]!.schema;
-  const keys: (string | null)[] = [];
+  const names = typeof by === 'string' ? [by] : by;
+  const columns = names.map((name) => {
+    const ci = schema.fields.findIndex((f) => f.name === name);
+    if (ci < 0) throw new Error(`sortBatches: no column ${JSON.stringify(name)}`);
+    return ci;
+  });
+  const keys: SortKey[][] = columns.map(() => []);
   const chunkOf: number[] = [];
   const rowOf: number[] = [];
   batches.forEach((b, c) => {
-    const vec = b.getChild(column)!;
+    columns.forEach((ci, k) => columnKeys(b.data.children[ci]!, keys[k]!));
     for (let r = 0; r < b.numRows; r++) {
-      keys.push(vec.get(r) as string | null);
       chunkOf.push(c);
       rowOf.push(r);
     }
   });
-  const order = keys.map((_, i) => i);
+  const order = chunkOf.map((_, i) => i);
+  const width = keys.length;
   order.sort((a, b) => {
-    const x = keys[a]!;
-    const y = keys[b]!;
-    if (x === y) return a - b;
-    if (x === null) return 1;
-    if (y === null) return -1;
-    return x < y ? -1 : 1;
+    for (let k = 0; k < width; k++) {
+      const col = keys[k]!;
+      const x = col[a]!;
+      const y = col[b]!;
+      if (x === y) continue;
+      if (x === null) return 1;
+      if (y === null) return -1;
+      return x < y ? -1 : 1;
+    }
+    return a - b;
   });
   const g: Gather = { chunks: Int32Array.from(order, (i) => chunkOf[i]!), rows: Int32Array.from(order, (i) => rowOf[i]!) };
   const children = schema.fields.map((_, ci) => gather(batches.map((b) => b.data.children[ci]!), g));

@@ -9,7 +9,7 @@
 import { parquetReadObjects, rowIndex, type FileMetaData, type RowGroup } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { S3ParquetError } from '../errors.js';
-import { DATASET_NAMES, isDatasetName, type DatasetName } from '../schema/datasets.js';
+import { DATASET_NAMES, DATASETS, isDatasetName, type DatasetName } from '../schema/datasets.js';
 import type { PromotedSpec } from '../schema/promoted.js';
 import type { ObjectInfo, ObjectStore } from '../store/object-store.js';
 import { FOOTER_KEYS } from '../pipeline/file-writer.js';
@@ -18,6 +18,7 @@ import { datasetCatalog, type DatasetCatalog } from './catalog.js';
 import { columnsOf, evaluate, mightMatch, parseFilter, type ColumnCatalog, type ColumnStats, type Expr } from './filter/index.js';
 import type { Converter, JsonValue } from './json-values.js';
 import { checkPartitionPath, listPartitionFiles, partitionKeys, partitionsForRange, timePart, type TimeLayout } from './partitions.js';
+import { readColumnRange } from './columns.js';
 import { FooterCache, PARSERS, storeBuffer, type ReadCounter } from './source.js';
 import { DEFAULT_MAX_ENTRIES_PER_READ, listPages, WriteLog } from '../log/write-log.js';
 import type { LoggedFile } from '../log/entry.js';
@@ -157,6 +158,8 @@ export function makeScanPlan(o: {
   select: readonly string[];
   converters: ReadonlyMap<string, Converter>;
   filterColumns: ColumnCatalog;
+  /** Columns the files are sorted by: equality filters on them use the page index. */
+  sortedBy?: readonly string[];
   limit?: number | undefined;
 }): ScanPlan {
   return {
@@ -165,7 +168,7 @@ export function makeScanPlan(o: {
     select: o.select,
     filterCols: o.expr ? [...columnsOf(o.expr)] : [],
     converters: o.converters,
-    pinned: o.expr ? pinnedColumn(o.expr, o.filterColumns) : null,
+    pinned: o.expr ? pinnedColumn(o.expr, o.filterColumns, o.sortedBy ?? []) : null,
     limit: o.limit ?? Number.POSITIVE_INFINITY,
   };
 }
@@ -359,7 +362,10 @@ export class QueryEngine {
 
   private plan(q: QueryOptions): ScanPlan & { readonly dataset: DatasetName } {
     const { cat, expr, columns, select } = this.prepare(q);
-    return { dataset: cat.dataset, ...makeScanPlan({ expr, columns, select, converters: cat.converters, filterColumns: cat.filterColumns, limit: q.limit }) };
+    return {
+      dataset: cat.dataset,
+      ...makeScanPlan({ expr, columns, select, converters: cat.converters, filterColumns: cat.filterColumns, sortedBy: DATASETS[cat.dataset].storage.sortBy, limit: q.limit }),
+    };
   }
 
   private finish(stats: QueryStats, counter: ReadCounter, hits0: number, started: number): void {
@@ -459,7 +465,7 @@ export class QueryEngine {
       // pages covering it), which is what makes selective filters and lookups cheap.
       let first = groupStart;
       let last = rowEnd;
-      let matches: boolean[] | null = null;
+      let matches: Uint8Array | null = null;
       if (pinned && present.has(pinned.column)) {
         // An equality (or IN) on a column the file is sorted or paged by: the page index
         // finds the candidate rows without decoding the whole column.
@@ -482,25 +488,32 @@ export class QueryEngine {
         first = Math.min(...positions);
         last = Math.max(...positions) + 1;
       } else if (expr && filterCols.some((c) => present.has(c))) {
-        const probe = await parquetReadObjects({ file, metadata, columns: filterCols.filter((c) => present.has(c)), rowStart: groupStart, rowEnd, compressors, parsers: PARSERS, utf8: true });
-        stats.rows_scanned += probe.length;
-        matches = probe.map((row) => evaluate(expr, (c) => row[c] ?? null));
-        const i = matches.indexOf(true);
-        if (i < 0) continue;
-        first = groupStart + i;
-        last = groupStart + matches.lastIndexOf(true) + 1;
+        const probe = await readColumnRange(file, metadata, { rowGroup: rg, groupStart }, filterCols.filter((c) => present.has(c)), groupStart, rowEnd);
+        const hits = new Uint8Array(rowEnd - groupStart);
+        let lo = -1;
+        let hi = -1;
+        for (let row = groupStart; row < rowEnd; row++) {
+          if (!evaluate(expr, (c) => (probe.get(c, row) ?? null))) continue;
+          hits[row - groupStart] = 1;
+          if (lo < 0) lo = row;
+          hi = row;
+        }
+        stats.rows_scanned += rowEnd - groupStart;
+        if (lo < 0) continue;
+        matches = hits;
+        first = lo;
+        last = hi + 1;
       }
-      const rows = await parquetReadObjects({ file, metadata, columns: matches ? selected : read, rowStart: first, rowEnd: last, compressors, parsers: PARSERS, utf8: true, useOffsetIndex: true });
-      for (let r = 0; r < rows.length; r++) {
-        const row = rows[r]!;
+      const data = await readColumnRange(file, metadata, { rowGroup: rg, groupStart }, matches ? selected : read, first, last);
+      for (let row = first; row < last; row++) {
         if (matches) {
-          if (!matches[first - groupStart + r]) continue;
+          if (!matches[row - groupStart]) continue;
         } else {
           stats.rows_scanned++;
-          if (expr && !evaluate(expr, (c) => row[c] ?? null)) continue;
+          if (expr && !evaluate(expr, (c) => (data.get(c, row) ?? null))) continue;
         }
         const out: Record_ = {};
-        for (const c of select) out[c] = converters.get(c)!(row[c] ?? null);
+        for (const c of select) out[c] = converters.get(c)!(data.get(c, row) ?? null);
         stats.rows_returned++;
         yield out;
         if (stats.rows_returned >= limit) return true;
@@ -542,10 +555,15 @@ function requiredValues(expr: Expr, column: string): string[] | null {
   }
 }
 
-/** The first string column the filter pins to literal values (AND-ed `=` / `IN`), if any. */
-function pinnedColumn(expr: Expr, filterColumns: ColumnCatalog): { column: string; values: string[] } | null {
-  for (const [column, type] of filterColumns) {
-    if (type !== 'string') continue;
+/**
+ * The first string column files are sorted by (a dataset's storage layout) that the filter pins
+ * to literal values (AND-ed `=` / `IN`), if any. Only on a sorted column do the matching rows
+ * cluster, so that the page index skips pages and the rows to read form one narrow range; on
+ * any other column the probe of the filter's columns is cheaper.
+ */
+function pinnedColumn(expr: Expr, filterColumns: ColumnCatalog, sortedBy: readonly string[]): { column: string; values: string[] } | null {
+  for (const column of sortedBy) {
+    if (filterColumns.get(column) !== 'string') continue;
     const values = requiredValues(expr, column);
     if (values) return { column, values };
   }

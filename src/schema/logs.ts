@@ -9,11 +9,28 @@ import { DatasetBatchBuilderBase } from './batch-builder.js';
 import { Int32Builder, Int64Builder, StringMapBuilder, TimestampNsBuilder, Utf8Builder, type ColumnBuilder } from './columns.js';
 import { appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
 import type { PromotedSpec } from './promoted.js';
+import { NANOS, RANDOM_ID, type StorageLayout } from './storage-layout.js';
 import { anyValueToJsonText, bytesToHex, isAllZero, isZeroInt64, unixNanoToBigInt } from '../otlp/values.js';
 import type { LogRecord } from '../otlp/types.js';
 
 export const LOGS_SCHEMA_VERSION = 1;
 export const LOGS_EVENT_TIME_COLUMN = 'time';
+
+/**
+ * Rows by service, so a service's records are contiguous (its resource attributes repeat in
+ * runs), in arrival order within it: an exporter's batches are already in time order, and
+ * re-sorting by time too measured ~2 % larger on the bench load (it breaks the runs of
+ * attributes within a batch). Trace context ids are random: no dictionary.
+ */
+export const LOGS_STORAGE: StorageLayout = {
+  sortBy: ['service_name'],
+  encodings: {
+    time: NANOS,
+    observed_time: NANOS,
+    trace_id: RANDOM_ID,
+    span_id: RANDOM_ID,
+  },
+};
 
 const BODY_TYPES: Readonly<Record<string, string>> = {
   stringValue: 'string',

@@ -12,6 +12,7 @@ import { TimestampNsBuilder, Utf8Builder, type ColumnBuilder } from './columns.j
 import { Float64ListBuilder, Int64ListBuilder } from './list-columns.js';
 import { appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
 import type { PromotedSpec } from './promoted.js';
+import { DOUBLE, INTEGER, type StorageLayout } from './storage-layout.js';
 import { hexOrNull, int64ToBigInt, unixNanoToBigInt } from '../otlp/values.js';
 import type { Int64Value, KeyValue } from '../otlp/types.js';
 import type { Exemplar, ExponentialHistogramBuckets, ExponentialHistogramDataPoint, HistogramDataPoint } from '../otlp/metric-types.js';
@@ -19,6 +20,21 @@ import type { Metric, MetricDataKind, NumberDataPoint, SummaryDataPoint } from '
 
 export const METRICS_SCHEMA_VERSION = 1;
 export const METRICS_EVENT_TIME_COLUMN = 'time';
+
+/**
+ * Rows by metric and service, in arrival order within (an exporter sends each collection's
+ * points in the same series order, so repeated collections line up). Sorting by point attributes
+ * and time as well is supported but measured ~6 % larger on the bench load, whose values carry
+ * no per-series history; revisit with real cumulative counters. Timestamps keep the dictionary
+ * (a flush holds few distinct collection times).
+ */
+export const METRICS_STORAGE: StorageLayout = {
+  sortBy: ['metric_name', 'service_name'],
+  encodings: {
+    value: DOUBLE,
+    value_int: INTEGER,
+  },
+};
 
 export type MetricType = 'GAUGE' | 'SUM' | 'HISTOGRAM' | 'EXPONENTIAL_HISTOGRAM' | 'SUMMARY';
 export type DataPoint = NumberDataPoint | HistogramDataPoint | ExponentialHistogramDataPoint | SummaryDataPoint;

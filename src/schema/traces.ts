@@ -17,11 +17,30 @@ import {
 } from './columns.js';
 import { appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
 import type { PromotedSpec } from './promoted.js';
+import { NANOS, RANDOM_ID, type StorageLayout } from './storage-layout.js';
 import { hexOrNull, isAllZero, unixNanoToBigInt } from '../otlp/values.js';
 import type { Span } from '../otlp/types.js';
 
 export const TRACES_SCHEMA_VERSION = 1;
 export const TRACES_EVENT_TIME_COLUMN = 'start_time';
+
+/**
+ * Rows by trace, so a trace is contiguous and a lookup reads one narrow range (page statistics
+ * on `trace_id`); within a trace, arrival order (sorting by start time as well measured ~6 %
+ * larger on the bench load: it breaks the runs of names and attributes an exporter's batch has).
+ * Ids are random: no dictionary.
+ */
+export const TRACES_STORAGE: StorageLayout = {
+  sortBy: ['trace_id'],
+  encodings: {
+    trace_id: RANDOM_ID,
+    span_id: RANDOM_ID,
+    parent_span_id: RANDOM_ID,
+    start_time: NANOS,
+    end_time: NANOS,
+    duration_ns: NANOS,
+  },
+};
 
 export const SPAN_KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
 export const STATUS_CODES = ['UNSET', 'OK', 'ERROR'];

@@ -62,6 +62,7 @@ describe('defaults', () => {
       dictionary_enabled: true,
       statistics_enabled: true,
       bloom_filter_enabled: false,
+      column_encodings_enabled: true,
     });
     expect(c.partitioning).toEqual({ granularity: 'hour', format: 'date=%Y-%m-%d/hour=%H', by_service: false, keys: [] });
     expect(c.buffer).toEqual({ max_rows: 100_000, max_bytes_mb: 64, max_age_seconds: 60, memory_limit_mb: 512 });

@@ -1,11 +1,12 @@
-/** sortBatches: every row survives with every nested value, in trace_id order, nulls included. */
+/** sortBatches: every row survives with every nested value, in key order (one or several keys), nulls included. */
 import { describe, expect, it } from 'vitest';
-import type { RecordBatch } from 'apache-arrow';
+import { Field, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
 import { decodeTraces } from '../../src/otlp/decode.js';
 import { convertTraces } from '../../src/pipeline/convert-traces.js';
 import { Partitioner } from '../../src/pipeline/partitioner.js';
 import { sortBatches } from '../../src/pipeline/sort.js';
 import { parsePromoted } from '../../src/schema/promoted.js';
+import { Int32Builder, StringMapBuilder, TimestampNsBuilder, Utf8Builder, type ColumnBuilder } from '../../src/schema/columns.js';
 import { T0_NS, hexId, jsonSpan, jsonTraceRequest } from '../helpers/otlp.js';
 
 const partitioner = new Partitioner({ granularity: 'day', format: 'date=%Y-%m-%d', byService: false });
@@ -45,5 +46,50 @@ describe('sortBatches', () => {
     // Stable: equal trace ids keep their arrival order.
     const names = sorted.toArray().filter((r) => r.trace_id === hexId(16, 3)).map((r) => r.name);
     expect(names).toEqual(['s1', 's3']);
+  });
+
+  /** A batch of (service, attrs, time, n) rows; `attrs` null for a null map. */
+  function keyed(rows: [string | null, Record<string, string> | null, bigint | null, number][]): RecordBatch {
+    const cols: [string, ColumnBuilder][] = [
+      ['service', new Utf8Builder()],
+      ['attrs', new StringMapBuilder()],
+      ['time', new TimestampNsBuilder()],
+      ['n', new Int32Builder()],
+    ];
+    const [service, attrs, time, n] = cols.map(([, b]) => b) as [Utf8Builder, StringMapBuilder, TimestampNsBuilder, Int32Builder];
+    for (const [s, a, t, i] of rows) {
+      service.append(s);
+      if (a === null) attrs.appendNull();
+      else {
+        for (const [k, v] of Object.entries(a)) attrs.entry(k, v);
+        attrs.endRow();
+      }
+      time.append(t);
+      n.append(i);
+    }
+    const fields = cols.map(([name, b]) => new Field(name, b.type, true));
+    return new RecordBatch(new Schema(fields), makeData({ type: new Struct(fields), length: rows.length, nullCount: 0, children: cols.map(([, b]) => b.finish()) }));
+  }
+
+  it('orders by several keys (string, map, timestamp), each ascending with nulls last, ties in arrival order', () => {
+    const a = keyed([
+      ['web', { route: '/b' }, 30n, 0],
+      ['api', { route: '/a' }, 20n, 1],
+      [null, { route: '/a' }, 10n, 2],
+      ['web', { route: '/a' }, null, 3],
+      ['web', { route: '/a' }, 5n, 4],
+    ]);
+    const b = keyed([
+      ['api', { route: '/a' }, 20n, 5],
+      ['web', null, 1n, 6],
+      ['api', { route: '/a', code: '200' }, 1n, 7],
+      ['web', { route: '/a' }, 5n, 8],
+    ]).slice(1); // drops n=5
+    const sorted = sortBatches([a, b], ['service', 'attrs', 'time']);
+    const order = sorted.toArray().map((r) => r.n as number);
+    // Maps compare by their keys' bytes, then their values' ("route" sorts before "routecode").
+    expect(order).toEqual([1, 7, 4, 8, 3, 0, 6, 2]);
+    expect(sortBatches([a, b], 'time').toArray().map((r) => r.n as number)).toEqual([6, 7, 4, 8, 2, 1, 0, 3]);
+    expect(() => sortBatches([a], ['nope'])).toThrow(/no column "nope"/);
   });
 });

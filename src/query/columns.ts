@@ -1,0 +1,116 @@
+/**
+ * Columns of a row range as hyparquet decodes them — a few arrays per column, one per run of
+ * pages — without the object per row that `parquetReadObjects` builds: a filter is evaluated on
+ * the column values, and objects are made only for the rows a query returns (a selective filter
+ * over a file keeps a few hundred of its tens of thousands of rows).
+ *
+ * A list or map column that is empty in every row of the row group (a span's `links`, a scope's
+ * attributes, most of a metrics file's histogram columns) is not decoded at all: the level
+ * histograms of the column chunk's size statistics (written by parquet-rs) prove it, and
+ * assembling tens of thousands of empty lists was most of a trace lookup's time.
+ */
+import { parquetRead, parquetSchema, type AsyncBuffer, type ColumnData, type FileMetaData, type RowGroup, type SchemaTree } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
+import { PARSERS } from './source.js';
+
+/** Decoded values of rows [start, end), or one value for all of them. */
+interface Chunk {
+  readonly start: number;
+  readonly end: number;
+  readonly values?: ArrayLike<unknown>;
+  readonly constant?: unknown;
+}
+
+/** Values by absolute row number; reads are fastest in ascending row order. */
+export class ColumnRange {
+  private readonly cursors = new Map<string, number>();
+
+  constructor(private readonly chunks: ReadonlyMap<string, readonly Chunk[]>) {}
+
+  /** The value of `column` at `row`; undefined for a column the file lacks or a row outside the range. */
+  get(column: string, row: number): unknown {
+    const list = this.chunks.get(column);
+    if (list === undefined) return undefined;
+    let i = this.cursors.get(column) ?? 0;
+    if (i >= list.length || row < list[i]!.start) i = 0;
+    while (i < list.length && row >= list[i]!.end) i++;
+    this.cursors.set(column, i);
+    const chunk = list[i];
+    if (chunk === undefined || row < chunk.start) return undefined;
+    return chunk.values ? chunk.values[row - chunk.start] : chunk.constant;
+  }
+}
+
+const EMPTY_LIST: readonly unknown[] = Object.freeze([]);
+const EMPTY_MAP: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/**
+ * The value every row of `group` holds in the nested top-level `column` when that is provably
+ * the same empty list / map, else undefined. Every leaf's definition levels must all be the
+ * column's own level (defined, no elements) and all repetition levels 0.
+ */
+export function emptyInEveryRow(schema: SchemaTree, group: RowGroup, column: string): unknown {
+  const node = schema.children.find((c) => c.element.name === column);
+  if (!node || node.children.length === 0) return undefined;
+  const type = node.element.converted_type ?? node.element.logical_type?.type;
+  if (type !== 'LIST' && type !== 'MAP') return undefined;
+  const level = node.element.repetition_type === 'OPTIONAL' ? 1 : 0;
+  const rows = Number(group.num_rows);
+  let leaves = 0;
+  for (const chunk of group.columns) {
+    const md = chunk.meta_data;
+    if (!md || md.path_in_schema[0] !== column) continue;
+    leaves++;
+    const defs = md.size_statistics?.definition_level_histogram;
+    const reps = md.size_statistics?.repetition_level_histogram;
+    if (!defs || !reps) return undefined;
+    for (let l = 0; l < defs.length; l++) if (Number(defs[l]) !== (l === level ? rows : 0)) return undefined;
+    for (let l = 0; l < reps.length; l++) if (Number(reps[l]) !== (l === 0 ? rows : 0)) return undefined;
+  }
+  if (leaves === 0) return undefined;
+  return type === 'LIST' ? EMPTY_LIST : EMPTY_MAP;
+}
+
+/**
+ * Reads `columns` for rows [rowStart, rowEnd) of one row group (starting at row `groupStart` of
+ * the file), with the offset index (only the pages needed).
+ */
+export async function readColumnRange(
+  file: AsyncBuffer,
+  metadata: FileMetaData,
+  group: { readonly rowGroup: RowGroup; readonly groupStart: number },
+  columns: readonly string[],
+  rowStart: number,
+  rowEnd: number,
+): Promise<ColumnRange> {
+  const chunks = new Map<string, Chunk[]>();
+  const decode: string[] = [];
+  const schema = parquetSchema(metadata);
+  for (const c of columns) {
+    const empty = emptyInEveryRow(schema, group.rowGroup, c);
+    if (empty === undefined) {
+      chunks.set(c, []);
+      decode.push(c);
+    } else {
+      const end = group.groupStart + Number(group.rowGroup.num_rows);
+      chunks.set(c, [{ start: group.groupStart, end, constant: empty }]);
+    }
+  }
+  if (decode.length === 0) return new ColumnRange(chunks);
+  await parquetRead({
+    file,
+    metadata,
+    columns: decode,
+    rowStart,
+    rowEnd,
+    compressors,
+    parsers: PARSERS,
+    utf8: true,
+    useOffsetIndex: true,
+    onChunk: (chunk: ColumnData) => {
+      chunks.get(chunk.columnName)?.push({ start: chunk.rowStart, end: chunk.rowEnd, values: chunk.columnData as ArrayLike<unknown> });
+    },
+  });
+  for (const list of chunks.values()) list.sort((a, b) => a.start - b.start);
+  return new ColumnRange(chunks);
+}
