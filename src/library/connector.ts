@@ -25,7 +25,7 @@ import { openStore, type ObjectInfo, type ObjectStore } from '../store/index.js'
 import { VERSION } from '../version.js';
 import { ParquetConfig, S3Config } from './configs.js';
 import { EncodePool } from './encode-pool.js';
-import { runEncodeTask, unwrapEncodeResult, type EncodeResult, type EncodeTask } from './encode-task.js';
+import { encodeFile, encodePrepared, isMisfit, prepareFile, type EncodedFile, type FileTask, type Misfit } from './encode-task.js';
 import {
   optionsOf,
   type BatchWriteOperation, type BatchWriteOptions, type BatchWriteResult, type ReadOperation, type ReadOptions, type ReadResult,
@@ -201,12 +201,11 @@ export class S3ParquetConnector {
     };
   }
 
-  private task(schema: ParquetSchema, records: readonly InputRecord[], indexes: readonly number[] | number): EncodeTask {
+  private task(schema: ParquetSchema, records: readonly InputRecord[], indexes: readonly number[] | number): FileTask {
     return {
-      fields: schema.fields,
+      schema,
       records,
       indexes,
-      parquet: this.writerOptions(),
       // One key only (the footer has the row count): parquet-wasm keeps key-value metadata in a
       // Rust HashMap whose order differs per wasm instance, and files must not depend on the thread.
       metadata: [[FOOTER_KEYS.writer, WRITER]],
@@ -218,7 +217,7 @@ export class S3ParquetConnector {
     return `${compactUtc(this.now())}-${this.instanceId}-${String(this.seq++).padStart(6, '0')}.parquet`;
   }
 
-  private async put(store: ObjectStore, key: string, result: Extract<EncodeResult, { ok: true }>, started: number): Promise<void> {
+  private async put(store: ObjectStore, key: string, result: EncodedFile, started: number): Promise<void> {
     await store.put(key, result.bytes);
     this.metrics.observeFile(METRICS_DATASET, result.rows, result.bytes.length);
     this.metrics.observeFlush(METRICS_DATASET, result.rawBytes, result.bytes.length, (performance.now() - started) / 1000);
@@ -257,7 +256,7 @@ export class S3ParquetConnector {
     const file = o.fileName !== undefined ? checkFileName(o.fileName) : this.fileName();
     const key = dir === '' ? file : `${dir}/${file}`;
     const started = performance.now();
-    const encoded = unwrapEncodeResult(runEncodeTask(this.task(o.schema, records, 0)));
+    const encoded = encodeFile(this.task(o.schema, records, 0), this.writerOptions());
     const { store, log } = await this.open();
     try {
       await this.put(store, key, encoded, started);
@@ -298,7 +297,7 @@ export class S3ParquetConnector {
       if (!list) groups.set(path, (list = []));
       list.push(i);
     });
-    const files: { key: string; task: EncodeTask }[] = [];
+    const files: { key: string; task: FileTask }[] = [];
     for (const [path, indexes] of groups) {
       const dir = [base, path].filter((p) => p !== '').join('/');
       for (let at = 0; at < indexes.length; at += batchSize) {
@@ -325,21 +324,41 @@ export class S3ParquetConnector {
     return { recordCount: records.length, fileCount: files.length, paths: files.map((f) => f.key), bytesWritten };
   }
 
-  private async encodeAll(tasks: readonly EncodeTask[], parallelism: number): Promise<Extract<EncodeResult, { ok: true }>[]> {
-    let results: EncodeResult[];
-    if (parallelism <= 1 || tasks.length <= 1) results = tasks.map(runEncodeTask);
-    else {
-      if (this.pool?.threads !== parallelism) {
-        await this.pool?.close();
-        this.pool = new EncodePool(parallelism);
-      }
-      const pool = this.pool;
-      results = await Promise.all(tasks.map((t) => pool.run(t)));
+  /**
+   * Every file validated and built here, encoded here (parallelism 1) or on the pool while the
+   * next file is built. Throws the first misfit in record order, after in-flight encodes settle.
+   */
+  private async encodeAll(tasks: readonly FileTask[], parallelism: number): Promise<EncodedFile[]> {
+    const parquet = this.writerOptions();
+    const misfits: Misfit[] = [];
+    const encoded: (EncodedFile | Promise<EncodedFile>)[] = [];
+    if (parallelism > 1 && tasks.length > 1 && this.pool?.threads !== parallelism) {
+      await this.pool?.close();
+      this.pool = new EncodePool(parallelism);
     }
-    // The first misfit in record order, whichever file (and thread) found it.
-    const failures = results.filter((r): r is Extract<EncodeResult, { ok: false }> => !r.ok).sort((a, b) => a.index - b.index);
-    if (failures[0]) unwrapEncodeResult(failures[0]);
-    return results as Extract<EncodeResult, { ok: true }>[];
+    const pool = parallelism > 1 && tasks.length > 1 ? this.pool : undefined;
+    for (const task of tasks) {
+      const prepared = prepareFile(task, parquet);
+      if (isMisfit(prepared)) {
+        misfits.push(prepared);
+        continue;
+      }
+      if (!pool) encoded.push(encodePrepared(prepared));
+      else {
+        const running = pool.run(prepared);
+        running.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+        encoded.push(running);
+        // Let the pool hand finished workers their next file while this thread builds one.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+    const results = await Promise.allSettled(encoded);
+    const first = misfits.sort((a, b) => a.index - b.index)[0];
+    if (first) throw new S3ParquetError(first.code, first.message);
+    return results.map((r) => {
+      if (r.status === 'rejected') throw toS3ParquetError(r.reason, 'PARQUET_WRITE_FAILED');
+      return r.value;
+    });
   }
 
   // ---- reads --------------------------------------------------------------------------------
@@ -451,7 +470,7 @@ export class S3ParquetConnector {
     const key = `${dir}/${this.fileName()}`;
     const metadata = new Map([[FOOTER_KEYS.writer, WRITER]]);
     const bytes = encodeParquet(flush.batches, metadata, this.writerOptions());
-    await this.put(store, key, { ok: true, bytes, rows: flush.rows, rawBytes: flush.bytes }, started);
+    await this.put(store, key, { bytes, rows: flush.rows, rawBytes: flush.bytes }, started);
     await this.logFiles(log, [{ key, rows: flush.rows, bytes: bytes.length, minTimeNs: flush.minTime, maxTimeNs: flush.maxTime }]);
   }
 

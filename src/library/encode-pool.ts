@@ -1,19 +1,19 @@
 /**
- * Encoding on worker threads (piscina) for `batchWrite` with `parallelism` > 1. Parquet encoding
- * and record validation are CPU-bound and synchronous (parquet-wasm), so threads are what let a
- * batch use more than one core; the main thread only partitions records and uploads files.
+ * Parquet encoding on worker threads (piscina) for `batchWrite` with `parallelism` > 1: encoding
+ * is CPU-bound and synchronous (parquet-wasm), so threads let a batch use more than one core
+ * while the calling thread validates and builds the next file (see encode-task.ts).
  *
  * Built code runs `encode-worker.js` next to this file. Under the TypeScript sources (tests,
  * `tsx`), the worker is the `.ts` file, loaded through tsx's loader (a dev dependency).
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import type { EncodeResult, EncodeTask } from './encode-task.js';
+import type { EncodedFile, PreparedFile } from './encode-task.js';
 
 const fromSources = import.meta.url.endsWith('.ts');
 
 export class EncodePool {
-  private readonly pool: Piscina<EncodeTask, EncodeResult>;
+  private readonly pool: Piscina<PreparedFile, EncodedFile>;
 
   constructor(readonly threads: number) {
     this.pool = new Piscina({
@@ -26,8 +26,10 @@ export class EncodePool {
     });
   }
 
-  run(task: EncodeTask): Promise<EncodeResult> {
-    return this.pool.run(task);
+  /** Encodes on a worker; the task's IPC buffer moves to the worker (unusable here afterwards). */
+  run(task: PreparedFile): Promise<EncodedFile> {
+    const buffer = task.batch.ipc.buffer;
+    return this.pool.run(task, buffer instanceof ArrayBuffer ? { transferList: [buffer] } : {});
   }
 
   close(): Promise<void> {

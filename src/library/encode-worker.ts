@@ -1,9 +1,9 @@
 /**
  * The worker side of the encode pool: piscina loads this file in each worker thread and calls the
- * default export per task. The result (a few MiB of Parquet at most) is structured-cloned back.
+ * default export per prepared file (its Arrow IPC buffer transferred, not copied).
  */
-import { runEncodeTask, type EncodeResult, type EncodeTask } from './encode-task.js';
+import { encodePrepared, type EncodedFile, type PreparedFile } from './encode-task.js';
 
-export default function encode(task: EncodeTask): EncodeResult {
-  return runEncodeTask(task);
+export default function encode(task: PreparedFile): EncodedFile {
+  return encodePrepared(task);
 }

@@ -52,21 +52,62 @@ const want = (type: ParquetType, v: unknown, extra = ''): never => {
   throw new ValueProblem('', `expected ${parquetTypeName(type)}${extra}, got ${describe(v)}`);
 };
 
-function integer(type: ParquetType & { kind: IntKind }, v: unknown): bigint {
+const NUMBER_RANGE: Readonly<Record<IntKind, readonly [number, number]>> = {
+  int8: [-128, 127],
+  int16: [-32768, 32767],
+  int32: [-2147483648, 2147483647],
+  int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  uint8: [0, 255],
+  uint16: [0, 65535],
+  uint32: [0, 4294967295],
+  uint64: [0, Number.MAX_SAFE_INTEGER],
+};
+
+/**
+ * An integer as a number when it is exact as one (no bigint allocated: the common case and the
+ * hot path), else as a bigint (64-bit columns only).
+ */
+function integer(type: ParquetType & { kind: IntKind }, v: unknown): number | bigint {
+  if (typeof v === 'number' && Number.isInteger(v)) {
+    const [lo, hi] = NUMBER_RANGE[type.kind];
+    if (v >= lo && v <= hi) return v;
+    if (!Number.isSafeInteger(v)) throw new ValueProblem('', `${v} is beyond 2^53 and not exact as a JavaScript number; pass a bigint or a string`);
+    throw new ValueProblem('', `${v} is out of range for ${type.kind} (${INT_RANGE[type.kind][0]}..${INT_RANGE[type.kind][1]})`);
+  }
   let n: bigint;
   if (typeof v === 'bigint') n = v;
-  else if (typeof v === 'number' && Number.isInteger(v)) {
-    if (!Number.isSafeInteger(v)) throw new ValueProblem('', `${v} is beyond 2^53 and not exact as a JavaScript number; pass a bigint or a string`);
-    n = BigInt(v);
-  } else if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) n = BigInt(v.trim());
+  else if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) n = BigInt(v.trim());
   else return want(type, v);
   const [min, max] = INT_RANGE[type.kind];
   if (n < min || n > max) throw new ValueProblem('', `${n} is out of range for ${type.kind} (${min}..${max})`);
-  return n;
+  return n >= -MAX_SAFE && n <= MAX_SAFE ? Number(n) : n;
 }
 
-/** An epoch value in the column's unit. Numbers are epoch milliseconds (Date.now()); bigints nanoseconds. */
-function timestamp(type: ParquetType & { kind: 'timestamp' }, v: unknown): bigint {
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+// `YYYY-MM-DDTHH:MM:SS[.fff]Z`, what JSON.stringify(new Date()) and most producers write.
+const PLAIN_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?Z$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Epoch ms of plain UTC text with at most millisecond precision, without bigints; else undefined. */
+function plainUtcMs(text: string): number | undefined {
+  const m = PLAIN_UTC.exec(text);
+  if (m === null) return undefined;
+  const y = +m[1]!;
+  const mo = +m[2]!;
+  const d = +m[3]!;
+  const leap = mo === 2 && ((y % 4 === 0 && y % 100 !== 0) || y % 400 === 0);
+  if (y < 100 || mo < 1 || mo > 12 || d < 1 || d > DAYS_IN_MONTH[mo - 1]! + (leap ? 1 : 0) || +m[4]! > 23 || +m[5]! > 59 || +m[6]! > 59) return undefined;
+  return Date.UTC(y, mo - 1, d, +m[4]!, +m[5]!, +m[6]!, m[7] === undefined ? 0 : +m[7].padEnd(3, '0'));
+}
+
+/**
+ * An epoch value in the column's unit: a number when exact as one (ms and us columns, the hot
+ * path), else a bigint. Numbers in are epoch milliseconds (Date.now()); bigints nanoseconds.
+ */
+function timestamp(type: ParquetType & { kind: 'timestamp' }, v: unknown): number | bigint {
+  const fast = typeof v === 'string' ? plainUtcMs(v) : v instanceof Date ? v.getTime() : undefined;
+  if (fast !== undefined && !Number.isNaN(fast) && type.unit !== 'ns') return type.unit === 'ms' ? fast : fast * 1000;
   let ns: bigint | undefined;
   if (v instanceof Date) ns = Number.isNaN(v.getTime()) ? undefined : BigInt(v.getTime()) * 1_000_000n;
   else if (typeof v === 'string') ns = parseTimestampNs(v.trim());
@@ -78,7 +119,8 @@ function timestamp(type: ParquetType & { kind: 'timestamp' }, v: unknown): bigin
   if (ns === undefined) return want(type, v, ' (RFC 3339 text with an offset, a Date, epoch ms as a number or epoch ns as a bigint)');
   const per = NS_PER_UNIT[type.unit];
   if (ns % per !== 0n) throw new ValueProblem('', `${describe(v)} has more precision than timestamp_${type.unit} keeps`);
-  return ns / per;
+  const value = ns / per;
+  return value >= -MAX_SAFE && value <= MAX_SAFE ? Number(value) : value;
 }
 
 function date(type: ParquetType, v: unknown): number {
@@ -193,22 +235,37 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 /** A struct value (or a whole record): every declared field checked, no undeclared keys. */
 export function normalizeObject(fields: readonly ParquetField[], v: Record<string, unknown>): { [k: string]: Canonical } {
   const out: { [k: string]: Canonical } = {};
+  let present = 0;
   for (const f of fields) {
     const x = v[f.name];
+    if (x === undefined && !(f.name in v)) {
+      if (!f.nullable) throw new ValueProblem(`.${f.name}`, 'is required but missing or null');
+      out[f.name] = null;
+      continue;
+    }
+    present++;
     if (x === null || x === undefined) {
       if (!f.nullable) throw new ValueProblem(`.${f.name}`, 'is required but missing or null');
       out[f.name] = null;
-    } else out[f.name] = nested(`.${f.name}`, () => normalize(f.type, x));
+      continue;
+    }
+    try {
+      out[f.name] = normalize(f.type, x);
+    } catch (err) {
+      if (err instanceof ValueProblem) throw new ValueProblem(`.${f.name}${err.path}`, err.reason);
+      throw err;
+    }
   }
-  for (const key of Object.keys(v)) {
-    if (!fields.some((f) => f.name === key)) throw new ValueProblem(`.${key}`, 'is not in the schema (add it with withField, or drop it)');
+  // Every key was a declared field unless the object has more keys than fields it matched.
+  if (Object.keys(v).length !== present) {
+    for (const key of Object.keys(v)) {
+      if (!fields.some((f) => f.name === key)) throw new ValueProblem(`.${key}`, 'is not in the schema (add it with withField, or drop it)');
+    }
   }
   return out;
 }
 
 // ---- building ---------------------------------------------------------------------------------
-
-const utf8 = new TextEncoder();
 
 function validity(values: readonly unknown[]): { bitmap: Uint8Array | undefined; nulls: number } {
   let nulls = 0;
@@ -218,6 +275,23 @@ function validity(values: readonly unknown[]): { bitmap: Uint8Array | undefined;
     else bitmap[i >> 3]! |= 1 << (i & 7);
   }
   return { bitmap: nulls > 0 ? bitmap : undefined, nulls };
+}
+
+/** Strings straight into one UTF-8 buffer (no per-value encoder arrays). */
+function utf8Column(type: DataType, values: readonly Canonical[]): Data {
+  const { bitmap, nulls } = validity(values);
+  const offsets = new Int32Array(values.length + 1);
+  let total = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    offsets[i + 1] = total += v === null ? 0 : Buffer.byteLength(v as string, 'utf8');
+  }
+  const data = Buffer.allocUnsafe(total);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== null) data.write(v as string, offsets[i]!, 'utf8');
+  }
+  return makeData({ type, length: values.length, nullCount: nulls, nullBitmap: bitmap, valueOffsets: offsets, data: new Uint8Array(data.buffer, data.byteOffset, total) } as never);
 }
 
 function variableWidth(type: DataType, values: readonly Canonical[], toBytes: (v: Canonical) => Uint8Array): Data {
@@ -237,6 +311,25 @@ function fixedWidth<A extends { [i: number]: number | bigint; length: number }>(
   return makeData({ type, length: values.length, nullCount: nulls, nullBitmap: bitmap, data: array } as never);
 }
 
+/**
+ * 64-bit integers from numbers (written as two 32-bit halves, no bigint per value) or bigints.
+ * Little-endian, as Arrow buffers are on every platform Node runs on.
+ */
+function int64Column(type: DataType, values: readonly Canonical[], unsigned: boolean): Data {
+  const { bitmap, nulls } = validity(values);
+  const big = unsigned ? new BigUint64Array(values.length) : new BigInt64Array(values.length);
+  const halves = new Int32Array(big.buffer);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v === 'number') {
+      const hi = Math.floor(v / 4294967296);
+      halves[2 * i] = v - hi * 4294967296; // the low 32 bits (wraps into Int32 as unsigned bits)
+      halves[2 * i + 1] = hi;
+    } else if (typeof v === 'bigint') big[i] = unsigned ? BigInt.asUintN(64, v) : v;
+  }
+  return makeData({ type, length: values.length, nullCount: nulls, nullBitmap: bitmap, data: big } as never);
+}
+
 function offsetsOf(values: readonly Canonical[]): Int32Array {
   const offsets = new Int32Array(values.length + 1);
   let n = 0;
@@ -250,7 +343,7 @@ export function buildColumn(type: ParquetType, values: readonly Canonical[]): Da
   const n = values.length;
   switch (type.kind) {
     case 'string':
-      return variableWidth(arrow, values, (v) => utf8.encode(v as string));
+      return utf8Column(arrow, values);
     case 'binary':
       return variableWidth(arrow, values, (v) => v as Uint8Array);
     case 'boolean': {
@@ -274,9 +367,8 @@ export function buildColumn(type: ParquetType, values: readonly Canonical[]): Da
       return fixedWidth(arrow, values, new Uint32Array(n), 0);
     case 'int64':
     case 'timestamp':
-      return fixedWidth(arrow, values, new BigInt64Array(n), 0n);
     case 'uint64':
-      return fixedWidth(arrow, values, new BigUint64Array(n), 0n);
+      return int64Column(arrow, values, type.kind === 'uint64');
     case 'float':
       return fixedWidth(arrow, values, new Float32Array(n), 0);
     case 'double':

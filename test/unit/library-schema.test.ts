@@ -46,10 +46,25 @@ describe('record values', () => {
     const [row] = normalizeRecords(schema, [
       { ts: '2024-03-01T12:00:00.250+01:00', day: '2024-02-29', amount: '-1234.5', big: '9007199254740993', tags: new Map([['a', 1]]), point: { x: 1, y: 2.5 } },
     ]);
-    expect(row).toEqual({ ts: 1709290800250n, day: 19782, amount: -123450n, big: 9007199254740993n, tags: [['a', 1]], point: { x: 1, y: 2.5 } });
+    expect(row).toEqual({ ts: 1709290800250, day: 19782, amount: -123450n, big: 9007199254740993n, tags: [['a', 1]], point: { x: 1, y: 2.5 } });
     const batch = buildBatch(schema, [row!]);
     expect(batch.numRows).toBe(1);
     expect(batch.getChild('big')!.get(0)).toBe(9007199254740993n);
+  });
+
+  it('writes 64-bit values from numbers and bigints exactly, negatives and extremes included', () => {
+    const s64 = ParquetSchema.empty().withField('i', 'int64').withField('u', 'uint64').withField('t', 'timestamp_ns');
+    const inputs = [
+      { i: -1, u: 0, t: '1969-12-31T23:59:59.999999999Z' },
+      { i: -4294967297, u: 4294967296, t: '2024-01-01T00:00:00.000Z' },
+      { i: Number.MAX_SAFE_INTEGER, u: '18446744073709551615', t: 1704067200123.456 },
+      { i: -(2n ** 63n), u: 2n ** 63n, t: 1n },
+    ];
+    const batch = buildBatch(s64, normalizeRecords(s64, inputs));
+    const column = (name: string): unknown[] => Array.from({ length: batch.numRows }, (_, r) => batch.getChild(name)!.get(r));
+    expect(column('i')).toEqual([-1n, -4294967297n, BigInt(Number.MAX_SAFE_INTEGER), -(2n ** 63n)]);
+    expect(column('u')).toEqual([0n, 4294967296n, 2n ** 64n - 1n, 2n ** 63n]);
+    expect(batch.getChild('t')!.data[0]!.values).toEqual(new BigInt64Array([-1n, 1704067200000000000n, 1704067200123456000n, 1n]));
   });
 
   it('names the record, the nested field and why, and never rounds', () => {
