@@ -117,16 +117,18 @@ best of ${ROUNDS} after a warm-up round, side by side in one run.
 |---|---|---|---|---|---|
 ${rows.join('\n')}
 
-Worker threads validate records, build the Arrow batch and encode Parquet; the main thread
-partitions records, sends them to the workers (structured clone) and writes the files.
+With parallelism N the calling thread validates, builds and encodes every N-th file itself and
+N - 1 worker threads do the others, receiving their records by structured clone; the calling
+thread also partitions the records and writes the files.
 
 Where the time goes, µs per record on one thread (same run): copying a record to a worker
-${stages.clone} (structured clone, serialised on the main thread and deserialised on the worker),
+${stages.clone} (structured clone: serialised on the calling thread, deserialised on the worker),
 validation ${stages.validate}, Arrow building ${stages.build}, Parquet encoding ${stages.encode}.
-On 2 cores the copy is paid on top of work that takes about ${(stages.validate + stages.build + stages.encode).toFixed(1)} µs in one
-thread, and the main thread (partitioning, serialising, uploads) shares the same two cores with
-the workers: that is why ${results.at(-1)!.parallelism} threads gain ${(base / results.at(-1)!.bestMs).toFixed(2)}× here, not 2×. More cores, or records that
-are costlier to encode than to copy (wider rows, nested data), scale better; sending records
-as JSON text would halve the copy but lose bigints, bytes, Maps and non-finite numbers.
+A record costs about ${(stages.validate + stages.build + stages.encode).toFixed(1)} µs to write on one thread and about ${stages.clone} µs more to
+hand to a worker, and on this machine the two cores are shared by the calling thread, the
+workers and V8's own GC and compiler threads. That is why ${results.at(-1)!.parallelism} threads gain
+${(base / results.at(-1)!.bestMs).toFixed(2)}× here, not 2×; runs on this shared machine have ranged from about 1.0× to 1.3×. More cores,
+or records costlier to encode than to copy, scale better; the copy is the floor (sending JSON text
+would halve it but lose bigints, bytes, Maps and non-finite numbers).
 `,
 );

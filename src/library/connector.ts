@@ -25,7 +25,7 @@ import { openStore, type ObjectInfo, type ObjectStore } from '../store/index.js'
 import { VERSION } from '../version.js';
 import { ParquetConfig, S3Config } from './configs.js';
 import { EncodePool } from './encode-pool.js';
-import { encodeFile, encodePrepared, isMisfit, prepareFile, type EncodedFile, type FileTask, type Misfit } from './encode-task.js';
+import { encodeFile, isMisfit, runWorkerTask, toWorkerTask, type EncodedFile, type FileTask, type Misfit } from './encode-task.js';
 import {
   optionsOf,
   type BatchWriteOperation, type BatchWriteOptions, type BatchWriteResult, type ReadOperation, type ReadOptions, type ReadResult,
@@ -325,40 +325,44 @@ export class S3ParquetConnector {
   }
 
   /**
-   * Every file validated and built here, encoded here (parallelism 1) or on the pool while the
-   * next file is built. Throws the first misfit in record order, after in-flight encodes settle.
+   * Every file validated, built and encoded: all here (parallelism 1), or shared between this
+   * thread (every N-th file) and N - 1 workers, which get their records by structured clone.
+   * Throws the first misfit in record order, after every file has settled.
    */
   private async encodeAll(tasks: readonly FileTask[], parallelism: number): Promise<EncodedFile[]> {
     const parquet = this.writerOptions();
-    const misfits: Misfit[] = [];
-    const encoded: (EncodedFile | Promise<EncodedFile>)[] = [];
-    if (parallelism > 1 && tasks.length > 1 && this.pool?.threads !== parallelism) {
+    const workers = Math.min(parallelism, tasks.length) - 1;
+    if (workers > 0 && this.pool?.threads !== workers) {
       await this.pool?.close();
-      this.pool = new EncodePool(parallelism);
+      this.pool = new EncodePool(workers);
     }
-    const pool = parallelism > 1 && tasks.length > 1 ? this.pool : undefined;
-    for (const task of tasks) {
-      const prepared = prepareFile(task, parquet);
-      if (isMisfit(prepared)) {
-        misfits.push(prepared);
-        continue;
-      }
-      if (!pool) encoded.push(encodePrepared(prepared));
+    const pool = workers > 0 ? this.pool : undefined;
+    const results: (EncodedFile | Misfit | Promise<EncodedFile | Misfit>)[] = new Array(tasks.length);
+    const local: number[] = [];
+    tasks.forEach((task, i) => {
+      if (!pool || i % parallelism === 0) local.push(i);
       else {
-        const running = pool.run(prepared);
+        const running = pool.run(toWorkerTask(task, parquet));
         running.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
-        encoded.push(running);
-        // Let the pool hand finished workers their next file while this thread builds one.
-        await new Promise((resolve) => setImmediate(resolve));
+        results[i] = running;
       }
+    });
+    for (const i of local) {
+      results[i] = runWorkerTask(toWorkerTask(tasks[i]!, parquet));
+      // Let finished workers get their next file before this thread takes on another.
+      if (pool) await new Promise((resolve) => setImmediate(resolve));
     }
-    const results = await Promise.allSettled(encoded);
+    const settled = await Promise.allSettled(results);
+    const misfits: Misfit[] = [];
+    const files: EncodedFile[] = [];
+    for (const r of settled) {
+      if (r.status === 'rejected') throw toS3ParquetError(r.reason, 'PARQUET_WRITE_FAILED');
+      if (isMisfit(r.value)) misfits.push(r.value);
+      else files.push(r.value);
+    }
     const first = misfits.sort((a, b) => a.index - b.index)[0];
     if (first) throw new S3ParquetError(first.code, first.message);
-    return results.map((r) => {
-      if (r.status === 'rejected') throw toS3ParquetError(r.reason, 'PARQUET_WRITE_FAILED');
-      return r.value;
-    });
+    return files;
   }
 
   // ---- reads --------------------------------------------------------------------------------

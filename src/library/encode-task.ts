@@ -1,19 +1,19 @@
 /**
- * One file's worth of work in two steps. `prepareFile` (the calling thread) validates the
- * records against the schema, builds the Arrow batch and its IPC stream; `encodePrepared` (the
- * calling thread, or a worker) encodes that stream as Parquet. The IPC buffer is transferred to a
- * worker, not copied: handing a worker the records themselves costs a structured clone per
- * record about as long as encoding it (bench/LIBRARY.md), which would eat the parallel gain.
+ * One file's worth of work, the same on the calling thread and on a worker: validate the records
+ * against the schema, build the Arrow batch, encode Parquet. `prepareFile` does the first two (and
+ * yields an Arrow IPC stream), `encodePrepared` the last; `runWorkerTask` is both, for a worker
+ * that receives the records themselves (plain, structured-clone-friendly data).
  *
- * A record that does not fit comes back as data, not as a thrown error, so the batch can report
- * the first misfit in record order.
+ * A record that does not fit comes back as data, not as a thrown error (errors lose their class
+ * crossing threads), so a batch can report the first misfit in record order.
  */
 import { buildBloom } from '../parquet/bloom.js';
 import { batchesToIpc, encodeIpcAsParquet, type IpcBatch, type ParquetWriterOptions } from '../parquet/writer.js';
 import { FOOTER_KEYS } from '../pipeline/file-writer.js';
 import { S3ParquetError } from '../errors.js';
 import { buildBatch, normalizeRecords, type InputRecord } from './records.js';
-import type { ParquetSchema } from './schema.js';
+import { ParquetSchema } from './schema.js';
+import type { ParquetField } from './types.js';
 
 export interface FileTask {
   readonly schema: ParquetSchema;
@@ -70,7 +70,7 @@ export function prepareFile(task: FileTask, parquet: ParquetWriterOptions): Prep
   }
 }
 
-export function isMisfit(p: PreparedFile | Misfit): p is Misfit {
+export function isMisfit<T extends object>(p: T | Misfit): p is Misfit {
   return 'code' in p;
 }
 
@@ -83,4 +83,21 @@ export function encodeFile(task: FileTask, parquet: ParquetWriterOptions): Encod
   const prepared = prepareFile(task, parquet);
   if (isMisfit(prepared)) throw new S3ParquetError(prepared.code, prepared.message);
   return encodePrepared(prepared);
+}
+
+/** A file task as a worker receives it: the schema as plain fields, plus the writer options. */
+export interface WorkerTask extends Omit<FileTask, 'schema'> {
+  readonly fields: readonly ParquetField[];
+  readonly parquet: ParquetWriterOptions;
+}
+
+export function toWorkerTask(task: FileTask, parquet: ParquetWriterOptions): WorkerTask {
+  const { schema, ...rest } = task;
+  return { ...rest, fields: schema.fields, parquet };
+}
+
+export function runWorkerTask(task: WorkerTask): EncodedFile | Misfit {
+  const { fields, parquet, ...rest } = task;
+  const prepared = prepareFile({ ...rest, schema: ParquetSchema.of(fields) }, parquet);
+  return isMisfit(prepared) ? prepared : encodePrepared(prepared);
 }

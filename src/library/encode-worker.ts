@@ -1,9 +1,9 @@
 /**
  * The worker side of the encode pool: piscina loads this file in each worker thread and calls the
- * default export per prepared file (its Arrow IPC buffer transferred, not copied).
+ * default export per file: validate, build and encode its records.
  */
-import { encodePrepared, type EncodedFile, type PreparedFile } from './encode-task.js';
+import { runWorkerTask, type EncodedFile, type Misfit, type WorkerTask } from './encode-task.js';
 
-export default function encode(task: PreparedFile): EncodedFile {
-  return encodePrepared(task);
+export default function encode(task: WorkerTask): EncodedFile | Misfit {
+  return runWorkerTask(task);
 }
