@@ -22,7 +22,7 @@ let dataDir = process.argv[3];
 if (!dataDir || !existsSync(dataDir)) {
   const dir = await mkdtemp(join(tmpdir(), 's3pq-benchq-data-'));
   dataDir = dataDir ?? `${dir}/data`;
-  const d = await startBenchDaemon(dir, '', dataDir);
+  const d = await startBenchDaemon(dir, process.env.BENCH_TOML ?? '', dataDir);
   for (let i = 0; i < 128; i++) {
     const res = await fetch(`http://127.0.0.1:${d.ports.http}/v1/traces`, { method: 'POST', body: traces[i % traces.length]!, headers: { 'content-type': 'application/x-protobuf' } });
     await res.arrayBuffer();

@@ -168,7 +168,7 @@ export const configSchema = table({
   parquet: table({
     compression: compression.default('ZSTD'),
     row_group_size: wholeNumber(1).default(100_000),
-    page_size: wholeNumber(1024).default(1_048_576),
+    page_size: wholeNumber(1024).default(65_536),
     dictionary_enabled: bool().default(true),
     statistics_enabled: bool().default(true),
     bloom_filter_enabled: bool().default(false),

@@ -118,7 +118,7 @@ export class ParquetConfig {
     private readonly bloomOn = 'trace_id',
   ) {}
 
-  /** The daemon's defaults: ZSTD, 100k-row groups, 1 MiB pages, dictionary and statistics on. */
+  /** The daemon's defaults: ZSTD, 100k-row groups, 64 KiB pages, dictionary and statistics on. */
   static create(): ParquetConfig {
     return new ParquetConfig({});
   }

@@ -58,7 +58,7 @@ describe('defaults', () => {
     expect(c.parquet).toEqual({
       compression: 'ZSTD',
       row_group_size: 100_000,
-      page_size: 1_048_576,
+      page_size: 65_536,
       dictionary_enabled: true,
       statistics_enabled: true,
       bloom_filter_enabled: false,
