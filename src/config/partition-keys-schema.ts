@@ -48,3 +48,8 @@ export const partitionKeySchema = table({
 });
 
 export type PartitionKeyConfig = z.output<typeof partitionKeySchema>;
+
+/** A key's level (partition column) name: `name`, else `{field}_bucket` / `{field}_range`. */
+export function keyLevelName(key: Pick<PartitionKeyConfig, 'type' | 'field' | 'name'>): string {
+  return key.name !== '' ? key.name : `${key.field}_${key.type === 'hash' ? 'bucket' : 'range'}`;
+}

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { DataType, Type, type Field } from 'apache-arrow';
 import { effectiveBackend, type Config } from '../config/index.js';
+import { keyLevelName } from '../config/partition-keys-schema.js';
 import { promotedSpecs } from '../schema/datasets.js';
 import { S3ParquetError } from '../errors.js';
 import { DATASETS, type DatasetName } from '../schema/datasets.js';
@@ -167,7 +168,7 @@ export function withKeyLevels(config: Pick<Config, 'partitioning'>, dataset: Dat
   let template = layout.template;
   for (const key of config.partitioning.keys) {
     if (!key.datasets.includes(dataset)) continue;
-    const name = key.name !== '' ? key.name : `${key.field}_${key.type === 'hash' ? 'bucket' : 'range'}`;
+    const name = keyLevelName(key);
     const n = key.num_partitions ?? 1;
     partitions.push(
       key.type === 'hash'

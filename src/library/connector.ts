@@ -10,6 +10,7 @@ import { S3ParquetError, toS3ParquetError } from '../errors.js';
 import { deriveInstanceId } from '../instance-id.js';
 import { DaemonMetrics, type ReadMetrics, type S3Metrics, type WriteMetrics } from '../metrics.js';
 import { MAX_ROWS_PER_FILE, type ParquetWriterOptions } from '../parquet/writer.js';
+import { compactUtc } from '../partitioning/paths.js';
 import { partitionPath, type Partitioning } from '../partitioning/strategies.js';
 import { FOOTER_KEYS } from '../pipeline/file-writer.js';
 import type { FlushBatch } from '../pipeline/buffers.js';
@@ -87,9 +88,6 @@ function loggedDataset(key: string): string | undefined {
   return /^[A-Za-z0-9_.-]+$/.test(first) && !first.startsWith('.') && !first.startsWith('_') ? first : undefined;
 }
 
-function compactUtc(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-}
 
 /** A relative directory inside the store ('' is the root); rejects traversal like the query port. */
 function cleanDir(path: string | undefined): string {

@@ -7,11 +7,10 @@
 import { parquetSchema, type FileMetaData } from 'hyparquet';
 import { S3ParquetError } from '../errors.js';
 import type { ColumnCatalog, ColumnType } from '../query/filter/index.js';
-import { nsToRfc3339, type Converter, type JsonValue } from '../query/json-values.js';
+import { int64, nsToRfc3339, type Converter, type JsonValue } from '../query/json-values.js';
 import { checkSchemaCompatibility, ParquetSchema } from './schema.js';
 import { parquetTypeName, type ParquetField, type ParquetType } from './types.js';
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const FRACTION_DIGITS = { ms: 3, us: 6, ns: 9 } as const;
 
 /** The schemas of several files as one: union by name, each column at its widest type. */
@@ -73,7 +72,7 @@ function converter(type: ParquetType): Converter {
     }
     case 'int64':
     case 'uint64':
-      return (v) => (typeof v === 'bigint' ? (v <= MAX_SAFE && v >= -MAX_SAFE ? Number(v) : v.toString()) : ((v ?? null) as JsonValue));
+      return (v) => int64(v ?? null);
     case 'float':
     case 'double':
       return (v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : ((v ?? null) as JsonValue));

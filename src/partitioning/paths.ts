@@ -2,6 +2,14 @@
 
 export type Granularity = 'minute' | 'hour' | 'day';
 
+/** Milliseconds in a time bucket of each granularity. */
+export const BUCKET_MS: Readonly<Record<Granularity, number>> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+
+/** `20240101T000512Z`: the UTC time that starts every data file's name (sortable as text). */
+export function compactUtc(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
 /** Partition value used by Hive for a null key; DuckDB, Spark and Trino read it as NULL. */

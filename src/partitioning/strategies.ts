@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { S3ParquetError } from '../errors.js';
-import { escapePartitionValue, formatUtc, HIVE_NULL_PARTITION, type Granularity } from './paths.js';
+import { BUCKET_MS, escapePartitionValue, formatUtc, HIVE_NULL_PARTITION, type Granularity } from './paths.js';
 import { parseTimestampNs } from '../query/filter/timestamp.js';
 
 export type RecordLike = Readonly<Record<string, unknown>>;
@@ -38,7 +38,6 @@ function checkLevelName(name: string): string {
 
 // ---- time -------------------------------------------------------------------------------------
 
-const BUCKET_MS: Record<Granularity, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 
 /** A record's event time in ns: RFC 3339 text, a Date, epoch ms (number) or epoch ns (bigint). */
 export function eventTimeNs(value: unknown): bigint | undefined {

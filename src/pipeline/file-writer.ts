@@ -11,6 +11,7 @@
  */
 import { chunkBatches, encodeParquet, MAX_ROWS_PER_FILE, type ParquetWriterOptions } from '../parquet/writer.js';
 import type { ObjectStore } from '../store/object-store.js';
+import { compactUtc } from '../partitioning/paths.js';
 import { PartialFlushError, type FlushBatch } from './buffers.js';
 import { sortBatches } from './sort.js';
 import { buildBloom } from '../parquet/bloom.js';
@@ -53,9 +54,6 @@ export interface FileWriterOptions {
   readonly writeLog?: WriteLog;
 }
 
-function compactUtc(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-}
 
 export class FileWriter {
   private seq = 0;

@@ -8,8 +8,8 @@
  * add levels after the time levels, computed per record from the fields the converter passes.
  */
 
-import type { PartitionKeyConfig } from '../config/partition-keys-schema.js';
-import { formatUtc, escapePartitionValue } from '../partitioning/paths.js';
+import { keyLevelName, type PartitionKeyConfig } from '../config/partition-keys-schema.js';
+import { BUCKET_MS, formatUtc, escapePartitionValue } from '../partitioning/paths.js';
 import type { Granularity } from '../partitioning/paths.js';
 import { HashPartitioning, RangePartitioning, type Partitioning, type RecordLike } from '../partitioning/strategies.js';
 
@@ -27,17 +27,15 @@ export interface PartitioningOptions {
 /** A `[[partitioning.keys]]` entry as a strategy. */
 export function keyStrategy(key: PartitionKeyConfig): Partitioning {
   if (key.type === 'hash') {
-    const hash = HashPartitioning.create().withField(key.field).withNumPartitions(key.num_partitions ?? 1);
-    return key.name !== '' ? hash.withName(key.name) : hash;
+    return HashPartitioning.create().withField(key.field).withNumPartitions(key.num_partitions ?? 1).withName(keyLevelName(key));
   }
-  const range = RangePartitioning.create()
+  return RangePartitioning.create()
     .withField(key.field)
     .withRanges((key.ranges ?? []).map((r) => [r.from, r.to, r.label] as const))
-    .withDefaultLabel(key.default_label);
-  return key.name !== '' ? range.withName(key.name) : range;
+    .withDefaultLabel(key.default_label)
+    .withName(keyLevelName(key));
 }
 
-const BUCKET_MS: Record<Granularity, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 const NS_PER_MS = 1_000_000n;
 const CACHE_LIMIT = 4096;
 

@@ -17,7 +17,8 @@ export function nsToRfc3339(ns: bigint): string {
   return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 19)}.${frac.toString().padStart(9, '0')}Z`;
 }
 
-function int64(v: unknown): JsonValue {
+/** A 64-bit integer for JSON: a number while exact, else its decimal text. */
+export function int64(v: unknown): JsonValue {
   if (typeof v === 'bigint') return v <= MAX_SAFE && v >= -MAX_SAFE ? Number(v) : v.toString();
   return v as JsonValue;
 }

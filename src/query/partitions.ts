@@ -4,10 +4,10 @@
  * (to prune by a query's time range) and Hive key values (to prune by the filter).
  */
 import { S3ParquetError } from '../errors.js';
-import { formatUtc, HIVE_NULL_PARTITION, type Granularity } from '../pipeline/partitioner.js';
+import { keyLevelName, type PartitionKeyConfig } from '../config/partition-keys-schema.js';
+import { BUCKET_MS, formatUtc, HIVE_NULL_PARTITION, type Granularity } from '../partitioning/paths.js';
 import type { ObjectInfo, ObjectStore } from '../store/object-store.js';
 
-const BUCKET_MS: Record<Granularity, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 /** Beyond this many buckets a time range is not expanded; footers prune instead. */
 const MAX_EXPANDED_BUCKETS = 100_000;
 
@@ -88,12 +88,12 @@ export interface TimeLayout {
 }
 
 /** The layout `[partitioning]` describes, for the query engine. */
-export function layoutOf(p: { granularity: Granularity; format: string; by_service: boolean; keys: readonly { type: string; field: string; name: string }[] }): TimeLayout {
+export function layoutOf(p: { granularity: Granularity; format: string; by_service: boolean; keys: readonly PartitionKeyConfig[] }): TimeLayout {
   return {
     granularity: p.granularity,
     format: p.format,
     byService: p.by_service,
-    keyNames: p.keys.map((k) => (k.name !== '' ? k.name : `${k.field}_${k.type === 'hash' ? 'bucket' : 'range'}`)),
+    keyNames: p.keys.map(keyLevelName),
   };
 }
 

@@ -10,21 +10,20 @@
  * the recent time partitions (file names start with the flush time). A dataset with none of these
  * is not checked, which the log says.
  */
-import { parquetMetadata, parquetSchema, type FileMetaData } from 'hyparquet';
+import { parquetMetadata, parquetMetadataAsync, parquetSchema, type FileMetaData } from 'hyparquet';
 import { makeBuilder, makeData, RecordBatch, Struct } from 'apache-arrow';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { S3ParquetError } from '../errors.js';
 import { checkSchemaCompatibility, ParquetSchema } from '../library/schema.js';
 import { encodeParquet } from '../parquet/writer.js';
-import { formatUtc } from '../partitioning/paths.js';
-import { PARSERS } from '../query/source.js';
+import { BUCKET_MS, formatUtc } from '../partitioning/paths.js';
+import { PARSERS, storeBuffer } from '../query/source.js';
 import type { LoggedFile } from '../log/entry.js';
 import type { WriteLog } from '../log/write-log.js';
 import type { ObjectInfo, ObjectStore } from '../store/object-store.js';
 import { DATASET_NAMES, DATASETS, promotedSpecs, type DatasetName } from './datasets.js';
 
-const BUCKET_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
 /** Recent buckets probed before falling back to a full listing. */
 const RECENT_BUCKETS = 24;
 const FOOTER_BYTES = 64 * 1024;
@@ -95,13 +94,9 @@ async function newestFile(store: ObjectStore, config: Config, dataset: DatasetNa
   return undefined;
 }
 
-async function footerOf(store: ObjectStore, info: ObjectInfo): Promise<FileMetaData> {
-  const tail = Math.min(info.size, FOOTER_BYTES);
-  const bytes = await store.getRange(info.key, info.size - tail, tail);
-  const length = new DataView(bytes.buffer, bytes.byteOffset + bytes.byteLength - 8, 4).getUint32(0, true);
-  const whole = length + 8 <= tail ? bytes : await store.get(info.key);
-  const buf = whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.byteLength) as ArrayBuffer;
-  return parquetMetadata(buf, { parsers: PARSERS });
+/** A file's footer through the query engine's ranged reads (the last bytes, more only when needed). */
+function footerOf(store: ObjectStore, info: ObjectInfo): Promise<FileMetaData> {
+  return parquetMetadataAsync(storeBuffer(store, info.key, info.size, { bytesRead: 0, requests: 0 }), { parsers: PARSERS, initialFetchSize: FOOTER_BYTES });
 }
 
 /**
