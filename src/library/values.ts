@@ -8,7 +8,7 @@
  *    (no per-value Arrow builders; they drop sub-millisecond timestamps and cannot take decimals).
  */
 import { makeData, type Data, type DataType } from 'apache-arrow';
-import { parseTimestampNs } from '../query/filter/timestamp.js';
+import { parseTimestampNs, plainUtcMs } from '../query/filter/timestamp.js';
 import { arrowType } from './schema.js';
 import { parquetTypeName, type IntKind, type ParquetField, type ParquetType } from './types.js';
 
@@ -84,22 +84,6 @@ function integer(type: ParquetType & { kind: IntKind }, v: unknown): number | bi
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
-// `YYYY-MM-DDTHH:MM:SS[.fff]Z`, what JSON.stringify(new Date()) and most producers write.
-const PLAIN_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?Z$/;
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/** Epoch ms of plain UTC text with at most millisecond precision, without bigints; else undefined. */
-function plainUtcMs(text: string): number | undefined {
-  const m = PLAIN_UTC.exec(text);
-  if (m === null) return undefined;
-  const y = +m[1]!;
-  const mo = +m[2]!;
-  const d = +m[3]!;
-  const leap = mo === 2 && ((y % 4 === 0 && y % 100 !== 0) || y % 400 === 0);
-  if (y < 100 || mo < 1 || mo > 12 || d < 1 || d > DAYS_IN_MONTH[mo - 1]! + (leap ? 1 : 0) || +m[4]! > 23 || +m[5]! > 59 || +m[6]! > 59) return undefined;
-  return Date.UTC(y, mo - 1, d, +m[4]!, +m[5]!, +m[6]!, m[7] === undefined ? 0 : +m[7].padEnd(3, '0'));
-}
 
 /**
  * An epoch value in the column's unit: a number when exact as one (ms and us columns, the hot

@@ -138,6 +138,7 @@ describe('partition strategies', () => {
     expect(p.pathFor({ t: '2024-03-01T00:30:00+01:00' })).toBe('2024/02/29');
     expect(p.pathFor({ t: Date.UTC(2024, 0, 2, 5) })).toBe('2024/01/02');
     expect(() => p.pathFor({ t: 'soon' })).toThrow(/not a timestamp/);
+    expect(() => p.pathFor({ t: '2024-02-30T00:00:00Z' })).toThrow(/not a timestamp/); // Date.parse would roll it over to March 1
     expect(() => TimePartitioning.create().withFormat('../x')).toThrow(/relative path/);
   });
 

@@ -86,3 +86,19 @@ export function formatTimestampNs(ns: bigint): string | undefined {
   const time = `${pad(Math.floor(secs / 3600), 2)}:${pad(Math.floor(secs / 60) % 60, 2)}:${pad(secs % 60, 2)}`;
   return `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)} ${time}${frac === 0n ? '' : `.${pad(frac, 9).replace(/0+$/, '')}`}`;
 }
+
+// `YYYY-MM-DDTHH:MM:SS[.fff]Z`, what JSON.stringify(new Date()) and most producers write.
+const PLAIN_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?Z$/;
+
+/**
+ * Epoch milliseconds of plain UTC text with at most millisecond precision, without bigints (the
+ * hot path of record writes and time partitioning); undefined for anything else, which
+ * `parseTimestampNs` then decides. Days and times that do not exist are refused, unlike `Date.parse`.
+ */
+export function plainUtcMs(text: string): number | undefined {
+  const m = PLAIN_UTC.exec(text);
+  if (m === null) return undefined;
+  const [y, mo, d, h, mi, s] = [+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!];
+  if (y < 100 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59) return undefined;
+  return Date.UTC(y, mo - 1, d, h, mi, s, m[7] === undefined ? 0 : +m[7].padEnd(3, '0'));
+}
