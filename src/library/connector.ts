@@ -26,7 +26,7 @@ import { openStore, type ObjectInfo, type ObjectStore } from '../store/index.js'
 import { VERSION } from '../version.js';
 import { ParquetConfig, S3Config } from './configs.js';
 import { EncodePool } from './encode-pool.js';
-import { encodeFile, isMisfit, runWorkerTask, toWorkerTask, type EncodedFile, type FileTask, type Misfit } from './encode-task.js';
+import { encodeFile, isMisfit, toWorkerTask, writeFile, type EncodedFile, type FileTask, type Misfit } from './encode-task.js';
 import {
   optionsOf,
   type BatchWriteOperation, type BatchWriteOptions, type BatchWriteResult, type ReadOperation, type ReadOptions, type ReadResult,
@@ -346,7 +346,7 @@ export class S3ParquetConnector {
       }
     });
     for (const i of local) {
-      results[i] = runWorkerTask(toWorkerTask(tasks[i]!, parquet));
+      results[i] = writeFile(tasks[i]!, parquet);
       // Let finished workers get their next file before this thread takes on another.
       if (pool) await new Promise((resolve) => setImmediate(resolve));
     }

@@ -7,7 +7,6 @@
  * Built code runs `encode-worker.js` next to this file. Under the TypeScript sources (tests,
  * `tsx`), the worker is the `.ts` file, loaded through tsx's loader (a dev dependency).
  */
-import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { EncodedFile, Misfit, WorkerTask } from './encode-task.js';
 
@@ -37,6 +36,3 @@ export class EncodePool {
     return this.pool.destroy();
   }
 }
-
-/** A sensible default for `parallelism`: the cores this process may use. */
-export const defaultParallelism = (): number => availableParallelism();

@@ -1,14 +1,13 @@
 /**
  * One file's worth of work, the same on the calling thread and on a worker: validate the records
- * against the schema, build the Arrow batch, encode Parquet. `prepareFile` does the first two (and
- * yields an Arrow IPC stream), `encodePrepared` the last; `runWorkerTask` is both, for a worker
- * that receives the records themselves (plain, structured-clone-friendly data).
+ * against the schema, build the Arrow batch, encode Parquet. A worker receives a `WorkerTask`
+ * (the schema as plain fields; records are structured-cloned).
  *
  * A record that does not fit comes back as data, not as a thrown error (errors lose their class
  * crossing threads), so a batch can report the first misfit in record order.
  */
 import { buildBloom } from '../parquet/bloom.js';
-import { batchesToIpc, encodeIpcAsParquet, type IpcBatch, type ParquetWriterOptions } from '../parquet/writer.js';
+import { encodeParquet, type ParquetWriterOptions } from '../parquet/writer.js';
 import { FOOTER_KEYS } from '../pipeline/file-writer.js';
 import { S3ParquetError } from '../errors.js';
 import { buildBatch, normalizeRecords, type InputRecord } from './records.js';
@@ -25,19 +24,10 @@ export interface FileTask {
   readonly bloomField?: string;
 }
 
-/** What a worker gets: plain data and one transferable buffer. */
-export interface PreparedFile {
-  readonly batch: IpcBatch;
-  readonly metadata: readonly (readonly [string, string])[];
-  readonly parquet: ParquetWriterOptions;
-  readonly rows: number;
-  /** Arrow bytes of the records (for the compression ratio). */
-  readonly rawBytes: number;
-}
-
 export interface EncodedFile {
   readonly bytes: Uint8Array;
   readonly rows: number;
+  /** Arrow bytes of the records (for the compression ratio). */
   readonly rawBytes: number;
 }
 
@@ -47,21 +37,27 @@ export interface Misfit {
   readonly index: number;
 }
 
-export function prepareFile(task: FileTask, parquet: ParquetWriterOptions): PreparedFile | Misfit {
+export function isMisfit<T extends object>(p: T | Misfit): p is Misfit {
+  return 'code' in p;
+}
+
+/** Validates, builds and encodes one file; a misfit (or an encoder failure) comes back as data. */
+export function writeFile(task: FileTask, parquet: ParquetWriterOptions): EncodedFile | Misfit {
   const indexOf = (i: number): number => (typeof task.indexes === 'number' ? task.indexes + i : (task.indexes[i] ?? i));
   try {
     // Validated one by one so a misfit names its index in the whole operation.
     const rows = typeof task.indexes === 'number' ? normalizeRecords(task.schema, task.records, task.indexes) : task.records.map((r, i) => normalizeRecords(task.schema, [r], indexOf(i))[0]!);
     const batch = buildBatch(task.schema, rows);
-    const metadata = [...task.metadata];
+    const metadata = new Map<string, string>(task.metadata.map(([k, v]) => [k, v]));
     const bloomField = task.bloomField ? task.schema.field(task.bloomField) : undefined;
     if (bloomField && bloomField.type.kind === 'string') {
       const values = rows.map((r) => r[bloomField.name]).filter((v): v is string => typeof v === 'string');
-      metadata.push([FOOTER_KEYS.traceIdBloom, buildBloom(values, values.length)], [FOOTER_KEYS.bloomColumn, bloomField.name]);
+      metadata.set(FOOTER_KEYS.traceIdBloom, buildBloom(values, values.length));
+      metadata.set(FOOTER_KEYS.bloomColumn, bloomField.name);
     }
     let rawBytes = 0;
     for (const child of batch.data.children) rawBytes += child.byteLength;
-    return { batch: batchesToIpc([batch]), metadata, parquet, rows: batch.numRows, rawBytes };
+    return { bytes: encodeParquet([batch], metadata, parquet), rows: batch.numRows, rawBytes };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const index = /^record (\d+):/.exec(message)?.[1];
@@ -70,19 +66,11 @@ export function prepareFile(task: FileTask, parquet: ParquetWriterOptions): Prep
   }
 }
 
-export function isMisfit<T extends object>(p: T | Misfit): p is Misfit {
-  return 'code' in p;
-}
-
-export function encodePrepared(p: PreparedFile): EncodedFile {
-  return { bytes: encodeIpcAsParquet(p.batch, new Map(p.metadata.map(([k, v]) => [k, v])), p.parquet), rows: p.rows, rawBytes: p.rawBytes };
-}
-
-/** Prepares and encodes on this thread; throws the misfit as a `Schema` error. */
+/** `writeFile` that throws the misfit as an `S3ParquetError`. */
 export function encodeFile(task: FileTask, parquet: ParquetWriterOptions): EncodedFile {
-  const prepared = prepareFile(task, parquet);
-  if (isMisfit(prepared)) throw new S3ParquetError(prepared.code, prepared.message);
-  return encodePrepared(prepared);
+  const result = writeFile(task, parquet);
+  if (isMisfit(result)) throw new S3ParquetError(result.code, result.message);
+  return result;
 }
 
 /** A file task as a worker receives it: the schema as plain fields, plus the writer options. */
@@ -98,6 +86,5 @@ export function toWorkerTask(task: FileTask, parquet: ParquetWriterOptions): Wor
 
 export function runWorkerTask(task: WorkerTask): EncodedFile | Misfit {
   const { fields, parquet, ...rest } = task;
-  const prepared = prepareFile({ ...rest, schema: ParquetSchema.of(fields) }, parquet);
-  return isMisfit(prepared) ? prepared : encodePrepared(prepared);
+  return writeFile({ ...rest, schema: ParquetSchema.of(fields) }, parquet);
 }

@@ -69,28 +69,11 @@ export function encodeParquet(
   metadata: ReadonlyMap<string, string>,
   options: ParquetWriterOptions,
 ): Uint8Array {
-  return encodeIpcAsParquet(batchesToIpc(batches), metadata, options);
-}
-
-/** An Arrow IPC stream and its top-level column names (per-column writer settings need them). */
-export interface IpcBatch {
-  readonly ipc: Uint8Array;
-  readonly columns: readonly string[];
-}
-
-/**
- * The two halves of `encodeParquet`, for encoding on another thread: the Arrow IPC stream is a
- * plain buffer that can be transferred (not copied) to a worker.
- */
-export function batchesToIpc(batches: readonly RecordBatch[]): IpcBatch {
-  const table = new Table(batches as RecordBatch[]);
-  return { ipc: tableToIPC(table, 'stream'), columns: table.schema.fields.map((f) => f.name) };
-}
-
-export function encodeIpcAsParquet(batch: IpcBatch, metadata: ReadonlyMap<string, string>, options: ParquetWriterOptions): Uint8Array {
   try {
-    const table = wasm.Table.fromIPCStream(batch.ipc);
-    return wasm.writeParquet(table, writerProperties(options, metadata, new Set(batch.columns)));
+    const arrow = new Table(batches as RecordBatch[]);
+    const columns = new Set(arrow.schema.fields.map((f) => f.name));
+    const table = wasm.Table.fromIPCStream(tableToIPC(arrow, 'stream'));
+    return wasm.writeParquet(table, writerProperties(options, metadata, columns));
   } catch (err) {
     throw new S3ParquetError('PARQUET_WRITE_FAILED', `encoding Parquet failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
