@@ -18,7 +18,7 @@ import { encodeParquet } from '../parquet/writer.js';
 import { WriteLog } from '../log/write-log.js';
 import { footerDescriber } from '../log/describe.js';
 import type { LoggedFile } from '../log/entry.js';
-import { QueryEngine, makeScanPlan, emptyStats, type Record_ } from '../query/engine.js';
+import { QueryEngine, makeScanPlan, emptyStats, type FileAt, type Record_ } from '../query/engine.js';
 import { parseFilter } from '../query/filter/index.js';
 import { columnsOf } from '../query/filter/index.js';
 import { checkPartitionPath, layoutOf } from '../query/partitions.js';
@@ -383,7 +383,7 @@ export class S3ParquetConnector {
   }
 
   /** Reads the files with their merged schema: filter, projection and limit as in `read`. */
-  private async *scanFileList(files: readonly ObjectInfo[], o: ReadOptions): AsyncGenerator<Record_> {
+  private async *scanFileList(files: readonly FileAt[], o: ReadOptions): AsyncGenerator<Record_> {
     const limit = o.limit === undefined ? undefined : wholeNumber('limit', o.limit, 0, 0);
     const { engine } = await this.open();
     const footers = await Promise.all(files.map(async (info) => ({ key: info.key, metadata: await engine.footer(info) })));
@@ -484,7 +484,7 @@ export class S3ParquetConnector {
   async readIncremental(o: IncrementalReadOptions): Promise<IncrementalReadResult> {
     const { log } = await this.open();
     const changes = await log.changes(o.dataset, o.cursor, { maxEntries: o.maxEntries ?? this.config.write_log.max_entries_per_read });
-    const files = changes.files.map((f) => ({ key: f.key, size: f.bytes, lastModified: new Date(0) }));
+    const files = changes.files.map((f) => ({ key: f.key, size: f.bytes }));
     const records: Record_[] = [];
     if (files.length > 0) {
       const read = { ...(o.filter !== undefined ? { filter: o.filter } : {}), ...(o.selectFields !== undefined ? { selectFields: o.selectFields } : {}) };

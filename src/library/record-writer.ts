@@ -14,7 +14,7 @@ import { BufferManager, type FlushBatch } from '../pipeline/buffers.js';
 import { eventTimeNs, partitionPath, type Partitioning, TimePartitioning } from '../partitioning/strategies.js';
 import { buildBatch, normalizeRecords, type InputRecord } from './records.js';
 import type { ParquetSchema } from './schema.js';
-import type { Canonical } from './values.js';
+import { NS_PER_UNIT, type Canonical } from './values.js';
 
 export interface RecordWriterOptions {
   readonly schema: ParquetSchema;
@@ -45,7 +45,8 @@ const errorText = (err: unknown): string => (err instanceof Error ? err.message 
 export class RecordWriter {
   private readonly buffers: BufferManager;
   private readonly strategies: readonly Partitioning[];
-  private readonly timeField: string | undefined;
+  /** A record's event time in ns, for the log's time range: from the time partition's field. */
+  private readonly timeOf: (raw: InputRecord, row: Record<string, Canonical>) => bigint;
   private readonly memoryLimit: number;
   private written = 0;
   private closed = false;
@@ -59,7 +60,17 @@ export class RecordWriter {
     sink: FlushSink,
   ) {
     this.strategies = o.partitioning ?? [];
-    this.timeField = this.strategies.find((s): s is TimePartitioning => s instanceof TimePartitioning)?.field;
+    const timeField = this.strategies.find((s): s is TimePartitioning => s instanceof TimePartitioning)?.field;
+    const type = timeField === undefined ? undefined : o.schema.field(timeField)?.type;
+    if (timeField === undefined) this.timeOf = () => 0n;
+    else if (type?.kind === 'timestamp') {
+      // The validated value is already an epoch count in the column's unit: no second parse.
+      const per = NS_PER_UNIT[type.unit];
+      this.timeOf = (_raw, row) => {
+        const v = row[timeField];
+        return typeof v === 'number' || typeof v === 'bigint' ? BigInt(v) * per : 0n;
+      };
+    } else this.timeOf = (raw) => eventTimeNs(raw[timeField]) ?? 0n;
     this.memoryLimit = o.memoryLimitBytes ?? 256 * MIB;
     const limits = { maxRows: o.maxRows ?? 100_000, maxBytes: o.maxBytes ?? 64 * MIB, maxAgeMs: o.maxAgeMs ?? 60_000 };
     for (const [name, v] of Object.entries({ ...limits, memoryLimitBytes: this.memoryLimit })) {
@@ -98,7 +109,7 @@ export class RecordWriter {
       } catch (err) {
         throw new S3ParquetError('SCHEMA_INVALID', `record ${i}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       }
-      const t = this.timeField ? (eventTimeNs(r[this.timeField]) ?? 0n) : 0n;
+      const t = this.timeOf(r, rows[i]!);
       const g = groups.get(path);
       if (!g) groups.set(path, { rows: [rows[i]!], min: t, max: t });
       else {

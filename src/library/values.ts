@@ -35,7 +35,8 @@ const INT_RANGE: Readonly<Record<IntKind, readonly [bigint, bigint]>> = {
   uint64: [0n, 2n ** 64n - 1n],
 };
 
-const NS_PER_UNIT: Readonly<Record<'ms' | 'us' | 'ns', bigint>> = { ms: 1_000_000n, us: 1000n, ns: 1n };
+/** Nanoseconds in one unit of each timestamp unit. */
+export const NS_PER_UNIT: Readonly<Record<'ms' | 'us' | 'ns', bigint>> = { ms: 1_000_000n, us: 1000n, ns: 1n };
 const MS_PER_DAY = 86_400_000;
 
 const describe = (v: unknown): string => {

@@ -173,6 +173,9 @@ export function makeScanPlan(o: {
   };
 }
 
+/** Where a file is and how big: all a scan needs of a listing or a log entry. */
+export type FileAt = Pick<ObjectInfo, 'key' | 'size'>;
+
 /** A file to read records from: its key and size (a write log entry has both). */
 export interface FileRef {
   readonly key: string;
@@ -304,25 +307,17 @@ export class QueryEngine {
    * the scan `query` does, for callers that already know the files (incremental reads).
    */
   async *queryFiles(q: FileQueryOptions, files: readonly FileRef[], stats: QueryStats = emptyStats()): AsyncGenerator<Record_> {
-    const started = performance.now();
     const plan = this.plan({ dataset: q.dataset, ...(q.filter !== undefined ? { filter: q.filter } : {}), ...(q.select !== undefined ? { select: q.select } : {}) });
-    const counter: ReadCounter = { bytesRead: 0, requests: 0 };
-    const hits0 = this.footers.hits;
-    try {
-      for (const f of files) {
-        if (!f.key.startsWith(`${plan.dataset}/`)) throw new S3ParquetError('INVALID_ARGUMENT', `file ${JSON.stringify(f.key)} is not in dataset ${plan.dataset}`);
-        yield* this.scanFile(plan, { key: f.key, size: f.bytes }, {}, stats, counter);
-      }
-    } finally {
-      this.finish(stats, counter, hits0, started);
-    }
+    const outside = files.find((f) => !f.key.startsWith(`${plan.dataset}/`));
+    if (outside) throw new S3ParquetError('INVALID_ARGUMENT', `file ${JSON.stringify(outside.key)} is not in dataset ${plan.dataset}`);
+    yield* this.scanFiles(files.map((f) => ({ key: f.key, size: f.bytes })), plan, stats);
   }
 
   /**
    * Reads files whose schema the caller derived (the library's reads of any record set): the same
    * footer, bloom, row-group and late-materialisation pruning, without a dataset catalog.
    */
-  async *scanFiles(files: Iterable<ObjectInfo>, plan: ScanPlan, stats: QueryStats = emptyStats()): AsyncGenerator<Record_> {
+  async *scanFiles(files: Iterable<FileAt>, plan: ScanPlan, stats: QueryStats = emptyStats()): AsyncGenerator<Record_> {
     const started = performance.now();
     const counter: ReadCounter = { bytesRead: 0, requests: 0 };
     const hits0 = this.footers.hits;
@@ -337,7 +332,7 @@ export class QueryEngine {
   }
 
   /** A file's footer (cached), e.g. to learn its schema before planning a read. */
-  footer(info: ObjectInfo, counter: ReadCounter = { bytesRead: 0, requests: 0 }): Promise<FileMetaData> {
+  footer(info: FileAt, counter: ReadCounter = { bytesRead: 0, requests: 0 }): Promise<FileMetaData> {
     return this.footers.get(info.key, storeBuffer(this.o.store, info.key, info.size, counter));
   }
 
