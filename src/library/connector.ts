@@ -163,18 +163,19 @@ export class S3ParquetConnector {
       const store = await openStore(this.config, this.logger, this.instanceId, {
         onRequest: (op, ok, ms) => this.metrics.observeStoreRequest(op, ok, ms),
       });
-      const engine = new QueryEngine({
-        store,
-        layout: layoutOf(this.config.partitioning),
-        promoted: { traces: [], logs: [], metrics: [] },
-        onQuery: (stats) => this.metrics.observeQuery(stats.rows_returned, stats.elapsed_ms),
-      });
       const log = new WriteLog({
         store,
         instanceId: this.instanceId,
         settleWindowMs: this.config.write_log.settle_window_seconds * 1000,
         describeFile: footerDescriber(store),
         now: this.now,
+      });
+      const engine = new QueryEngine({
+        store,
+        writeLog: log, // one log per connector (the engine would otherwise make a reader of its own)
+        layout: layoutOf(this.config.partitioning),
+        promoted: { traces: [], logs: [], metrics: [] },
+        onQuery: (stats) => this.metrics.observeQuery(stats.rows_returned, stats.elapsed_ms),
       });
       return { store, engine, log };
     })();
