@@ -20,6 +20,7 @@ import { S3ParquetError, toS3ParquetError } from '../errors.js';
 import { emptyStats, type ChangesOptions, type QueryEngine, type QueryOptions } from './engine.js';
 import { checkPartitionPath } from './partitions.js';
 import { parseRfc3339Ns } from './time.js';
+import { uiRoutes } from './ui/routes.js';
 import { BEARER_CHALLENGE, createListener, listen, requireBearer, type BearerAuth, type HttpServerSettings } from '../security/index.js';
 
 const MAX_QUERY_BODY = 1024 * 1024;
@@ -156,11 +157,13 @@ async function writeLine(res: ServerResponse, line: string): Promise<void> {
 
 export async function startQueryServer(o: QueryServerOptions): Promise<RunningQueryServer> {
   const { engine, logger } = o;
+  const ui = uiRoutes({ engine, ...(o.auth ? { auth: o.auth } : {}) }); // the web UI (public assets) and its summary APIs (token checked)
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     if (o.extraRoutes && (await o.extraRoutes(req, res))) return;
+    if (await ui(req, res, path, url.searchParams)) return;
     requireBearer(o.auth, req.headers.authorization, 'the query API');
 
     if (path === '/api/v1/partitions') {
