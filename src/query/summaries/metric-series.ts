@@ -5,7 +5,8 @@
  * Per stream (a metric's service, resource and attributes), points are turned into what a chart
  * should show, then summed (or averaged, for gauges) per group and time bucket:
  * - monotonic SUM: a rate per second — cumulative points by their difference from the stream's
- *   previous point (a drop is a restart, the new value is the increase), delta points as they are;
+ *   previous point (a drop is a restart, the new value is the increase; a first point counts in
+ *   full when its start_time is inside the range), delta points as they are;
  * - GAUGE and non-monotonic SUM: the value (gauges averaged in a bucket, up-down sums summed over
  *   streams of their last value);
  * - HISTOGRAM: p50/p90/p99 interpolated in the merged buckets (cumulative points by difference);
@@ -133,7 +134,7 @@ export async function metricSeries(engine: QueryEngine, o: { name: string; group
     start: o.start,
     end: o.end,
     filter: `metric_name = ${quote(o.name)}`,
-    select: ['time', 'service_name', 'resource_attributes', 'attributes', 'metric_type', 'metric_unit', 'aggregation_temporality', 'is_monotonic', 'value', 'count', 'sum', 'bucket_counts', 'explicit_bounds'],
+    select: ['time', 'start_time', 'service_name', 'resource_attributes', 'attributes', 'metric_type', 'metric_unit', 'aggregation_temporality', 'is_monotonic', 'value', 'count', 'sum', 'bucket_counts', 'explicit_bounds'],
   };
   // Points arrive in file order; cumulative differences need time order per stream.
   const rows: { t: bigint; rec: Record<string, JsonValue> }[] = [];
@@ -165,13 +166,16 @@ export async function metricSeries(engine: QueryEngine, o: { name: string; group
     let cell = byBucket.get(b);
     if (!cell) byBucket.set(b, (cell = { sum: 0, n: 0 }));
     const cumulative = rec.aggregation_temporality === 'CUMULATIVE';
+    // A stream's first cumulative point counts in full when its series started inside the range
+    // (a process that started then); otherwise its total includes time before the range.
+    const startedInside = (timeNs(rec.start_time) ?? -1n) >= o.start;
     const mtype = String(rec.metric_type);
     if (mtype === 'SUM' && rec.is_monotonic === true) {
       const v = num(rec.value);
       if (v === null) continue;
       let inc = v;
       if (cumulative) {
-        inc = stream.prevValue === undefined ? 0 : v >= stream.prevValue ? v - stream.prevValue : v;
+        inc = stream.prevValue === undefined ? (startedInside ? v : 0) : v >= stream.prevValue ? v - stream.prevValue : v;
         stream.prevValue = v;
       }
       cell.sum += inc;
@@ -192,7 +196,7 @@ export async function metricSeries(engine: QueryEngine, o: { name: string; group
       let inc = counts;
       if (cumulative) {
         const prev = stream.prevBuckets;
-        inc = prev && prev.length === counts.length && counts.every((c, i) => c >= prev[i]!) ? counts.map((c, i) => c - prev[i]!) : prev ? counts : counts.map(() => 0);
+        inc = prev && prev.length === counts.length && counts.every((c, i) => c >= prev[i]!) ? counts.map((c, i) => c - prev[i]!) : prev || startedInside ? counts : counts.map(() => 0);
         stream.prevBuckets = counts;
       }
       if (!cell.bounds) {
