@@ -219,8 +219,10 @@ describe('web UI: a trace', () => {
         const frame = () => new Promise((r) => requestAnimationFrame(() => r(null)));
         for (let top = 0; top <= list.scrollHeight; top += list.clientHeight) {
           list.scrollTop = top;
-          await frame();
-          await frame();
+          // Wait for the rows of this scroll position to be drawn (first and last in view).
+          const first = Math.floor(list.scrollTop / 24);
+          const last = Math.min(${LARGE} - 1, Math.floor((list.scrollTop + list.clientHeight) / 24) - 1);
+          for (let k = 0; k < 300 && !(list.querySelector('.wf-row[data-index="' + first + '"]') && list.querySelector('.wf-row[data-index="' + last + '"]')); k++) await frame();
           for (const r of document.querySelectorAll('.wf-row')) out[r.dataset.spanId] = [r.dataset.depth, r.dataset.parentId];
         }
         return out;
