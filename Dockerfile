@@ -20,6 +20,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY proto ./proto
+COPY ui ./ui
 COPY docker/s3-parquet.toml /etc/s3-parquet-connector/s3-parquet.toml
 # The data volume (local store, write-ahead log) belongs to the unprivileged "node" user (uid 1000).
 RUN mkdir -p /var/lib/s3-parquet-connector && chown 1000:1000 /var/lib/s3-parquet-connector

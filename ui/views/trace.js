@@ -110,7 +110,10 @@ function showTrace(main, traceId, spans, params, ctx) {
       const at = Number(timeNs(ev.time) - tree.t0) / 1e6;
       track.append(h('div', { className: 'wf-event', style: { left: `${(at / tree.totalMs) * 100}%` }, title: `${ev.name} at ${fmtDuration(at)}` }));
     }
-    track.append(h('span', { className: 'wf-dur', style: left + width > 85 ? { right: `${100 - left}%` } : { left: `${left + width}%` } }, fmtDuration(n.durMs)));
+    // The duration goes after the bar, or before it when the bar reaches the right edge, or
+    // inside it when it spans nearly the whole axis.
+    const durStyle = left + width <= 85 ? { left: `${left + width}%` } : left >= 15 ? { right: `${100 - left}%` } : { left: `${left}%` };
+    track.append(h('span', { className: `wf-dur${left + width > 85 && left < 15 ? ' inside' : ''}`, style: durStyle }, fmtDuration(n.durMs)));
     const toggle = h('span', { className: 'wf-toggle', 'aria-hidden': 'true' }, n.children.length ? (n.collapsed ? '▸' : '▾') : '');
     const name = h('div', { className: 'wf-name', style: { paddingLeft: `${4 + n.depth * 14}px` } }, toggle,
       h('span', { className: 'wf-svc', style: { color: colour } }, s.service_name ?? ''), s.name ?? '',
@@ -141,6 +144,9 @@ function showTrace(main, traceId, spans, params, ctx) {
   }
   const schedule = () => { if (!frame) frame = requestAnimationFrame(draw); };
   list.addEventListener('scroll', schedule, { passive: true });
+  // A taller or shorter list (window resize) shows a different number of rows.
+  const resized = new ResizeObserver(schedule);
+  resized.observe(list);
 
   function setCollapsed(n, collapsed) {
     if (!n.children.length || n.collapsed === collapsed) return;
@@ -196,7 +202,10 @@ function showTrace(main, traceId, spans, params, ctx) {
   const wanted = params.get('span');
   if (wanted && tree.byId.has(wanted)) select(tree.byId.get(wanted), true);
   loadLogs(logs, traceId, tree, ctx, (id) => { const m = tree.byId.get(id); if (m) select(m, true); });
-  return () => { if (frame) cancelAnimationFrame(frame); };
+  return () => {
+    resized.disconnect();
+    if (frame) cancelAnimationFrame(frame);
+  };
 }
 
 function countBelow(n) {

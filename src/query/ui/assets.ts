@@ -8,10 +8,11 @@
  * year; the HTML shell that names that hash is revalidated on every load (ETag).
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { S3ParquetError } from '../../errors.js';
 
 export interface Asset {
   readonly body: Buffer;
@@ -54,6 +55,8 @@ function walk(dir: string, out: string[]): void {
 }
 
 export function loadUiAssets(dir = UI_DIR): UiAssets {
+  // An install without the ui/ folder (a hand-made image) answers 404 naming what is missing.
+  if (!existsSync(join(dir, 'index.html'))) throw new S3ParquetError('NOT_FOUND', `the web UI is not installed: no ${join(dir, 'index.html')} (the package's ui/ folder belongs beside dist/)`);
   const files = new Map<string, Asset>();
   const paths: string[] = [];
   walk(dir, paths);
@@ -68,7 +71,7 @@ export function loadUiAssets(dir = UI_DIR): UiAssets {
     if (type === undefined) continue; // only known kinds are served
     files.set(key, asset(readFileSync(full), type));
   }
-  if (shellText === undefined) throw new Error(`the web UI is missing its index.html in ${dir}`);
+  if (shellText === undefined) throw new S3ParquetError('NOT_FOUND', `the web UI is not installed: no index.html in ${dir}`);
   const require = createRequire(import.meta.url);
   files.set('vendor/uPlot.iife.min.js', asset(readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js')), TYPES['.js']!));
   files.set('vendor/uPlot.min.css', asset(readFileSync(require.resolve('uplot/dist/uPlot.min.css')), TYPES['.css']!));
