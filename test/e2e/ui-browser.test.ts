@@ -188,7 +188,19 @@ describe('web UI: a trace', () => {
       await page.waitForSelector('.wf-row');
       expect(await js(page, `document.documentElement.dataset.theme`)).toBe('dark');
       await shot(page, 'trace-waterfall-dark');
+      // The choice is remembered: every view in dark mode.
+      for (const [name, path, ready] of [
+        ['traces-search-dark', '/ui/?service=db', '#trace-results tbody tr'],
+        ['logs-dark', '/ui/logs', '#log-records tbody tr'],
+        ['metrics-dark', '/ui/metrics?name=ui.requests&group_by=route', '.uplot'],
+      ] as const) {
+        await page.goto(d.queryUrl(path));
+        await page.waitForSelector(ready);
+        expect(await js(page, `document.documentElement.dataset.theme`)).toBe('dark');
+        await shot(page, name);
+      }
       await page.click('#theme');
+      expect(await js(page, `document.documentElement.dataset.theme`)).toBe('light');
     });
   });
 
