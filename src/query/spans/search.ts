@@ -1,0 +1,138 @@
+/**
+ * Bounded trace search for the Tempo and Jaeger APIs, on the engine's public `query`.
+ *
+ * The time range is walked newest first in windows (an hour, or a 24th of a longer range), so
+ * "newest first" costs no sort of the whole range and a search stops as soon as `limit` traces
+ * are found. In each window the engine returns the candidate spans (the TraceQL condition pushed
+ * down as a superset, see traceql/prune.ts, so partitions, footers, blooms and row groups are
+ * pruned); evaluate.ts then decides exactly, with the trace's outline (root span, extent) read
+ * by trace id for the traces that need it. Work is bounded three ways: bytes read
+ * (`budgetBytes`), candidate spans held, and traces outlined; a search that hits a bound stops
+ * and says so (`truncated`), with what it found so far.
+ */
+import { emptyStats, type QueryEngine, type QueryStats } from '../engine.js';
+import { matchTrace, needsTrace, pruneFilter, spansets, type SpansetExpr, type TraceOutline } from '../traceql/index.js';
+import { addStats, fetchTraces } from './trace-fetch.js';
+import { spanColumns, spanFromRecord, type SpanView } from './span-view.js';
+
+const HOUR_NS = 3_600_000_000_000n;
+/** A trace may start before (or end after) the window its matching span is in. */
+const TRACE_SLACK_NS = HOUR_NS;
+export const DEFAULT_SEARCH_BUDGET_BYTES = 256 * 1024 * 1024;
+/** Candidate spans held at once per request (each a few hundred bytes of memory). */
+export const MAX_CANDIDATE_SPANS = 50_000;
+/** Traces whose outline one request reads at most. */
+export const MAX_OUTLINED_TRACES = 2_000;
+
+export interface SearchRequest {
+  readonly expr: SpansetExpr;
+  /** [startNs, endNs). */
+  readonly startNs: bigint;
+  readonly endNs: bigint;
+  readonly limit: number;
+  readonly budgetBytes?: number;
+}
+
+export interface FoundTrace {
+  readonly traceId: string;
+  readonly rootServiceName: string | null;
+  readonly rootTraceName: string | null;
+  readonly startNs: bigint;
+  readonly durationNs: bigint;
+  /** The spans that made the trace match, by start time. */
+  readonly matched: readonly SpanView[];
+}
+
+export interface SearchResult {
+  readonly traces: FoundTrace[];
+  readonly inspectedTraces: number;
+  readonly inspectedBytes: number;
+  /** A bound stopped the search before the range was covered. */
+  readonly truncated: boolean;
+  readonly stats: QueryStats;
+}
+
+interface Outline extends TraceOutline {
+  readonly startNs: bigint;
+}
+
+function outlineOf(spans: readonly SpanView[]): Outline {
+  let start = spans[0]!.startNs;
+  let end = spans[0]!.endNs;
+  let root: SpanView | undefined;
+  for (const s of spans) {
+    if (s.startNs < start) start = s.startNs;
+    if (s.endNs > end) end = s.endNs;
+    if (s.parentSpanId === null && (root === undefined || s.startNs < root.startNs)) root = s;
+  }
+  return { rootName: root?.name ?? null, rootServiceName: root?.serviceName ?? null, durationNs: end - start, startNs: start };
+}
+
+/** [lo, hi) windows from newest to oldest: hours, or 24 equal parts of a longer range. */
+export function windows(startNs: bigint, endNs: bigint): [bigint, bigint][] {
+  const span = endNs - startNs;
+  const size = span > 24n * HOUR_NS ? (span + 23n) / 24n : HOUR_NS;
+  const out: [bigint, bigint][] = [];
+  for (let hi = endNs; hi > startNs; hi -= size) out.push([hi - size > startNs ? hi - size : startNs, hi]);
+  return out;
+}
+
+const byStartDesc = (a: FoundTrace, b: FoundTrace): number => (a.startNs > b.startNs ? -1 : a.startNs < b.startNs ? 1 : a.traceId < b.traceId ? -1 : 1);
+
+export async function searchTraces(engine: QueryEngine, req: SearchRequest): Promise<SearchResult> {
+  const budget = req.budgetBytes ?? DEFAULT_SEARCH_BUDGET_BYTES;
+  const promoted = engine.catalog('traces').promoted;
+  const filter = pruneFilter(req.expr, promoted);
+  const select = spanColumns(promoted);
+  const traceLevel = spansets(req.expr).some(needsTrace);
+  const found: FoundTrace[] = [];
+  const seen = new Set<string>();
+  const total = emptyStats();
+  let candidatesHeld = 0;
+  let outlined = 0;
+  let truncated = false;
+  const outlineRange = { start: req.startNs - TRACE_SLACK_NS, end: req.endNs + TRACE_SLACK_NS };
+
+  for (const [lo, hi] of windows(req.startNs, req.endNs)) {
+    if (found.length >= req.limit) break;
+    if (total.bytes_read >= budget) {
+      truncated = true;
+      break;
+    }
+    const candidates = new Map<string, SpanView[]>();
+    const stats = emptyStats();
+    for await (const rec of engine.query({ dataset: 'traces', start: lo, end: hi, select, ...(filter !== undefined ? { filter } : {}) }, stats)) {
+      const span = spanFromRecord(rec, promoted);
+      if (seen.has(span.traceId)) continue;
+      let list = candidates.get(span.traceId);
+      if (!list) candidates.set(span.traceId, (list = []));
+      list.push(span);
+      if (++candidatesHeld >= MAX_CANDIDATE_SPANS || total.bytes_read + stats.bytes_read >= budget) {
+        truncated = true;
+        break;
+      }
+    }
+    addStats(total, stats);
+    // Without trace-level intrinsics a trace's own spans decide; the outline is only for the answer.
+    const provisional = [...candidates].filter(([, spans]) => traceLevel || matchTrace(req.expr, spans, { rootName: null, rootServiceName: null, durationNs: 0n }) !== null);
+    const ids = provisional.map(([id]) => id).slice(0, Math.max(0, MAX_OUTLINED_TRACES - outlined));
+    if (ids.length < provisional.length) truncated = true;
+    outlined += ids.length;
+    const outlines = await fetchTraces(engine, ids, outlineRange, { outline: true, stats: total });
+    const windowFound: FoundTrace[] = [];
+    for (const id of ids) {
+      seen.add(id);
+      const spans = outlines.get(id);
+      if (!spans || spans.length === 0) continue;
+      const outline = outlineOf(spans);
+      const matched = matchTrace(req.expr, candidates.get(id)!, outline);
+      if (matched === null) continue;
+      matched.sort((a, b) => (a.startNs < b.startNs ? -1 : a.startNs > b.startNs ? 1 : 0));
+      windowFound.push({ traceId: id, rootServiceName: outline.rootServiceName, rootTraceName: outline.rootName, startNs: outline.startNs, durationNs: outline.durationNs, matched });
+    }
+    found.push(...windowFound.sort(byStartDesc));
+    candidatesHeld = 0;
+    if (truncated) break;
+  }
+  return { traces: found.slice(0, req.limit), inspectedTraces: seen.size, inspectedBytes: total.bytes_read, truncated, stats: total };
+}
