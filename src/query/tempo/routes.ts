@@ -4,7 +4,7 @@
  *   GET /api/echo                         → "echo"
  *   GET /api/status/buildinfo             → {version, revision, branch, buildDate, goVersion}
  *   GET /api/v2/traces/{traceID}          → tempopb.TraceByIDResponse (protobuf) or {"trace":{resourceSpans}}
- *   GET /api/traces/{traceID}             → tempopb.Trace (protobuf) or {"batches":[…]}
+ *   GET /api/traces/{traceID}             → tempopb.Trace (protobuf) or {"resourceSpans":[…]}
  *   GET /api/search?q=&limit=&spss=&start=&end=   (legacy tags=, minDuration=, maxDuration=)
  *   GET /api/search/tags, /api/v2/search/tags
  *   GET /api/search/tag/{tag}/values, /api/v2/search/tag/{scoped tag}/values
@@ -12,7 +12,7 @@
  * Protobuf answers when the client accepts `application/protobuf` (Grafana does), OTLP/JSON
  * otherwise. Times are Unix seconds, as in Tempo.
  */
-import { S3ParquetError } from '../../errors.js';
+import { S3ParquetError, toS3ParquetError } from '../../errors.js';
 import { VERSION } from '../../version.js';
 import { intParam, sendBytes, sendJson, type ReadRoute, type RouteContext } from '../read-routes.js';
 import { resourceSpansJson, tracesDataProto } from '../spans/otlp-trace.js';
@@ -68,6 +68,8 @@ async function search(ctx: RouteContext): Promise<void> {
   }
   const expr = traceql !== null && traceql.trim() !== '' ? parseTraceQL(traceql) : legacySearchExpr(tags ? logfmtTags(tags) : [], minDuration, maxDuration);
   const result = await searchTraces(ctx.engine, { expr, startNs, endNs, limit });
+  // Tempo's SearchMetrics has no field for it: a search stopped by its work bound says so here.
+  if (result.truncated) ctx.res.setHeader('X-Search-Truncated', 'true');
   sendJson(ctx.res, 200, searchResponse(result, expr, spss));
 }
 
@@ -102,7 +104,29 @@ function tagParam(ctx: RouteContext): string {
   return tag;
 }
 
+/** Tempo answers client errors as plain text, which Grafana shows as it is. */
+function plainErrors(route: ReadRoute): ReadRoute {
+  return {
+    path: route.path,
+    handle: async (ctx) => {
+      try {
+        await route.handle(ctx);
+      } catch (e) {
+        const err = toS3ParquetError(e);
+        if (err.httpStatus >= 500 || ctx.res.headersSent) throw err;
+        const body = Buffer.from(err.message, 'utf8');
+        ctx.res.writeHead(err.httpStatus, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.byteLength });
+        ctx.res.end(body);
+      }
+    },
+  };
+}
+
 export function tempoRoutes(): ReadRoute[] {
+  return tempoRouteTable().map(plainErrors);
+}
+
+function tempoRouteTable(): ReadRoute[] {
   return [
     { path: '/api/echo', handle: async (ctx) => sendBytes(ctx.res, 'text/plain; charset=utf-8', 'echo') },
     {
@@ -123,7 +147,7 @@ export function tempoRoutes(): ReadRoute[] {
       handle: async (ctx) => {
         const spans = await traceSpans(ctx);
         if (wantsProtobuf(ctx)) return sendBytes(ctx.res, 'application/protobuf', tracesDataProto(spans));
-        sendJson(ctx.res, 200, { batches: resourceSpansJson(spans) });
+        sendJson(ctx.res, 200, { resourceSpans: resourceSpansJson(spans) });
       },
     },
     { path: '/api/search', handle: search },

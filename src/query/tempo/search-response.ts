@@ -57,6 +57,6 @@ export function searchResponse(result: SearchResult, expr: SpansetExpr, spss: nu
   });
   return {
     traces,
-    metrics: { inspectedTraces: result.inspectedTraces, inspectedBytes: String(result.inspectedBytes), completedJobs: 1, totalJobs: 1, ...(result.truncated ? { truncated: true } : {}) },
+    metrics: { inspectedTraces: result.inspectedTraces, inspectedBytes: String(result.inspectedBytes), completedJobs: 1, totalJobs: 1 },
   };
 }
