@@ -9,6 +9,8 @@ import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { duckdbQuery } from '../helpers/duckdb.js';
 import { CORPUS_TRACES, OLD_TRACES, sendCorpus } from '../helpers/read-api-corpus.js';
 import { checkTempoJson, decodeTempo } from '../helpers/tempopb.js';
+import { searchTraces } from '../../src/query/spans/search.js';
+import { parseTraceQL } from '../../src/query/traceql/index.js';
 
 const TOKEN = 'tempo-read-3f9a1c7e5b2d4068a9c1e3f5a7b9d0e2';
 const NO_ROOT = '<root span not yet received>';
@@ -253,6 +255,22 @@ describe('Tempo API', () => {
     const long = await duckMatches(`epoch_ns(t.tend) - epoch_ns(t.tstart) >= 15000000`, lo(), hi());
     await checkSearch(reply, combine('and', combine('and', checkout, gold), long));
     expect(reply.traces.length).toBeGreaterThan(0);
+  });
+
+  it('bounds the work of a search by bytes read, and says when it stopped early', async () => {
+    const expr = parseTraceQL('{}');
+    const all = await searchTraces(d.queryEngine, { expr, startNs: lo(), endNs: hi(), limit: 100 });
+    expect(all.truncated).toBe(false);
+    expect(all.traces).toHaveLength(CORPUS_TRACES);
+    expect(all.inspectedBytes).toBe(all.stats.bytes_read);
+    const tiny = await searchTraces(d.queryEngine, { expr, startNs: lo(), endNs: hi(), limit: 100, budgetBytes: 1 });
+    expect(tiny.truncated).toBe(true);
+    expect(tiny.traces.length).toBeLessThan(all.traces.length);
+    expect(tiny.inspectedBytes).toBeLessThan(all.inspectedBytes);
+    // A limit stops the walk early too: fewer bytes than the whole range.
+    const one = await searchTraces(d.queryEngine, { expr, startNs: lo(), endNs: hi(), limit: 1 });
+    expect(one.traces).toHaveLength(1);
+    expect(one.inspectedBytes).toBeLessThan(all.inspectedBytes);
   });
 
   const REFUSED: [string, string][] = [
