@@ -8,7 +8,7 @@
 import { emptyStats, type QueryEngine, type QueryStats } from '../engine.js';
 import type { JsonValue } from '../json-values.js';
 import { addStats } from './trace-fetch.js';
-import { DEFAULT_SEARCH_BUDGET_BYTES, windows } from './search.js';
+import { DEFAULT_SEARCH_BUDGET_BYTES, MAX_SCANNED_ROWS, windows } from './search.js';
 
 export const MAX_SCAN_ROWS = 200_000;
 export const MAX_DISTINCT_VALUES = 1_000;
@@ -37,11 +37,15 @@ export async function distinctValues(engine: QueryEngine, o: DistinctScan): Prom
   let rows = 0;
   let truncated = false;
   outer: for (const [lo, hi] of windows(o.startNs, o.endNs)) {
+    if (total.bytes_read >= DEFAULT_SEARCH_BUDGET_BYTES) {
+      truncated = true;
+      break;
+    }
     const stats = emptyStats();
     try {
       for await (const rec of engine.query({ dataset: 'traces', start: lo, end: hi, select: o.select, ...(o.filter !== undefined ? { filter: o.filter } : {}) }, stats)) {
         for (const v of o.extract(rec)) values.add(v);
-        if (++rows >= MAX_SCAN_ROWS || values.size >= maxValues || total.bytes_read + stats.bytes_read >= DEFAULT_SEARCH_BUDGET_BYTES) {
+        if (++rows >= MAX_SCAN_ROWS || values.size >= maxValues || total.rows_scanned + stats.rows_scanned >= MAX_SCANNED_ROWS) {
           truncated = true;
           break outer;
         }

@@ -7,8 +7,9 @@
  * down as a superset, see traceql/prune.ts, so partitions, footers, blooms and row groups are
  * pruned, reading only the columns the query needs); evaluate.ts then decides exactly, with the
  * trace's outline (root span, extent) read by trace id — newest first by the trace's earliest
- * candidate span, and only until `limit` traces are found. Work is bounded three ways: bytes read
- * (`budgetBytes`), candidate spans held, and traces outlined; a search that hits a bound stops
+ * candidate span, and only until `limit` traces are found. Work is bounded four ways: bytes read
+ * (`budgetBytes`, checked between windows), rows scanned and candidate spans held (checked as
+ * rows arrive), and traces outlined; a search that hits a bound stops
  * and says so (`truncated`), with what it found so far.
  */
 import { emptyStats, type QueryEngine, type QueryStats } from '../engine.js';
@@ -24,6 +25,8 @@ const TRACE_SLACK_NS = HOUR_NS;
 export const DEFAULT_SEARCH_BUDGET_BYTES = 256 * 1024 * 1024;
 /** Candidate spans held at once per request (each a few hundred bytes of memory). */
 export const MAX_CANDIDATE_SPANS = 50_000;
+/** Rows the engine may scan (filter evaluated) for one request. */
+export const MAX_SCANNED_ROWS = 5_000_000;
 /** Traces whose outline one request reads at most. */
 export const MAX_OUTLINED_TRACES = 2_000;
 /** Traces outlined at once when the query has trace-level conditions. */
@@ -135,7 +138,8 @@ export async function searchTraces(engine: QueryEngine, req: SearchRequest): Pro
       let list = candidates.get(span.traceId);
       if (!list) candidates.set(span.traceId, (list = []));
       list.push(span);
-      if (++candidatesHeld >= MAX_CANDIDATE_SPANS || total.bytes_read + stats.bytes_read >= budget) {
+      // The engine counts bytes when a query ends, rows as it goes: rows bound a window's scan.
+      if (++candidatesHeld >= MAX_CANDIDATE_SPANS || total.rows_scanned + stats.rows_scanned >= MAX_SCANNED_ROWS) {
         truncated = true;
         break;
       }
