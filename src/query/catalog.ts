@@ -15,6 +15,8 @@ export interface DatasetCatalog {
   readonly columns: readonly string[];
   readonly filterColumns: ColumnCatalog;
   readonly converters: ReadonlyMap<string, Converter>;
+  /** The promoted attributes (attribute key → typed column), so readers can put them back in place. */
+  readonly promoted: readonly PromotedSpec[];
 }
 
 function filterType(type: DataType): ColumnType | undefined {
@@ -37,5 +39,5 @@ export function datasetCatalog(dataset: DatasetName, promoted: readonly Promoted
     if (t) filterColumns.set(f.name, t);
     converters.set(f.name, converterFor(f.type));
   }
-  return { dataset, schema, eventTimeColumn: spec.eventTimeColumn, columns: schema.fields.map((f) => f.name), filterColumns, converters };
+  return { dataset, schema, eventTimeColumn: spec.eventTimeColumn, columns: schema.fields.map((f) => f.name), filterColumns, converters, promoted };
 }

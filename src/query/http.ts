@@ -6,6 +6,7 @@
  *   GET    /api/v1/traces/{trace_id}[?start=&end=]
  *   DELETE /api/v1/partitions/{dataset}/{partition path}
  *   GET    /api/v1/changes?dataset=logs[&cursor=…][&filter=…][&select=a,b][&max_entries=N]
+ *   GET    /tempo/…, /jaeger/…     Tempo- and Jaeger-compatible read APIs (read-routes.ts)
  *
  * `changes` answers NDJSON records of the files written since the cursor (from the beginning of
  * the write log without one); the next cursor is in `X-Next-Cursor`, chosen before the body.
@@ -21,6 +22,7 @@ import { emptyStats, type ChangesOptions, type QueryEngine, type QueryOptions } 
 import { checkPartitionPath } from './partitions.js';
 import { parseRfc3339Ns } from './time.js';
 import { uiRoutes } from './ui/routes.js';
+import { createReadApis } from './read-routes.js';
 import { BEARER_CHALLENGE, createListener, listen, requireBearer, type BearerAuth, type HttpServerSettings } from '../security/index.js';
 
 const MAX_QUERY_BODY = 1024 * 1024;
@@ -49,6 +51,8 @@ export function queryRoute(url: string | undefined): string | null {
   if (path === '/api/v1/changes') return 'changes';
   if (path.startsWith('/api/v1/partitions/')) return 'delete_partition';
   if (path.startsWith('/api/v1/traces/')) return 'trace';
+  if (path.startsWith('/tempo/')) return 'tempo';
+  if (path.startsWith('/jaeger/')) return 'jaeger';
   return null;
 }
 
@@ -158,6 +162,7 @@ async function writeLine(res: ServerResponse, line: string): Promise<void> {
 export async function startQueryServer(o: QueryServerOptions): Promise<RunningQueryServer> {
   const { engine, logger } = o;
   const ui = uiRoutes({ engine, ...(o.auth ? { auth: o.auth } : {}) }); // the web UI (public assets) and its summary APIs (token checked)
+  const readApis = createReadApis(engine);
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -165,6 +170,7 @@ export async function startQueryServer(o: QueryServerOptions): Promise<RunningQu
     if (o.extraRoutes && (await o.extraRoutes(req, res))) return;
     if (await ui(req, res, path, url.searchParams)) return;
     requireBearer(o.auth, req.headers.authorization, 'the query API');
+    if (readApis.handles(path)) return readApis.serve(req, res);
 
     if (path === '/api/v1/partitions') {
       if (req.method !== 'GET') throw new S3ParquetError('METHOD_NOT_ALLOWED', 'use GET /api/v1/partitions');
