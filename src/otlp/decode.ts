@@ -5,7 +5,7 @@
 import { S3ParquetError } from '../errors.js';
 import { convertJsonIds, type Signal } from './json-ids.js';
 import { checkJsonFields } from './json-check.js';
-import { checkJsonCost, checkProtobufCost } from './limits.js';
+import { checkJsonCost, checkProtobufCost, wireFit } from './limits.js';
 import { otlpTypes } from './proto-root.js';
 import type { ExportTraceServiceRequest } from './types.js';
 
@@ -36,6 +36,23 @@ function responseType(signal: Signal) {
   }
 }
 
+const SIGNALS: readonly Signal[] = ['traces', 'logs', 'metrics'];
+
+/** For a body refused as `signal`: the other signal's request type it fits best, if any. */
+function otherSignalHint(signal: Signal) {
+  return (body: Uint8Array): string | undefined => {
+    let best: string | undefined;
+    let bestFit = 0;
+    for (const other of SIGNALS) {
+      if (other === signal) continue;
+      const type = requestType(other);
+      const fit = wireFit(type, body);
+      if (fit > bestFit) [best, bestFit] = [type.name, fit];
+    }
+    return best;
+  };
+}
+
 function invalid(what: string, err: unknown): S3ParquetError {
   const detail = err instanceof Error ? err.message : String(err);
   return new S3ParquetError('INVALID_ARGUMENT', `${what}: ${detail}`, { cause: err });
@@ -48,7 +65,7 @@ function invalid(what: string, err: unknown): S3ParquetError {
 export function decodeRequest(signal: Signal, format: WireFormat, body: Uint8Array): unknown {
   const type = requestType(signal);
   if (format === 'protobuf') {
-    checkProtobufCost(type, body);
+    checkProtobufCost(type, body, otherSignalHint(signal));
     try {
       return type.decode(body);
     } catch (err) {

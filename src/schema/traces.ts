@@ -18,7 +18,7 @@ import {
 import { appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
 import type { PromotedSpec } from './promoted.js';
 import { NANOS, RANDOM_ID, type StorageLayout } from './storage-layout.js';
-import { hexOrNull, isAllZero, unixNanoToBigInt } from '../otlp/values.js';
+import { describeId, hexOrNull, isAllZero, unixNanoToBigInt } from '../otlp/values.js';
 import type { Span } from '../otlp/types.js';
 
 export const TRACES_SCHEMA_VERSION = 1;
@@ -52,13 +52,13 @@ export function enumName(names: readonly string[], n: number): string {
 /** Why a span cannot be stored, or null when it can (OTLP partial success reports it). */
 export function validateSpan(span: Span): string | null {
   if (span.traceId.length !== 16 || isAllZero(span.traceId)) {
-    return `invalid trace_id: expected 16 non-zero bytes (32 hex digits), got ${span.traceId.length} bytes`;
+    return `invalid trace_id: expected 16 non-zero bytes (32 hex digits), got ${describeId(span.traceId)}`;
   }
   if (span.spanId.length !== 8 || isAllZero(span.spanId)) {
-    return `invalid span_id: expected 8 non-zero bytes (16 hex digits), got ${span.spanId.length} bytes`;
+    return `invalid span_id: expected 8 non-zero bytes (16 hex digits), got ${describeId(span.spanId)}`;
   }
   if (span.parentSpanId.length !== 0 && span.parentSpanId.length !== 8) {
-    return `invalid parent_span_id: expected 8 bytes (16 hex digits) or none, got ${span.parentSpanId.length} bytes`;
+    return `invalid parent_span_id: expected 8 bytes (16 hex digits) or none, got ${describeId(span.parentSpanId)}`;
   }
   return null;
 }
