@@ -5,7 +5,8 @@
 import { S3ParquetError } from '../errors.js';
 import { convertJsonIds, type Signal } from './json-ids.js';
 import { checkJsonFields } from './json-check.js';
-import { checkJsonCost, checkProtobufCost, wireFit } from './limits.js';
+import { checkJsonCost, walkProtobuf, wireFit } from './limits.js';
+import { WireRequest } from './wire-reader.js';
 import { otlpTypes } from './proto-root.js';
 import type { ExportTraceServiceRequest } from './types.js';
 
@@ -65,7 +66,7 @@ function invalid(what: string, err: unknown): S3ParquetError {
 export function decodeRequest(signal: Signal, format: WireFormat, body: Uint8Array): unknown {
   const type = requestType(signal);
   if (format === 'protobuf') {
-    checkProtobufCost(type, body, otherSignalHint(signal));
+    walkProtobuf(type, body, otherSignalHint(signal));
     try {
       return type.decode(body);
     } catch (err) {
@@ -88,6 +89,25 @@ export function decodeRequest(signal: Signal, format: WireFormat, body: Uint8Arr
     return type.fromObject(parsed as Record<string, unknown>);
   } catch (err) {
     throw invalid(`malformed OTLP/JSON ${type.name}`, err);
+  }
+}
+
+/** Signals with a one-pass decoder (pipeline/convert-*-wire.ts). */
+const ONE_PASS: ReadonlySet<Signal> = new Set(['traces']);
+
+/**
+ * Like `decodeRequest`, but a protobuf body the limits walk vouched for completely comes back
+ * undecoded as a {@link WireRequest}, for the pipeline's one-pass decoder to read straight into
+ * columns; everything else (OTLP/JSON, bodies the walk stopped in) is decoded by protobufjs.
+ */
+export function prepareRequest(signal: Signal, format: WireFormat, body: Uint8Array): unknown {
+  if (format !== 'protobuf' || !ONE_PASS.has(signal)) return decodeRequest(signal, format, body);
+  const type = requestType(signal);
+  if (walkProtobuf(type, body, otherSignalHint(signal)).complete) return new WireRequest(signal, body);
+  try {
+    return type.decode(body);
+  } catch (err) {
+    throw invalid(`malformed protobuf ${type.name}`, err);
   }
 }
 

@@ -45,6 +45,8 @@ interface FieldPlan {
   readonly packable: boolean;
   /** The plan of a message-typed field, descended into and counted. */
   readonly message: Plan | undefined;
+  /** A 64-bit varint type, which protobufjs reads with its full-length reader. */
+  readonly long: boolean;
 }
 
 /** Field number → what the walk checks and where it descends. */
@@ -83,6 +85,7 @@ function planFor(type: Type): Plan {
       wire,
       packable: field.repeated && wire !== 2,
       message: isMessage && !field.map ? planFor(rt as Type) : undefined,
+      long: field.type === 'int64' || field.type === 'uint64' || field.type === 'sint64',
     });
   }
   return plan;
@@ -101,12 +104,26 @@ class Stop extends Error {
 /** Finds, for a refused body, the request type it most likely is (for the wrong-endpoint hint). */
 export type WireHint = (body: Uint8Array) => string | undefined;
 
-interface WalkResult {
+export interface WalkResult {
   /** Messages the body decodes into. */
   readonly count: number;
   /** Known fields seen with their expected wire type (how well the body fits the type). */
   readonly known: number;
+  /**
+   * The walk reached the end: every length fits its message, every known field has its wire
+   * type, no group or invalid wire type, nesting within bounds. Only such a body may go to a
+   * one-pass decoder; the others go to protobufjs, which describes what is wrong.
+   */
+  readonly complete: boolean;
 }
+
+/**
+ * protobufjs reads tags, lengths and 32-bit varints with a reader that takes at most 5 bytes
+ * and then skips exactly 5 more, whatever they hold; an encoding of 6 to 9 bytes (legal
+ * protobuf, never written by an exporter) makes it read differently from a correct decoder. Such bodies are
+ * not `complete`, so protobufjs (the oracle) decodes them and stores what it always stored.
+ */
+const LONGEST_SHORT_VARINT = 5;
 
 /**
  * Walks a protobuf body along its type's plan: counts messages and known fields, refuses too
@@ -116,24 +133,31 @@ interface WalkResult {
  * message field, naming the field's path. Malformed bytes at the top level end the walk
  * quietly (Stop), for protobufjs to describe.
  */
-function walkProtobuf(type: Type, body: Uint8Array, hint: WireHint | undefined): WalkResult {
+export function walkProtobuf(type: Type, body: Uint8Array, hint: WireHint | undefined): WalkResult {
   const limit = maxMessagesFor(body.length);
   let count = 0;
   let known = 0;
   let pos = 0;
+  let odd = false;
   const path: string[] = [];
 
   const varint = (end: number): number => {
+    const from = pos;
     let result = 0;
     let shift = 0;
     for (;;) {
       if (pos >= end || shift > 63) throw new Stop();
       const b = body[pos++]!;
       if (shift < 53) result += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return result;
+      if ((b & 0x80) === 0) {
+        long = pos - from > LONGEST_SHORT_VARINT && pos - from < 10;
+        return result;
+      }
       shift += 7;
     }
   };
+  /** Whether the last varint read was longer than protobufjs's 32-bit reader handles alike. */
+  let long = false;
 
   const refuse = (detail: string): S3ParquetError => {
     const other = hint?.(body);
@@ -148,7 +172,9 @@ function walkProtobuf(type: Type, body: Uint8Array, hint: WireHint | undefined):
     if (depth > MAX_NESTING_DEPTH) throw new Stop(true); // protobufjs reports it
     const fields = plan.fields;
     while (pos < end) {
+      const tagStart = pos;
       const tag = varint(end);
+      if (pos - tagStart > LONGEST_SHORT_VARINT) odd = true; // protobufjs keeps a tag's low 32 bits only
       const wire = tag % 8;
       const field = Math.floor(tag / 8);
       const f = fields.get(field);
@@ -163,6 +189,7 @@ function walkProtobuf(type: Type, body: Uint8Array, hint: WireHint | undefined):
       switch (wire) {
         case 0:
           varint(end);
+          if (long && f !== undefined && !f.long) odd = true;
           break;
         case 1:
           pos += 8;
@@ -172,6 +199,7 @@ function walkProtobuf(type: Type, body: Uint8Array, hint: WireHint | undefined):
           break;
         case 2: {
           const len = varint(end);
+          if (long) odd = true;
           const stop = pos + len;
           if (stop > end) throw new Stop();
           const sub = f?.message;
@@ -201,8 +229,9 @@ function walkProtobuf(type: Type, body: Uint8Array, hint: WireHint | undefined):
     walk(planFor(type), body.length, 0);
   } catch (err) {
     if (!(err instanceof Stop)) throw err;
+    return { count, known, complete: false };
   }
-  return { count, known };
+  return { count, known, complete: !odd };
 }
 
 /**

@@ -2,7 +2,7 @@
  * The one export step both transports share: decode the body, hand it to the pipeline, encode
  * the OTLP response. Receivers only move bytes and map `S3ParquetError` codes to statuses.
  */
-import { decodeRequest, encodeResponse, type Signal, type WireFormat } from '../otlp/decode.js';
+import { encodeResponse, prepareRequest, type Signal, type WireFormat } from '../otlp/decode.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 
 export interface ExportReply {
@@ -21,7 +21,7 @@ export interface ExportReply {
 export async function exportBody(pipeline: Pipeline, signal: Signal, format: WireFormat, body: Uint8Array): Promise<ExportReply> {
   const cost = pipeline.admit(body.length, format);
   try {
-    const request = decodeRequest(signal, format, body);
+    const request = prepareRequest(signal, format, body);
     const result = await pipeline.export(signal, request, { format, body });
     const errorMessage = result.accepted + result.rejected === 0 && carriesData(format, body) ? noRecordsMessage(signal, format, body) : result.errorMessage;
     return {

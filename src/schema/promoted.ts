@@ -107,6 +107,11 @@ export class PromotedColumns {
     this.row = new Array(specs.length).fill(undefined);
   }
 
+  /** Whether `key` has a column (so `take` may claim it). */
+  wants(key: string): boolean {
+    return this.byAttribute.has(key);
+  }
+
   /** True when the attribute went into its column (and must not be written to the map). */
   take(key: string, value: AnyValue | null): boolean {
     if (this.specs.length === 0 || value === null) return false;
