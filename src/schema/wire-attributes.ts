@@ -144,8 +144,8 @@ export function appendWireAttributes(
       } else r.skip(tag & 7);
     }
     if (claim && v0 >= 0) {
-      const key = r.text(k0, k1);
-      if (promoted.wants(key) && promoted.take(key, decodeAnyValue(r, v0, v1))) continue;
+      const key = promoted.attributeAt(r.buf, k0, k1);
+      if (key !== undefined && promoted.take(key, decodeAnyValue(r, v0, v1))) continue;
     }
     map.keys.appendUtf8(r.buf, k0, k1);
     if (v0 < 0) map.values.appendNull();
