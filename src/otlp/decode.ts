@@ -5,7 +5,8 @@
 import { S3ParquetError } from '../errors.js';
 import { convertJsonIds, type Signal } from './json-ids.js';
 import { checkJsonFields } from './json-check.js';
-import { checkJsonCost, checkProtobufCost } from './limits.js';
+import { checkJsonCost, walkProtobuf, wireFit } from './limits.js';
+import { WireRequest } from './wire-reader.js';
 import { otlpTypes } from './proto-root.js';
 import type { ExportTraceServiceRequest } from './types.js';
 
@@ -36,6 +37,23 @@ function responseType(signal: Signal) {
   }
 }
 
+const SIGNALS: readonly Signal[] = ['traces', 'logs', 'metrics'];
+
+/** For a body refused as `signal`: the other signal's request type it fits best, if any. */
+function otherSignalHint(signal: Signal) {
+  return (body: Uint8Array): string | undefined => {
+    let best: string | undefined;
+    let bestFit = 0;
+    for (const other of SIGNALS) {
+      if (other === signal) continue;
+      const type = requestType(other);
+      const fit = wireFit(type, body);
+      if (fit > bestFit) [best, bestFit] = [type.name, fit];
+    }
+    return best;
+  };
+}
+
 function invalid(what: string, err: unknown): S3ParquetError {
   const detail = err instanceof Error ? err.message : String(err);
   return new S3ParquetError('INVALID_ARGUMENT', `${what}: ${detail}`, { cause: err });
@@ -48,7 +66,7 @@ function invalid(what: string, err: unknown): S3ParquetError {
 export function decodeRequest(signal: Signal, format: WireFormat, body: Uint8Array): unknown {
   const type = requestType(signal);
   if (format === 'protobuf') {
-    checkProtobufCost(type, body);
+    walkProtobuf(type, body, otherSignalHint(signal));
     try {
       return type.decode(body);
     } catch (err) {
@@ -71,6 +89,25 @@ export function decodeRequest(signal: Signal, format: WireFormat, body: Uint8Arr
     return type.fromObject(parsed as Record<string, unknown>);
   } catch (err) {
     throw invalid(`malformed OTLP/JSON ${type.name}`, err);
+  }
+}
+
+/** Signals with a one-pass decoder (pipeline/convert-*-wire.ts). */
+const ONE_PASS: ReadonlySet<Signal> = new Set(['traces']);
+
+/**
+ * Like `decodeRequest`, but a protobuf body the limits walk vouched for completely comes back
+ * undecoded as a {@link WireRequest}, for the pipeline's one-pass decoder to read straight into
+ * columns; everything else (OTLP/JSON, bodies the walk stopped in) is decoded by protobufjs.
+ */
+export function prepareRequest(signal: Signal, format: WireFormat, body: Uint8Array): unknown {
+  if (format !== 'protobuf' || !ONE_PASS.has(signal)) return decodeRequest(signal, format, body);
+  const type = requestType(signal);
+  if (walkProtobuf(type, body, otherSignalHint(signal)).complete) return new WireRequest(signal, body);
+  try {
+    return type.decode(body);
+  } catch (err) {
+    throw invalid(`malformed protobuf ${type.name}`, err);
   }
 }
 

@@ -4,8 +4,11 @@
  * specification names is turned into bytes here.
  *
  * An id that is not valid hex becomes a 1-byte array: no valid id has that length, so the
- * record is rejected by validation with a precise message instead of being misread.
+ * record is rejected by validation instead of being misread. The text of such an id (and of a
+ * hex id of a length no id has) is remembered, so the refusal quotes it: `expected 32 hex
+ * digits, got "abc"`.
  */
+import { rememberJsonIdText } from './values.js';
 
 export type Signal = 'traces' | 'logs' | 'metrics';
 
@@ -14,8 +17,10 @@ const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
 
 function hexToBytes(value: unknown): unknown {
   if (typeof value !== 'string') return value; // fromObject reports wrong types itself
-  if (!HEX_RE.test(value)) return INVALID_ID();
-  return Buffer.from(value, 'hex');
+  const hex = HEX_RE.test(value);
+  const bytes = hex ? Buffer.from(value, 'hex') : INVALID_ID();
+  if (!hex || (value.length !== 32 && value.length !== 16 && value.length !== 0)) rememberJsonIdText(bytes, value);
+  return bytes;
 }
 
 type Json = Record<string, unknown>;

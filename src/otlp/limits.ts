@@ -35,57 +35,161 @@ function tooMany(count: number, bytes: number, format: string): S3ParquetError {
 
 // ---- protobuf ----------------------------------------------------------------
 
-/** Field number → the plan of its message type (only message-typed, non-map fields). */
-type Plan = Map<number, Plan>;
+/** What the walk knows of one field of a message type. */
+interface FieldPlan {
+  /** The proto field name, for error messages (`time_unix_nano`). */
+  readonly name: string;
+  /** The wire type the field's type is written with (0 varint, 1 64-bit, 2 length, 5 32-bit). */
+  readonly wire: number;
+  /** A repeated scalar that may also arrive packed (wire type 2). */
+  readonly packable: boolean;
+  /** The plan of a message-typed field, descended into and counted. */
+  readonly message: Plan | undefined;
+  /** A 64-bit varint type, which protobufjs reads with its full-length reader. */
+  readonly long: boolean;
+}
+
+/** Field number → what the walk checks and where it descends. */
+interface Plan {
+  readonly typeName: string;
+  readonly fields: Map<number, FieldPlan>;
+}
+
+const WIRE_OF: Readonly<Record<string, number>> = {
+  int32: 0, int64: 0, uint32: 0, uint64: 0, sint32: 0, sint64: 0, bool: 0,
+  fixed64: 1, sfixed64: 1, double: 1,
+  string: 2, bytes: 2,
+  fixed32: 5, sfixed32: 5, float: 5,
+};
+const WIRE_NAMES = ['varint', '64-bit', 'length-delimited', 'group start', 'group end', '32-bit', 'invalid (6)', 'invalid (7)'];
 
 const plans = new WeakMap<Type, Plan>();
+
+function snakeCase(camel: string): string {
+  return camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
 
 function planFor(type: Type): Plan {
   const cached = plans.get(type);
   if (cached) return cached;
-  const plan: Plan = new Map();
+  const plan: Plan = { typeName: type.name, fields: new Map() };
   plans.set(type, plan); // before recursing: OTLP types are recursive (AnyValue ↔ ArrayValue)
   for (const field of type.fieldsArray) {
     field.resolve();
     const rt = field.resolvedType;
-    // A Type (not an Enum) has `fieldsArray`; map fields allocate too but OTLP has none.
-    if (rt !== null && 'fieldsArray' in rt && !field.map) plan.set(field.id, planFor(rt as Type));
+    // A Type (not an Enum) has `fieldsArray`; map fields would be messages too, but OTLP has none.
+    const isMessage = rt !== null && 'fieldsArray' in rt;
+    const wire = isMessage ? 2 : rt !== null ? 0 : WIRE_OF[field.type] ?? 2;
+    plan.fields.set(field.id, {
+      name: snakeCase(field.name),
+      wire,
+      packable: field.repeated && wire !== 2,
+      message: isMessage && !field.map ? planFor(rt as Type) : undefined,
+      long: field.type === 'int64' || field.type === 'uint64' || field.type === 'sint64',
+    });
   }
   return plan;
 }
 
-class Stop extends Error {}
+/**
+ * Ends the walk. `quiet` ones (nesting too deep, groups) are left to protobufjs, which
+ * describes them; the others are malformed bytes inside a known message field, named by path.
+ */
+class Stop extends Error {
+  constructor(readonly quiet = false) {
+    super();
+  }
+}
+
+/** Finds, for a refused body, the request type it most likely is (for the wrong-endpoint hint). */
+export type WireHint = (body: Uint8Array) => string | undefined;
+
+export interface WalkResult {
+  /** Messages the body decodes into. */
+  readonly count: number;
+  /** Known fields seen with their expected wire type (how well the body fits the type). */
+  readonly known: number;
+  /**
+   * The walk reached the end: every length fits its message, every known field has its wire
+   * type, no group or invalid wire type, nesting within bounds. Only such a body may go to a
+   * one-pass decoder; the others go to protobufjs, which describes what is wrong.
+   */
+  readonly complete: boolean;
+}
 
 /**
- * Counts the messages a protobuf body would decode into and throws INVALID_ARGUMENT when
- * there are too many for its size. Malformed input ends the walk without an error.
+ * protobufjs reads tags, lengths and 32-bit varints with a reader that takes at most 5 bytes
+ * and then skips exactly 5 more, whatever they hold; an encoding of 6 to 9 bytes (legal
+ * protobuf, never written by an exporter) makes it read differently from a correct decoder. Such bodies are
+ * not `complete`, so protobufjs (the oracle) decodes them and stores what it always stored.
  */
-export function checkProtobufCost(type: Type, body: Uint8Array): number {
+const LONGEST_SHORT_VARINT = 5;
+
+/**
+ * Walks a protobuf body along its type's plan: counts messages and known fields, refuses too
+ * many messages for the body's size, a known field with a wire type its type is never written
+ * with (a metrics request posted to /v1/logs is caught here: its metric names are
+ * length-delimited where a log record has a fixed64 time) and malformed bytes inside a known
+ * message field, naming the field's path. Malformed bytes at the top level end the walk
+ * quietly (Stop), for protobufjs to describe.
+ */
+export function walkProtobuf(type: Type, body: Uint8Array, hint: WireHint | undefined): WalkResult {
   const limit = maxMessagesFor(body.length);
   let count = 0;
+  let known = 0;
   let pos = 0;
+  let odd = false;
+  const path: string[] = [];
 
   const varint = (end: number): number => {
+    const from = pos;
     let result = 0;
     let shift = 0;
     for (;;) {
       if (pos >= end || shift > 63) throw new Stop();
       const b = body[pos++]!;
       if (shift < 53) result += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return result;
+      if ((b & 0x80) === 0) {
+        long = pos - from > LONGEST_SHORT_VARINT && pos - from < 10;
+        return result;
+      }
       shift += 7;
     }
   };
+  /** Whether the last varint read was longer than protobufjs's 32-bit reader handles alike. */
+  let long = false;
+
+  const refuse = (detail: string): S3ParquetError => {
+    const other = hint?.(body);
+    return new S3ParquetError(
+      'INVALID_ARGUMENT',
+      `malformed protobuf ${type.name}: ${detail}` + (other !== undefined ? `; the body reads as an ${other}: was it sent to the wrong endpoint?` : ''),
+    );
+  };
+  const where = (f: FieldPlan): string => [...path, f.name].join('.');
 
   const walk = (plan: Plan, end: number, depth: number): void => {
-    if (depth > MAX_NESTING_DEPTH) throw new Stop(); // protobufjs reports it
+    if (depth > MAX_NESTING_DEPTH) throw new Stop(true); // protobufjs reports it
+    const fields = plan.fields;
     while (pos < end) {
+      const tagStart = pos;
       const tag = varint(end);
+      if (pos - tagStart > LONGEST_SHORT_VARINT) odd = true; // protobufjs keeps a tag's low 32 bits only
       const wire = tag % 8;
       const field = Math.floor(tag / 8);
+      const f = fields.get(field);
+      if (f !== undefined) {
+        if (wire !== f.wire && !(f.packable && wire === 2)) {
+          throw refuse(
+            `field ${where(f)} (${plan.typeName} field ${field}) arrived as wire type ${wire} (${WIRE_NAMES[wire]}) but is written as ${f.wire} (${WIRE_NAMES[f.wire]})`,
+          );
+        }
+        known++;
+      }
       switch (wire) {
         case 0:
           varint(end);
+          if (long && f !== undefined && !f.long) odd = true;
           break;
         case 1:
           pos += 8;
@@ -95,18 +199,27 @@ export function checkProtobufCost(type: Type, body: Uint8Array): number {
           break;
         case 2: {
           const len = varint(end);
+          if (long) odd = true;
           const stop = pos + len;
           if (stop > end) throw new Stop();
-          const sub = plan.get(field);
+          const sub = f?.message;
           if (sub !== undefined) {
             if (++count > limit) throw tooMany(limit, body.length, 'protobuf');
-            walk(sub, stop, depth + 1);
+            path.push(f!.name);
+            try {
+              walk(sub, stop, depth + 1);
+            } catch (err) {
+              path.pop();
+              if (!(err instanceof Stop) || err.quiet) throw err;
+              throw refuse(`field ${where(f!)} (${plan.typeName} field ${field}) does not hold a valid ${sub.typeName} message`);
+            }
+            path.pop();
           }
           pos = stop;
           break;
         }
         default:
-          throw new Stop(); // groups and invalid wire types: the decoder's business
+          throw new Stop(wire === 3 || wire === 4); // groups: protobufjs skips unknown ones
       }
       if (pos > end) throw new Stop();
     }
@@ -116,8 +229,30 @@ export function checkProtobufCost(type: Type, body: Uint8Array): number {
     walk(planFor(type), body.length, 0);
   } catch (err) {
     if (!(err instanceof Stop)) throw err;
+    return { count, known, complete: false };
   }
-  return count;
+  return { count, known, complete: !odd };
+}
+
+/**
+ * Counts the messages a protobuf body would decode into; throws INVALID_ARGUMENT when there
+ * are too many for its size, or when its wire types do not fit `type` (see walkProtobuf).
+ * `hint` names the request type the body more likely is, for the message.
+ */
+export function checkProtobufCost(type: Type, body: Uint8Array, hint?: WireHint): number {
+  return walkProtobuf(type, body, hint).count;
+}
+
+/**
+ * How well `body` fits `type`: the number of known fields it holds with their wire types, or
+ * -1 when a field does not fit. Only for error hints: it walks the whole body again.
+ */
+export function wireFit(type: Type, body: Uint8Array): number {
+  try {
+    return walkProtobuf(type, body, undefined).known;
+  } catch {
+    return -1;
+  }
 }
 
 // ---- JSON ----------------------------------------------------------------------

@@ -45,6 +45,24 @@ export function hexOrNull(bytes: Uint8Array | null | undefined): string | null {
   return bytes && bytes.length > 0 ? bytesToHex(bytes) : null;
 }
 
+/**
+ * The OTLP/JSON text of ids that cannot be valid (not hex, or a length no id has), keyed by the
+ * bytes they were turned into, so a refusal can quote what the client sent ("abc") instead of
+ * a byte count it never wrote. protobufjs `fromObject` keeps the very Uint8Array it is given.
+ */
+const jsonIdTexts = new WeakMap<Uint8Array, string>();
+
+export function rememberJsonIdText(bytes: Uint8Array, text: string): void {
+  jsonIdTexts.set(bytes, text);
+}
+
+/** What a refused id was: `"abc"` when it came as OTLP/JSON text, else `3 bytes`. */
+export function describeId(bytes: Uint8Array): string {
+  const text = jsonIdTexts.get(bytes);
+  if (text === undefined) return `${bytes.length} bytes`;
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 37)}...` : text);
+}
+
 export function isAllZero(bytes: Uint8Array): boolean {
   for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
   return true;

@@ -16,8 +16,10 @@ import { BufferManager, PartialFlushError, type BufferLimits, type FlushBatch, t
 import { convertLogs } from './convert-logs.js';
 import { convertMetrics } from './convert-metrics.js';
 import { convertTraces } from './convert-traces.js';
+import { convertTracesWire } from './convert-traces-wire.js';
+import { WireRequest } from '../otlp/wire-reader.js';
 import type { ConvertedRequest, PartitionGroup } from './converted.js';
-import { decodeRequest, type WireFormat } from '../otlp/decode.js';
+import { prepareRequest, type WireFormat } from '../otlp/decode.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { Recovered, WriteAheadLog } from '../wal/log.js';
 import type { FileWriter, WrittenFile } from './file-writer.js';
@@ -168,7 +170,7 @@ export class Pipeline {
     for (const entry of recovered.data) {
       let groups: readonly PartitionGroup[] = [];
       try {
-        const converted = this.convert(entry.signal, decodeRequest(entry.signal, entry.format, entry.body), entry.receivedNs);
+        const converted = this.convert(entry.signal, prepareRequest(entry.signal, entry.format, entry.body), entry.receivedNs);
         const dataset = DATASET_OF[entry.signal];
         groups = converted.groups.filter((g) => !recovered.committed.has(`${entry.seq}|${dataset}/${g.partition}`));
       } catch (err) {
@@ -186,6 +188,7 @@ export class Pipeline {
   }
 
   private convert(signal: Signal, request: unknown, receivedNs: bigint): ConvertedRequest {
+    if (request instanceof WireRequest) return convertTracesWire(request.body, this.options.partitioner, this.options.promoted.traces);
     switch (signal) {
       case 'traces':
         return convertTraces(request as ExportTraceServiceRequest, this.options.partitioner, this.options.promoted.traces);

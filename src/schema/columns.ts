@@ -134,6 +134,42 @@ export class Utf8Builder implements ColumnBuilder {
     this.push(true);
   }
 
+  /**
+   * Appends the string protobuf bytes [start, end) of `src` hold. ASCII (nearly all telemetry)
+   * is copied as it is; anything else goes through the UTF-8 decoder, so invalid bytes become
+   * U+FFFD exactly as a decoded string would.
+   */
+  appendUtf8(src: Buffer, start: number, end: number): void {
+    const n = end - start;
+    this.reserveBytes(n);
+    const data = this.data;
+    let at = this.used;
+    for (let i = start; i < end; i++) {
+      const c = src[i]!;
+      if (c >= 0x80) {
+        this.append(src.toString('utf8', start, end));
+        return;
+      }
+      data[at++] = c;
+    }
+    this.used = at;
+    this.push(true);
+  }
+
+  /** Appends the lowercase hex text of bytes [start, end) of `src`. */
+  appendHexRange(src: Uint8Array, start: number, end: number): void {
+    this.reserveBytes((end - start) * 2);
+    const data = this.data;
+    let at = this.used;
+    for (let i = start; i < end; i++) {
+      const b = src[i]!;
+      data[at++] = HEX_DIGITS[b >> 4]!;
+      data[at++] = HEX_DIGITS[b & 15]!;
+    }
+    this.used = at;
+    this.push(true);
+  }
+
   appendBytes(bytes: Uint8Array): void {
     this.reserveBytes(bytes.length);
     this.data.set(bytes, this.used);

@@ -10,7 +10,7 @@ import { Int32Builder, Int64Builder, StringMapBuilder, TimestampNsBuilder, Utf8B
 import { appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
 import type { PromotedSpec } from './promoted.js';
 import { NANOS, RANDOM_ID, type StorageLayout } from './storage-layout.js';
-import { anyValueToJsonText, bytesToHex, isAllZero, isZeroInt64, unixNanoToBigInt } from '../otlp/values.js';
+import { anyValueToJsonText, bytesToHex, describeId, isAllZero, isZeroInt64, unixNanoToBigInt } from '../otlp/values.js';
 import type { LogRecord } from '../otlp/types.js';
 
 export const LOGS_SCHEMA_VERSION = 1;
@@ -45,10 +45,10 @@ const BODY_TYPES: Readonly<Record<string, string>> = {
 /** Why a record cannot be stored, or null. All-zero ids mean "no trace context" (W3C) and pass. */
 export function validateLogRecord(rec: LogRecord): string | null {
   if (rec.traceId.length !== 0 && rec.traceId.length !== 16) {
-    return `invalid trace_id: expected 16 bytes (32 hex digits) or none, got ${rec.traceId.length} bytes`;
+    return `invalid trace_id: expected 16 bytes (32 hex digits) or none, got ${describeId(rec.traceId)}`;
   }
   if (rec.spanId.length !== 0 && rec.spanId.length !== 8) {
-    return `invalid span_id: expected 8 bytes (16 hex digits) or none, got ${rec.spanId.length} bytes`;
+    return `invalid span_id: expected 8 bytes (16 hex digits) or none, got ${describeId(rec.spanId)}`;
   }
   return null;
 }

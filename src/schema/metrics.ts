@@ -13,7 +13,7 @@ import { Float64ListBuilder, Int64ListBuilder } from './list-columns.js';
 import { appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
 import type { PromotedSpec } from './promoted.js';
 import { DOUBLE, INTEGER, type StorageLayout } from './storage-layout.js';
-import { hexOrNull, int64ToBigInt, unixNanoToBigInt } from '../otlp/values.js';
+import { describeId, hexOrNull, int64ToBigInt, unixNanoToBigInt } from '../otlp/values.js';
 import type { Int64Value, KeyValue } from '../otlp/types.js';
 import type { Exemplar, ExponentialHistogramBuckets, ExponentialHistogramDataPoint, HistogramDataPoint } from '../otlp/metric-types.js';
 import type { Metric, MetricDataKind, NumberDataPoint, SummaryDataPoint } from '../otlp/metric-types.js';
@@ -76,10 +76,10 @@ export function validateDataPoint(metric: Metric, point: DataPoint): string | nu
   for (let i = 0; i < exemplars.length; i++) {
     const e = exemplars[i]!;
     if (e.traceId.length !== 0 && e.traceId.length !== 16) {
-      return `exemplar ${i}: invalid trace_id: expected 16 bytes (32 hex digits) or none, got ${e.traceId.length} bytes`;
+      return `exemplar ${i}: invalid trace_id: expected 16 bytes (32 hex digits) or none, got ${describeId(e.traceId)}`;
     }
     if (e.spanId.length !== 0 && e.spanId.length !== 8) {
-      return `exemplar ${i}: invalid span_id: expected 8 bytes (16 hex digits) or none, got ${e.spanId.length} bytes`;
+      return `exemplar ${i}: invalid span_id: expected 8 bytes (16 hex digits) or none, got ${describeId(e.spanId)}`;
     }
   }
   return null;

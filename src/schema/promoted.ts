@@ -107,6 +107,26 @@ export class PromotedColumns {
     this.row = new Array(specs.length).fill(undefined);
   }
 
+  /** The attribute names as UTF-8, for matching keys still in protobuf bytes. */
+  private keyBytes: Buffer[] | undefined;
+
+  /**
+   * The promoted attribute whose UTF-8 name is bytes [start, end) of `buf`, or undefined: the
+   * one-pass decoders ask this for every key, so it compares bytes instead of decoding a string.
+   */
+  attributeAt(buf: Uint8Array, start: number, end: number): string | undefined {
+    const keys = (this.keyBytes ??= this.specs.map((s) => Buffer.from(s.attribute, 'utf8')));
+    const n = end - start;
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k]!;
+      if (key.length !== n) continue;
+      let i = 0;
+      while (i < n && key[i] === buf[start + i]) i++;
+      if (i === n) return this.specs[k]!.attribute;
+    }
+    return undefined;
+  }
+
   /** True when the attribute went into its column (and must not be written to the map). */
   take(key: string, value: AnyValue | null): boolean {
     if (this.specs.length === 0 || value === null) return false;

@@ -18,8 +18,11 @@ import {
 import { appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
 import type { PromotedSpec } from './promoted.js';
 import { NANOS, RANDOM_ID, type StorageLayout } from './storage-layout.js';
-import { hexOrNull, isAllZero, unixNanoToBigInt } from '../otlp/values.js';
+import { describeId, hexOrNull, isAllZero, unixNanoToBigInt } from '../otlp/values.js';
 import type { Span } from '../otlp/types.js';
+import type { WireReader } from '../otlp/wire-reader.js';
+import { appendWireAttributes } from './wire-attributes.js';
+import { Ranges, type WireSpan } from './wire-span.js';
 
 export const TRACES_SCHEMA_VERSION = 1;
 export const TRACES_EVENT_TIME_COLUMN = 'start_time';
@@ -52,16 +55,34 @@ export function enumName(names: readonly string[], n: number): string {
 /** Why a span cannot be stored, or null when it can (OTLP partial success reports it). */
 export function validateSpan(span: Span): string | null {
   if (span.traceId.length !== 16 || isAllZero(span.traceId)) {
-    return `invalid trace_id: expected 16 non-zero bytes (32 hex digits), got ${span.traceId.length} bytes`;
+    return `invalid trace_id: expected 16 non-zero bytes (32 hex digits), got ${describeId(span.traceId)}`;
   }
   if (span.spanId.length !== 8 || isAllZero(span.spanId)) {
-    return `invalid span_id: expected 8 non-zero bytes (16 hex digits), got ${span.spanId.length} bytes`;
+    return `invalid span_id: expected 8 non-zero bytes (16 hex digits), got ${describeId(span.spanId)}`;
   }
   if (span.parentSpanId.length !== 0 && span.parentSpanId.length !== 8) {
-    return `invalid parent_span_id: expected 8 bytes (16 hex digits) or none, got ${span.parentSpanId.length} bytes`;
+    return `invalid parent_span_id: expected 8 bytes (16 hex digits) or none, got ${describeId(span.parentSpanId)}`;
   }
   return null;
 }
+
+function zeroRange(buf: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
+/** `validateSpan` for a span read from protobuf bytes (the same rules and messages). */
+export function validateWireSpan(s: WireSpan, buf: Uint8Array): string | null {
+  const traceLen = s.traceId1 - s.traceId0;
+  if (traceLen !== 16 || zeroRange(buf, s.traceId0, s.traceId1)) return `invalid trace_id: expected 16 non-zero bytes (32 hex digits), got ${traceLen} bytes`;
+  const spanLen = s.spanId1 - s.spanId0;
+  if (spanLen !== 8 || zeroRange(buf, s.spanId0, s.spanId1)) return `invalid span_id: expected 8 non-zero bytes (16 hex digits), got ${spanLen} bytes`;
+  const parentLen = s.parent1 - s.parent0;
+  if (parentLen !== 0 && parentLen !== 8) return `invalid parent_span_id: expected 8 bytes (16 hex digits) or none, got ${parentLen} bytes`;
+  return null;
+}
+
+const MAX_NS = 9223372036854775807n;
 
 function eventColumns() {
   return new StructBuilder({
@@ -135,6 +156,151 @@ export class TracesBatchBuilder extends DatasetBatchBuilderBase {
     this.appendLinks(span);
     c.dropped_links_count.append(BigInt(span.droppedLinksCount >>> 0));
     this.source.append(resource, scope);
+  }
+
+  /**
+   * `append` for a span read from protobuf bytes (the one-pass decoder): strings and ids are
+   * copied from the body into the columns; what is stored is the same, value for value.
+   */
+  appendWire(resource: ResourceContext, scope: ScopeContext, span: WireSpan, r: WireReader): void {
+    const c = this.c;
+    const buf = r.buf;
+    const start = span.start > MAX_NS ? MAX_NS : span.start;
+    const end = span.end > MAX_NS ? MAX_NS : span.end;
+    this.countRow(start);
+    c.trace_id.appendHexRange(buf, span.traceId0, span.traceId1);
+    c.span_id.appendHexRange(buf, span.spanId0, span.spanId1);
+    if (span.parent1 > span.parent0) c.parent_span_id.appendHexRange(buf, span.parent0, span.parent1);
+    else c.parent_span_id.appendNull();
+    if (span.traceState1 > span.traceState0) c.trace_state.appendUtf8(buf, span.traceState0, span.traceState1);
+    else c.trace_state.appendNull();
+    c.flags.append(BigInt(span.flags));
+    c.name.appendUtf8(buf, span.name0, span.name1);
+    c.kind.append(enumName(SPAN_KINDS, span.kind));
+    c.start_time.append(start);
+    c.end_time.append(end);
+    c.duration_ns.append(end - start);
+    this.appendWireStatus(span, r);
+    const attrs = span.attributes;
+    appendWireAttributes(c.attributes, r, attrs.starts, attrs.ends, 0, attrs.length, this.promoted);
+    this.promoted.endRow();
+    c.dropped_attributes_count.append(BigInt(span.droppedAttributes));
+    this.appendWireEvents(span, r);
+    c.dropped_events_count.append(BigInt(span.droppedEvents));
+    this.appendWireLinks(span, r);
+    c.dropped_links_count.append(BigInt(span.droppedLinks));
+    this.source.append(resource, scope);
+  }
+
+  private appendWireStatus(span: WireSpan, r: WireReader): void {
+    let code = 0;
+    let m0 = 0;
+    let m1 = 0;
+    if (span.status0 >= 0) {
+      r.pos = span.status0;
+      while (r.pos < span.status1) {
+        const tag = r.varint();
+        if (tag === 0x12) {
+          m1 = r.varint() + r.pos;
+          m0 = r.pos;
+          r.pos = m1;
+        } else if (tag === 0x18) code = r.int32();
+        else r.skip(tag & 7);
+      }
+    }
+    this.c.status_code.append(enumName(STATUS_CODES, code));
+    if (m1 > m0) this.c.status_message.appendUtf8(r.buf, m0, m1);
+    else this.c.status_message.appendNull();
+  }
+
+  /** Attribute ranges of one event or link (scratch, reused). */
+  private readonly nested = new Ranges();
+
+  private appendWireEvents(span: WireSpan, r: WireReader): void {
+    const list = this.c.events;
+    const ev = list.items.children;
+    const attrs = this.nested;
+    for (let i = 0; i < span.events.length; i++) {
+      const end = span.events.ends[i]!;
+      let time = 0n;
+      let n0 = 0;
+      let n1 = 0;
+      let dropped = 0;
+      attrs.length = 0;
+      r.pos = span.events.starts[i]!;
+      while (r.pos < end) {
+        const tag = r.varint();
+        if (tag === 0x09) time = r.fixed64();
+        else if (tag === 0x12) {
+          n1 = r.varint() + r.pos;
+          n0 = r.pos;
+          r.pos = n1;
+        } else if (tag === 0x1a) {
+          const e = r.varint() + r.pos;
+          attrs.push(r.pos, e);
+          r.pos = e;
+        } else if (tag === 0x20) dropped = r.uint32();
+        else r.skip(tag & 7);
+      }
+      ev.time.append(time > MAX_NS ? MAX_NS : time);
+      ev.name.appendUtf8(r.buf, n0, n1);
+      appendWireAttributes(ev.attributes, r, attrs.starts, attrs.ends, 0, attrs.length);
+      ev.dropped_attributes_count.append(BigInt(dropped));
+      list.items.endRow();
+    }
+    list.endRow();
+  }
+
+  private appendWireLinks(span: WireSpan, r: WireReader): void {
+    const list = this.c.links;
+    const ln = list.items.children;
+    const attrs = this.nested;
+    for (let i = 0; i < span.links.length; i++) {
+      const end = span.links.ends[i]!;
+      let t0 = 0;
+      let t1 = 0;
+      let s0 = 0;
+      let s1 = 0;
+      let ts0 = 0;
+      let ts1 = 0;
+      let dropped = 0;
+      let flags = 0;
+      attrs.length = 0;
+      r.pos = span.links.starts[i]!;
+      while (r.pos < end) {
+        const tag = r.varint();
+        if (tag === 0x0a) {
+          t1 = r.varint() + r.pos;
+          t0 = r.pos;
+          r.pos = t1;
+        } else if (tag === 0x12) {
+          s1 = r.varint() + r.pos;
+          s0 = r.pos;
+          r.pos = s1;
+        } else if (tag === 0x1a) {
+          ts1 = r.varint() + r.pos;
+          ts0 = r.pos;
+          r.pos = ts1;
+        } else if (tag === 0x22) {
+          const e = r.varint() + r.pos;
+          attrs.push(r.pos, e);
+          r.pos = e;
+        } else if (tag === 0x28) dropped = r.uint32();
+        else if (tag === 0x35) flags = r.fixed32();
+        else r.skip(tag & 7);
+      }
+      if (t1 > t0) ln.trace_id.appendHexRange(r.buf, t0, t1);
+      else ln.trace_id.appendNull();
+      if (s1 > s0) ln.span_id.appendHexRange(r.buf, s0, s1);
+      else ln.span_id.appendNull();
+      if (ts1 > ts0) ln.trace_state.appendUtf8(r.buf, ts0, ts1);
+      else ln.trace_state.appendNull();
+      appendWireAttributes(ln.attributes, r, attrs.starts, attrs.ends, 0, attrs.length);
+      ln.dropped_attributes_count.append(BigInt(dropped));
+      ln.flags.append(BigInt(flags));
+      list.items.endRow();
+    }
+    list.endRow();
   }
 
   private appendEvents(span: Span): void {

@@ -1,0 +1,147 @@
+/**
+ * The one-pass traces decoder: ExportTraceServiceRequest protobuf bytes → one Arrow record
+ * batch per partition, with no intermediate message objects. Spans are read into a reused
+ * `WireSpan` (ranges of the body) and appended into the column builders, copying strings and
+ * ids from the body; the resource and scope of a group are decoded once (by protobufjs: they
+ * are few) and shared by every span.
+ *
+ * It runs only on bodies the limits walk went through completely (decode.ts `prepareRequest`),
+ * and must store exactly what `convertTraces` stores from protobufjs's decoding of the same
+ * bytes: test/unit/one-pass-decoder.test.ts proves that on the fuzz corpus, hand-built and
+ * recorded exporter requests.
+ */
+import type { Type } from 'protobufjs';
+import { loadOtlpRoot, otlpTypes } from '../otlp/proto-root.js';
+import type { ExportTraceServiceRequest, InstrumentationScope, Resource } from '../otlp/types.js';
+import { WireReader } from '../otlp/wire-reader.js';
+import { resourceContext, scopeContext, type ResourceContext } from '../schema/common.js';
+import type { PromotedSpec } from '../schema/promoted.js';
+import { TracesBatchBuilder, validateWireSpan } from '../schema/traces.js';
+import { WireSpan } from '../schema/wire-span.js';
+import { convertTraces } from './convert-traces.js';
+import { RequestCollector, type ConvertedRequest } from './converted.js';
+import type { Partitioner } from './partitioner.js';
+
+const MAX_NS = 9223372036854775807n;
+
+let types: { resource: Type; scope: Type } | undefined;
+function sourceTypes(): { resource: Type; scope: Type } {
+  if (types === undefined) {
+    const root = loadOtlpRoot();
+    types = {
+      resource: root.lookupType('opentelemetry.proto.resource.v1.Resource'),
+      scope: root.lookupType('opentelemetry.proto.common.v1.InstrumentationScope'),
+    };
+  }
+  return types;
+}
+
+/** A length-delimited field's value range: [r.pos, returned end). */
+function lengthEnd(r: WireReader): number {
+  return r.varint() + r.pos;
+}
+
+export function convertTracesWire(body: Uint8Array, partitioner: Partitioner, promoted: readonly PromotedSpec[]): ConvertedRequest {
+  // `[[partitioning.keys]]` read span fields through the decoded shape; those setups keep it.
+  if (partitioner.keysFor('traces').length > 0) {
+    return convertTraces(otlpTypes().ExportTraceServiceRequest.decode(body) as unknown as ExportTraceServiceRequest, partitioner, promoted);
+  }
+  const out = new RequestCollector('span', () => new TracesBatchBuilder(promoted));
+  const r = new WireReader(body);
+  const span = new WireSpan();
+  const end = body.length;
+  while (r.pos < end) {
+    const tag = r.varint();
+    if (tag !== 0x0a) {
+      r.skip(tag & 7);
+      continue;
+    }
+    const e = lengthEnd(r);
+    resourceSpans(r, r.pos, e, span, out, partitioner);
+    r.pos = e;
+  }
+  return out.result();
+}
+
+function resourceSpans(r: WireReader, start: number, end: number, span: WireSpan, out: RequestCollector<TracesBatchBuilder>, partitioner: Partitioner): void {
+  let res0 = -1;
+  let res1 = -1;
+  let url0 = 0;
+  let url1 = 0;
+  const scopes: number[] = [];
+  r.pos = start;
+  while (r.pos < end) {
+    const tag = r.varint();
+    if (tag === 0x0a) {
+      res1 = lengthEnd(r);
+      res0 = r.pos;
+      r.pos = res1; // a later `resource` replaces an earlier one, as in protobufjs
+    } else if (tag === 0x12) {
+      const e = lengthEnd(r);
+      scopes.push(r.pos, e);
+      r.pos = e;
+    } else if (tag === 0x1a) {
+      url1 = lengthEnd(r);
+      url0 = r.pos;
+      r.pos = url1;
+    } else r.skip(tag & 7);
+  }
+  const decoded = res0 >= 0 ? (sourceTypes().resource.decode(r.buf.subarray(res0, res1)) as unknown as Resource) : null;
+  const resource = resourceContext(decoded, r.text(url0, url1));
+  for (let i = 0; i < scopes.length; i += 2) scopeSpans(r, scopes[i]!, scopes[i + 1]!, resource, span, out, partitioner);
+}
+
+function scopeSpans(
+  r: WireReader,
+  start: number,
+  end: number,
+  resource: ResourceContext,
+  span: WireSpan,
+  out: RequestCollector<TracesBatchBuilder>,
+  partitioner: Partitioner,
+): void {
+  let sc0 = -1;
+  let sc1 = -1;
+  let url0 = 0;
+  let url1 = 0;
+  const spans: number[] = [];
+  r.pos = start;
+  while (r.pos < end) {
+    const tag = r.varint();
+    if (tag === 0x0a) {
+      sc1 = lengthEnd(r);
+      sc0 = r.pos;
+      r.pos = sc1;
+    } else if (tag === 0x12) {
+      const e = lengthEnd(r);
+      spans.push(r.pos, e);
+      r.pos = e;
+    } else if (tag === 0x1a) {
+      url1 = lengthEnd(r);
+      url0 = r.pos;
+      r.pos = url1;
+    } else r.skip(tag & 7);
+  }
+  const decoded = sc0 >= 0 ? (sourceTypes().scope.decode(r.buf.subarray(sc0, sc1)) as unknown as InstrumentationScope) : null;
+  const scope = scopeContext(decoded, r.text(url0, url1));
+  const service = resource.serviceName;
+  // One partition builder looked up per run of spans in the same partition (the usual case).
+  let lastPath = '';
+  let builder: TracesBatchBuilder | undefined;
+  for (let i = 0; i < spans.length; i += 2) {
+    span.read(r, spans[i]!, spans[i + 1]!);
+    const problem = validateWireSpan(span, r.buf);
+    if (problem !== null) {
+      out.reject(problem);
+      continue;
+    }
+    const startNs = span.start > MAX_NS ? MAX_NS : span.start;
+    const path = partitioner.pathFor(startNs, service);
+    if (builder === undefined || path !== lastPath) {
+      builder = out.builder(path);
+      lastPath = path;
+    }
+    builder.appendWire(resource, scope, span, r);
+    out.accept();
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * Attribute maps filled straight from protobuf bytes (the one-pass decoders): each KeyValue's
+ * key and value are copied as UTF-8 into the map's key and value columns, with no KeyValue or
+ * AnyValue object and no JavaScript string for the common case (a string value in ASCII).
+ *
+ * The text is the one `anyValueToText` makes from a protobufjs-decoded AnyValue, including its
+ * oneof rule (when several members are present, the one *first* seen last wins, as protobufjs's
+ * virtual oneof getter reads its own keys in insertion order). Arrays and kvlists, which need
+ * JSON, are rare: they are decoded by protobufjs and written by the same function as before.
+ */
+import type { Type } from 'protobufjs';
+import { loadOtlpRoot } from '../otlp/proto-root.js';
+import { anyValueToText } from '../otlp/values.js';
+import type { AnyValue } from '../otlp/types.js';
+import type { WireReader } from '../otlp/wire-reader.js';
+import type { StringMapBuilder, Utf8Builder } from './columns.js';
+import type { PromotedColumns } from './promoted.js';
+
+let anyValueType: Type | undefined;
+
+/** A protobufjs AnyValue of bytes [start, end), for the rare values that need one. */
+function decodeAnyValue(r: WireReader, start: number, end: number): AnyValue {
+  anyValueType ??= loadOtlpRoot().lookupType('opentelemetry.proto.common.v1.AnyValue');
+  return anyValueType.decode(r.buf.subarray(start, end)) as unknown as AnyValue;
+}
+
+const NONE = 0;
+const STRING = 1;
+const BOOL = 2;
+const INT = 3;
+const DOUBLE = 4;
+const ARRAY = 5;
+const KVLIST = 6;
+const BYTES = 7;
+
+/** Appends the map text of the AnyValue in bytes [start, end) (null when no member is set). */
+export function appendAnyValueText(out: Utf8Builder, r: WireReader, start: number, end: number): void {
+  let winner = NONE;
+  let seen = 0; // bit per member
+  let complex = false;
+  let s0 = 0;
+  let s1 = 0;
+  let bool = false;
+  let int = 0n;
+  let dbl = 0;
+  let b0 = 0;
+  let b1 = 0;
+  r.pos = start;
+  while (r.pos < end) {
+    const tag = r.varint();
+    const field = tag >>> 3;
+    const wire = tag & 7;
+    if (field >= STRING && field <= BYTES) {
+      if ((seen & (1 << field)) === 0) {
+        seen |= 1 << field;
+        winner = field;
+      }
+    }
+    switch (field) {
+      case STRING:
+        s1 = r.varint() + r.pos;
+        s0 = r.pos;
+        r.pos = s1;
+        break;
+      case BOOL:
+        bool = r.uint32() !== 0;
+        break;
+      case INT:
+        int = r.int64();
+        break;
+      case DOUBLE:
+        dbl = r.double();
+        break;
+      case ARRAY:
+      case KVLIST:
+        complex = true;
+        r.skip(wire);
+        break;
+      case BYTES:
+        b1 = r.varint() + r.pos;
+        b0 = r.pos;
+        r.pos = b1;
+        break;
+      default:
+        r.skip(wire);
+    }
+  }
+  if (complex) {
+    out.append(anyValueToText(decodeAnyValue(r, start, end)));
+    return;
+  }
+  switch (winner) {
+    case NONE:
+      out.appendNull();
+      return;
+    case STRING:
+      out.appendUtf8(r.buf, s0, s1);
+      return;
+    case BOOL:
+      out.append(bool ? 'true' : 'false');
+      return;
+    case INT:
+      out.append(int.toString());
+      return;
+    case DOUBLE:
+      out.append(String(dbl));
+      return;
+    default:
+      out.append(r.buf.toString('base64', b0, b1));
+  }
+}
+
+/**
+ * Appends one map row from the KeyValue messages at `starts[i]..ends[i]` for i in [from, to),
+ * letting promoted columns claim theirs first (the caller ends the promoted row).
+ */
+export function appendWireAttributes(
+  map: StringMapBuilder,
+  r: WireReader,
+  starts: readonly number[],
+  ends: readonly number[],
+  from: number,
+  to: number,
+  promoted?: PromotedColumns,
+): void {
+  const claim = promoted !== undefined && promoted.specs.length > 0;
+  for (let i = from; i < to; i++) {
+    const end = ends[i]!;
+    let k0 = 0;
+    let k1 = 0;
+    let v0 = -1;
+    let v1 = -1;
+    r.pos = starts[i]!;
+    while (r.pos < end) {
+      const tag = r.varint();
+      if (tag === 0x0a) {
+        k1 = r.varint() + r.pos;
+        k0 = r.pos;
+        r.pos = k1;
+      } else if (tag === 0x12) {
+        v1 = r.varint() + r.pos;
+        v0 = r.pos;
+        r.pos = v1; // a later `value` replaces an earlier one, as in protobufjs
+      } else r.skip(tag & 7);
+    }
+    if (claim && v0 >= 0) {
+      const key = promoted.attributeAt(r.buf, k0, k1);
+      if (key !== undefined && promoted.take(key, decodeAnyValue(r, v0, v1))) continue;
+    }
+    map.keys.appendUtf8(r.buf, k0, k1);
+    if (v0 < 0) map.values.appendNull();
+    else appendAnyValueText(map.values, r, v0, v1);
+  }
+  map.endRow();
+}
