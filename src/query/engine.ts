@@ -237,6 +237,14 @@ export class QueryEngine {
     return (await listPartitionFiles(this.o.store, cat.dataset, prefix)).map((p) => `${cat.dataset}/${p.partition}`);
   }
 
+  /**
+   * Forgets what this engine cached about files under `prefix` (all with ""): another engine
+   * over the same store deleted them (the query port's workers each have their own engine).
+   */
+  forget(prefix: string): void {
+    this.footers.forget(prefix);
+  }
+
   /** Deletes every object under a partition; returns how many. Refuses paths that leave the dataset. */
   async deletePartition(dataset: string, path: string): Promise<number> {
     const cat = this.catalog(dataset);

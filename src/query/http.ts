@@ -262,6 +262,7 @@ export async function startQueryServer(o: QueryServerOptions): Promise<RunningQu
       }
       checkPartitionPath(partition); // the encoded form (and its decodings) must be clean too
       const deleted = await engine.deletePartition(dataset, decoded);
+      o.pool?.forget(`${dataset}/${checkPartitionPath(decoded.replace(/\/+$/, ''))}/`);
       if (deleted === 0) throw new S3ParquetError('NOT_FOUND', `no objects under ${dataset}/${decoded}`);
       logger.info({ dataset, partition: decoded, objects: deleted }, 'partition deleted');
       res.writeHead(204).end();

@@ -22,6 +22,15 @@ export interface WorkerTask {
   readonly port: MessagePort;
   /** The worker's heap may hold this much while the query runs ([query] max_memory_mb_per_query). */
   readonly memoryBudgetBytes: number;
+  /** Partitions deleted lately (on the main thread): footers a worker cached under them are stale. */
+  readonly deleted: DeletedPrefixes;
+}
+
+/** The last few deleted prefixes, numbered; a worker that missed older ones forgets everything. */
+export interface DeletedPrefixes {
+  /** Number of the first entry of `prefixes` (deletions are numbered from 1). */
+  readonly first: number;
+  readonly prefixes: readonly string[];
 }
 
 export type WorkerMessage =

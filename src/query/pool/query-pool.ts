@@ -44,6 +44,8 @@ export class QueryPool {
   private readonly timeoutMs: number;
   private readonly budgetBytes: number;
   private admitted = 0;
+  /** Recently deleted partition prefixes, told to every task (see `forget`). */
+  private deleted: { first: number; prefixes: string[] } = { first: 1, prefixes: [] };
 
   constructor(private readonly o: QueryPoolOptions) {
     const q = o.config.query;
@@ -62,6 +64,18 @@ export class QueryPool {
       workerData: { config: o.config, instanceId: o.instanceId } satisfies WorkerInit,
       ...(fromSources ? { execArgv: [...process.execArgv, '--import', 'tsx'] } : {}),
     });
+  }
+
+  /**
+   * Files under `prefix` were deleted: workers forget their cached footers there before their
+   * next task. The last 64 deletions are kept; a worker further behind forgets every footer.
+   */
+  forget(prefix: string): void {
+    this.deleted.prefixes.push(prefix);
+    if (this.deleted.prefixes.length > 64) {
+      this.deleted.prefixes.shift();
+      this.deleted.first++;
+    }
   }
 
   /** Queries admitted and not yet finished (running or waiting for a worker). */
@@ -108,7 +122,7 @@ export class QueryPool {
     });
     let settled: { error: unknown } | null = null;
     this.pool
-      .run({ task, port: port2, memoryBudgetBytes: this.budgetBytes }, { transferList: [port2], signal: abort.signal })
+      .run({ task, port: port2, memoryBudgetBytes: this.budgetBytes, deleted: { first: this.deleted.first, prefixes: [...this.deleted.prefixes] } }, { transferList: [port2], signal: abort.signal })
       .then(
         () => (settled = { error: null }),
         (error: unknown) => (settled = { error }),

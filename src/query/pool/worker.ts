@@ -37,7 +37,18 @@ function getEngine(): Promise<QueryEngine> {
 }
 
 
-export default async function runQuery({ task, port, memoryBudgetBytes }: WorkerTask): Promise<void> {
+/** Deletions (numbered) this worker's engine has forgotten the footers of. */
+let forgottenThrough = 0;
+
+function forgetDeleted(e: QueryEngine, deleted: WorkerTask['deleted']): void {
+  const last = deleted.first + deleted.prefixes.length - 1;
+  if (last <= forgottenThrough) return;
+  if (deleted.first > forgottenThrough + 1) e.forget(''); // missed some: forget every footer
+  else for (let n = forgottenThrough + 1; n <= last; n++) e.forget(deleted.prefixes[n - deleted.first]!);
+  forgottenThrough = last;
+}
+
+export default async function runQuery({ task, port, memoryBudgetBytes, deleted }: WorkerTask): Promise<void> {
   let credits = BATCHES_IN_FLIGHT;
   let wake: (() => void) | null = null;
   let closed = false;
@@ -65,7 +76,9 @@ export default async function runQuery({ task, port, memoryBudgetBytes }: Worker
   const stats = emptyStats();
   try {
     const onStats = (st: QueryStats): void => port.postMessage({ t: 'stats', stats: st } satisfies WorkerMessage);
-    for await (const batch of execute(await getEngine(), task, stats, { checkMemory, onStats })) await send(batch);
+    const e = await getEngine();
+    forgetDeleted(e, deleted);
+    for await (const batch of execute(e, task, stats, { checkMemory, onStats })) await send(batch);
     port.postMessage({ t: 'end', stats } satisfies WorkerMessage);
   } catch (e) {
     const err = toS3ParquetError(e);
