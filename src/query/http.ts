@@ -168,32 +168,52 @@ function clientGone(res: ServerResponse): AbortSignal {
   return c.signal;
 }
 
-/** Writes a chunk and waits for the socket to drain when its buffer is full. */
-async function writeChunk(res: ServerResponse, chunk: Uint8Array): Promise<void> {
-  if (res.write(chunk)) return;
+/**
+ * Writes a chunk and waits for the socket to drain when its buffer is full — or until `halt`
+ * aborts (the query was stopped: its error is to be written now, not after the client reads).
+ */
+async function writeChunk(res: ServerResponse, chunk: Uint8Array, halt: AbortSignal): Promise<void> {
+  if (res.write(chunk) || halt.aborted) return;
   if (res.destroyed) throw new Error('client closed the connection');
   await new Promise<void>((resolve, reject) => {
-    const closed = (): void => reject(new Error('client closed the connection'));
-    res.once('close', closed);
-    res.once('drain', () => {
+    const done = (): void => {
       res.off('close', closed);
+      res.off('drain', done);
+      halt.removeEventListener('abort', done);
       resolve();
-    });
+    };
+    const closed = (): void => {
+      res.off('drain', done);
+      halt.removeEventListener('abort', done);
+      reject(new Error('client closed the connection'));
+    };
+    res.once('close', closed);
+    res.once('drain', done);
+    halt.addEventListener('abort', done, { once: true });
   });
 }
 
 /**
  * Streams an answer: headers only once the first batch (or the end) is there, so an error
- * that comes early is still a status; then every batch with the socket's backpressure. The
- * stream is closed in any case, which stops its worker when the answer was not complete.
+ * that comes early is still a status; then every batch with the socket's backpressure. An
+ * NDJSON answer stopped midway (deadline, memory, a failing read) ends with one line
+ * `{"error":{"code","message"}}` — a complete answer never has one. The stream is closed in
+ * any case, which stops its worker when the answer was not complete.
  */
-async function pipeStream(res: ServerResponse, stream: AnswerStream, headers: () => Record<string, string>): Promise<void> {
+async function pipeStream(res: ServerResponse, stream: AnswerStream, halt: AbortSignal, headers: () => Record<string, string>): Promise<void> {
   try {
     let r = await stream.next();
     res.writeHead(200, headers());
-    while (!r.done) {
-      await writeChunk(res, r.value);
-      r = await stream.next();
+    try {
+      while (!r.done) {
+        await writeChunk(res, r.value, halt);
+        r = await stream.next();
+      }
+    } catch (e) {
+      const err = toS3ParquetError(e);
+      if (res.destroyed || res.getHeader('Content-Type') !== 'application/x-ndjson') throw err;
+      res.end(JSON.stringify({ error: { code: err.code, message: err.message } }) + '\n');
+      return;
     }
     res.end();
   } finally {
@@ -225,8 +245,13 @@ export async function startQueryServer(o: QueryServerOptions): Promise<RunningQu
   const maxJsonBytes = o.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES;
 
   /** A task's answer: on the worker pool when there is one, else in this thread. */
-  function open(task: QueryTask, signal: AbortSignal, onStats?: (stats: QueryStats) => void): AnswerStream {
-    if (o.pool) return o.pool.stream(task, signal, onStats);
+  function open(task: QueryTask, res: ServerResponse, onStats?: (stats: QueryStats) => void): { stream: AnswerStream; halt: AbortSignal } {
+    const halt = new AbortController();
+    if (o.pool) return { stream: o.pool.stream(task, { signal: clientGone(res), ...(onStats ? { onStats } : {}), onStopped: () => halt.abort() }), halt: halt.signal };
+    return { stream: inProcess(task, onStats), halt: halt.signal };
+  }
+
+  function inProcess(task: QueryTask, onStats?: (stats: QueryStats) => void): AnswerStream {
     return (async function* inProcess(): AnswerStream {
       const stats = emptyStats();
       yield* execute(engine, task, stats, onStats ? { onStats } : {});
@@ -273,7 +298,7 @@ export async function startQueryServer(o: QueryServerOptions): Promise<RunningQu
       const { format, ...q } = queryOptionsFrom(await readJson(req));
       engine.prepare(q); // every error before the first byte of the answer
       let early: QueryStats | null = null;
-      const stream = open({ kind: 'query', q, format }, clientGone(res), (s) => (early = s));
+      const { stream, halt } = open({ kind: 'query', q, format }, res, (s) => (early = s));
       if (format === 'json') {
         const { chunks, stats } = await gather(stream, maxJsonBytes, () => new S3ParquetError('QUERY_RESULT_TOO_LARGE', `the answer is larger than ${maxJsonBytes} bytes ([query] max_json_response_mb); ask for "format": "ndjson" or "arrow" (streamed), or set a "limit"`));
         // Every record ends with a comma: drop the last one.
@@ -283,7 +308,7 @@ export async function startQueryServer(o: QueryServerOptions): Promise<RunningQu
         res.end(body);
         return;
       }
-      await pipeStream(res, stream, () =>
+      await pipeStream(res, stream, halt, () =>
         format === 'ndjson'
           ? { 'Content-Type': 'application/x-ndjson' }
           : { 'Content-Type': 'application/vnd.apache.arrow.stream', ...(early ? { 'X-Query-Stats': JSON.stringify(early) } : {}) },
@@ -305,7 +330,8 @@ export async function startQueryServer(o: QueryServerOptions): Promise<RunningQu
       }
       const q: FileQueryOptions = { dataset: opts.dataset, ...(opts.filter !== undefined ? { filter: opts.filter } : {}), ...(opts.select !== undefined ? { select: opts.select } : {}) };
       const files = c.files.map((f) => ({ key: f.key, bytes: f.bytes }));
-      await pipeStream(res, open({ kind: 'files', q, files }, clientGone(res)), () => headers);
+      const { stream, halt } = open({ kind: 'files', q, files }, res);
+      await pipeStream(res, stream, halt, () => headers);
       return;
     }
     if (path.startsWith('/api/v1/traces/')) {
@@ -314,7 +340,7 @@ export async function startQueryServer(o: QueryServerOptions): Promise<RunningQu
       if (!TRACE_ID.test(id)) throw new S3ParquetError('INVALID_ARGUMENT', `invalid trace id ${JSON.stringify(id)}: expected 32 hex digits`);
       const start = optionalTime(url.searchParams.get('start') ?? undefined, 'start');
       const end = optionalTime(url.searchParams.get('end') ?? undefined, 'end');
-      const stream = open({ kind: 'trace', id, ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) }, clientGone(res));
+      const { stream } = open({ kind: 'trace', id, ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) }, res);
       const { chunks, stats } = await gather(stream, Number.POSITIVE_INFINITY, () => new S3ParquetError('INTERNAL', 'unreachable'));
       if (stats.rows_returned === 0) throw new S3ParquetError('NOT_FOUND', `no span with trace id ${id}`);
       const body = Buffer.concat([Buffer.from(`{"trace_id":"${id}","spans":`), ...chunks, Buffer.from(`,"stats":${JSON.stringify(stats)}}`)]);

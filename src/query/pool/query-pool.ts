@@ -35,6 +35,18 @@ export interface QueryPoolOptions {
   readonly onStop?: (reason: StopReason) => void;
 }
 
+export interface StreamOptions {
+  /** Aborts when the client has gone: the worker is stopped at once. */
+  readonly signal?: AbortSignal;
+  /** Final stats sent ahead of the bytes (arrow). */
+  readonly onStats?: (stats: QueryStats) => void;
+  /** Told at once when the deadline stops the query, even while the caller waits on a slow socket. */
+  readonly onStopped?: (error: S3ParquetError) => void;
+}
+
+/** Heap a query worker needs besides its query: modules, the store client, the footer cache. */
+export const WORKER_FOOTPRINT_MB = 64;
+
 /** Seconds a client refused for concurrency is told to wait (Retry-After). */
 export const RETRY_AFTER_SECONDS = 1;
 
@@ -60,7 +72,8 @@ export class QueryPool {
       concurrentTasksPerWorker: 1,
       // Waiting queries are bounded by admission (max_concurrent_queries), not by piscina.
       idleTimeout: Number.POSITIVE_INFINITY,
-      resourceLimits: { maxOldGenerationSizeMb: q.max_memory_mb_per_query },
+      // The query's budget on top of the worker's own footprint (code, footer cache).
+      resourceLimits: { maxOldGenerationSizeMb: q.max_memory_mb_per_query + WORKER_FOOTPRINT_MB },
       workerData: { config: o.config, instanceId: o.instanceId } satisfies WorkerInit,
       ...(fromSources ? { execArgv: [...process.execArgv, '--import', 'tsx'] } : {}),
     });
@@ -89,16 +102,16 @@ export class QueryPool {
    * the worker down instead of filling memory. Returns the query's stats. Stopping early
    * (`return`/`throw` on the generator, or `signal`) stops the worker at once.
    */
-  stream(task: QueryTask, signal?: AbortSignal, onStats?: (stats: QueryStats) => void): AsyncGenerator<Uint8Array, QueryStats> {
+  stream(task: QueryTask, o: StreamOptions = {}): AsyncGenerator<Uint8Array, QueryStats> {
     if (this.admitted >= this.max) {
       this.o.onStop?.('rejected');
       throw new S3ParquetError('TOO_MANY_QUERIES', `${this.admitted} queries are running, the limit ([query] max_concurrent_queries) is ${this.max}; retry in ${RETRY_AFTER_SECONDS} s`);
     }
     this.admitted++;
-    return this.run(task, signal, onStats);
+    return this.run(task, o);
   }
 
-  private async *run(task: QueryTask, signal?: AbortSignal, onStats?: (stats: QueryStats) => void): AsyncGenerator<Uint8Array, QueryStats> {
+  private async *run(task: QueryTask, { signal, onStats, onStopped }: StreamOptions): AsyncGenerator<Uint8Array, QueryStats> {
     const { port1, port2 } = new MessageChannel();
     const abort = new AbortController();
     let stopped: { reason: StopReason; error: S3ParquetError } | null = null;
@@ -108,6 +121,7 @@ export class QueryPool {
       stopped = { reason, error };
       abort.abort(error);
       wake();
+      if (reason !== 'client_closed') onStopped?.(error);
     };
     const timer = setTimeout(() => stop('timeout', new S3ParquetError('QUERY_TIMEOUT', `the query ran longer than ${this.timeoutMs / 1000} s ([query] timeout_seconds) and was stopped; narrow it (time range, filter, limit)`)), this.timeoutMs);
     timer.unref();

@@ -2,8 +2,9 @@
  * A query worker (piscina): runs the query engine — footer and page reads, decoding,
  * filtering, serialisation — off the receivers' event loop, and streams the answer back in
  * batches, at most `BATCHES_IN_FLIGHT` ahead of the socket. A worker runs one query at a time,
- * so its heap limit (piscina `resourceLimits`) is that query's memory budget; the budget is
- * also checked between batches, for a clear error before V8 has to kill the thread.
+ * so its heap limit (piscina `resourceLimits`: the budget plus the worker's own footprint) is
+ * that query's; where records are gathered the budget is also checked every few thousand, for
+ * a clear error before V8 has to stop the thread.
  */
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
@@ -60,8 +61,11 @@ export default async function runQuery({ task, port, memoryBudgetBytes, deleted 
     closed = true;
     wake?.();
   });
+  // Checked where a query gathers records in memory (arrow, trace lookups): there the heap's
+  // growth is live data. A streamed answer holds a batch or two; its bound is V8's heap limit.
+  const heapAtStart = getHeapStatistics().used_heap_size;
   const checkMemory = (): void => {
-    const used = getHeapStatistics().used_heap_size;
+    const used = getHeapStatistics().used_heap_size - heapAtStart;
     if (used > memoryBudgetBytes) {
       throw new S3ParquetError('QUERY_MEMORY_EXCEEDED', `the query needed more than its memory budget of ${Math.round(memoryBudgetBytes / 2 ** 20)} MiB ([query] max_memory_mb_per_query); narrow it (time range, filter, limit) or stream it as ndjson`);
     }
@@ -71,7 +75,6 @@ export default async function runQuery({ task, port, memoryBudgetBytes, deleted 
     if (closed) throw new S3ParquetError('INTERNAL', 'the query was abandoned');
     credits--;
     port.postMessage({ t: 'batch', bytes } satisfies WorkerMessage, [bytes.buffer as ArrayBuffer]);
-    checkMemory();
   };
   const stats = emptyStats();
   try {
