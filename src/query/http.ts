@@ -203,7 +203,8 @@ async function writeChunk(res: ServerResponse, chunk: Uint8Array, halt: AbortSig
 async function pipeStream(res: ServerResponse, stream: AnswerStream, halt: AbortSignal, headers: () => Record<string, string>): Promise<void> {
   try {
     let r = await stream.next();
-    res.writeHead(200, headers());
+    const h = headers();
+    res.writeHead(200, h);
     try {
       while (!r.done) {
         await writeChunk(res, r.value, halt);
@@ -211,7 +212,7 @@ async function pipeStream(res: ServerResponse, stream: AnswerStream, halt: Abort
       }
     } catch (e) {
       const err = toS3ParquetError(e);
-      if (res.destroyed || res.getHeader('Content-Type') !== 'application/x-ndjson') throw err;
+      if (res.destroyed || h['Content-Type'] !== 'application/x-ndjson') throw err;
       res.end(JSON.stringify({ error: { code: err.code, message: err.message } }) + '\n');
       return;
     }

@@ -228,7 +228,7 @@ describe('query limits', () => {
   let d: TestDaemon;
 
   beforeAll(async () => {
-    d = await startTestDaemon('[buffer]\nmax_rows = 4000\nmax_age_seconds = 3600\n[parquet]\nrow_group_size = 500\n[wal]\nfsync = "never"\n[query]\nworkers = 1\nmax_concurrent_queries = 3\ntimeout_seconds = 8\nmax_memory_mb_per_query = 32\nmax_json_response_mb = 1');
+    d = await startTestDaemon('[buffer]\nmax_rows = 4000\nmax_age_seconds = 3600\n[parquet]\nrow_group_size = 500\n[wal]\nfsync = "never"\n[query]\nworkers = 1\nmax_concurrent_queries = 3\ntimeout_seconds = 20\nmax_memory_mb_per_query = 32\nmax_json_response_mb = 1');
     await fillLake(d, 12_000, 2000);
   }, 120_000);
 
