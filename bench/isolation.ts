@@ -115,7 +115,7 @@ async function duckdbNdjson(dataDir: string, workDir: string): Promise<BroadRead
 export async function benchIsolation(dataDir: string, payloads: readonly Uint8Array[], perPayload: number, requests: number, clients: number): Promise<IsolationResult> {
   const workDir = await mkdtemp(join(tmpdir(), 's3pq-benchiso-'));
   // Generous limits: the bench measures speed, not the limits (Arrow gathers the whole result).
-  const d = await startBenchDaemon(workDir, '[query]\nworkers = 2\nmax_concurrent_queries = 8\ntimeout_seconds = 600\nmax_memory_mb_per_query = 3072\n[wal]\nfsync = "never"', dataDir);
+  const d = await startBenchDaemon(workDir, '[wal]\nfsync = "never"', dataDir, [], 'workers = 2\nmax_concurrent_queries = 8\ntimeout_seconds = 600\nmax_memory_mb_per_query = 3072');
   try {
     await broadQuery(d.ports.query!, 'ndjson'); // warm the workers' footer caches
     const ndjson = await timed(d, () => broadQuery(d.ports.query!, 'ndjson'));

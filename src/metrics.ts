@@ -205,7 +205,7 @@ export class DaemonMetrics {
     });
     this.queriesStopped = new Counter({
       name: 's3parquet_queries_stopped_total',
-      help: 'Queries refused or stopped before their end, by reason (rejected: 429; client_closed, timeout, memory, error); their workers were freed',
+      help: 'Queries refused or stopped before their end, by reason (rejected: 429; client_closed, abandoned, timeout, memory, error); their workers were freed',
       labelNames: ['reason'],
       registers,
     });

@@ -24,7 +24,7 @@ import type { QueryTask, WorkerInit, WorkerMessage, WorkerTask } from './message
 const fromSources = import.meta.url.endsWith('.ts');
 
 /** Why a query stopped before its end (a metric label). */
-export type StopReason = 'client_closed' | 'timeout' | 'memory' | 'rejected' | 'error';
+export type StopReason = 'client_closed' | 'abandoned' | 'timeout' | 'memory' | 'rejected' | 'error';
 
 export interface QueryPoolOptions {
   readonly config: Config;
@@ -179,10 +179,10 @@ export class QueryPool {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onClientGone);
       if (!finished && !failed) {
-        // The caller stopped reading (the response failed or the client left): free the worker.
-        stopped = { reason: 'client_closed', error: new S3ParquetError('INTERNAL', 'the query was abandoned') };
+        // The caller stopped reading (an answer over its size limit, a failed write): free the worker.
+        stopped = { reason: 'abandoned', error: new S3ParquetError('INTERNAL', 'the query was abandoned') };
         abort.abort(stopped.error);
-        this.o.onStop?.('client_closed');
+        this.o.onStop?.('abandoned');
       }
       port1.close();
       this.admitted--;

@@ -33,7 +33,13 @@ if (init.config.query.worker_nice > 0) {
 
 let engine: Promise<QueryEngine> | null = null;
 function getEngine(): Promise<QueryEngine> {
-  engine ??= openStore(init.config, createLogger('silent'), init.instanceId, { readOnly: true }).then((store) => engineFromConfig(init.config, store, init.instanceId));
+  engine ??= openStore(init.config, createLogger('silent'), init.instanceId, { readOnly: true }).then(
+    (store) => engineFromConfig(init.config, store, init.instanceId),
+    (err: unknown) => {
+      engine = null; // the next query tries again (a store that was briefly unreachable)
+      throw err;
+    },
+  );
   return engine;
 }
 
