@@ -175,7 +175,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   });
   // Queries run on worker threads (issue 18); this thread's engine only validates, lists and
   // deletes partitions and reads the write log for changes.
-  const queryPool = config.query.enabled ? new QueryPool({ config, instanceId, onQuery: telemetry.onQuery, onStop: telemetry.onQueryStopped }) : undefined;
+  const queryPool = config.query.enabled ? new QueryPool({ config, instanceId, onQuery: telemetry.onQuery, onStop: telemetry.onQueryStopped, onStoreRequest: telemetry.onStoreRequest }) : undefined;
   if (queryPool) telemetry.setQueriesRunningSource(() => queryPool.running);
   try {
     if (config.receivers.grpc.enabled) {

@@ -33,12 +33,22 @@ export interface DeletedPrefixes {
   readonly prefixes: readonly string[];
 }
 
-export type WorkerMessage =
+/** A store request a worker made, replayed on the main thread into the daemon's store metrics. */
+export interface StoreCall {
+  readonly operation: string;
+  readonly ok: boolean;
+  readonly ms: number;
+  readonly error?: string;
+}
+
+/** Every message carries the store requests made since the previous one. */
+export type WorkerMessage = { readonly store: readonly StoreCall[] } & (
   | { readonly t: 'batch'; readonly bytes: Uint8Array }
   /** Final stats sent ahead of the bytes (arrow), for a header. */
   | { readonly t: 'stats'; readonly stats: QueryStats }
   | { readonly t: 'end'; readonly stats: QueryStats }
-  | { readonly t: 'error'; readonly code: ErrorCode; readonly message: string };
+  | { readonly t: 'error'; readonly code: ErrorCode; readonly message: string }
+);
 
 /** The main thread's acknowledgement of a batch. */
 export interface AckMessage {

@@ -17,6 +17,7 @@
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Config } from '../../config/index.js';
+import type { StoreRequestHook } from '../../store/object-store.js';
 import { S3ParquetError } from '../../errors.js';
 import type { QueryStats } from '../engine.js';
 import type { QueryTask, WorkerInit, WorkerMessage, WorkerTask } from './messages.js';
@@ -33,6 +34,8 @@ export interface QueryPoolOptions {
   readonly onQuery?: (stats: QueryStats) => void;
   /** Told when a query is refused or stopped early, and why. */
   readonly onStop?: (reason: StopReason) => void;
+  /** Told of every store request the workers made (the daemon's store metrics). */
+  readonly onStoreRequest?: StoreRequestHook;
 }
 
 export interface StreamOptions {
@@ -131,6 +134,7 @@ export class QueryPool {
 
     const inbox: WorkerMessage[] = [];
     port1.on('message', (m: WorkerMessage) => {
+      if (this.o.onStoreRequest) for (const c of m.store) this.o.onStoreRequest(c.operation, c.ok, c.ms, c.error === undefined ? undefined : new Error(c.error));
       inbox.push(m);
       wake();
     });

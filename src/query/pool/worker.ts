@@ -16,7 +16,7 @@ import { openStore } from '../../store/index.js';
 import { emptyStats, type QueryEngine, type QueryStats } from '../engine.js';
 import { engineFromConfig } from '../engine-from-config.js';
 import { execute } from './execute.js';
-import { BATCHES_IN_FLIGHT, type AckMessage, type WorkerInit, type WorkerMessage, type WorkerTask } from './messages.js';
+import { BATCHES_IN_FLIGHT, type AckMessage, type StoreCall, type WorkerInit, type WorkerMessage, type WorkerTask } from './messages.js';
 
 const init = workerData as WorkerInit;
 
@@ -31,9 +31,20 @@ if (init.config.query.worker_nice > 0) {
   }
 }
 
+/** Store requests not yet reported to the main thread (sent with the next message). */
+let storeCalls: StoreCall[] = [];
+function takeStoreCalls(): StoreCall[] {
+  const calls = storeCalls;
+  storeCalls = [];
+  return calls;
+}
+const onRequest = (operation: string, ok: boolean, ms: number, error?: Error): void => {
+  storeCalls.push({ operation, ok, ms, ...(error ? { error: error.message } : {}) });
+};
+
 let engine: Promise<QueryEngine> | null = null;
 function getEngine(): Promise<QueryEngine> {
-  engine ??= openStore(init.config, createLogger('silent'), init.instanceId, { readOnly: true }).then(
+  engine ??= openStore(init.config, createLogger('silent'), init.instanceId, { readOnly: true, onRequest }).then(
     (store) => engineFromConfig(init.config, store, init.instanceId),
     (err: unknown) => {
       engine = null; // the next query tries again (a store that was briefly unreachable)
@@ -80,18 +91,18 @@ export default async function runQuery({ task, port, memoryBudgetBytes, deleted 
     while (credits === 0 && !closed) await new Promise<void>((r) => (wake = r));
     if (closed) throw new S3ParquetError('INTERNAL', 'the query was abandoned');
     credits--;
-    port.postMessage({ t: 'batch', bytes } satisfies WorkerMessage, [bytes.buffer as ArrayBuffer]);
+    port.postMessage({ t: 'batch', bytes, store: takeStoreCalls() } satisfies WorkerMessage, [bytes.buffer as ArrayBuffer]);
   };
   const stats = emptyStats();
   try {
-    const onStats = (st: QueryStats): void => port.postMessage({ t: 'stats', stats: st } satisfies WorkerMessage);
+    const onStats = (st: QueryStats): void => port.postMessage({ t: 'stats', stats: st, store: takeStoreCalls() } satisfies WorkerMessage);
     const e = await getEngine();
     forgetDeleted(e, deleted);
     for await (const batch of execute(e, task, stats, { checkMemory, onStats })) await send(batch);
-    port.postMessage({ t: 'end', stats } satisfies WorkerMessage);
+    port.postMessage({ t: 'end', stats, store: takeStoreCalls() } satisfies WorkerMessage);
   } catch (e) {
     const err = toS3ParquetError(e);
-    if (!closed) port.postMessage({ t: 'error', code: err.code, message: err.message } satisfies WorkerMessage);
+    if (!closed) port.postMessage({ t: 'error', code: err.code, message: err.message, store: takeStoreCalls() } satisfies WorkerMessage);
   } finally {
     port.removeAllListeners();
   }
