@@ -11,6 +11,7 @@ import { decodeRequest } from '../src/otlp/decode.js';
 import type { ExportTraceServiceRequest } from '../src/otlp/types.js';
 import { bytesToHex } from '../src/otlp/values.js';
 import { benchIngest, type IngestResult } from './ingest.js';
+import { benchIsolation, type IsolationResult } from './isolation.js';
 import { benchQuery } from './query.js';
 import { benchStorage } from './storage.js';
 import { logRequests, metricRequests } from './load/logs-metrics.js';
@@ -46,10 +47,12 @@ console.error('queries …');
 const sample = decodeRequest('traces', 'protobuf', traces[3]!) as ExportTraceServiceRequest;
 const traceId = bytesToHex(sample.resourceSpans[0]!.scopeSpans[0]!.spans[100]!.traceId);
 const queries = await benchQuery(await mkdtemp(join(tmpdir(), 's3pq-benchq-')), http.dataDir, traceId, quick ? 2 : 5);
+console.error('query isolation …');
+const isolation = await benchIsolation(http.dataDir, traces, SPANS, quick ? 60 : 200, CLIENTS);
 
 const ingestRow = (r: IngestResult) =>
   `| ${r.transport} | ${r.clients} | ${r.records.toLocaleString('en')} | ${r.recordsPerSecond.toLocaleString('en')} | ${(r.recordsPerSecond / floorSpansPerSecond).toFixed(2)}× | ${r.recordsPerCpuSecond.toLocaleString('en')} | ${r.cpuSecondsPerMillion} | ${r.peakRssMb} | ${r.p50Ms} / ${r.p99Ms} | ${r.storedBytesPerRecord} |`;
-const results = { date: started.toISOString(), quick, machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, floorSpansPerSecond, ingest: [http, grpc], storage, queries };
+const results = { date: started.toISOString(), quick, machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, floorSpansPerSecond, ingest: [http, grpc], storage, queries, isolation };
 await writeFile('bench/results.json', JSON.stringify(results, null, 2) + '\n');
 const codecs = Object.keys(storage[0]!.bytesPerRecord);
 const md = `# Benchmark results
@@ -77,9 +80,30 @@ ${storage.map((s) => `| ${s.signal} | ${s.records.toLocaleString('en')} | ${code
 | query | rows | query port ms | DuckDB ms | port ÷ DuckDB |
 |---|---|---|---|---|
 ${queries.map((q) => `| ${q.name} | ${q.rows} | ${q.oursMs} | ${q.duckdbMs} | ${q.ratio} |`).join('\n')}
+
+${isolationMarkdown(isolation)}
 `;
 await writeFile('bench/RESULTS.md', md + (await notes()));
 console.log(md);
+
+export function isolationMarkdown(r: IsolationResult): string {
+  const alone = r.phases[0]!;
+  const duck = r.broad.find((b) => b.format === 'duckdb-ndjson')!;
+  const nd = r.broad.find((b) => b.format === 'ndjson')!;
+  return `## Query isolation (OTLP/HTTP protobuf ingest, ${CLIENTS} clients, while broad queries run; lake of ${r.lakeSpans.toLocaleString('en')} spans)
+
+Broad query = \`POST /api/v1/query {"dataset":"traces","format":"ndjson"}\` (every column), back to back, read to the end.
+
+| broad queries running | spans/s | vs alone | p50 / p99 ms | p99 vs alone | broad queries completed | refused requests |
+|---|---|---|---|---|---|---|
+${r.phases.map((p) => `| ${p.broadQueries} | ${p.spansPerSecond.toLocaleString('en')} | ${(p.spansPerSecond / alone.spansPerSecond).toFixed(2)}× | ${p.p50Ms} / ${p.p99Ms} | ${(p.p99Ms / alone.p99Ms).toFixed(2)}× | ${p.queriesCompleted} | ${p.refused} |`).join('\n')}
+
+| broad \`select *\` | rows | ms | MiB | CPU s | vs DuckDB (1 thread) NDJSON |
+|---|---|---|---|---|---|
+${r.broad.map((b) => `| ${b.format} | ${b.rows.toLocaleString('en')} | ${b.ms} | ${(b.bytes / 2 ** 20).toFixed(1)} | ${b.cpuSeconds} | ${(duck.ms / b.ms).toFixed(2)}× speed |`).join('\n')}
+
+Arrow vs NDJSON: ${(nd.ms / r.broad.find((b) => b.format === 'arrow')!.ms).toFixed(2)}× the speed.`;
+}
 
 async function notes(): Promise<string> {
   try {

@@ -23,6 +23,8 @@ import { WriteLog } from './log/write-log.js';
 import { footerDescriber } from './log/describe.js';
 import { DATASET_NAMES } from './schema/datasets.js';
 import { startQueryServer } from './query/http.js';
+import { filterLimitsOf } from './query/engine-from-config.js';
+import { QueryPool } from './query/pool/query-pool.js';
 import { startTelemetryServer, Telemetry, telemetryPlacement } from './telemetry.js';
 import { loadSecurity } from './security/index.js';
 import { openStore, type ObjectStore } from './store/index.js';
@@ -169,7 +171,12 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     useLogForQueries: config.write_log.enabled,
     maxEntriesPerRead: config.write_log.max_entries_per_read,
     onLogFallback: (dataset, reason) => logger.debug({ dataset, reason }, 'query lists partitions: the write log is not complete'),
+    filterLimits: filterLimitsOf(config),
   });
+  // Queries run on worker threads (issue 18); this thread's engine only validates, lists and
+  // deletes partitions and reads the write log for changes.
+  const queryPool = config.query.enabled ? new QueryPool({ config, instanceId, onQuery: telemetry.onQuery, onStop: telemetry.onQueryStopped, onStoreRequest: telemetry.onStoreRequest }) : undefined;
+  if (queryPool) telemetry.setQueriesRunningSource(() => queryPool.running);
   try {
     if (config.receivers.grpc.enabled) {
       const { host, port } = parseEndpoint(config.receivers.grpc.endpoint);
@@ -187,7 +194,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     }
     if (config.query.enabled) {
       const { host, port } = parseEndpoint(config.query.endpoint);
-      const q = await startQueryServer({ host, port, engine: queryEngine, logger, onRequest: telemetry.onQueryRequest, ...(telemetryAt.kind === 'query-port' ? { extraRoutes: telemetry.routes } : {}), server: security.query, auth: security.queryAuth });
+      const q = await startQueryServer({ host, port, engine: queryEngine, pool: queryPool, maxJsonBytes: config.query.max_json_response_mb * MIB, logger, onRequest: telemetry.onQueryRequest, ...(telemetryAt.kind === 'query-port' ? { extraRoutes: telemetry.routes } : {}), server: security.query, auth: security.queryAuth });
       receivers.push(q);
       ports.query = q.port;
       logger.info({ transport: 'query', host, port: q.port }, 'query port listening');
@@ -201,6 +208,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     }
   } catch (err) {
     await Promise.all(receivers.map((r) => r.close()));
+    await queryPool?.close();
     await pipeline.close();
     await wal?.close();
     throw new S3ParquetError('CONFIG_INVALID', `cannot start receivers: ${(err as Error).message}`, { cause: err });
@@ -223,6 +231,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
         telemetry.setListening(false);
         // Stop taking traffic first, then flush what was accepted.
         await Promise.all(receivers.map((r) => r.close()));
+        await queryPool?.close();
         await pipeline.close();
         if (!(await writeLog.settle())) logger.error({ entries: writeLog.pendingEntries }, 'write log entries could not be stored; run "log rebuild"');
         await wal?.close();

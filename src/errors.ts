@@ -48,6 +48,10 @@ export const ERROR_CODES = {
   WAL_FULL: { kind: 'Unavailable', http: 503, grpc: GrpcStatus.UNAVAILABLE, retryable: true, description: 'The write-ahead log is at [wal] max_size_mb; retry after the store catches up.' },
   WAL_FAILED: { kind: 'Unavailable', http: 503, grpc: GrpcStatus.UNAVAILABLE, retryable: true, description: 'Writing the write-ahead log failed; nothing was acknowledged.' },
   STORE_FAILED: { kind: 'S3', http: 503, grpc: GrpcStatus.UNAVAILABLE, retryable: true, description: 'The object store failed an operation.' },
+  TOO_MANY_QUERIES: { kind: 'Unavailable', http: 429, grpc: GrpcStatus.RESOURCE_EXHAUSTED, retryable: true, description: 'The query port runs [query] max_concurrent_queries queries already; retry after Retry-After seconds (docs/query-limits.md).' },
+  QUERY_TIMEOUT: { kind: 'Unavailable', http: 504, grpc: GrpcStatus.DEADLINE_EXCEEDED, retryable: false, description: 'The query ran longer than [query] timeout_seconds and was stopped; narrow it (time range, filter, limit).' },
+  QUERY_MEMORY_EXCEEDED: { kind: 'Unavailable', http: 507, grpc: GrpcStatus.RESOURCE_EXHAUSTED, retryable: false, description: 'The query needed more than [query] max_memory_mb_per_query and was stopped; narrow it or stream it (ndjson).' },
+  QUERY_RESULT_TOO_LARGE: { kind: 'Validation', http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED, retryable: false, description: 'A buffered (json) answer exceeded [query] max_json_response_mb; use format ndjson or arrow, or a limit.' },
   INTERNAL: { kind: 'Internal', http: 500, grpc: GrpcStatus.INTERNAL, retryable: false, description: 'An unexpected internal error.' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -79,6 +79,8 @@ export class DaemonMetrics {
   private readonly startedAt: number;
   private buffered: () => BufferedCounts = () => ({ rows: 0, bytes: 0, byDataset: new Map() });
   private walBytes: () => number = () => 0;
+  private queriesRunning: () => number = () => 0;
+  private readonly queriesStopped: Counter<'reason'>;
 
   private readonly recordsReceived: Counter<'signal' | 'transport'>;
   private readonly recordsRejected: Counter<'signal' | 'reason'>;
@@ -193,6 +195,21 @@ export class DaemonMetrics {
       registers,
     });
 
+    new Gauge({
+      name: 's3parquet_queries_running',
+      help: 'Queries admitted on the query port and not finished (running on a worker or waiting for one)',
+      registers,
+      collect() {
+        this.set(self.queriesRunning());
+      },
+    });
+    this.queriesStopped = new Counter({
+      name: 's3parquet_queries_stopped_total',
+      help: 'Queries refused or stopped before their end, by reason (rejected: 429; client_closed, abandoned, timeout, memory, error); their workers were freed',
+      labelNames: ['reason'],
+      registers,
+    });
+
     this.logAppendFailures = new Counter({
       name: 's3parquet_write_log_append_failures_total',
       help: 'Write log entries the store refused (kept and retried; queries list partitions meanwhile)',
@@ -213,6 +230,16 @@ export class DaemonMetrics {
   /** Where the buffered gauges read from (the pipeline), at scrape time. */
   setBufferSource(source: () => BufferedCounts): void {
     this.buffered = source;
+  }
+
+  /** Where `s3parquet_queries_running` reads from, at scrape time; 0 until set. */
+  setQueriesRunningSource(source: () => number): void {
+    this.queriesRunning = source;
+  }
+
+  /** A query refused or stopped early (the query pool's `onStop`). */
+  observeQueryStopped(reason: string): void {
+    this.queriesStopped.inc({ reason });
   }
 
   /** Where `s3parquet_wal_bytes` reads from, at scrape time; 0 until set. */

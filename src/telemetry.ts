@@ -131,6 +131,15 @@ export class Telemetry {
     this.metrics.setWalBytesSource(source);
   }
 
+  setQueriesRunningSource(source: () => number): void {
+    this.metrics.setQueriesRunningSource(source);
+  }
+
+  /** For the query pool's `onStop` option. */
+  readonly onQueryStopped = (reason: string): void => {
+    this.metrics.observeQueryStopped(reason);
+  };
+
   // ---- hooks -------------------------------------------------------------------
 
   /** For the receivers' `observer` option. Never throws into a receiver. */

@@ -210,6 +210,17 @@ export const configSchema = table({
     // Loopback by default: the query port exposes stored data.
     endpoint: endpoint('127.0.0.1:8081'),
     footer_cache_entries: wholeNumber(1, 1_000_000).default(512),
+    // Query isolation (docs/query-limits.md): queries run on worker threads, never on the
+    // receivers' event loop. Defaults are sized for a sidecar next to one service.
+    workers: wholeNumber(1, 64).default(1),
+    max_concurrent_queries: wholeNumber(1, 1024).default(4),
+    timeout_seconds: positiveNumber().default(60),
+    max_memory_mb_per_query: wholeNumber(32, 65_536).default(256),
+    max_json_response_mb: wholeNumber(1, 4096).default(16),
+    max_filter_bytes: wholeNumber(16, 1_048_576).default(16_384),
+    max_filter_depth: wholeNumber(1, 1000).default(64),
+    // Linux nice value of the query worker threads, so ingest wins the CPU (0: same as the daemon).
+    worker_nice: wholeNumber(0, 19).default(10),
     ...httpServerKeys(100),
     tls: tlsSchema,
   }).superRefine(checkHttpTimeouts),

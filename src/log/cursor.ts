@@ -15,6 +15,8 @@ import { S3ParquetError } from '../errors.js';
 export const CURSOR_VERSION = 1;
 /** Cursors longer than this are refused (they travel in URLs and headers). */
 export const MAX_CURSOR_CHARS = 12_000;
+/** 9999-12-31T23:59:59.999Z: the last instant a key time (and toISOString) can name. */
+const MAX_WATERMARK_MS = 253_402_300_799_999;
 
 export interface Cursor {
   readonly dataset: string;
@@ -52,6 +54,9 @@ export function decodeCursor(text: string, dataset?: string): Cursor {
   if (typeof j.d !== 'string') bad('no dataset');
   if (dataset !== undefined && j.d !== dataset) bad(`it belongs to dataset ${JSON.stringify(j.d)}, not ${JSON.stringify(dataset)}`);
   if (!Number.isSafeInteger(j.w)) bad('the watermark is not a whole number');
+  // A forged watermark must not reach date arithmetic (issue 21: it was a 500): cursors are
+  // made from this machine's clock, so anything outside 1970…9999 is not one of ours.
+  if ((j.w as number) < 0 || (j.w as number) > MAX_WATERMARK_MS) bad(`the watermark ${j.w as number} is outside 0…${MAX_WATERMARK_MS} (1970 to 9999)`);
   if (!Array.isArray(j.c) || j.c.some((h) => typeof h !== 'string' || !/^[A-Za-z0-9_-]{12}$/.test(h))) bad('the consumed set is malformed');
   return { dataset: j.d as string, watermarkMs: j.w as number, consumed: j.c as string[] };
 }

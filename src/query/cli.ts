@@ -1,16 +1,17 @@
 /**
  * `s3-parquet-connector query`, `partitions` and `tail`: the query engine over the configured
  * store, printing what the query port would answer — a table for people, NDJSON for pipes.
+ * The engine is built as the query port's workers build theirs (engine-from-config.ts), and
+ * records print through the same serialiser (serialise.ts), so nothing is duplicated.
  */
 import { createLogger } from '../logger.js';
-import { promotedSpecs } from '../schema/datasets.js';
 import type { Config } from '../config/index.js';
 import { S3ParquetError } from '../errors.js';
 import { openStore } from '../store/index.js';
-import { WriteLog } from '../log/write-log.js';
-import { QueryEngine, emptyStats } from './engine.js';
-import { layoutOf } from './partitions.js';
+import { emptyStats, type QueryEngine } from './engine.js';
+import { engineFromConfig } from './engine-from-config.js';
 import { queryOptionsFrom } from './http.js';
+import { recordBatches } from './serialise.js';
 import type { JsonValue } from './json-values.js';
 
 export interface QueryCliArgs {
@@ -31,14 +32,7 @@ export interface QueryCliArgs {
 async function withEngine<T>(config: Config, run: (engine: QueryEngine) => Promise<T>): Promise<T> {
   const store = await openStore(config, createLogger('silent'), 'cli', { readOnly: true });
   try {
-    const engine = new QueryEngine({
-      store,
-      writeLog: new WriteLog({ store, instanceId: 'cli', settleWindowMs: config.write_log.settle_window_seconds * 1000 }),
-      useLogForQueries: config.write_log.enabled,
-      maxEntriesPerRead: config.write_log.max_entries_per_read,
-      layout: layoutOf(config.partitioning),
-      promoted: promotedSpecs(config),
-    });
+    const engine = engineFromConfig(config, store, 'cli');
     return await run(engine);
   } finally {
     await store.close();
@@ -78,7 +72,7 @@ export async function queryCommand(config: Config, args: QueryCliArgs, out: Node
     const { select } = engine.prepare(q);
     const stats = emptyStats();
     if (format === 'ndjson') {
-      for await (const rec of engine.query(q, stats)) out.write(JSON.stringify(rec) + '\n');
+      for await (const batch of recordBatches(engine.query(q, stats), 'ndjson')) await write(out, batch);
       return 0;
     }
     const rows: Record<string, JsonValue>[] = [];
@@ -118,9 +112,7 @@ export async function tailCommand(config: Config, args: QueryCliArgs, out: NodeJ
         ...(args.filter !== undefined ? { filter: args.filter } : {}),
         ...(select && select.length > 0 ? { select } : {}),
       });
-      for await (const rec of c.records()) {
-        if (!out.write(JSON.stringify(rec) + '\n')) await new Promise((r) => out.once('drain', r));
-      }
+      for await (const batch of recordBatches(c.records(), 'ndjson')) await write(out, batch);
       cursor = c.nextCursor;
       if (c.more) continue;
       if (!args.follow || stop?.aborted) break;
@@ -130,6 +122,10 @@ export async function tailCommand(config: Config, args: QueryCliArgs, out: NodeJ
     err.write(`next cursor: ${cursor}\n`);
     return 0;
   });
+}
+
+async function write(out: NodeJS.WritableStream, bytes: Uint8Array): Promise<void> {
+  if (!out.write(bytes)) await new Promise((r) => out.once('drain', r));
 }
 
 function sleep(ms: number, stop?: AbortSignal): Promise<void> {

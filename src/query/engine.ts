@@ -15,7 +15,7 @@ import type { ObjectInfo, ObjectStore } from '../store/object-store.js';
 import { FOOTER_KEYS } from '../pipeline/file-writer.js';
 import { parseBloom } from '../parquet/bloom.js';
 import { datasetCatalog, type DatasetCatalog } from './catalog.js';
-import { columnsOf, evaluate, mightMatch, parseFilter, type ColumnCatalog, type ColumnStats, type Expr } from './filter/index.js';
+import { columnsOf, evaluate, mightMatch, parseFilter, type ColumnCatalog, type ColumnStats, type Expr, type FilterLimits } from './filter/index.js';
 import type { Converter, JsonValue } from './json-values.js';
 import { checkPartitionPath, listPartitionFiles, partitionKeys, partitionsForRange, timePart, type TimeLayout } from './partitions.js';
 import { readColumnRange } from './columns.js';
@@ -96,6 +96,8 @@ export interface QueryEngineOptions {
   readonly maxEntriesPerRead?: number;
   /** Told when a query lists partitions because the write log cannot be trusted, and why. */
   readonly onLogFallback?: (dataset: string, reason: string) => void;
+  /** Size and nesting limits on filters ([query] max_filter_bytes, max_filter_depth). */
+  readonly filterLimits?: FilterLimits;
 }
 
 export type Record_ = Record<string, JsonValue>;
@@ -235,6 +237,14 @@ export class QueryEngine {
     return (await listPartitionFiles(this.o.store, cat.dataset, prefix)).map((p) => `${cat.dataset}/${p.partition}`);
   }
 
+  /**
+   * Forgets what this engine cached about files under `prefix` (all with ""): another engine
+   * over the same store deleted them (the query port's workers each have their own engine).
+   */
+  forget(prefix: string): void {
+    this.footers.forget(prefix);
+  }
+
   /** Deletes every object under a partition; returns how many. Refuses paths that leave the dataset. */
   async deletePartition(dataset: string, path: string): Promise<number> {
     const cat = this.catalog(dataset);
@@ -259,7 +269,7 @@ export class QueryEngine {
     for (const c of select) {
       if (!cat.converters.has(c)) throw new S3ParquetError('INVALID_ARGUMENT', `unknown column ${JSON.stringify(c)} in select; the ${cat.dataset} columns are ${cat.columns.join(', ')}`);
     }
-    let expr = q.filter && q.filter.trim() !== '' ? parseFilter(q.filter, cat.filterColumns) : null;
+    let expr = q.filter && q.filter.trim() !== '' ? parseFilter(q.filter, cat.filterColumns, this.o.filterLimits) : null;
     const time = cat.eventTimeColumn;
     const range: Expr[] = [];
     if (q.start !== undefined) range.push({ kind: 'cmp', op: '>=', column: { name: time, type: 'timestamp' }, value: q.start });

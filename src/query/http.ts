@@ -12,13 +12,17 @@
  * the write log without one); the next cursor is in `X-Next-Cursor`, chosen before the body.
  *
  * `format: "ndjson"` streams one record per line with the socket's backpressure, so memory
- * stays flat however large the result; `arrow` answers an Arrow IPC stream.
+ * stays flat however large the result; `arrow` answers an Arrow IPC stream; `json` is buffered
+ * up to `maxJsonBytes`. With a `pool`, queries, changes reads and trace lookups run on worker
+ * threads (src/query/pool), bounded as docs/query-limits.md says; this thread only routes.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { tableFromJSON, tableToIPC } from 'apache-arrow';
 import type { Logger } from 'pino';
 import { S3ParquetError, toS3ParquetError } from '../errors.js';
-import { emptyStats, type ChangesOptions, type QueryEngine, type QueryOptions } from './engine.js';
+import { emptyStats, type ChangesOptions, type FileQueryOptions, type QueryEngine, type QueryOptions, type QueryStats } from './engine.js';
+import { execute } from './pool/execute.js';
+import type { QueryTask } from './pool/messages.js';
+import { RETRY_AFTER_SECONDS, type QueryPool } from './pool/query-pool.js';
 import { checkPartitionPath } from './partitions.js';
 import { parseRfc3339Ns } from './time.js';
 import { uiRoutes } from './ui/routes.js';
@@ -41,7 +45,16 @@ export interface QueryServerOptions {
   readonly auth?: BearerAuth;
   /** Told when each API request ends (metrics): its route (see `queryRoute`), status and duration. */
   readonly onRequest?: (route: string, status: number, seconds: number) => void;
+  /**
+   * Runs queries, changes reads and trace lookups on worker threads (the daemon); without it
+   * they run on this thread (`engine`), as a library embedding the port may prefer.
+   */
+  readonly pool?: QueryPool;
+  /** Largest buffered `json` answer ([query] max_json_response_mb); 16 MiB by default. */
+  readonly maxJsonBytes?: number;
 }
+
+const DEFAULT_MAX_JSON_BYTES = 16 * 1024 * 1024;
 
 /** The route label of an API request (`query`, `trace`, `partitions`, `delete_partition`, `changes`), or null. */
 export function queryRoute(url: string | undefined): string | null {
@@ -151,18 +164,108 @@ export function changesOptionsFrom(params: URLSearchParams): ChangesOptions {
   };
 }
 
-/** Writes a line and waits for the socket to drain when its buffer is full. */
-async function writeLine(res: ServerResponse, line: string): Promise<void> {
-  if (!res.write(line + '\n')) await new Promise<void>((resolve, reject) => {
-    res.once('drain', resolve);
-    res.once('close', () => reject(new Error('client closed the connection')));
+/** Aborts when the client goes before the answer is complete. */
+function clientGone(res: ServerResponse): AbortSignal {
+  const c = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) c.abort();
+  });
+  return c.signal;
+}
+
+/**
+ * Writes a chunk and waits for the socket to drain when its buffer is full — or until `halt`
+ * aborts (the query was stopped: its error is to be written now, not after the client reads).
+ */
+async function writeChunk(res: ServerResponse, chunk: Uint8Array, halt: AbortSignal): Promise<void> {
+  if (res.write(chunk) || halt.aborted) return;
+  if (res.destroyed) throw new Error('client closed the connection');
+  await new Promise<void>((resolve, reject) => {
+    const done = (): void => {
+      res.off('close', closed);
+      res.off('drain', done);
+      halt.removeEventListener('abort', done);
+      resolve();
+    };
+    const closed = (): void => {
+      res.off('drain', done);
+      halt.removeEventListener('abort', done);
+      reject(new Error('client closed the connection'));
+    };
+    res.once('close', closed);
+    res.once('drain', done);
+    halt.addEventListener('abort', done, { once: true });
   });
 }
+
+/**
+ * Streams an answer: headers only once the first batch (or the end) is there, so an error
+ * that comes early is still a status; then every batch with the socket's backpressure. An
+ * NDJSON answer stopped midway (deadline, memory, a failing read) ends with one line
+ * `{"error":{"code","message"}}` — a complete answer never has one. The stream is closed in
+ * any case, which stops its worker when the answer was not complete.
+ */
+async function pipeStream(res: ServerResponse, stream: AnswerStream, halt: AbortSignal, headers: () => Record<string, string>): Promise<void> {
+  try {
+    let r = await stream.next();
+    const h = headers();
+    res.writeHead(200, h);
+    try {
+      while (!r.done) {
+        await writeChunk(res, r.value, halt);
+        r = await stream.next();
+      }
+    } catch (e) {
+      const err = toS3ParquetError(e);
+      if (res.destroyed || h['Content-Type'] !== 'application/x-ndjson') throw err;
+      res.end(JSON.stringify({ error: { code: err.code, message: err.message } }) + '\n');
+      return;
+    }
+    res.end();
+  } finally {
+    await stream.return(emptyStats()).catch(() => undefined);
+  }
+}
+
+/** A whole (buffered) answer, refused with `tooLarge` beyond `maxBytes`. */
+async function gather(stream: AnswerStream, maxBytes: number, tooLarge: () => S3ParquetError): Promise<{ chunks: Uint8Array[]; stats: QueryStats }> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const r = await stream.next();
+      if (r.done) return { chunks, stats: r.value };
+      size += r.value.length;
+      if (size > maxBytes) throw tooLarge();
+      chunks.push(r.value);
+    }
+  } finally {
+    await stream.return(emptyStats()).catch(() => undefined);
+  }
+}
+
+type AnswerStream = AsyncGenerator<Uint8Array, QueryStats>;
 
 export async function startQueryServer(o: QueryServerOptions): Promise<RunningQueryServer> {
   const { engine, logger } = o;
   const ui = uiRoutes({ engine, ...(o.auth ? { auth: o.auth } : {}) }); // the web UI (public assets) and its summary APIs (token checked)
   const readApis = createReadApis(engine);
+  const maxJsonBytes = o.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES;
+
+  /** A task's answer: on the worker pool when there is one, else in this thread. */
+  function open(task: QueryTask, res: ServerResponse, onStats?: (stats: QueryStats) => void): { stream: AnswerStream; halt: AbortSignal } {
+    const halt = new AbortController();
+    if (o.pool) return { stream: o.pool.stream(task, { signal: clientGone(res), ...(onStats ? { onStats } : {}), onStopped: () => halt.abort() }), halt: halt.signal };
+    return { stream: inProcess(task, onStats), halt: halt.signal };
+  }
+
+  function inProcess(task: QueryTask, onStats?: (stats: QueryStats) => void): AnswerStream {
+    return (async function* inProcess(): AnswerStream {
+      const stats = emptyStats();
+      yield* execute(engine, task, stats, onStats ? { onStats } : {});
+      return stats;
+    })();
+  }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -194,6 +297,7 @@ export async function startQueryServer(o: QueryServerOptions): Promise<RunningQu
       }
       checkPartitionPath(partition); // the encoded form (and its decodings) must be clean too
       const deleted = await engine.deletePartition(dataset, decoded);
+      o.pool?.forget(`${dataset}/${checkPartitionPath(decoded.replace(/\/+$/, ''))}/`);
       if (deleted === 0) throw new S3ParquetError('NOT_FOUND', `no objects under ${dataset}/${decoded}`);
       logger.info({ dataset, partition: decoded, objects: deleted }, 'partition deleted');
       res.writeHead(204).end();
@@ -201,35 +305,43 @@ export async function startQueryServer(o: QueryServerOptions): Promise<RunningQu
     }
     if (path === '/api/v1/query') {
       if (req.method !== 'POST') throw new S3ParquetError('METHOD_NOT_ALLOWED', 'use POST /api/v1/query');
-      const q = queryOptionsFrom(await readJson(req));
+      const { format, ...q } = queryOptionsFrom(await readJson(req));
       engine.prepare(q); // every error before the first byte of the answer
-      const stats = emptyStats();
-      if (q.format === 'ndjson') {
-        res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
-        for await (const rec of engine.query(q, stats)) await writeLine(res, JSON.stringify(rec));
-        res.end();
-        return;
-      }
-      const records = [];
-      for await (const rec of engine.query(q, stats)) records.push(rec);
-      if (q.format === 'arrow') {
-        const body = tableToIPC(tableFromJSON(records.length > 0 ? records : [{}]), 'stream');
-        res.writeHead(200, { 'Content-Type': 'application/vnd.apache.arrow.stream', 'Content-Length': body.length, 'X-Query-Stats': JSON.stringify(stats) });
+      let early: QueryStats | null = null;
+      const { stream, halt } = open({ kind: 'query', q, format }, res, (s) => (early = s));
+      if (format === 'json') {
+        const { chunks, stats } = await gather(stream, maxJsonBytes, () => new S3ParquetError('QUERY_RESULT_TOO_LARGE', `the answer is larger than ${maxJsonBytes} bytes ([query] max_json_response_mb); ask for "format": "ndjson" or "arrow" (streamed), or set a "limit"`));
+        // Every record ends with a comma: drop the last one.
+        const items = Buffer.concat(chunks);
+        const body = Buffer.concat([Buffer.from('{"records":['), items.subarray(0, Math.max(0, items.length - 1)), Buffer.from(`],"stats":${JSON.stringify(stats)}}`)]);
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length });
         res.end(body);
         return;
       }
-      return sendJson(res, 200, { records, stats });
+      await pipeStream(res, stream, halt, () =>
+        format === 'ndjson'
+          ? { 'Content-Type': 'application/x-ndjson' }
+          : { 'Content-Type': 'application/vnd.apache.arrow.stream', ...(early ? { 'X-Query-Stats': JSON.stringify(early) } : {}) },
+      );
+      return;
     }
     if (path === '/api/v1/changes') {
       if (req.method !== 'GET') throw new S3ParquetError('METHOD_NOT_ALLOWED', 'use GET /api/v1/changes?dataset=…[&cursor=…]');
-      const c = await engine.changes(changesOptionsFrom(url.searchParams));
-      res.writeHead(200, {
+      const opts = changesOptionsFrom(url.searchParams);
+      const c = await engine.changes(opts);
+      const headers = {
         'Content-Type': 'application/x-ndjson',
         'X-Next-Cursor': c.nextCursor,
         'X-Changes': JSON.stringify({ files: c.files.length, entries: c.entries, more: c.more, damaged: c.damaged.length }),
-      });
-      for await (const rec of c.records()) await writeLine(res, JSON.stringify(rec));
-      res.end();
+      };
+      if (c.files.length === 0) {
+        res.writeHead(200, headers).end();
+        return;
+      }
+      const q: FileQueryOptions = { dataset: opts.dataset, ...(opts.filter !== undefined ? { filter: opts.filter } : {}), ...(opts.select !== undefined ? { select: opts.select } : {}) };
+      const files = c.files.map((f) => ({ key: f.key, bytes: f.bytes }));
+      const { stream, halt } = open({ kind: 'files', q, files }, res);
+      await pipeStream(res, stream, halt, () => headers);
       return;
     }
     if (path.startsWith('/api/v1/traces/')) {
@@ -238,13 +350,13 @@ export async function startQueryServer(o: QueryServerOptions): Promise<RunningQu
       if (!TRACE_ID.test(id)) throw new S3ParquetError('INVALID_ARGUMENT', `invalid trace id ${JSON.stringify(id)}: expected 32 hex digits`);
       const start = optionalTime(url.searchParams.get('start') ?? undefined, 'start');
       const end = optionalTime(url.searchParams.get('end') ?? undefined, 'end');
-      const stats = emptyStats();
-      const spans = [];
-      const q: QueryOptions = { dataset: 'traces', filter: `trace_id = '${id}'`, ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) };
-      for await (const rec of engine.query(q, stats)) spans.push(rec);
-      if (spans.length === 0) throw new S3ParquetError('NOT_FOUND', `no span with trace id ${id}`);
-      spans.sort((a, b) => String(a.start_time).localeCompare(String(b.start_time)));
-      return sendJson(res, 200, { trace_id: id, spans, stats });
+      const { stream } = open({ kind: 'trace', id, ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) }, res);
+      const { chunks, stats } = await gather(stream, Number.POSITIVE_INFINITY, () => new S3ParquetError('INTERNAL', 'unreachable'));
+      if (stats.rows_returned === 0) throw new S3ParquetError('NOT_FOUND', `no span with trace id ${id}`);
+      const body = Buffer.concat([Buffer.from(`{"trace_id":"${id}","spans":`), ...chunks, Buffer.from(`,"stats":${JSON.stringify(stats)}}`)]);
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length });
+      res.end(body);
+      return;
     }
     throw new S3ParquetError('NOT_FOUND', `no route ${req.method} ${path}`);
   }
@@ -262,6 +374,7 @@ export async function startQueryServer(o: QueryServerOptions): Promise<RunningQu
         res.destroy(err); // mid-stream: the client sees a truncated body, not a fake success
         return;
       }
+      if (err.code === 'TOO_MANY_QUERIES') res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
       if (err.code === 'UNAUTHENTICATED') res.setHeader('WWW-Authenticate', BEARER_CHALLENGE).setHeader('Connection', 'close'); // body unread
       sendJson(res, err.httpStatus, { error: { code: err.code, message: err.message } });
     });

@@ -7,9 +7,13 @@
  */
 import { S3ParquetError } from '../../errors.js';
 import type { CmpOp, ColumnRef, Expr, Literal } from './types.js';
-import { compareValues, likeMatch } from './values.js';
+import { compileLike, type LikeMatcher } from './like.js';
+import { compareValues } from './values.js';
 
 type Tri = boolean | null;
+
+/** Each LIKE node's compiled pattern, found by the node itself (the tree stays plain data). */
+const likeMatchers = new WeakMap<Expr, LikeMatcher>();
 
 /** A row as the filter reads it: one value per column name (see `evaluate`). */
 export type RowAccessor = (column: string) => unknown;
@@ -60,7 +64,10 @@ function evalTri(e: Expr, row: RowAccessor): Tri {
     }
     case 'like': {
       const v = read(e.column, row);
-      return v === null ? null : likeMatch(v as string, e.pattern) !== e.not;
+      if (v === null) return null;
+      let m = likeMatchers.get(e);
+      if (m === undefined) likeMatchers.set(e, (m = compileLike(e.pattern)));
+      return m(v as string) !== e.not;
     }
   }
 }

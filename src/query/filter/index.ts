@@ -7,7 +7,7 @@
  *
  * Grammar and semantics: README "Filters" and parser.ts.
  */
-export { parseFilter } from './parser.js';
+export { DEFAULT_FILTER_LIMITS, parseFilter, type FilterLimits } from './parser.js';
 export { evaluate, type RowAccessor } from './evaluate.js';
 export { mightMatch, type ColumnStats, type StatsLookup } from './prune.js';
 export { toSql } from './sql.js';

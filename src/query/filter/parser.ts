@@ -34,19 +34,62 @@ interface Col {
   readonly display: string;
 }
 
+/** Limits on a filter's text, checked before anything else (issue 21: hostile filters). */
+export interface FilterLimits {
+  /** UTF-8 bytes of the filter text ([query] max_filter_bytes). */
+  readonly maxBytes?: number;
+  /** Nesting of `(` and `NOT` ([query] max_filter_depth). */
+  readonly maxDepth?: number;
+}
+
+export const DEFAULT_FILTER_LIMITS = { maxBytes: 16_384, maxDepth: 64 } as const;
+
 /** Parses `text` against `catalog`; throws FilterError with the offending position. */
-export function parseFilter(text: string, catalog: ColumnCatalog): Expr {
-  return new Parser(text, lex(text), catalog).parse();
+export function parseFilter(text: string, catalog: ColumnCatalog, limits: FilterLimits = {}): Expr {
+  const maxBytes = limits.maxBytes ?? DEFAULT_FILTER_LIMITS.maxBytes;
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > maxBytes) {
+    throw new FilterError(`filter: ${bytes} bytes is longer than the limit of ${maxBytes} ([query] max_filter_bytes)`, 0);
+  }
+  return new Parser(text, lex(text), catalog, limits.maxDepth ?? DEFAULT_FILTER_LIMITS.maxDepth).parse();
+}
+
+/** Chains up to this many terms stay left-deep, as written (`(a OR b) OR c`). */
+const LEFT_DEEP_TERMS = 16;
+
+/**
+ * `a OR b OR c …`: a short chain is left-associative, a long one a balanced tree. AND and OR
+ * are associative (in three-valued logic too), and a balanced tree keeps a 66k-term chain 17
+ * levels deep, so evaluation, pruning and SQL rendering never recurse past the stack.
+ */
+function balanced(kind: 'and' | 'or', terms: Expr[], lo = 0, hi = terms.length): Expr {
+  if (hi - lo === 1) return terms[lo]!;
+  if (hi - lo <= LEFT_DEEP_TERMS) {
+    let e = terms[lo]!;
+    for (let i = lo + 1; i < hi; i++) e = { kind, left: e, right: terms[i]! };
+    return e;
+  }
+  const mid = (lo + hi) >>> 1;
+  return { kind, left: balanced(kind, terms, lo, mid), right: balanced(kind, terms, mid, hi) };
 }
 
 class Parser {
   private i = 0;
+  private depth = 0;
 
   constructor(
     private readonly text: string,
     private readonly tokens: readonly Token[],
     private readonly catalog: ColumnCatalog,
+    private readonly maxDepth: number,
   ) {}
+
+  /** One more level of `(` or `NOT`; refused beyond the limit, before the stack is at risk. */
+  private enter(t: Token): void {
+    if (++this.depth > this.maxDepth) {
+      throw FilterError.at(t.pos, `nesting deeper than ${this.maxDepth} levels of ( and NOT ([query] max_filter_depth)`);
+    }
+  }
 
   parse(): Expr {
     const e = this.or();
@@ -85,34 +128,40 @@ class Parser {
   }
 
   private or(): Expr {
-    let left = this.and();
+    const terms = [this.and()];
     while (this.isKeyword(this.peek(), 'OR')) {
       this.next();
-      left = { kind: 'or', left, right: this.and() };
+      terms.push(this.and());
     }
-    return left;
+    return balanced('or', terms);
   }
 
   private and(): Expr {
-    let left = this.not();
+    const terms = [this.not()];
     while (this.isKeyword(this.peek(), 'AND')) {
       this.next();
-      left = { kind: 'and', left, right: this.not() };
+      terms.push(this.not());
     }
-    return left;
+    return balanced('and', terms);
   }
 
   private not(): Expr {
-    if (!this.isKeyword(this.peek(), 'NOT')) return this.predicate();
+    const t = this.peek();
+    if (!this.isKeyword(t, 'NOT')) return this.predicate();
     this.next();
-    return { kind: 'not', expr: this.not() };
+    this.enter(t);
+    const e: Expr = { kind: 'not', expr: this.not() };
+    this.depth--;
+    return e;
   }
 
   private predicate(): Expr {
     const t = this.peek();
     if (this.isOp(t, '(')) {
       this.next();
+      this.enter(t);
       const inner = this.or();
+      this.depth--;
       const close = this.peek();
       if (!this.isOp(close, ')')) throw this.expected(`')' to close the '(' at position ${t.pos}`, close);
       this.next();

@@ -1,6 +1,7 @@
 /**
  * The one ordering every part of the filter uses, so evaluate, prune and DuckDB agree.
  */
+import { compileLike } from './like.js';
 import type { Literal } from './types.js';
 
 // UTF-16 code units sort surrogates (U+D800–DFFF) below U+E000–FFFF, but the code points they
@@ -42,33 +43,10 @@ export function compareValues(a: Literal, b: Literal): number {
 
 /**
  * SQL LIKE without an escape character: `%` matches any run of characters, `_` exactly one
- * code point, everything else itself (case-sensitive). A greedy matcher that backtracks only to
- * the last `%` runs in O(text × pattern); a RegExp could blow up on patterns like `%a%a%a%b`.
+ * code point, everything else itself (case-sensitive). Compiled once per pattern (like.ts).
  */
 export function likeMatch(text: string, pattern: string): boolean {
-  const t = Array.from(text);
-  const p = Array.from(pattern);
-  let ti = 0;
-  let pi = 0;
-  let starP = -1;
-  let starT = 0;
-  while (ti < t.length) {
-    const pc = p[pi];
-    if (pc === '%') {
-      starP = pi++;
-      starT = ti;
-    } else if (pc !== undefined && (pc === '_' || pc === t[ti])) {
-      pi++;
-      ti++;
-    } else if (starP >= 0) {
-      pi = starP + 1;
-      ti = ++starT;
-    } else {
-      return false;
-    }
-  }
-  while (p[pi] === '%') pi++;
-  return pi === p.length;
+  return compileLike(pattern)(text);
 }
 
 /**
