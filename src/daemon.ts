@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { join } from 'node:path';
 import { effectiveBackend, parseEndpoint, type Config } from './config/index.js';
 import { WriteAheadLog } from './wal/log.js';
+import { DeadLetters } from './wal/dead-letter.js';
 import { S3ParquetError } from './errors.js';
 import { createLogger } from './logger.js';
 import { MAX_ROWS_PER_FILE } from './parquet/writer.js';
@@ -125,6 +126,10 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   const wal = opened?.wal;
   const pipeline = new Pipeline({
     ...(wal ? { wal } : {}),
+    // Records that can never be stored go next to the log (issue 21): never a reason to stop.
+    deadLetters: new DeadLetters({ walDir, logger, onDeadLetter: (e) => telemetry.metrics.observeDeadLetter(e.stage, e.dataset, e.records) }),
+    maxPartitions: config.buffer.max_partitions,
+    onPartitionsRefused: (dataset, partitions, records) => telemetry.metrics.observePartitionsRefused(dataset, partitions, records),
     memoryLimitBytes: config.buffer.memory_limit_mb * MIB,
     partitioner: new Partitioner({
       granularity: config.partitioning.granularity,

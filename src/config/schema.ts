@@ -189,6 +189,9 @@ export const configSchema = table({
     max_age_seconds: positiveNumber().default(60),
     // Buffered plus in-flight data; above it receivers answer retryably (503 / UNAVAILABLE).
     memory_limit_mb: positiveNumber().default(512),
+    // Distinct partitions buffered at once; records of new partitions beyond it are refused
+    // (partial success, retryable later) so one request cannot make thousands of files.
+    max_partitions: wholeNumber(1).default(1000),
   }),
   wal: table({
     enabled: bool().default(true),

@@ -165,6 +165,8 @@ export class LocalStore implements ObjectStore {
       try {
         await rm(this.pathOf(key), { force: true });
       } catch (err) {
+        // A name the file system cannot hold cannot exist either: nothing to delete.
+        if ((err as NodeJS.ErrnoException).code === 'ENAMETOOLONG') continue;
         throw storeError('delete', key, err);
       }
     }
