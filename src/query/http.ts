@@ -16,6 +16,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { tableFromJSON, tableToIPC } from 'apache-arrow';
 import type { Logger } from 'pino';
+import { RateLimitedLog } from '../log-rate-limit.js';
 import { S3ParquetError, toS3ParquetError } from '../errors.js';
 import { emptyStats, type ChangesOptions, type QueryEngine, type QueryOptions } from './engine.js';
 import { checkPartitionPath } from './partitions.js';
@@ -156,6 +157,8 @@ async function writeLine(res: ServerResponse, line: string): Promise<void> {
 
 export async function startQueryServer(o: QueryServerOptions): Promise<RunningQueryServer> {
   const { engine, logger } = o;
+  // A client can make queries fail on purpose: their stack traces must not flood the log.
+  const errorLog = new RateLimitedLog(logger);
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -248,7 +251,7 @@ export async function startQueryServer(o: QueryServerOptions): Promise<RunningQu
     }
     route(req, res).catch((e: unknown) => {
       const err = toS3ParquetError(e);
-      if (err.httpStatus >= 500) logger.error({ err }, 'query failed');
+      if (err.httpStatus >= 500) errorLog.error(err.code, { err }, 'query failed');
       if (res.headersSent) {
         res.destroy(err); // mid-stream: the client sees a truncated body, not a fake success
         return;

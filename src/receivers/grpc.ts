@@ -7,6 +7,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import { RateLimitedLog } from '../log-rate-limit.js';
 import { toS3ParquetError } from '../errors.js';
 import type { Signal } from '../otlp/decode.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
@@ -69,6 +70,7 @@ function retryInfo(code: number, message: string, delaySeconds = 1): grpc.Metada
 
 export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<RunningReceiver> {
   const { pipeline, logger, observer } = options;
+  const errorLog = new RateLimitedLog(logger);
   const server = new grpc.Server({
     ...options.server?.options,
     'grpc.max_receive_message_length': options.maxRecvBytes,
@@ -93,7 +95,7 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
             transport: 'grpc', signal, code: grpc.status[err.grpcStatus] ?? String(err.grpcStatus), seconds: (performance.now() - started) / 1000,
             accepted: 0, rejected: 0, rejectMessage: '', error: err,
           });
-          if (err.grpcStatus === grpc.status.INTERNAL) logger.error({ err }, 'OTLP/gRPC request failed');
+          if (err.grpcStatus === grpc.status.INTERNAL) errorLog.error(err.code, { err }, 'OTLP/gRPC request failed');
           else logger.debug({ code: err.code, msg: err.message }, 'OTLP/gRPC request refused');
           callback({ code: err.grpcStatus, details: err.message, ...(err.retryable ? { metadata: retryInfo(err.grpcStatus, err.message) } : {}) });
         },

@@ -11,6 +11,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import type { Logger } from 'pino';
+import { RateLimitedLog } from '../log-rate-limit.js';
 import { S3ParquetError, toS3ParquetError } from '../errors.js';
 import { encodeStatus, type Signal, type WireFormat } from '../otlp/decode.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
@@ -112,6 +113,7 @@ function sendError(res: ServerResponse, err: S3ParquetError, format: WireFormat)
 
 export async function startHttpReceiver(options: HttpReceiverOptions): Promise<RunningReceiver> {
   const { pipeline, logger, maxBodyBytes, observer } = options;
+  const errorLog = new RateLimitedLog(logger);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const format = wireFormat(req.headers['content-type']) ?? 'json';
@@ -146,7 +148,7 @@ export async function startHttpReceiver(options: HttpReceiverOptions): Promise<R
         transport: 'http', signal: PATHS[(req.url ?? '/').split('?')[0]!] ?? null, code: String(err.httpStatus),
         seconds: (performance.now() - started) / 1000, accepted: 0, rejected: 0, rejectMessage: '', error: err,
       });
-      if (err.httpStatus >= 500) logger.error({ err }, 'OTLP/HTTP request failed');
+      if (err.httpStatus >= 500) errorLog.error(err.code, { err }, 'OTLP/HTTP request failed');
       else logger.debug({ code: err.code, msg: err.message }, 'OTLP/HTTP request refused');
       sendError(res, err, format);
     }

@@ -188,6 +188,11 @@ describe('hostile partition values', () => {
     // Only new partitions at the cap: the whole request is refused retryably (503).
     const more = await post(r.daemon, jsonTraceRequest([jsonSpan()], 'yet-another'));
     expect(more.status).toBe(503);
+    // Item 8: failing requests on purpose cannot flood the log (at most 5 error lines per 10 s per code).
+    for (let i = 0; i < 30; i++) expect((await post(r.daemon, jsonTraceRequest([jsonSpan()], `new-${i}`))).status).toBe(503);
+    const errorLines = r.logs.filter((l) => l.msg === 'OTLP/HTTP request failed');
+    expect(errorLines.length).toBeGreaterThan(0);
+    expect(errorLines.length).toBeLessThanOrEqual(5);
     // A partition already buffered still takes records.
     expect((await post(r.daemon, jsonTraceRequest([jsonSpan()], 'svc-1'))).status).toBe(200);
     // After a restart, the refused records are not replayed.
