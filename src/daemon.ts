@@ -26,6 +26,7 @@ import { DATASET_NAMES } from './schema/datasets.js';
 import { startQueryServer } from './query/http.js';
 import { startTelemetryServer, Telemetry, telemetryPlacement } from './telemetry.js';
 import { loadSecurity } from './security/index.js';
+import { exposureWarnings } from './security/exposure.js';
 import { openStore, type ObjectStore } from './store/index.js';
 import { VERSION } from './version.js';
 import { deriveInstanceId } from './instance-id.js';
@@ -73,6 +74,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   const logger = options.logger ?? createLogger(config.log.level);
   // Certificates and token files first: a bad path fails before the store or any port is touched.
   const security = loadSecurity(config);
+  for (const w of exposureWarnings(config)) logger.warn({ listener: w.listener, endpoint: w.endpoint }, w.message);
   const instanceId = deriveInstanceId(config.storage.instance_id);
   const telemetry = new Telemetry({ logger });
   const store = await openStore(config, logger, instanceId, { onRequest: telemetry.onStoreRequest });

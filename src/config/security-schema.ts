@@ -35,6 +35,9 @@ export const authSchema = table({
   receiver_token_files: files(),
   query_tokens: tokens(),
   query_token_files: files(),
+  // Query tokens that may read but not change data (no DELETE of partitions).
+  query_read_only_tokens: tokens(),
+  query_read_only_token_files: files(),
 });
 
 /** Timeouts and limits shared by the OTLP/HTTP receiver and the query port. */

@@ -174,6 +174,7 @@ export async function startQueryServer(o: QueryServerOptions): Promise<RunningQu
     }
     if (path.startsWith('/api/v1/partitions/')) {
       if (req.method !== 'DELETE') throw new S3ParquetError('METHOD_NOT_ALLOWED', 'use DELETE /api/v1/partitions/{dataset}/{partition path}');
+      if (o.auth && !o.auth.canWrite(req.headers.authorization)) throw new S3ParquetError('FORBIDDEN', 'deleting a partition needs a query token that is not read-only ([auth] query_tokens)');
       // Take the raw (still percent-encoded) path so encoded traversal is seen and refused.
       const raw = (req.url ?? '').split('?')[0]!.slice('/api/v1/partitions/'.length);
       const slash = raw.indexOf('/');
