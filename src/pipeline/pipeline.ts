@@ -202,6 +202,23 @@ export class Pipeline {
     this.inflightBytes -= cost;
   }
 
+  /**
+   * Admission while a body inflates (gzip): `bytes` more of decompressed output, on top of
+   * `held` this request already charged. Refused (OVERLOADED, retryable) when it does not fit
+   * under `memory_limit_mb` and other requests are in flight, so concurrent gzip bodies cannot
+   * inflate past the limit together; a request alone may always proceed (its size is bounded by
+   * the body limit). The caller releases everything it charged once inflation is done.
+   */
+  chargeInflating(bytes: number, held: number): void {
+    if (this.closed) throw new S3ParquetError('SHUTTING_DOWN', 'the daemon is shutting down; retry against another instance');
+    const limit = this.options.memoryLimitBytes ?? Number.POSITIVE_INFINITY;
+    const used = this.buffers.bufferedBytes + 2 * this.buffers.flushingBytes + this.inflightBytes;
+    if (used + bytes > limit && this.inflightBytes - held > 0) {
+      throw new S3ParquetError('OVERLOADED', `decompressed request bodies in flight are at the memory limit (${Math.round(limit / 1048576)} MiB); retry later`);
+    }
+    this.inflightBytes += bytes;
+  }
+
   private inflightBytes = 0;
 
   private nowNs(): bigint {
