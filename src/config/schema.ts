@@ -213,7 +213,7 @@ export const configSchema = table({
     // Loopback by default: the query port exposes stored data.
     endpoint: endpoint('127.0.0.1:8081'),
     footer_cache_entries: wholeNumber(1, 1_000_000).default(512),
-    ...httpServerKeys(100),
+    ...httpServerKeys(100, 16),
     tls: tlsSchema,
   }).superRefine(checkHttpTimeouts),
   // The write log (docs/write-log.md): one entry per flush under {prefix}/_log/{dataset}/.

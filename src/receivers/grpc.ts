@@ -6,6 +6,8 @@
  * grpc-js itself enforces `max_receive_message_length` (RESOURCE_EXHAUSTED) and gzip.
  */
 import * as grpc from '@grpc/grpc-js';
+import { createServer, type AddressInfo } from 'node:net';
+import { guardConnections } from '../security/connections.js';
 import type { Logger } from 'pino';
 import { RateLimitedLog } from '../log-rate-limit.js';
 import { toS3ParquetError } from '../errors.js';
@@ -34,6 +36,9 @@ export interface GrpcReceiverOptions {
   /** TLS credentials, stream/keepalive limits and the token + receive-timeout interceptor (src/security). */
   readonly server?: GrpcServerSettings;
 }
+
+/** The client connection preface of HTTP/2 (RFC 9113 §3.4). */
+const HTTP2_PREFACE_BYTES = 24;
 
 const passThrough = (b: Buffer): Buffer => b;
 const toBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
@@ -104,21 +109,52 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
     server.addService(serviceDefinition(signal), { Export: handler });
   }
 
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${options.port}`, options.server?.credentials ?? grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
+  const connections = options.server?.connections;
+  const credentials = options.server?.credentials ?? grpc.ServerCredentials.createInsecure();
+  if (connections === undefined) {
+    const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`${host}:${options.port}`, credentials, (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    return { port, close: () => shutdown(server) };
+  }
+  // Our own TCP listener hands connections to grpc-js, so they can be capped and timed out
+  // before HTTP/2 (grpc-js itself closes idle connections only after they are set up).
+  const injector = server.createConnectionInjector(credentials);
+  const tcp = createServer((socket) => injector.injectConnection(socket));
+  tcp.maxConnections = connections.max;
+  const sockets = guardConnections(tcp, {
+    maxPerClient: connections.perClient,
+    handshakeTimeoutMs: connections.handshakeTimeoutMs,
+    minHandshakeBytes: HTTP2_PREFACE_BYTES,
+  });
+  await new Promise<void>((resolve, reject) => {
+    tcp.once('error', reject);
+    tcp.listen(options.port, options.host, () => {
+      tcp.off('error', reject);
+      resolve();
+    });
+  });
   return {
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        // Let in-flight calls finish, but never wait on a stuck client for long.
-        const force = setTimeout(() => server.forceShutdown(), 5000);
-        force.unref();
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      }),
+    port: (tcp.address() as AddressInfo).port,
+    close: async () => {
+      const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
+      await shutdown(server);
+      injector.destroy();
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
   };
+}
+
+/** Lets in-flight calls finish, but never waits on a stuck client for long. */
+function shutdown(server: grpc.Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const force = setTimeout(() => server.forceShutdown(), 5000);
+    force.unref();
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
 }

@@ -43,7 +43,7 @@ export function loadSecurity(config: Config): Security {
   return {
     grpc: grpcServerSettings(grpc, grpcTls, receiverAuth),
     http: { limits: httpServerLimits(http), ...(httpTls ? { tls: httpTls } : {}) },
-    query: { limits: httpServerLimits(query), ...(queryTls ? { tls: queryTls } : {}) },
+    query: { limits: httpServerLimits(query, 'query'), ...(queryTls ? { tls: queryTls } : {}) },
     receiverAuth,
     queryAuth,
     summary: {

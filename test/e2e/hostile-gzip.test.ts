@@ -53,6 +53,7 @@ describe('gzip admission', () => {
     // request being decoded (its body, its text and its parse: ~3 × 63 MiB). Unbounded, twenty
     // inflated bodies alone are 1.26 GB.
     const growthMiB = (peak - baseline) / MIB;
+    console.log(`gzip: ${ok} ok, ${refused.length} refused, RSS growth ${growthMiB.toFixed(0)} MiB`);
     expect(growthMiB).toBeLessThan(128 + 3 * 64 + 150);
   }, 120_000);
 });
