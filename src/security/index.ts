@@ -50,7 +50,7 @@ export function loadSecurity(config: Config): Security {
       tls: { grpc: tlsMode(grpcTls), http: tlsMode(httpTls), query: tlsMode(queryTls) },
       receiver_token_count: receiverAuth.tokenCount,
       query_token_count: queryAuth.tokenCount,
-      query_read_only_token_count: queryAuth.readOnlyTokenCount,
+      ...(queryAuth.readOnlyTokenCount > 0 ? { query_read_only_token_count: queryAuth.readOnlyTokenCount } : {}),
     },
   };
 }
