@@ -21,6 +21,7 @@ import type { ReceiverObserver, ReceiverRequestEvent } from './receivers/observe
 import type { ObjectStore, StoreRequestHook } from './store/object-store.js';
 import { listen } from './security/index.js';
 import { LogRateLimiter, RateLimitedLog } from './log-rate-limit.js';
+import { connectionCap, guardConnections } from './security/connections.js';
 
 /** A prefix nothing is stored under: listing it is the cheapest "is the store answering" call. */
 export const READINESS_PROBE_PREFIX = '.s3parquet-readyz/';
@@ -298,5 +299,8 @@ export async function startTelemetryServer(options: { readonly host: string; rea
       },
     );
   });
+  // Its own share of descriptors and a handshake timeout, like every listener (docs/security.md).
+  server.maxConnections = connectionCap('telemetry', 1000);
+  guardConnections(server, { maxPerClient: 0, handshakeTimeoutMs: 5000 });
   return listen(server, options.host, options.port, false);
 }
