@@ -7,7 +7,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { createServer, type AddressInfo } from 'node:net';
-import { guardConnections } from '../security/connections.js';
+import { afterPreface, guardConnections } from '../security/connections.js';
 import type { Logger } from 'pino';
 import { RateLimitedLog } from '../log-rate-limit.js';
 import { toS3ParquetError } from '../errors.js';
@@ -121,13 +121,16 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
   // Our own TCP listener hands connections to grpc-js, so they can be capped and timed out
   // before HTTP/2 (grpc-js itself closes idle connections only after they are set up).
   const injector = server.createConnectionInjector(credentials);
-  const tcp = createServer((socket) => injector.injectConnection(socket));
-  tcp.maxConnections = connections.max;
-  const sockets = guardConnections(tcp, {
-    maxPerClient: connections.perClient,
-    handshakeTimeoutMs: connections.handshakeTimeoutMs,
-    minHandshakeBytes: HTTP2_PREFACE_BYTES,
+  // Plaintext: handed to grpc-js only once the HTTP/2 preface is in (or closed at the handshake
+  // timeout). With TLS the socket goes to grpc-js at once: only the caps apply (docs/security.md).
+  const tcp = createServer((socket) => {
+    if (socket.destroyed) return; // refused by the per-client cap
+    if (connections.plaintext && connections.handshakeTimeoutMs > 0) {
+      afterPreface(socket, HTTP2_PREFACE_BYTES, connections.handshakeTimeoutMs, () => injector.injectConnection(socket));
+    } else injector.injectConnection(socket);
   });
+  tcp.maxConnections = connections.max;
+  const sockets = guardConnections(tcp, { maxPerClient: connections.perClient, handshakeTimeoutMs: 0 });
   await new Promise<void>((resolve, reject) => {
     tcp.once('error', reject);
     tcp.listen(options.port, options.host, () => {

@@ -57,6 +57,30 @@ export interface ConnectionGuard {
 }
 
 /**
+ * Hands a plaintext HTTP/2 connection on only once it has sent `minBytes` (the preface): until
+ * then its bytes stay buffered in the socket, and Node's HTTP/2 session takes them over when it
+ * is created. A connection that has not sent them within `timeoutMs` is destroyed. (Once HTTP/2
+ * owns a socket, destroying the JS socket no longer closes it, so the wait must come first.)
+ */
+export function afterPreface(socket: Socket, minBytes: number, timeoutMs: number, ready: () => void, onTimeout?: () => void): void {
+  if (socket.destroyed) return;
+  const timer = setTimeout(() => {
+    socket.off('readable', check);
+    onTimeout?.();
+    socket.destroy();
+  }, timeoutMs);
+  timer.unref();
+  function check(): void {
+    if (socket.readableLength < minBytes) return;
+    socket.off('readable', check);
+    clearTimeout(timer);
+    ready();
+  }
+  socket.on('readable', check);
+  socket.once('close', () => clearTimeout(timer));
+}
+
+/**
  * Applies the per-client cap and the handshake timeout to a server's connections (the total cap
  * is the server's own `maxConnections`). Returns the live sockets, for a forced close.
  */

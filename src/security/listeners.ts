@@ -128,7 +128,7 @@ export interface GrpcServerSettings {
   readonly options: grpc.ServerOptions;
   readonly credentials: grpc.ServerCredentials;
   /** Open connections (within the gRPC share of descriptors), per client, and the handshake timeout. */
-  readonly connections?: { readonly max: number; readonly perClient: number; readonly handshakeTimeoutMs: number };
+  readonly connections?: { readonly max: number; readonly perClient: number; readonly handshakeTimeoutMs: number; readonly plaintext: boolean };
 }
 
 /**
@@ -223,6 +223,7 @@ export function grpcServerSettings(s: GrpcServerSection, tls: TlsMaterial | unde
       max: connectionCap('grpc', s.max_connections),
       perClient: s.max_connections_per_client,
       handshakeTimeoutMs: Math.ceil(s.handshake_timeout_seconds * 1000),
+      plaintext: tls === undefined,
     },
   };
 }

@@ -117,7 +117,7 @@ instance_id = "test"
     const idle = await idleConnections(s.ports.grpc!, 2500);
     try {
       // Beyond the gRPC share (30% of 2048) connections are closed as soon as they are accepted.
-      await waitFor(() => open(idle) <= Math.floor(2048 * 0.3), 6000, 'connections beyond the cap to be closed');
+      await waitFor(() => open(idle) <= Math.floor(2048 * 0.3), 20_000, 'connections beyond the cap to be closed');
       expect(await postSpans(s.ports.http!)).toBe(200);
       const health = await fetch(`http://127.0.0.1:${s.ports.query}/healthz`, { signal: AbortSignal.timeout(5000) });
       expect(health.status).toBe(200);
@@ -130,7 +130,7 @@ instance_id = "test"
   it('2,500 idle connections to the OTLP/HTTP port: the query port still answers and the idle ones are closed', async () => {
     const idle = await idleConnections(s.ports.http!, 2500);
     try {
-      await waitFor(() => open(idle) <= Math.floor(2048 * 0.3), 6000, 'connections beyond the cap to be closed');
+      await waitFor(() => open(idle) <= Math.floor(2048 * 0.3), 20_000, 'connections beyond the cap to be closed');
       const health = await fetch(`http://127.0.0.1:${s.ports.query}/healthz`, { signal: AbortSignal.timeout(5000) });
       expect(health.status).toBe(200);
       await waitFor(() => open(idle) === 0, 30_000, 'idle HTTP connections to be closed');
@@ -143,8 +143,9 @@ instance_id = "test"
   it('one client holding connections to the query port is capped per client; others get in', async () => {
     const held = await idleConnections(s.ports.query!, 20);
     try {
-      await new Promise((r) => setTimeout(r, 200));
-      expect(open(held)).toBeLessThanOrEqual(8);
+      // undici's keep-alive connection from earlier requests may hold one of the 8 slots.
+      await waitFor(() => open(held) <= 8, 10_000, 'connections beyond the per-client cap to be closed');
+      expect(open(held)).toBeGreaterThan(0);
     } finally {
       for (const c of held) c.destroy();
     }
