@@ -155,8 +155,13 @@ instance_id = "test"
     } finally {
       for (const c of held) c.destroy();
     }
-    const res = await fetch(`http://127.0.0.1:${s.ports.query}/healthz`, { signal: AbortSignal.timeout(5000) });
-    expect(res.status).toBe(200);
+    // Once the held connections are gone (the daemon sees their close), the client gets in again.
+    const status = await waitFor(
+      () => fetch(`http://127.0.0.1:${s.ports.query}/healthz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.status, () => undefined),
+      15_000,
+      'the query port to take this client again',
+    );
+    expect(status).toBe(200);
   }, 30_000);
 
   it('a read-only query token may query but not delete a partition (403)', async () => {
