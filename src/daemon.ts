@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { join } from 'node:path';
 import { effectiveBackend, parseEndpoint, type Config } from './config/index.js';
 import { WriteAheadLog } from './wal/log.js';
+import { DeadLetters } from './wal/dead-letter.js';
 import { S3ParquetError } from './errors.js';
 import { createLogger } from './logger.js';
 import { MAX_ROWS_PER_FILE } from './parquet/writer.js';
@@ -27,6 +28,7 @@ import { filterLimitsOf } from './query/engine-from-config.js';
 import { QueryPool } from './query/pool/query-pool.js';
 import { startTelemetryServer, Telemetry, telemetryPlacement } from './telemetry.js';
 import { loadSecurity } from './security/index.js';
+import { exposureWarnings } from './security/exposure.js';
 import { openStore, type ObjectStore } from './store/index.js';
 import { VERSION } from './version.js';
 import { deriveInstanceId } from './instance-id.js';
@@ -74,6 +76,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   const logger = options.logger ?? createLogger(config.log.level);
   // Certificates and token files first: a bad path fails before the store or any port is touched.
   const security = loadSecurity(config);
+  for (const w of exposureWarnings(config)) logger.warn({ listener: w.listener, endpoint: w.endpoint }, w.message);
   const instanceId = deriveInstanceId(config.storage.instance_id);
   const telemetry = new Telemetry({ logger });
   const store = await openStore(config, logger, instanceId, { onRequest: telemetry.onStoreRequest });
@@ -127,6 +130,10 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   const wal = opened?.wal;
   const pipeline = new Pipeline({
     ...(wal ? { wal } : {}),
+    // Records that can never be stored go next to the log (issue 21): never a reason to stop.
+    deadLetters: new DeadLetters({ walDir, logger, onDeadLetter: (e) => telemetry.metrics.observeDeadLetter(e.stage, e.dataset, e.records) }),
+    maxPartitions: config.buffer.max_partitions,
+    onPartitionsRefused: (dataset, partitions, records) => telemetry.metrics.observePartitionsRefused(dataset, partitions, records),
     memoryLimitBytes: config.buffer.memory_limit_mb * MIB,
     partitioner: new Partitioner({
       granularity: config.partitioning.granularity,

@@ -16,6 +16,7 @@ export const GrpcStatus = {
   UNIMPLEMENTED: 12,
   INTERNAL: 13,
   UNAVAILABLE: 14,
+  PERMISSION_DENIED: 7,
   UNAUTHENTICATED: 16,
 } as const;
 export type GrpcStatusCode = (typeof GrpcStatus)[keyof typeof GrpcStatus];
@@ -37,6 +38,7 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: { kind: 'Validation', http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED, retryable: false, description: 'The request body is larger than the configured limit after decompression.' },
   UNSUPPORTED_MEDIA_TYPE: { kind: 'Validation', http: 415, grpc: GrpcStatus.INVALID_ARGUMENT, retryable: false, description: 'Content-Type or Content-Encoding is not supported.' },
   UNAUTHENTICATED: { kind: 'Validation', http: 401, grpc: GrpcStatus.UNAUTHENTICATED, retryable: false, description: 'No valid bearer token ([auth] receiver_tokens / query_tokens) came with the request.' },
+  FORBIDDEN: { kind: 'Validation', http: 403, grpc: GrpcStatus.PERMISSION_DENIED, retryable: false, description: 'The bearer token is valid but read-only ([auth] query_read_only_tokens); this operation changes data.' },
   REQUEST_TIMEOUT: { kind: 'Validation', http: 408, grpc: GrpcStatus.DEADLINE_EXCEEDED, retryable: true, description: 'The request was not received within the configured request timeout (slow sender).' },
   METHOD_NOT_ALLOWED: { kind: 'Validation', http: 405, grpc: GrpcStatus.UNIMPLEMENTED, retryable: false, description: 'The HTTP method is not allowed on this path.' },
   NOT_FOUND: { kind: 'NotFound', http: 404, grpc: GrpcStatus.NOT_FOUND, retryable: false, description: 'No such path or object.' },

@@ -93,6 +93,10 @@ export class DaemonMetrics {
   private readonly flushDuration: Histogram<'dataset'>;
   private readonly storeRequests: Counter<'operation' | 'outcome'>;
   private readonly logAppendFailures: Counter<'dataset'>;
+  private readonly deadLetters: Counter<'stage'>;
+  private readonly deadLetterRecords: Counter<'stage' | 'dataset'>;
+  private readonly partitionsRefused: Counter<'dataset'>;
+  private readonly recordsRefusedForPartitions: Counter<'dataset'>;
   private readonly storeDuration: Histogram<'operation'>;
   private readonly queryDuration: Histogram<'route'>;
 
@@ -217,6 +221,32 @@ export class DaemonMetrics {
       registers,
     });
 
+    this.deadLetters = new Counter({
+      name: 's3parquet_dead_letters_total',
+      help: 'Dead-letter files written next to the write-ahead log (stage: replay = a log entry that no longer decodes, flush = rows the store refuses for good)',
+      labelNames: ['stage'],
+      registers,
+    });
+    this.deadLetterRecords = new Counter({
+      name: 's3parquet_dead_letter_records_total',
+      help: 'Records moved to dead-letter files (replayed entries that no longer decode count 0: their records are unknown)',
+      labelNames: ['stage', 'dataset'],
+      registers,
+    });
+    this.partitionsRefused = new Counter({
+      name: 's3parquet_partitions_refused_total',
+      help: 'New partitions refused because [buffer] max_partitions were already buffered (their records are refused retryably)',
+      labelNames: ['dataset'],
+      registers,
+    });
+    this.recordsRefusedForPartitions = new Counter({
+      name: 's3parquet_partition_cap_records_refused_total',
+      help: 'Records refused because their partition would exceed [buffer] max_partitions',
+      labelNames: ['dataset'],
+      registers,
+    });
+    for (const stage of ['replay', 'flush']) this.deadLetters.inc({ stage }, 0);
+
     // Series that exist from the start read 0 rather than being absent.
     for (const signal of SIGNALS) for (const transport of TRANSPORTS) this.recordsReceived.inc({ signal, transport }, 0);
     for (const dataset of DATASET_LABELS) {
@@ -248,6 +278,16 @@ export class DaemonMetrics {
   }
 
   // ---- hooks --------------------------------------------------------------
+
+  observeDeadLetter(stage: 'replay' | 'flush', dataset: string, records: number): void {
+    this.deadLetters.inc({ stage });
+    this.deadLetterRecords.inc({ stage, dataset }, records);
+  }
+
+  observePartitionsRefused(dataset: string, partitions: number, records: number): void {
+    this.partitionsRefused.inc({ dataset }, partitions);
+    this.recordsRefusedForPartitions.inc({ dataset }, records);
+  }
 
   observeRequest(e: ReceiverRequestEvent): void {
     const signal = e.signal ?? 'unknown';

@@ -20,6 +20,8 @@ import type { QueryStats } from './query/engine.js';
 import type { ReceiverObserver, ReceiverRequestEvent } from './receivers/observer.js';
 import type { ObjectStore, StoreRequestHook } from './store/object-store.js';
 import { listen } from './security/index.js';
+import { LogRateLimiter, RateLimitedLog } from './log-rate-limit.js';
+import { connectionCap, guardConnections } from './security/connections.js';
 
 /** A prefix nothing is stored under: listing it is the cheapest "is the store answering" call. */
 export const READINESS_PROBE_PREFIX = '.s3parquet-readyz/';
@@ -27,34 +29,7 @@ const MAX_LOGGED_MESSAGE = 300;
 
 // ---- rate-limited logging --------------------------------------------------
 
-/** At most `limit` lines per `windowMs` per key; counts what it suppresses. */
-export class LogRateLimiter {
-  private readonly state = new Map<string, { windowStart: number; count: number; suppressed: number }>();
-
-  constructor(
-    private readonly limit: number,
-    private readonly windowMs: number,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** null: do not log. A number: log, and report this many lines suppressed before this one. */
-  take(key: string): number | null {
-    const now = this.now();
-    const s = this.state.get(key);
-    if (!s || now - s.windowStart >= this.windowMs) {
-      this.state.set(key, { windowStart: now, count: 1, suppressed: 0 });
-      return s?.suppressed ?? 0;
-    }
-    if (s.count < this.limit) {
-      s.count++;
-      const suppressed = s.suppressed;
-      s.suppressed = 0;
-      return suppressed;
-    }
-    s.suppressed++;
-    return null;
-  }
-}
+export { LogRateLimiter } from './log-rate-limit.js';
 
 const clip = (message: string): string => (message.length > MAX_LOGGED_MESSAGE ? `${message.slice(0, MAX_LOGGED_MESSAGE)}…` : message);
 
@@ -86,6 +61,7 @@ export class Telemetry {
   readonly metrics: DaemonMetrics;
   private readonly logger: Logger;
   private readonly limiter: LogRateLimiter;
+  private readonly limitedLog: RateLimitedLog;
   private readonly now: () => number;
   private readonly cacheMs: number;
   private readonly timeoutMs: number;
@@ -101,6 +77,7 @@ export class Telemetry {
     this.logger = options.logger;
     this.now = options.now ?? Date.now;
     this.limiter = new LogRateLimiter(options.rejectLogLimit ?? 10, options.rejectLogWindowMs ?? 10_000, this.now);
+    this.limitedLog = new RateLimitedLog(this.logger, options.rejectLogLimit ?? 10, options.rejectLogWindowMs ?? 10_000, this.now);
     this.cacheMs = options.storeCheckCacheMs ?? 1000;
     this.timeoutMs = options.storeCheckTimeoutMs ?? 2000;
   }
@@ -157,7 +134,7 @@ export class Telemetry {
   /** For the stores' `onRequest` option. */
   readonly onStoreRequest: StoreRequestHook = (operation, ok, ms, error) => {
     this.metrics.observeStoreRequest(operation, ok, ms);
-    if (!ok) this.logger.warn({ operation, duration_ms: Math.round(ms), error: clip(error?.message ?? 'unknown error') }, 'store request failed');
+    if (!ok) this.limitedLog.warn(`store:${operation}`, { operation, duration_ms: Math.round(ms), error: clip(error?.message ?? 'unknown error') }, 'store request failed');
   };
 
   /** For the pipeline's `onFileWritten` option. */
@@ -331,5 +308,8 @@ export async function startTelemetryServer(options: { readonly host: string; rea
       },
     );
   });
+  // Its own share of descriptors and a handshake timeout, like every listener (docs/security.md).
+  server.maxConnections = connectionCap('telemetry', 1000);
+  guardConnections(server, { maxPerClient: 0, handshakeTimeoutMs: 5000 });
   return listen(server, options.host, options.port, false);
 }

@@ -26,6 +26,14 @@ export function isSecretKey(name: string): boolean {
   return SECRET_NAMES.has(n) || SECRET_SUFFIXES.some((s) => n.endsWith(s));
 }
 
+/**
+ * A URL with its user-info (`https://user:secret@host/`) replaced by REDACTED: credentials
+ * embedded in `[s3] endpoint` must not reach `check-config`, logs or error messages.
+ */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, `$1${REDACTED}@`);
+}
+
 function redactValue(value: unknown): unknown {
   if (typeof value === 'string') return value === '' ? value : REDACTED;
   if (Array.isArray(value)) return value.map(redactValue);
@@ -40,6 +48,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 function walk(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(walk);
+  if (typeof node === 'string') return redactUrl(node);
   if (!isPlainObject(node)) return node; // scalars, TOML dates
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(node)) {

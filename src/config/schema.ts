@@ -189,6 +189,9 @@ export const configSchema = table({
     max_age_seconds: positiveNumber().default(60),
     // Buffered plus in-flight data; above it receivers answer retryably (503 / UNAVAILABLE).
     memory_limit_mb: positiveNumber().default(512),
+    // Distinct partitions buffered at once; records of new partitions beyond it are refused
+    // (partial success, retryable later) so one request cannot make thousands of files.
+    max_partitions: wholeNumber(1).default(1000),
   }),
   wal: table({
     enabled: bool().default(true),
@@ -221,7 +224,7 @@ export const configSchema = table({
     max_filter_depth: wholeNumber(1, 1000).default(64),
     // Linux nice value of the query worker threads, so ingest wins the CPU (0: same as the daemon).
     worker_nice: wholeNumber(0, 19).default(10),
-    ...httpServerKeys(100),
+    ...httpServerKeys(100, 16),
     tls: tlsSchema,
   }).superRefine(checkHttpTimeouts),
   // The write log (docs/write-log.md): one entry per flush under {prefix}/_log/{dataset}/.

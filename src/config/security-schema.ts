@@ -35,10 +35,13 @@ export const authSchema = table({
   receiver_token_files: files(),
   query_tokens: tokens(),
   query_token_files: files(),
+  // Query tokens that may read but not change data (no DELETE of partitions).
+  query_read_only_tokens: tokens(),
+  query_read_only_token_files: files(),
 });
 
 /** Timeouts and limits shared by the OTLP/HTTP receiver and the query port. */
-export function httpServerKeys(maxConnections: number) {
+export function httpServerKeys(maxConnections: number, maxPerClient = 0) {
   return {
     read_header_timeout_seconds: positiveNumber().default(10),
     request_timeout_seconds: positiveNumber().default(60),
@@ -46,6 +49,10 @@ export function httpServerKeys(maxConnections: number) {
     max_connections: wholeNumber(1).default(maxConnections),
     max_requests_per_socket: wholeNumber(0).default(0),
     max_headers_count: wholeNumber(1, 10_000).default(100),
+    // Connections one remote address may hold (0 = no cap); beyond it they are closed at once.
+    max_connections_per_client: wholeNumber(0).default(maxPerClient),
+    // A connection that has sent nothing by then is closed (Node's header timeout starts at the first byte).
+    handshake_timeout_seconds: positiveNumber().default(5),
   };
 }
 
@@ -69,5 +76,10 @@ export const grpcServerKeys = {
   max_connection_idle_seconds: wholeNumber(0).default(300),
   max_connection_age_seconds: wholeNumber(0).default(0),
   request_timeout_seconds: positiveNumber().default(60),
+  // Within the gRPC share of the process's descriptor limit (docs/security.md).
+  max_connections: wholeNumber(1).default(1000),
+  max_connections_per_client: wholeNumber(0).default(0),
+  // A connection that has not sent the HTTP/2 preface by then is closed.
+  handshake_timeout_seconds: positiveNumber().default(5),
 };
 

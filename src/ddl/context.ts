@@ -22,6 +22,12 @@ export function header(engine: string, ctx: DdlContext, lines: readonly string[]
     `-- over ${where}, partitioned as "${ctx.config.partitioning.by_service ? 'service_name=<svc>/' : ''}${ctx.config.partitioning.format}".`,
     ...lines.map((l) => `-- ${l}`),
   ];
+  if (ctx.config.partitioning.by_service) {
+    // The path holds a shortened service name when it is long (src/partitioning/bounds.ts).
+    out.push(
+      "-- service_name values over 64 UTF-8 bytes are shortened in paths to their first 32 characters || '~' || the first 16 hex digits of md5(value); see docs/security.md.",
+    );
+  }
   if (ctx.location.clientSideEncrypted) {
     out.push('-- WARNING: [s3.encryption] type = "client": the objects are encrypted by the connector and no other engine can read them.');
   }

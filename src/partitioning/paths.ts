@@ -1,4 +1,7 @@
 /** Hive-style partition path pieces shared by the daemon's partitioner and the library's strategies. */
+import { boundPartitionValue } from './bounds.js';
+
+export { boundPartitionValue, isShortenedPartitionValue, MAX_PARTITION_VALUE_BYTES, SHORTENED_PREFIX_CHARS } from './bounds.js';
 
 export type Granularity = 'minute' | 'hour' | 'day';
 
@@ -40,12 +43,15 @@ export function formatUtc(format: string, ms: number): string {
 
 /**
  * Escapes a partition value the way Hive does (`/`, `=`, `%`, control characters and a few
- * more become `%XX`), so a service name can never add a path level or climb out of one.
+ * more become `%XX`), so a service name can never add a path level or climb out of one. A value
+ * longer than `MAX_PARTITION_VALUE_BYTES` is shortened first (`boundPartitionValue`), so its
+ * path segment always fits a file name (255 bytes) and an S3 key (1,024 bytes).
  */
 export function escapePartitionValue(value: string | null): string {
   if (value === null || value === '') return HIVE_NULL_PARTITION;
+  const bounded = boundPartitionValue(value);
   let out = '';
-  for (const ch of value) {
+  for (const ch of bounded) {
     const code = ch.codePointAt(0)!;
     if (code < 0x20 || code === 0x7f || `"#%'*/:=?\\{[]^`.includes(ch)) {
       out += '%' + code.toString(16).toUpperCase().padStart(2, '0');
@@ -56,4 +62,3 @@ export function escapePartitionValue(value: string | null): string {
   // "." and ".." are path segments of their own; escape their dots to keep them literal.
   return out === '.' || out === '..' ? out.replace(/\./g, '%2E') : out;
 }
-

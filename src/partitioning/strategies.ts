@@ -32,7 +32,7 @@ function checkField(field: string, strategy: string): void {
 }
 
 function checkLevelName(name: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) invalid(`partition key name ${JSON.stringify(name)}: use letters, digits and _ (it becomes a column name)`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) invalid(`partition key name ${JSON.stringify(name)}: use up to 64 letters, digits and _ (it becomes a column name)`);
   return name;
 }
 

@@ -51,6 +51,16 @@ export class PartialFlushError extends Error {
 export type FlushReason = 'rows' | 'bytes' | 'age' | 'shutdown' | 'manual' | 'retry';
 export type FlushFn = (batch: FlushBatch, reason: FlushReason) => Promise<void>;
 
+/**
+ * What to do with a flush that failed for a reason retrying cannot fix: `isPermanent` decides,
+ * `discard` moves the batch aside (a dead-letter file) and releases its log entries. Without
+ * it, every failure is retried.
+ */
+export interface PermanentFailurePolicy {
+  readonly isPermanent: (err: unknown) => boolean;
+  readonly discard: (batch: FlushBatch, err: unknown) => Promise<void>;
+}
+
 class PartitionBuffer {
   batches: RecordBatch[] = [];
   rows = 0;
@@ -90,6 +100,7 @@ export class BufferManager {
     private readonly flush: FlushFn,
     private readonly onError: (err: unknown, batch: FlushBatch) => void,
     private readonly now: () => number = Date.now,
+    private readonly permanent?: PermanentFailurePolicy,
   ) {}
 
   /** Starts the age check; the timer is unref'd so it never keeps the process alive. */
@@ -203,17 +214,31 @@ export class BufferManager {
         this.totalBytes -= batch.bytes;
         this.countDataset(batch.dataset, -batch.rows, -batch.bytes);
       } catch (err) {
-        const remaining = err instanceof PartialFlushError ? err.remaining : batch;
-        this.onError(err instanceof PartialFlushError ? err.cause : err, batch);
+        let remaining = err instanceof PartialFlushError ? err.remaining : batch;
+        const cause = err instanceof PartialFlushError ? err.cause : err;
+        if (this.permanent?.isPermanent(cause) === true && (await this.discarded(remaining, cause))) {
+          remaining = { ...remaining, batches: [], rows: 0, bytes: 0 };
+        } else this.onError(cause, batch);
         this.totalRows -= batch.rows - remaining.rows;
         this.totalBytes -= batch.bytes - remaining.bytes;
         this.countDataset(batch.dataset, remaining.rows - batch.rows, remaining.bytes - batch.bytes);
-        this.putBack(remaining, failures + 1);
+        if (remaining.rows > 0) this.putBack(remaining, failures + 1);
       } finally {
         this.flushing -= batch.bytes;
         this.pendingFlushes--;
       }
     });
+  }
+
+  /** True once a permanently failing batch is moved aside; false (it is retried) when that fails too. */
+  private async discarded(batch: FlushBatch, cause: unknown): Promise<boolean> {
+    try {
+      await this.permanent!.discard(batch, cause);
+      return true;
+    } catch (err) {
+      this.onError(err, batch);
+      return false;
+    }
   }
 
   /** A failed flush's batches go back in front of their partition, retried after a backoff. */
@@ -232,6 +257,11 @@ export class BufferManager {
     buf.minTime = existing && existing.minTime < batch.minTime ? existing.minTime : batch.minTime;
     buf.maxTime = existing && existing.maxTime > batch.maxTime ? existing.maxTime : batch.maxTime;
     this.buffers.set(key, buf);
+  }
+
+  /** Whether a partition has a buffer now (a flush in progress detached it: then not). */
+  has(dataset: string, partition: string): boolean {
+    return this.buffers.has(`${dataset}/${partition}`);
   }
 
   /** Partitions still holding data (after a failed flush, for instance). */

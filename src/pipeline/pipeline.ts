@@ -22,6 +22,8 @@ import type { ConvertedRequest, PartitionGroup } from './converted.js';
 import { prepareRequest, type WireFormat } from '../otlp/decode.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { Recovered, WriteAheadLog } from '../wal/log.js';
+import type { DeadLetters } from '../wal/dead-letter.js';
+import { isPermanentStoreFailure } from '../store/permanent.js';
 import type { FileWriter, WrittenFile } from './file-writer.js';
 import type { Partitioner } from './partitioner.js';
 
@@ -61,6 +63,15 @@ export interface PipelineOptions {
   readonly wal?: WriteAheadLog;
   /** Buffered plus in-flight bytes above which requests are refused (retryably). */
   readonly memoryLimitBytes?: number;
+  /**
+   * Where records that can never be stored go (a WAL entry that no longer decodes, a flush the
+   * store refuses for good); without it such a flush is retried like any other.
+   */
+  readonly deadLetters?: DeadLetters;
+  /** Distinct partitions buffered at once; records of further new partitions are refused. */
+  readonly maxPartitions?: number;
+  /** Told how many new partitions (and their records) a request had refused for `maxPartitions`. */
+  readonly onPartitionsRefused?: (dataset: string, partitions: number, records: number) => void;
 }
 
 /** What `onFlush` is told about a completed flush. */
@@ -96,6 +107,7 @@ export class Pipeline {
           'flush failed; records stay buffered and will be retried',
         ),
       options.now,
+      options.deadLetters ? { isPermanent: isPermanentStoreFailure, discard: (batch, err) => this.discard(batch, err) } : undefined,
     );
     this.buffers.start();
   }
@@ -114,11 +126,56 @@ export class Pipeline {
     if (this.closed) throw new S3ParquetError('SHUTTING_DOWN', 'the daemon is shutting down; retry against another instance');
     const receivedNs = this.nowNs();
     const converted = this.convert(signal, request, receivedNs);
+    const { kept, refused } = this.capPartitions(signal, converted.groups);
     let seq: number | undefined;
     const wal = this.options.wal;
-    if (wal && raw && converted.groups.length > 0) seq = await wal.appendData(signal, raw.format, receivedNs, raw.body);
-    this.add(signal, converted.groups, seq);
-    return { accepted: converted.accepted, rejected: converted.rejected, errorMessage: converted.errorMessage };
+    if (wal && raw && kept.length > 0) {
+      seq = await wal.appendData(signal, raw.format, receivedNs, raw.body);
+      if (refused.length > 0) await this.markRefused(wal, signal, seq, refused);
+    }
+    this.add(signal, kept, seq);
+    if (refused.length === 0) return { accepted: converted.accepted, rejected: converted.rejected, errorMessage: converted.errorMessage };
+    const records = refused.reduce((n, g) => n + g.batch.numRows, 0);
+    const message = `${records} records of ${refused.length} new partitions refused: [buffer] max_partitions (${this.options.maxPartitions}) partitions are buffered; retry them later`;
+    return {
+      accepted: converted.accepted - records,
+      rejected: converted.rejected + records,
+      errorMessage: converted.errorMessage === '' ? message : `${converted.errorMessage}; ${message}`,
+    };
+  }
+
+  /**
+   * Splits a request's groups into those that fit under `maxPartitions` (partitions already
+   * buffered always do) and new partitions beyond it. When none fits, the whole request is
+   * refused retryably; otherwise the excess is a partial success.
+   */
+  private capPartitions(signal: Signal, groups: readonly PartitionGroup[]): { kept: readonly PartitionGroup[]; refused: readonly PartitionGroup[] } {
+    const max = this.options.maxPartitions;
+    if (max === undefined) return { kept: groups, refused: [] };
+    const dataset = DATASET_OF[signal];
+    let room = max - this.buffers.partitionCount;
+    if (groups.length <= room) return { kept: groups, refused: [] };
+    const kept: PartitionGroup[] = [];
+    const refused: PartitionGroup[] = [];
+    for (const g of groups) {
+      if (this.buffers.has(dataset, g.partition)) kept.push(g);
+      else if (room > 0) {
+        room--;
+        kept.push(g);
+      } else refused.push(g);
+    }
+    if (refused.length > 0) this.options.onPartitionsRefused?.(dataset, refused.length, refused.reduce((n, g) => n + g.batch.numRows, 0));
+    if (kept.length === 0) {
+      throw new S3ParquetError('OVERLOADED', `[buffer] max_partitions (${max}) partitions are buffered and this request adds only new ones; retry after the next flushes`);
+    }
+    return { kept, refused };
+  }
+
+  /** The log holds the whole request: record its refused groups as done, so a restart skips them. */
+  private async markRefused(wal: WriteAheadLog, signal: Signal, seq: number, refused: readonly PartitionGroup[]): Promise<void> {
+    const dataset = DATASET_OF[signal];
+    const flushes = await Promise.all(refused.map((g) => wal.intent(dataset, g.partition, [seq], [])));
+    await wal.commit(flushes, []);
   }
 
   /**
@@ -147,6 +204,23 @@ export class Pipeline {
     this.inflightBytes -= cost;
   }
 
+  /**
+   * Admission while a body inflates (gzip): `bytes` more of decompressed output, on top of
+   * `held` this request already charged. Refused (OVERLOADED, retryable) when it does not fit
+   * under `memory_limit_mb` and other requests are in flight, so concurrent gzip bodies cannot
+   * inflate past the limit together; a request alone may always proceed (its size is bounded by
+   * the body limit). The caller releases everything it charged once inflation is done.
+   */
+  chargeInflating(bytes: number, held: number): void {
+    if (this.closed) throw new S3ParquetError('SHUTTING_DOWN', 'the daemon is shutting down; retry against another instance');
+    const limit = this.options.memoryLimitBytes ?? Number.POSITIVE_INFINITY;
+    const used = this.buffers.bufferedBytes + 2 * this.buffers.flushingBytes + this.inflightBytes;
+    if (used + bytes > limit && this.inflightBytes - held > 0) {
+      throw new S3ParquetError('OVERLOADED', `decompressed request bodies in flight are at the memory limit (${Math.round(limit / 1048576)} MiB); retry later`);
+    }
+    this.inflightBytes += bytes;
+  }
+
   private inflightBytes = 0;
 
   private nowNs(): bigint {
@@ -164,9 +238,10 @@ export class Pipeline {
    * committed are removed (their rows are written again), and groups already inside committed
    * flushes are skipped, so nothing is stored twice.
    */
-  async replay(recovered: Recovered, store: ObjectStore): Promise<{ requests: number; records: number }> {
-    if (recovered.orphanKeys.length > 0) await store.delete(recovered.orphanKeys);
+  async replay(recovered: Recovered, store: ObjectStore): Promise<{ requests: number; records: number; deadLetters: number }> {
+    if (recovered.orphanKeys.length > 0) await this.deleteOrphans(recovered.orphanKeys, store);
     let records = 0;
+    let deadLetters = 0;
     for (const entry of recovered.data) {
       let groups: readonly PartitionGroup[] = [];
       try {
@@ -174,12 +249,51 @@ export class Pipeline {
         const dataset = DATASET_OF[entry.signal];
         groups = converted.groups.filter((g) => !recovered.committed.has(`${entry.seq}|${dataset}/${g.partition}`));
       } catch (err) {
-        this.options.logger.error({ err, seq: entry.seq }, 'write-ahead log entry could not be replayed');
+        // Never abort start-up on one entry: move it aside (or, without a place for it, say so).
+        if (this.options.deadLetters) {
+          await this.options.deadLetters.entry(entry, err);
+          deadLetters++;
+        } else this.options.logger.error({ err, seq: entry.seq }, 'write-ahead log entry could not be replayed');
       }
       for (const g of groups) records += g.batch.numRows;
       this.add(entry.signal, groups, entry.seq);
     }
-    return { requests: recovered.data.length, records };
+    return { requests: recovered.data.length, records, deadLetters };
+  }
+
+  /**
+   * Removes the objects of flushes that never committed. A key the store can never hold (a name
+   * too long for it) cannot exist, so it is skipped rather than stopping start-up; any other
+   * failure (the store is down) still stops it, as replaying would then store rows twice.
+   */
+  private async deleteOrphans(keys: readonly string[], store: ObjectStore): Promise<void> {
+    try {
+      await store.delete(keys);
+      return;
+    } catch (err) {
+      if (!isPermanentStoreFailure(err)) throw err;
+    }
+    for (const key of keys) {
+      try {
+        await store.delete([key]);
+      } catch (err) {
+        if (!isPermanentStoreFailure(err)) throw err;
+        this.options.logger.warn({ key: key.slice(0, 300), err: (err as Error).message.slice(0, 300) }, 'orphan object of an unfinished flush cannot exist in this store; skipped');
+      }
+    }
+  }
+
+  /**
+   * A flush the store refuses for good: its rows go to a dead-letter file, and the log records
+   * them as done (an empty intent, committed), so neither retries nor a restart try them again.
+   */
+  private async discard(batch: FlushBatch, err: unknown): Promise<void> {
+    await this.options.deadLetters!.flush(batch.dataset, batch.partition, batch.batches, err);
+    const wal = this.options.wal;
+    if (wal) {
+      const flushId = await wal.intent(batch.dataset, batch.partition, batch.seqs, []);
+      await wal.commit([...batch.priorFlushes, flushId], batch.seqs);
+    }
   }
 
   /** True while flushes are failing (store down); buffered data is retried with backoff. */

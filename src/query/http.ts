@@ -18,6 +18,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { RateLimitedLog } from '../log-rate-limit.js';
 import { S3ParquetError, toS3ParquetError } from '../errors.js';
 import { emptyStats, type ChangesOptions, type FileQueryOptions, type QueryEngine, type QueryOptions, type QueryStats } from './engine.js';
 import { execute } from './pool/execute.js';
@@ -266,6 +267,8 @@ export async function startQueryServer(o: QueryServerOptions): Promise<RunningQu
       return stats;
     })();
   }
+  // A client can make queries fail on purpose: their stack traces must not flood the log.
+  const errorLog = new RateLimitedLog(logger);
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -283,6 +286,7 @@ export async function startQueryServer(o: QueryServerOptions): Promise<RunningQu
     }
     if (path.startsWith('/api/v1/partitions/')) {
       if (req.method !== 'DELETE') throw new S3ParquetError('METHOD_NOT_ALLOWED', 'use DELETE /api/v1/partitions/{dataset}/{partition path}');
+      if (o.auth && !o.auth.canWrite(req.headers.authorization)) throw new S3ParquetError('FORBIDDEN', 'deleting a partition needs a query token that is not read-only ([auth] query_tokens)');
       // Take the raw (still percent-encoded) path so encoded traversal is seen and refused.
       const raw = (req.url ?? '').split('?')[0]!.slice('/api/v1/partitions/'.length);
       const slash = raw.indexOf('/');
@@ -369,7 +373,7 @@ export async function startQueryServer(o: QueryServerOptions): Promise<RunningQu
     }
     route(req, res).catch((e: unknown) => {
       const err = toS3ParquetError(e);
-      if (err.httpStatus >= 500) logger.error({ err }, 'query failed');
+      if (err.httpStatus >= 500) errorLog.error(err.code, { err }, 'query failed');
       if (res.headersSent) {
         res.destroy(err); // mid-stream: the client sees a truncated body, not a fake success
         return;

@@ -5,7 +5,7 @@
  */
 import { S3ParquetError } from '../errors.js';
 import { keyLevelName, type PartitionKeyConfig } from '../config/partition-keys-schema.js';
-import { BUCKET_MS, formatUtc, HIVE_NULL_PARTITION, type Granularity } from '../partitioning/paths.js';
+import { BUCKET_MS, formatUtc, HIVE_NULL_PARTITION, isShortenedPartitionValue, type Granularity } from '../partitioning/paths.js';
 import type { ObjectInfo, ObjectStore } from '../store/object-store.js';
 
 /** Beyond this many buckets a time range is not expanded; footers prune instead. */
@@ -61,7 +61,11 @@ export function checkPartitionPath(raw: string): string {
   return raw;
 }
 
-/** Hive key=value segments of a partition path, values unescaped; `__HIVE_DEFAULT_PARTITION__` is null. */
+/**
+ * Hive key=value segments of a partition path, values unescaped; `__HIVE_DEFAULT_PARTITION__` is
+ * null. A shortened value (src/partitioning/bounds.ts) is left out: it names only a prefix of the
+ * real value, so it must not prune.
+ */
 export function partitionKeys(partition: string): Map<string, string | null> {
   const keys = new Map<string, string | null>();
   for (const seg of partition.split('/')) {
@@ -74,6 +78,7 @@ export function partitionKeys(partition: string): Map<string, string | null> {
     } catch {
       value = raw;
     }
+    if (value !== null && isShortenedPartitionValue(value)) continue;
     keys.set(seg.slice(0, eq), value);
   }
   return keys;

@@ -6,7 +6,10 @@
  * grpc-js itself enforces `max_receive_message_length` (RESOURCE_EXHAUSTED) and gzip.
  */
 import * as grpc from '@grpc/grpc-js';
+import { createServer, type AddressInfo } from 'node:net';
+import { afterPreface, guardConnections } from '../security/connections.js';
 import type { Logger } from 'pino';
+import { RateLimitedLog } from '../log-rate-limit.js';
 import { toS3ParquetError } from '../errors.js';
 import type { Signal } from '../otlp/decode.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
@@ -33,6 +36,9 @@ export interface GrpcReceiverOptions {
   /** TLS credentials, stream/keepalive limits and the token + receive-timeout interceptor (src/security). */
   readonly server?: GrpcServerSettings;
 }
+
+/** The client connection preface of HTTP/2 (RFC 9113 §3.4). */
+const HTTP2_PREFACE_BYTES = 24;
 
 const passThrough = (b: Buffer): Buffer => b;
 const toBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
@@ -69,6 +75,7 @@ function retryInfo(code: number, message: string, delaySeconds = 1): grpc.Metada
 
 export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<RunningReceiver> {
   const { pipeline, logger, observer } = options;
+  const errorLog = new RateLimitedLog(logger);
   const server = new grpc.Server({
     ...options.server?.options,
     'grpc.max_receive_message_length': options.maxRecvBytes,
@@ -93,7 +100,7 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
             transport: 'grpc', signal, code: grpc.status[err.grpcStatus] ?? String(err.grpcStatus), seconds: (performance.now() - started) / 1000,
             accepted: 0, rejected: 0, rejectMessage: '', error: err,
           });
-          if (err.grpcStatus === grpc.status.INTERNAL) logger.error({ err }, 'OTLP/gRPC request failed');
+          if (err.grpcStatus === grpc.status.INTERNAL) errorLog.error(err.code, { err }, 'OTLP/gRPC request failed');
           else logger.debug({ code: err.code, msg: err.message }, 'OTLP/gRPC request refused');
           callback({ code: err.grpcStatus, details: err.message, ...(err.retryable ? { metadata: retryInfo(err.grpcStatus, err.message) } : {}) });
         },
@@ -102,21 +109,55 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
     server.addService(serviceDefinition(signal), { Export: handler });
   }
 
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${options.port}`, options.server?.credentials ?? grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
+  const connections = options.server?.connections;
+  const credentials = options.server?.credentials ?? grpc.ServerCredentials.createInsecure();
+  if (connections === undefined) {
+    const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`${host}:${options.port}`, credentials, (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    return { port, close: () => shutdown(server) };
+  }
+  // Our own TCP listener hands connections to grpc-js, so they can be capped and timed out
+  // before HTTP/2 (grpc-js itself closes idle connections only after they are set up).
+  const injector = server.createConnectionInjector(credentials);
+  // Plaintext: handed to grpc-js only once the HTTP/2 preface is in (or closed at the handshake
+  // timeout). With TLS the socket goes to grpc-js at once: only the caps apply (docs/security.md).
+  const tcp = createServer((socket) => {
+    if (socket.destroyed) return; // refused by the per-client cap
+    if (connections.plaintext && connections.handshakeTimeoutMs > 0) {
+      afterPreface(socket, HTTP2_PREFACE_BYTES, connections.handshakeTimeoutMs, () => injector.injectConnection(socket));
+    } else injector.injectConnection(socket);
+  });
+  tcp.maxConnections = connections.max;
+  const sockets = guardConnections(tcp, { maxPerClient: connections.perClient, handshakeTimeoutMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    tcp.once('error', reject);
+    tcp.listen(options.port, options.host, () => {
+      tcp.off('error', reject);
+      resolve();
+    });
+  });
   return {
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        // Let in-flight calls finish, but never wait on a stuck client for long.
-        const force = setTimeout(() => server.forceShutdown(), 5000);
-        force.unref();
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      }),
+    port: (tcp.address() as AddressInfo).port,
+    close: async () => {
+      const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
+      await shutdown(server);
+      injector.destroy();
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
   };
+}
+
+/** Lets in-flight calls finish, but never waits on a stuck client for long. */
+function shutdown(server: grpc.Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const force = setTimeout(() => server.forceShutdown(), 5000);
+    force.unref();
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
 }

@@ -8,9 +8,9 @@
  * a google.rpc.Status in the request's content type.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import type { Logger } from 'pino';
+import { RateLimitedLog } from '../log-rate-limit.js';
 import { S3ParquetError, toS3ParquetError } from '../errors.js';
 import { encodeStatus, type Signal, type WireFormat } from '../otlp/decode.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
@@ -18,7 +18,6 @@ import { exportBody } from './export.js';
 import type { ReceiverObserver } from './observer.js';
 import { BEARER_CHALLENGE, createListener, listen, requireBearer, type BearerAuth, type HttpServerSettings } from '../security/index.js';
 
-const gunzipAsync = promisify(gunzip);
 
 const PATHS: Readonly<Record<string, Signal>> = { '/v1/traces': 'traces', '/v1/logs': 'logs', '/v1/metrics': 'metrics' };
 const CONTENT_TYPES: Readonly<Record<WireFormat, string>> = { protobuf: 'application/x-protobuf', json: 'application/json' };
@@ -79,19 +78,47 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-/** Inflates a gzip body; `maxOutputLength` stops a gzip bomb at the limit, in memory too. */
-async function decompress(body: Buffer, encoding: string, limit: number): Promise<Buffer> {
+/** Output chunk of the inflater: the granularity at which inflated bytes are admitted. */
+const INFLATE_CHUNK = 256 * 1024;
+
+/**
+ * Inflates a gzip body chunk by chunk. Every chunk counts against `[buffer] memory_limit_mb`
+ * while it is produced (`pipeline.chargeInflating`), so twenty concurrent gzip bombs cannot take
+ * gigabytes before any of them is admitted; past the body limit it is a 413. The charge is
+ * released when inflation ends: the decoded request is then admitted as any other body.
+ */
+async function decompress(body: Buffer, encoding: string, limit: number, pipeline: Pipeline): Promise<Buffer> {
   if (encoding === '' || encoding === 'identity') return body;
   if (encoding !== 'gzip') {
     throw new S3ParquetError('UNSUPPORTED_MEDIA_TYPE', `unsupported Content-Encoding "${encoding}"; use gzip or none`);
   }
+  let held = 0;
   try {
-    return await gunzipAsync(body, { maxOutputLength: limit });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
-      throw new S3ParquetError('PAYLOAD_TOO_LARGE', `decompressed request body exceeds the limit of ${limit} bytes`);
-    }
-    throw new S3ParquetError('INVALID_ARGUMENT', `malformed gzip body: ${(err as Error).message}`, { cause: err });
+    return await new Promise<Buffer>((resolve, reject) => {
+      const gz = createGunzip({ chunkSize: INFLATE_CHUNK });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const fail = (err: S3ParquetError): void => {
+        gz.destroy();
+        reject(err);
+      };
+      gz.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > limit) return fail(new S3ParquetError('PAYLOAD_TOO_LARGE', `decompressed request body exceeds the limit of ${limit} bytes`));
+        try {
+          pipeline.chargeInflating(chunk.length, held);
+        } catch (err) {
+          return fail(err as S3ParquetError);
+        }
+        held += chunk.length;
+        chunks.push(chunk);
+      });
+      gz.once('end', () => resolve(Buffer.concat(chunks, size)));
+      gz.once('error', (err) => reject(new S3ParquetError('INVALID_ARGUMENT', `malformed gzip body: ${err.message}`, { cause: err })));
+      gz.end(body);
+    });
+  } finally {
+    pipeline.release(held);
   }
 }
 
@@ -112,6 +139,7 @@ function sendError(res: ServerResponse, err: S3ParquetError, format: WireFormat)
 
 export async function startHttpReceiver(options: HttpReceiverOptions): Promise<RunningReceiver> {
   const { pipeline, logger, maxBodyBytes, observer } = options;
+  const errorLog = new RateLimitedLog(logger);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const format = wireFormat(req.headers['content-type']) ?? 'json';
@@ -133,7 +161,7 @@ export async function startHttpReceiver(options: HttpReceiverOptions): Promise<R
       }
       const encoding = String(req.headers['content-encoding'] ?? '').trim().toLowerCase();
       const raw = await readBody(req, maxBodyBytes);
-      const body = await decompress(raw, encoding, maxBodyBytes);
+      const body = await decompress(raw, encoding, maxBodyBytes, pipeline);
       const reply = await exportBody(pipeline, signal, format, body);
       send(res, 200, format, reply.body);
       observer?.onRequest({
@@ -146,7 +174,7 @@ export async function startHttpReceiver(options: HttpReceiverOptions): Promise<R
         transport: 'http', signal: PATHS[(req.url ?? '/').split('?')[0]!] ?? null, code: String(err.httpStatus),
         seconds: (performance.now() - started) / 1000, accepted: 0, rejected: 0, rejectMessage: '', error: err,
       });
-      if (err.httpStatus >= 500) logger.error({ err }, 'OTLP/HTTP request failed');
+      if (err.httpStatus >= 500) errorLog.error(err.code, { err }, 'OTLP/HTTP request failed');
       else logger.debug({ code: err.code, msg: err.message }, 'OTLP/HTTP request refused');
       sendError(res, err, format);
     }

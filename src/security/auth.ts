@@ -24,31 +24,56 @@ export function bearerToken(header: string | readonly string[] | undefined): str
   return m?.[1];
 }
 
+const matches = (presented: Buffer, digests: readonly Buffer[]): boolean => {
+  let ok = false;
+  for (const d of digests) ok = timingSafeEqual(presented, d) || ok;
+  return ok;
+};
+
+/**
+ * One side's tokens: full tokens, and (query port only) read-only tokens, which pass
+ * `verify` but not `canWrite` (they may query, not delete partitions).
+ */
 export class BearerAuth {
   private readonly digests: readonly Buffer[];
+  private readonly readOnly: readonly Buffer[];
 
-  constructor(tokens: readonly string[]) {
+  constructor(tokens: readonly string[], readOnlyTokens: readonly string[] = []) {
     this.digests = [...new Set(tokens)].map(digest);
+    const full = new Set(tokens);
+    this.readOnly = [...new Set(readOnlyTokens)].filter((t) => !full.has(t)).map(digest);
   }
 
   /** False when no token is configured: every request passes. */
   get enabled(): boolean {
-    return this.digests.length > 0;
+    return this.digests.length + this.readOnly.length > 0;
   }
 
   get tokenCount(): number {
-    return this.digests.length;
+    return this.digests.length + this.readOnly.length;
   }
 
-  /** Checks an `Authorization` header value (HTTP header or gRPC metadata). */
+  get readOnlyTokenCount(): number {
+    return this.readOnly.length;
+  }
+
+  /** Checks an `Authorization` header value (HTTP header or gRPC metadata): any token kind. */
   verify(authorization: string | readonly string[] | undefined): boolean {
     if (!this.enabled) return true;
     const token = bearerToken(authorization);
     if (token === undefined) return false;
     const presented = digest(token);
-    let ok = false;
-    for (const d of this.digests) ok = timingSafeEqual(presented, d) || ok;
-    return ok;
+    // Both sets are always compared, so the time taken does not say which kind matched.
+    const full = matches(presented, this.digests);
+    return matches(presented, this.readOnly) || full;
+  }
+
+  /** True for a full token (or with authentication off); false for a read-only one. */
+  canWrite(authorization: string | readonly string[] | undefined): boolean {
+    if (!this.enabled) return true;
+    const token = bearerToken(authorization);
+    if (token === undefined) return false;
+    return matches(digest(token), this.digests);
   }
 }
 
@@ -85,7 +110,15 @@ export function readTokenFiles(files: readonly string[], keyPath: string, issues
   return tokens;
 }
 
-/** The token set of one side, from the inline list and the files. */
-export function loadAuth(inline: readonly string[], files: readonly string[], filesKeyPath: string, issues: ConfigIssue[]): BearerAuth {
-  return new BearerAuth([...inline, ...readTokenFiles(files, filesKeyPath, issues)]);
+/** The token set of one side, from the inline list and the files (and read-only ones, for the query port). */
+export function loadAuth(
+  inline: readonly string[],
+  files: readonly string[],
+  filesKeyPath: string,
+  issues: ConfigIssue[],
+  readOnly?: { readonly inline: readonly string[]; readonly files: readonly string[]; readonly filesKeyPath: string },
+): BearerAuth {
+  const full = [...inline, ...readTokenFiles(files, filesKeyPath, issues)];
+  const ro = readOnly ? [...readOnly.inline, ...readTokenFiles(readOnly.files, readOnly.filesKeyPath, issues)] : [];
+  return new BearerAuth(full, ro);
 }

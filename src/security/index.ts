@@ -34,18 +34,23 @@ export function loadSecurity(config: Config): Security {
   const httpTls = http.enabled ? loadTls(http.tls, 'receivers.http.tls', issues) : undefined;
   const queryTls = query.enabled ? loadTls(query.tls, 'query.tls', issues) : undefined;
   const receiverAuth = loadAuth(auth.receiver_tokens, auth.receiver_token_files, 'auth.receiver_token_files', issues);
-  const queryAuth = loadAuth(auth.query_tokens, auth.query_token_files, 'auth.query_token_files', issues);
+  const queryAuth = loadAuth(auth.query_tokens, auth.query_token_files, 'auth.query_token_files', issues, {
+    inline: auth.query_read_only_tokens,
+    files: auth.query_read_only_token_files,
+    filesKeyPath: 'auth.query_read_only_token_files',
+  });
   if (issues.length > 0) throw ConfigError.fromIssues(issues);
   return {
     grpc: grpcServerSettings(grpc, grpcTls, receiverAuth),
     http: { limits: httpServerLimits(http), ...(httpTls ? { tls: httpTls } : {}) },
-    query: { limits: httpServerLimits(query), ...(queryTls ? { tls: queryTls } : {}) },
+    query: { limits: httpServerLimits(query, 'query'), ...(queryTls ? { tls: queryTls } : {}) },
     receiverAuth,
     queryAuth,
     summary: {
       tls: { grpc: tlsMode(grpcTls), http: tlsMode(httpTls), query: tlsMode(queryTls) },
       receiver_token_count: receiverAuth.tokenCount,
       query_token_count: queryAuth.tokenCount,
+      ...(queryAuth.readOnlyTokenCount > 0 ? { query_read_only_token_count: queryAuth.readOnlyTokenCount } : {}),
     },
   };
 }

@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { S3ParquetError } from '../errors.js';
 import type { BearerAuth } from './auth.js';
 import { GrpcServerTls, httpsOptions, type TlsMaterial } from './tls.js';
+import { connectionCap, guardConnections, type ListenerName } from './connections.js';
 
 // ---- HTTP ------------------------------------------------------------------------
 
@@ -27,6 +28,10 @@ export interface HttpServerLimits {
   /** 0 = unlimited. */
   readonly maxRequestsPerSocket: number;
   readonly maxHeadersCount: number;
+  /** Connections one remote address may hold; 0 = no per-client cap. */
+  readonly maxConnectionsPerClient?: number;
+  /** A connection that has sent nothing by then is closed; 0 = never. */
+  readonly handshakeTimeoutMs?: number;
 }
 
 export interface HttpServerSection {
@@ -36,14 +41,19 @@ export interface HttpServerSection {
   readonly max_connections: number;
   readonly max_requests_per_socket: number;
   readonly max_headers_count: number;
+  readonly max_connections_per_client: number;
+  readonly handshake_timeout_seconds: number;
 }
 
-export function httpServerLimits(s: HttpServerSection): HttpServerLimits {
+/** The limits of a listener; `max_connections` is kept within the listener's share of descriptors. */
+export function httpServerLimits(s: HttpServerSection, listener: ListenerName = 'http'): HttpServerLimits {
   return {
     headersTimeoutMs: Math.ceil(s.read_header_timeout_seconds * 1000),
     requestTimeoutMs: Math.ceil(s.request_timeout_seconds * 1000),
     keepAliveTimeoutMs: Math.ceil(s.keep_alive_timeout_seconds * 1000),
-    maxConnections: s.max_connections,
+    maxConnections: connectionCap(listener, s.max_connections),
+    maxConnectionsPerClient: s.max_connections_per_client,
+    handshakeTimeoutMs: Math.ceil(s.handshake_timeout_seconds * 1000),
     maxRequestsPerSocket: s.max_requests_per_socket,
     maxHeadersCount: s.max_headers_count,
   };
@@ -82,6 +92,9 @@ export function createListener(handler: (req: IncomingMessage, res: ServerRespon
   server.maxHeadersCount = l.maxHeadersCount;
   server.maxRequestsPerSocket = l.maxRequestsPerSocket;
   if (Number.isFinite(l.maxConnections)) server.maxConnections = l.maxConnections;
+  if ((l.maxConnectionsPerClient ?? 0) > 0 || (l.handshakeTimeoutMs ?? 0) > 0) {
+    guardConnections(server, { maxPerClient: l.maxConnectionsPerClient ?? 0, handshakeTimeoutMs: l.handshakeTimeoutMs ?? 0 });
+  }
   return server;
 }
 
@@ -105,12 +118,17 @@ export interface GrpcServerSection {
   readonly max_connection_idle_seconds: number;
   readonly max_connection_age_seconds: number;
   readonly request_timeout_seconds: number;
+  readonly max_connections: number;
+  readonly max_connections_per_client: number;
+  readonly handshake_timeout_seconds: number;
 }
 
 export interface GrpcServerSettings {
   /** grpc-js server options (channel arguments and interceptors). */
   readonly options: grpc.ServerOptions;
   readonly credentials: grpc.ServerCredentials;
+  /** Open connections (within the gRPC share of descriptors), per client, and the handshake timeout. */
+  readonly connections?: { readonly max: number; readonly perClient: number; readonly handshakeTimeoutMs: number; readonly plaintext: boolean };
 }
 
 /**
@@ -201,6 +219,12 @@ export function grpcServerSettings(s: GrpcServerSection, tls: TlsMaterial | unde
       interceptors: [grpcGuard(auth, requestTimeoutMs)],
     },
     credentials: tls ? new GrpcServerTls(tls) : grpc.ServerCredentials.createInsecure(),
+    connections: {
+      max: connectionCap('grpc', s.max_connections),
+      perClient: s.max_connections_per_client,
+      handshakeTimeoutMs: Math.ceil(s.handshake_timeout_seconds * 1000),
+      plaintext: tls === undefined,
+    },
   };
 }
 

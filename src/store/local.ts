@@ -137,10 +137,12 @@ export class LocalStore implements ObjectStore {
     try {
       entries = await this.timed('listObjects', () => readdir(this.pathOf(dirKey), { withFileTypes: true }), (err) => {
         const code = (err as NodeJS.ErrnoException).code;
-        return code === 'ENOENT' || code === 'ENOTDIR';
+        return code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG';
       });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+      // A directory whose name the file system cannot hold has nothing in it either.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG') return;
       throw storeError('list', dirKey, err);
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -165,6 +167,8 @@ export class LocalStore implements ObjectStore {
       try {
         await rm(this.pathOf(key), { force: true });
       } catch (err) {
+        // A name the file system cannot hold cannot exist either: nothing to delete.
+        if ((err as NodeJS.ErrnoException).code === 'ENAMETOOLONG') continue;
         throw storeError('delete', key, err);
       }
     }

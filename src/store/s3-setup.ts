@@ -21,6 +21,7 @@ import type { Config } from '../config/index.js';
 import { S3ParquetError } from '../errors.js';
 import { isNotFound, s3ErrorCode, s3HttpStatus } from './s3-errors.js';
 import type { S3Store } from './s3.js';
+import { redactUrl } from '../config/redact.js';
 
 /** Lifecycle rules we own carry this ID prefix; other rules on the bucket are kept. */
 export const LIFECYCLE_RULE_PREFIX = 's3pq-';
@@ -28,7 +29,7 @@ export const DATASETS = ['traces', 'logs', 'metrics'] as const;
 
 function describeFailure(config: Config, err: unknown): string {
   const status = s3HttpStatus(err);
-  const endpoint = config.s3.endpoint || 'AWS';
+  const endpoint = config.s3.endpoint ? redactUrl(config.s3.endpoint) : 'AWS';
   return `bucket "${config.s3.bucket}" (region ${config.s3.region}, endpoint ${endpoint}): ${s3ErrorCode(err)}${status ? ` (HTTP ${status})` : ''}`;
 }
 

@@ -23,6 +23,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { ListOptions, ObjectInfo, ObjectStore } from './object-store.js';
 import { isNotFound, s3Error } from './s3-errors.js';
+import { redactUrl } from '../config/redact.js';
 
 export interface S3StoreOptions {
   readonly bucket: string;
@@ -71,7 +72,7 @@ export class S3Store implements ObjectStore {
 
   constructor(private readonly o: S3StoreOptions) {
     this.client = createS3Client(o);
-    this.description = `s3://${o.bucket}/${o.prefix}${o.endpoint ? ` at ${o.endpoint}` : ''}`;
+    this.description = `s3://${o.bucket}/${o.prefix}${o.endpoint ? ` at ${redactUrl(o.endpoint)}` : ''}`;
   }
 
   fullKey(key: string): string {

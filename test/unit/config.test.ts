@@ -48,12 +48,15 @@ describe('defaults', () => {
       max_connection_idle_seconds: 300,
       max_connection_age_seconds: 0,
       request_timeout_seconds: 60,
+      max_connections: 1000,
+      max_connections_per_client: 0,
+      handshake_timeout_seconds: 5,
     });
-    const httpLimits = { read_header_timeout_seconds: 10, request_timeout_seconds: 60, keep_alive_timeout_seconds: 5, max_requests_per_socket: 0, max_headers_count: 100 };
-    expect(c.receivers.http).toEqual({ enabled: true, endpoint: '0.0.0.0:4318', max_request_body_mib: 64, ...httpLimits, max_connections: 1000 });
-    expect(c.query).toMatchObject({ ...httpLimits, max_connections: 100 });
+    const httpLimits = { read_header_timeout_seconds: 10, request_timeout_seconds: 60, keep_alive_timeout_seconds: 5, max_requests_per_socket: 0, max_headers_count: 100, handshake_timeout_seconds: 5 };
+    expect(c.receivers.http).toEqual({ enabled: true, endpoint: '0.0.0.0:4318', max_request_body_mib: 64, ...httpLimits, max_connections: 1000, max_connections_per_client: 0 });
+    expect(c.query).toMatchObject({ ...httpLimits, max_connections: 100, max_connections_per_client: 16 });
     expect([c.receivers.grpc.tls, c.receivers.http.tls, c.query.tls]).toEqual([undefined, undefined, undefined]); // TLS off
-    expect(c.auth).toEqual({ receiver_tokens: [], receiver_token_files: [], query_tokens: [], query_token_files: [] }); // no auth
+    expect(c.auth).toEqual({ receiver_tokens: [], receiver_token_files: [], query_tokens: [], query_token_files: [], query_read_only_tokens: [], query_read_only_token_files: [] }); // no auth
     expect(c.storage).toEqual({ backend: 'auto', local_path: './data', instance_id: '' });
     expect(c.parquet).toEqual({
       compression: 'ZSTD',
@@ -65,7 +68,7 @@ describe('defaults', () => {
       column_encodings_enabled: true,
     });
     expect(c.partitioning).toEqual({ granularity: 'hour', format: 'date=%Y-%m-%d/hour=%H', by_service: false, keys: [] });
-    expect(c.buffer).toEqual({ max_rows: 100_000, max_bytes_mb: 64, max_age_seconds: 60, memory_limit_mb: 512 });
+    expect(c.buffer).toEqual({ max_rows: 100_000, max_bytes_mb: 64, max_age_seconds: 60, memory_limit_mb: 512, max_partitions: 1000 });
     expect(c.schema.traces.promoted_attributes).toEqual([
       'http.request.method',
       'http.response.status_code',
@@ -116,7 +119,7 @@ describe('defaults', () => {
 
   it('applies defaults around the keys that are set', () => {
     const c = parseConfigText('[buffer]\nmax_bytes_mb = 0.5\n[parquet]\ncompression = "snappy"');
-    expect(c.buffer).toEqual({ max_rows: 100_000, max_bytes_mb: 0.5, max_age_seconds: 60, memory_limit_mb: 512 });
+    expect(c.buffer).toEqual({ max_rows: 100_000, max_bytes_mb: 0.5, max_age_seconds: 60, memory_limit_mb: 512, max_partitions: 1000 });
     expect(c.parquet.compression).toBe('SNAPPY'); // normalised to upper case
     expect(c.receivers.grpc.endpoint).toBe('0.0.0.0:4317');
     expect(parseConfigText('')).toEqual(defaultConfig());
