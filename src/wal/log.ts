@@ -237,6 +237,19 @@ export class WriteAheadLog {
     await this.fh.datasync().catch((err: unknown) => this.o.logger.error({ err }, 'write-ahead log fsync failed'));
   }
 
+  /**
+   * Closes without settling anything: recovered segments stay exactly as found (a start-up
+   * that failed after opening the log), only the fresh segment this run created goes if empty.
+   */
+  async abandon(): Promise<void> {
+    if (this.closed) return;
+    while (this.writing) await this.writing;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.fh.close();
+    if (this.active.size === 0) await unlink(this.active.path).catch(() => undefined);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     while (this.writing) await this.writing;
