@@ -3,11 +3,7 @@
  * One entry point: `serve`, `check-config`, `--help`, `--version`.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, renderConfigToml } from './config/index.js';
-import { startDaemon } from './daemon.js';
-import { partitionsCommand, queryCommand, tailCommand } from './query/cli.js';
-import { logCommand } from './log/cli.js';
-import { generateDdl, localFilesCheck } from './ddl/index.js';
+import { ConfigError, checkConfigPaths, loadConfig, renderConfigToml } from './config/index.js';
 import { S3ParquetError } from './errors.js';
 import { VERSION } from './version.js';
 
@@ -37,6 +33,10 @@ Options:
 
 async function serve(configPath: string | undefined): Promise<number> {
   const config = loadConfig(configPath);
+  // Before loading the daemon's modules (the AWS SDK, Arrow, gRPC: over a second of CPU), so a
+  // bad path is reported at once.
+  checkConfigPaths(config);
+  const { startDaemon } = await import('./daemon.js');
   const daemon = await startDaemon(config);
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -96,9 +96,12 @@ export async function main(argv: string[]): Promise<number> {
       return serve(values.config);
     case 'check-config':
       return checkConfig(values.config);
-    case 'query':
+    case 'query': {
+      const { queryCommand } = await import('./query/cli.js');
       return queryCommand(loadConfig(values.config), values, process.stdout);
+    }
     case 'tail': {
+      const { tailCommand } = await import('./query/cli.js');
       const stop = new AbortController();
       const onSignal = (): void => stop.abort();
       process.once('SIGINT', onSignal);
@@ -110,11 +113,16 @@ export async function main(argv: string[]): Promise<number> {
         process.off('SIGTERM', onSignal);
       }
     }
-    case 'log':
+    case 'log': {
+      const { logCommand } = await import('./log/cli.js');
       return logCommand(loadConfig(values.config), positionals[1], values, process.stdout);
-    case 'partitions':
+    }
+    case 'partitions': {
+      const { partitionsCommand } = await import('./query/cli.js');
       return partitionsCommand(loadConfig(values.config), values, process.stdout);
+    }
     case 'ddl': {
+      const { generateDdl, localFilesCheck } = await import('./ddl/index.js');
       if (values.engine === undefined) throw new S3ParquetError('INVALID_ARGUMENT', 'ddl needs --engine duckdb, athena, trino or spark');
       const config = loadConfig(values.config);
       const hasFiles = localFilesCheck(config);
