@@ -226,8 +226,12 @@ export class WriteAheadLog {
   }
 
   private async rotate(): Promise<void> {
-    await this.fh.datasync();
-    await this.fh.close();
+    try {
+      await this.fh.datasync();
+    } finally {
+      // Closed even when the sync fails: never left to the garbage collector (DEP0137).
+      await this.fh.close();
+    }
     await this.startSegment(this.active.id + 1);
   }
 
@@ -256,7 +260,7 @@ export class WriteAheadLog {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     await this.fh.datasync().catch(() => undefined);
-    await this.fh.close();
+    await this.fh.close().catch(() => undefined);
     await this.deleteSettledSegments();
     // With nothing outstanding, the last segment holds only settled records too.
     if (this.segments.length === 1 && this.active.live.size === 0) {
