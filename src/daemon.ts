@@ -154,6 +154,11 @@ async function startLocked(
       format: config.partitioning.format,
       byService: config.partitioning.by_service,
       keys: config.partitioning.keys,
+      window: {
+        maxPastNs: BigInt(config.partitioning.max_past_hours) * 3_600_000_000_000n,
+        maxFutureNs: BigInt(config.partitioning.max_future_minutes) * 60_000_000_000n,
+        outside: config.partitioning.outside_window,
+      },
     }),
     limits: {
       maxRows: config.buffer.max_rows,

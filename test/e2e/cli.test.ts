@@ -63,7 +63,7 @@ describe('CLI', () => {
       const file = join(dir, `serve-${signal}.toml`);
       await writeFile(
         file,
-        `[receivers.grpc]\nendpoint = "127.0.0.1:0"\n[receivers.http]\nendpoint = "127.0.0.1:0"\n[query]\nendpoint = "127.0.0.1:0"\n[storage]\nlocal_path = "${data}"\n[buffer]\nmax_age_seconds = 3600\n`,
+        `[receivers.grpc]\nendpoint = "127.0.0.1:0"\n[receivers.http]\nendpoint = "127.0.0.1:0"\n[query]\nendpoint = "127.0.0.1:0"\n[storage]\nlocal_path = "${data}"\n[buffer]\nmax_age_seconds = 3600\n[partitioning]\nmax_past_hours = 0\n`,
       );
       const serving = await startServe(['--config', file]);
       const spans = Array.from({ length: 50 }, (_, i) => jsonSpan({ name: `sig-${i}`, startNs: 1704067500_000000000n + BigInt(i) * 3_600_000_000_000n }));

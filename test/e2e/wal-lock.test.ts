@@ -43,7 +43,7 @@ async function post(port: number | undefined, body: string): Promise<number> {
 
 function configText(data: string, extra = ''): string {
   // A long max_age: nothing is flushed on its own, so the data lives only in the WAL until shutdown.
-  return `[receivers.grpc]\nendpoint = "127.0.0.1:0"\n[receivers.http]\nendpoint = "127.0.0.1:0"\n[query]\nenabled = false\n[telemetry]\nenabled = false\n[storage]\nlocal_path = "${data}"\n[buffer]\nmax_age_seconds = 3600\n${extra}`;
+  return `[receivers.grpc]\nendpoint = "127.0.0.1:0"\n[receivers.http]\nendpoint = "127.0.0.1:0"\n[query]\nenabled = false\n[telemetry]\nenabled = false\n[storage]\nlocal_path = "${data}"\n[buffer]\nmax_age_seconds = 3600\n[partitioning]\nmax_past_hours = 0\n${extra}`;
 }
 
 /** Every WAL file's name and content hash: "touching nothing" means this does not change. */
