@@ -29,6 +29,14 @@ Usage:
 Options:
   -c, --config FILE  TOML configuration; default ./s3-parquet.toml when present,
                      else built-in defaults (OTLP on 4317/4318, files under ./data)
+
+Configuration:
+  Every key, with its default and a comment: config.example.toml (copy it to
+  s3-parquet.toml). check-config prints what a file resolves to.
+  S3: set [s3] bucket (and region, endpoint for MinIO/radosgw); credentials come from the
+  usual AWS chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, instance roles).
+  Several daemons may share one bucket or directory; each needs its own [wal] dir.
+  Documentation: README.md and docs/ (configuration, s3, durability, query, operations).
 `;
 
 async function serve(configPath: string | undefined): Promise<number> {
@@ -36,13 +44,15 @@ async function serve(configPath: string | undefined): Promise<number> {
   // Before loading the daemon's modules (the AWS SDK, Arrow, gRPC: over a second of CPU), so a
   // bad path is reported at once.
   checkConfigPaths(config);
-  const { startDaemon } = await import('./daemon.js');
-  const daemon = await startDaemon(config);
+  const [{ startDaemon }, { createLogger }] = await Promise.all([import('./daemon.js'), import('./logger.js')]);
+  const logger = createLogger(config.log.level);
+  const daemon = await startDaemon(config, { logger });
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
-      process.stderr.write(`received ${signal}; flushing and shutting down\n`);
+      // A JSON line like every other, so log shippers parse the shutdown too.
+      logger.info({ signal }, 'signal received; flushing and shutting down');
       resolve();
     };
     process.on('SIGTERM', onSignal);
