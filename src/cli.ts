@@ -3,7 +3,9 @@
  * One entry point: `serve`, `check-config`, `--help`, `--version`.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, checkConfigPaths, loadConfig, renderConfigToml } from './config/index.js';
+import { hostname } from 'node:os';
+import { ConfigError, checkConfigPaths, loadConfig, renderConfigToml, walDirOf } from './config/index.js';
+import { lockWalDir } from './wal/lock.js';
 import { S3ParquetError } from './errors.js';
 import { VERSION } from './version.js';
 
@@ -44,9 +46,14 @@ async function serve(configPath: string | undefined): Promise<number> {
   // Before loading the daemon's modules (the AWS SDK, Arrow, gRPC: over a second of CPU), so a
   // bad path is reported at once.
   checkConfigPaths(config);
+  // Likewise the write-ahead log's lock: a second daemon on the same log stops here, at once.
+  const walLock = config.wal.enabled ? await lockWalDir(walDirOf(config), { instanceId: config.storage.instance_id || hostname() }) : undefined;
   const [{ startDaemon }, { createLogger }] = await Promise.all([import('./daemon.js'), import('./logger.js')]);
   const logger = createLogger(config.log.level);
-  const daemon = await startDaemon(config, { logger });
+  const daemon = await startDaemon(config, { logger, ...(walLock ? { walLock } : {}) }).catch(async (err: unknown) => {
+    await walLock?.release();
+    throw err;
+  });
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
       process.off('SIGTERM', onSignal);

@@ -36,6 +36,11 @@ const MIB = 1024 * 1024;
 export interface DaemonOptions {
   readonly logger?: Logger;
   readonly now?: () => number;
+  /**
+   * The lock on the configured WAL directory, when the caller took it already (the CLI does,
+   * before loading the daemon's modules, so a second daemon stops at once); released by stop().
+   */
+  readonly walLock?: WalLock;
 }
 
 export interface Daemon {
@@ -78,7 +83,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   const walDir = walDirOf(config);
   // The log directory is this daemon's alone; a second daemon on it stops here, touching nothing.
   const walLock = config.wal.enabled
-    ? await lockWalDir(walDir, { instanceId, onLost: (reason) => logger.error({ dir: walDir, reason }, 'the write-ahead log lock was taken away; another daemon may be using this log directory') })
+    ? (options.walLock ?? (await lockWalDir(walDir, { instanceId, onLost: (reason) => logger.error({ dir: walDir, reason }, 'the write-ahead log lock was taken away; another daemon may be using this log directory') })))
     : undefined;
   try {
     return await startLocked(config, options, logger, security, instanceId, walDir, walLock);
