@@ -3,11 +3,9 @@
  * One entry point: `serve`, `check-config`, `--help`, `--version`.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, renderConfigToml } from './config/index.js';
-import { startDaemon } from './daemon.js';
-import { partitionsCommand, queryCommand, tailCommand } from './query/cli.js';
-import { logCommand } from './log/cli.js';
-import { generateDdl, localFilesCheck } from './ddl/index.js';
+import { hostname } from 'node:os';
+import { ConfigError, checkConfigPaths, loadConfig, renderConfigToml, walDirOf } from './config/index.js';
+import { lockWalDir } from './wal/lock.js';
 import { S3ParquetError } from './errors.js';
 import { VERSION } from './version.js';
 
@@ -33,16 +31,35 @@ Usage:
 Options:
   -c, --config FILE  TOML configuration; default ./s3-parquet.toml when present,
                      else built-in defaults (OTLP on 4317/4318, files under ./data)
+
+Configuration:
+  Every key, with its default and a comment: config.example.toml (copy it to
+  s3-parquet.toml). check-config prints what a file resolves to.
+  S3: set [s3] bucket (and region, endpoint for MinIO/radosgw); credentials come from the
+  usual AWS chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, instance roles).
+  Several daemons may share one bucket or directory; each needs its own [wal] dir.
+  Documentation: README.md and docs/ (configuration, s3, durability, query, operations).
 `;
 
 async function serve(configPath: string | undefined): Promise<number> {
   const config = loadConfig(configPath);
-  const daemon = await startDaemon(config);
+  // Before loading the daemon's modules (the AWS SDK, Arrow, gRPC: over a second of CPU), so a
+  // bad path is reported at once.
+  checkConfigPaths(config);
+  // Likewise the write-ahead log's lock: a second daemon on the same log stops here, at once.
+  const walLock = config.wal.enabled ? await lockWalDir(walDirOf(config), { instanceId: config.storage.instance_id || hostname() }) : undefined;
+  const [{ startDaemon }, { createLogger }] = await Promise.all([import('./daemon.js'), import('./logger.js')]);
+  const logger = createLogger(config.log.level);
+  const daemon = await startDaemon(config, { logger, ...(walLock ? { walLock } : {}) }).catch(async (err: unknown) => {
+    await walLock?.release();
+    throw err;
+  });
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
-      process.stderr.write(`received ${signal}; flushing and shutting down\n`);
+      // A JSON line like every other, so log shippers parse the shutdown too.
+      logger.info({ signal }, 'signal received; flushing and shutting down');
       resolve();
     };
     process.on('SIGTERM', onSignal);
@@ -96,9 +113,12 @@ export async function main(argv: string[]): Promise<number> {
       return serve(values.config);
     case 'check-config':
       return checkConfig(values.config);
-    case 'query':
+    case 'query': {
+      const { queryCommand } = await import('./query/cli.js');
       return queryCommand(loadConfig(values.config), values, process.stdout);
+    }
     case 'tail': {
+      const { tailCommand } = await import('./query/cli.js');
       const stop = new AbortController();
       const onSignal = (): void => stop.abort();
       process.once('SIGINT', onSignal);
@@ -110,11 +130,16 @@ export async function main(argv: string[]): Promise<number> {
         process.off('SIGTERM', onSignal);
       }
     }
-    case 'log':
+    case 'log': {
+      const { logCommand } = await import('./log/cli.js');
       return logCommand(loadConfig(values.config), positionals[1], values, process.stdout);
-    case 'partitions':
+    }
+    case 'partitions': {
+      const { partitionsCommand } = await import('./query/cli.js');
       return partitionsCommand(loadConfig(values.config), values, process.stdout);
+    }
     case 'ddl': {
+      const { generateDdl, localFilesCheck } = await import('./ddl/index.js');
       if (values.engine === undefined) throw new S3ParquetError('INVALID_ARGUMENT', 'ddl needs --engine duckdb, athena, trino or spark');
       const config = loadConfig(values.config);
       const hasFiles = localFilesCheck(config);

@@ -3,10 +3,10 @@
  * listener is up; `stop()` closes the listeners, flushes every buffer and closes the store.
  */
 import type { Logger } from 'pino';
-import { join } from 'node:path';
-import { effectiveBackend, parseEndpoint, type Config } from './config/index.js';
+import { checkConfigPaths, parseEndpoint, walDirOf, type Config } from './config/index.js';
 import { WriteAheadLog } from './wal/log.js';
 import { DeadLetters } from './wal/dead-letter.js';
+import { lockWalDir, type WalLock } from './wal/lock.js';
 import { S3ParquetError } from './errors.js';
 import { createLogger } from './logger.js';
 import { MAX_ROWS_PER_FILE } from './parquet/writer.js';
@@ -40,6 +40,11 @@ const MIB = 1024 * 1024;
 export interface DaemonOptions {
   readonly logger?: Logger;
   readonly now?: () => number;
+  /**
+   * The lock on the configured WAL directory, when the caller took it already (the CLI does,
+   * before loading the daemon's modules, so a second daemon stops at once); released by stop().
+   */
+  readonly walLock?: WalLock;
 }
 
 export interface Daemon {
@@ -74,10 +79,34 @@ async function initializeWriteLog(log: WriteLog, logger: Logger): Promise<void> 
 
 export async function startDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {
   const logger = options.logger ?? createLogger(config.log.level);
-  // Certificates and token files first: a bad path fails before the store or any port is touched.
+  // Directories, certificates and token files first: a bad path fails (naming its key) before
+  // the store or any port is touched.
+  checkConfigPaths(config);
   const security = loadSecurity(config);
   for (const w of exposureWarnings(config)) logger.warn({ listener: w.listener, endpoint: w.endpoint }, w.message);
   const instanceId = deriveInstanceId(config.storage.instance_id);
+  const walDir = walDirOf(config);
+  // The log directory is this daemon's alone; a second daemon on it stops here, touching nothing.
+  const walLock = config.wal.enabled
+    ? (options.walLock ?? (await lockWalDir(walDir, { instanceId, onLost: (reason) => logger.error({ dir: walDir, reason }, 'the write-ahead log lock was taken away; another daemon may be using this log directory') })))
+    : undefined;
+  try {
+    return await startLocked(config, options, logger, security, instanceId, walDir, walLock);
+  } catch (err) {
+    await walLock?.release();
+    throw err;
+  }
+}
+
+async function startLocked(
+  config: Config,
+  options: DaemonOptions,
+  logger: Logger,
+  security: ReturnType<typeof loadSecurity>,
+  instanceId: string,
+  walDir: string,
+  walLock: WalLock | undefined,
+): Promise<Daemon> {
   const telemetry = new Telemetry({ logger });
   const store = await openStore(config, logger, instanceId, { onRequest: telemetry.onStoreRequest });
   const writeLog = new WriteLog({
@@ -116,7 +145,6 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     ...(options.now ? { now: options.now } : {}),
     ...(config.write_log.enabled ? { writeLog } : {}),
   });
-  const walDir = config.wal.dir !== '' ? config.wal.dir : effectiveBackend(config) === 'local' ? join(config.storage.local_path, '.wal') : './wal';
   const opened = config.wal.enabled
     ? await WriteAheadLog.open({
         dir: walDir,
@@ -140,6 +168,11 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       format: config.partitioning.format,
       byService: config.partitioning.by_service,
       keys: config.partitioning.keys,
+      window: {
+        maxPastNs: BigInt(config.partitioning.max_past_hours) * 3_600_000_000_000n,
+        maxFutureNs: BigInt(config.partitioning.max_future_minutes) * 60_000_000_000n,
+        outside: config.partitioning.outside_window,
+      },
     }),
     limits: {
       maxRows: config.buffer.max_rows,
@@ -160,11 +193,6 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   });
   telemetry.setWalBytesSource(() => wal?.bytes ?? 0);
 
-  if (opened && opened.recovered.data.length > 0) {
-    // Replay before taking traffic, so recovered data is flushed in the usual way.
-    const replayed = await pipeline.replay(opened.recovered, store);
-    logger.info({ ...replayed, problems: opened.recovered.problems.length, orphans: opened.recovered.orphanKeys.length }, 'write-ahead log replayed');
-  }
   const receivers: RunningReceiver[] = [];
   const ports: { grpc?: number; http?: number; query?: number; telemetry?: number } = {};
   const telemetryAt = telemetryPlacement(config);
@@ -214,11 +242,19 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       logger.info({ transport: 'telemetry', host: telemetryAt.host, port: t.port }, 'telemetry port listening');
     }
   } catch (err) {
+    // Listeners are bound before the log is replayed: a port conflict leaves the log as found.
     await Promise.all(receivers.map((r) => r.close()));
     await queryPool?.close();
     await pipeline.close();
-    await wal?.close();
+    await wal?.abandon();
+    await store.close();
     throw new S3ParquetError('CONFIG_INVALID', `cannot start receivers: ${(err as Error).message}`, { cause: err });
+  }
+  if (opened && opened.recovered.data.length > 0) {
+    // Replay only buffers (flushes come later, the usual way), so requests that arrive meanwhile
+    // simply join the buffers behind the recovered records.
+    const replayed = await pipeline.replay(opened.recovered, store);
+    logger.info({ ...replayed, problems: opened.recovered.problems.length, orphans: opened.recovered.orphanKeys.length }, 'write-ahead log replayed');
   }
   logger.info({ store: store.description, instance: instanceId, version: VERSION, security: security.summary }, 'daemon started');
   telemetry.setListening(true);
@@ -242,6 +278,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
         await pipeline.close();
         if (!(await writeLog.settle())) logger.error({ entries: writeLog.pendingEntries }, 'write log entries could not be stored; run "log rebuild"');
         await wal?.close();
+        await walLock?.release();
         await store.close();
         logger.info('daemon stopped');
       })()),

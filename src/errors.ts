@@ -32,7 +32,7 @@ interface ErrorSpec {
   readonly description: string;
 }
 
-/** The table: every code the project can raise. Documented in README ("Errors"). */
+/** The table: every code the project can raise. Documented in docs/sending.md ("Errors and statuses"). */
 export const ERROR_CODES = {
   INVALID_ARGUMENT: { kind: 'Validation', http: 400, grpc: GrpcStatus.INVALID_ARGUMENT, retryable: false, description: 'The request could not be decoded or is not valid OTLP.' },
   PAYLOAD_TOO_LARGE: { kind: 'Validation', http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED, retryable: false, description: 'The request body is larger than the configured limit after decompression.' },

@@ -50,9 +50,18 @@ export function positiveNumber() {
   return z.preprocess(asNumber, z.number({ error: e }).positive({ error: e }));
 }
 
+/**
+ * One of `values`, in any case (`backend = "S3"` as `compression = "zstd"` is): the value
+ * becomes the canonical spelling, so the rest of the code compares exactly.
+ */
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
   const e = `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}`;
-  return z.preprocess(asString, z.enum(values, { error: e }));
+  const canonical = (v: unknown): unknown => {
+    const s = asString(v);
+    if (typeof s !== 'string') return s;
+    return values.find((c) => c.toLowerCase() === s.toLowerCase()) ?? s;
+  };
+  return z.preprocess(canonical, z.enum(values, { error: e }));
 }
 
 /** A strict table that defaults to `{}` so nested defaults still apply. */

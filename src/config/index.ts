@@ -4,6 +4,7 @@ export { ConfigError } from './errors.js';
 export type { ConfigIssue } from './errors.js';
 export { DEFAULT_CONFIG_FILE, defaultConfig, loadConfig, parseConfigText, validateConfigObject } from './load.js';
 export type { LoadConfigOptions, ParseConfigOptions } from './load.js';
+export { checkConfigPaths, walDirOf } from './path-check.js';
 export { REDACTED, isSecretKey, redactConfig, renderConfigToml } from './redact.js';
 export {
   COMPRESSIONS,

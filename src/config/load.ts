@@ -68,9 +68,51 @@ function describeValue(v: unknown): string {
   return typeof v;
 }
 
+/** The keys a table accepts, read off the defaults (every table has one). */
+function knownKeys(path: readonly PropertyKey[]): string[] {
+  let node: unknown = configSchema.parse({});
+  for (const seg of path) {
+    if (typeof seg === 'number' || node === null || typeof node !== 'object') return [];
+    node = (node as Record<string, unknown>)[String(seg)];
+  }
+  return node !== null && typeof node === 'object' && !Array.isArray(node) ? Object.keys(node) : [];
+}
+
+/** Edit distance, for "did you mean" (keys are short: the quadratic table is fine). */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const next = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = row[j]!;
+      row[j] = next;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The known key nearest to `key`, when it is near enough to be a typo. */
+function closestKey(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
+  for (const k of known) {
+    const d = k.toLowerCase() === key.toLowerCase() ? 0 : distance(key, k);
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
 function toConfigIssues(iss: z.core.$ZodIssue): ConfigIssue[] {
   if (iss.code === 'unrecognized_keys') {
-    return iss.keys.map((k) => ({ path: formatPath([...iss.path, k]), message: 'unknown key' }));
+    return iss.keys.map((k) => {
+      const guess = closestKey(k, knownKeys(iss.path));
+      return { path: formatPath([...iss.path, k]), message: guess ? `unknown key (did you mean "${guess}"?)` : 'unknown key' };
+    });
   }
   // Never echo a value that sits under a secret-looking key.
   const secret = iss.path.some((seg) => typeof seg === 'string' && isSecretKey(seg));

@@ -5,7 +5,7 @@
  * issue once they exist.
  */
 import { stringify } from 'smol-toml';
-import type { Config } from './schema.js';
+import { effectiveBackend, type Config } from './schema.js';
 
 export const REDACTED = '***redacted***';
 
@@ -63,7 +63,15 @@ export function redactConfig(config: unknown): unknown {
   return walk(config);
 }
 
-/** The effective configuration as TOML, secrets redacted. */
+/**
+ * The effective configuration as TOML, secrets redacted; `storage.backend` is what "auto"
+ * resolved to (a comment says so), since that is what the daemon will use.
+ */
 export function renderConfigToml(config: Config): string {
-  return stringify(redactConfig(config));
+  const shown = redactConfig(config) as { storage: { backend: string } };
+  const resolved = effectiveBackend(config);
+  if (config.storage.backend === 'auto') shown.storage.backend = resolved;
+  const text = stringify(shown);
+  if (config.storage.backend !== 'auto') return text;
+  return text.replace(/^backend = "(local|s3)"$/m, `backend = "${resolved}" # "auto" resolved: ${resolved === 's3' ? 's3.bucket is set' : 'no s3.bucket'}`);
 }

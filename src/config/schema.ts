@@ -180,8 +180,12 @@ export const configSchema = table({
     granularity: oneOf(GRANULARITIES).default('hour'),
     format: checked(str(), partitionFormatProblem).default('date=%Y-%m-%d/hour=%H'),
     by_service: bool().default(false),
-    // Hash and range levels after the time levels (README "Partitioning"); [] is none.
+    // Hash and range levels after the time levels (docs/layout.md); [] is none.
     keys: z.array(partitionKeySchema, { error: 'expected an array of tables' }).default([]),
+    // The event-time window around a record's receive time (partitioning/time-window.ts); 0 = no limit.
+    max_past_hours: wholeNumber(0).default(720),
+    max_future_minutes: wholeNumber(0).default(60),
+    outside_window: oneOf(['refuse', 'receive_time'] as const).default('refuse'),
   }),
   buffer: table({
     max_rows: wholeNumber(1).default(100_000),

@@ -8,6 +8,7 @@
  * `tsx`), the worker is the `.ts` file, loaded through tsx's loader (a dev dependency).
  */
 import { Piscina } from 'piscina';
+import { workerExecArgv } from '../worker-argv.js';
 import type { EncodedFile, Misfit, WorkerTask } from './encode-task.js';
 
 const fromSources = import.meta.url.endsWith('.ts');
@@ -23,7 +24,7 @@ export class EncodePool {
       concurrentTasksPerWorker: 2,
       // The queue is unbounded (piscina's default): batchWrite submits every file of a batch at
       // once, and the batch's records are in memory anyway.
-      ...(fromSources ? { execArgv: [...process.execArgv, '--import', 'tsx'] } : {}),
+      execArgv: workerExecArgv(fromSources),
     });
   }
 

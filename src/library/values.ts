@@ -3,7 +3,7 @@
  *
  * 1. `normalize` checks one value against its declared type and returns it in a canonical form
  *    (or throws a `ValueProblem` naming the nested path and why). Accepted inputs per type are
- *    documented in README "Library → Values".
+ *    documented in docs/library.md ("Values").
  * 2. `buildColumn` turns a column of canonical values into Arrow `Data` with typed arrays
  *    (no per-value Arrow builders; they drop sub-millisecond timestamps and cannot take decimals).
  */

@@ -3,7 +3,7 @@
  * batch writes take a list of them (levels in order); the daemon's `[partitioning] keys` build
  * hash and range levels from the same classes.
  *
- * The hash is documented so any engine can compute a record's bucket (README "Partitioning"):
+ * The hash is documented so any engine can compute a record's bucket (docs/layout.md):
  *   bucket = uint32 from the first 4 bytes (big-endian) of MD5(UTF-8 text of the value) mod N
  * where the text of a number is its decimal form, of a boolean `true`/`false`. In SQL:
  *   DuckDB/Trino/Athena/Spark: `('0x' || substr(md5(CAST(v AS VARCHAR)), 1, 8))` as an unsigned

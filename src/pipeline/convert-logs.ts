@@ -26,8 +26,13 @@ export function convertLogs(
           continue;
         }
         const time = logEventTime(rec, receivedNs);
+        const at = partitioner.placeTime(time, receivedNs);
+        if (typeof at === 'string') {
+          out.reject(`timeUnixNano: ${at}`);
+          continue;
+        }
         const fields = keys.length > 0 ? logKeyFields(resource, rec) : undefined;
-        out.builder(partitioner.pathFor(time, resource.serviceName, keys, fields)).append(resource, scope, rec, time);
+        out.builder(partitioner.pathFor(at, resource.serviceName, keys, fields)).append(resource, scope, rec, time);
         out.accept();
       }
     }

@@ -26,6 +26,8 @@ export function convertMetrics(
   request: ExportMetricsServiceRequest,
   partitioner: Partitioner,
   promoted: readonly PromotedSpec[],
+  /** When the request arrived: the event-time window is around it (omitted: no window). */
+  receivedNs?: bigint,
 ): ConvertedRequest {
   const out = new RequestCollector('point', () => new MetricsBatchBuilder(promoted));
   const keys = partitioner.keysFor('metrics');
@@ -48,8 +50,13 @@ export function convertMetrics(
           }
           context ??= metricContext(metric);
           const time = unixNanoToBigInt(point.timeUnixNano);
+          const at = partitioner.placeTime(time, receivedNs);
+          if (typeof at === 'string') {
+            out.reject(`timeUnixNano: ${at}`);
+            continue;
+          }
           const fields = keys.length > 0 ? metricKeyFields(resource, metric.name, context.type) : undefined;
-          out.builder(partitioner.pathFor(time, resource.serviceName, keys, fields)).append(resource, scope, context, point, time);
+          out.builder(partitioner.pathFor(at, resource.serviceName, keys, fields)).append(resource, scope, context, point, time);
           out.accept();
         }
       }

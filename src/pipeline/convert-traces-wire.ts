@@ -22,9 +22,9 @@ import { convertTraces } from './convert-traces.js';
 import { RequestCollector, type ConvertedRequest } from './converted.js';
 import type { Partitioner } from './partitioner.js';
 
+let types: { resource: Type; scope: Type } | undefined;
 const MAX_NS = 9223372036854775807n;
 
-let types: { resource: Type; scope: Type } | undefined;
 function sourceTypes(): { resource: Type; scope: Type } {
   if (types === undefined) {
     const root = loadOtlpRoot();
@@ -41,10 +41,16 @@ function lengthEnd(r: WireReader): number {
   return r.varint() + r.pos;
 }
 
-export function convertTracesWire(body: Uint8Array, partitioner: Partitioner, promoted: readonly PromotedSpec[]): ConvertedRequest {
+export function convertTracesWire(
+  body: Uint8Array,
+  partitioner: Partitioner,
+  promoted: readonly PromotedSpec[],
+  /** When the request arrived: the event-time window is around it (omitted: no window). */
+  receivedNs?: bigint,
+): ConvertedRequest {
   // `[[partitioning.keys]]` read span fields through the decoded shape; those setups keep it.
   if (partitioner.keysFor('traces').length > 0) {
-    return convertTraces(otlpTypes().ExportTraceServiceRequest.decode(body) as unknown as ExportTraceServiceRequest, partitioner, promoted);
+    return convertTraces(otlpTypes().ExportTraceServiceRequest.decode(body) as unknown as ExportTraceServiceRequest, partitioner, promoted, receivedNs);
   }
   const out = new RequestCollector('span', () => new TracesBatchBuilder(promoted));
   const r = new WireReader(body);
@@ -57,13 +63,21 @@ export function convertTracesWire(body: Uint8Array, partitioner: Partitioner, pr
       continue;
     }
     const e = lengthEnd(r);
-    resourceSpans(r, r.pos, e, span, out, partitioner);
+    resourceSpans(r, r.pos, e, span, out, partitioner, receivedNs);
     r.pos = e;
   }
   return out.result();
 }
 
-function resourceSpans(r: WireReader, start: number, end: number, span: WireSpan, out: RequestCollector<TracesBatchBuilder>, partitioner: Partitioner): void {
+function resourceSpans(
+  r: WireReader,
+  start: number,
+  end: number,
+  span: WireSpan,
+  out: RequestCollector<TracesBatchBuilder>,
+  partitioner: Partitioner,
+  receivedNs: bigint | undefined,
+): void {
   let res0 = -1;
   let res1 = -1;
   let url0 = 0;
@@ -88,7 +102,7 @@ function resourceSpans(r: WireReader, start: number, end: number, span: WireSpan
   }
   const decoded = res0 >= 0 ? (sourceTypes().resource.decode(r.buf.subarray(res0, res1)) as unknown as Resource) : null;
   const resource = resourceContext(decoded, r.text(url0, url1));
-  for (let i = 0; i < scopes.length; i += 2) scopeSpans(r, scopes[i]!, scopes[i + 1]!, resource, span, out, partitioner);
+  for (let i = 0; i < scopes.length; i += 2) scopeSpans(r, scopes[i]!, scopes[i + 1]!, resource, span, out, partitioner, receivedNs);
 }
 
 function scopeSpans(
@@ -99,6 +113,7 @@ function scopeSpans(
   span: WireSpan,
   out: RequestCollector<TracesBatchBuilder>,
   partitioner: Partitioner,
+  receivedNs: bigint | undefined,
 ): void {
   let sc0 = -1;
   let sc1 = -1;
@@ -135,8 +150,14 @@ function scopeSpans(
       out.reject(problem);
       continue;
     }
-    const startNs = span.start > MAX_NS ? MAX_NS : span.start;
-    const path = partitioner.pathFor(startNs, service);
+    // The same event-time window as convertTraces: a time outside it is refused, never clamped.
+    // Clamped first as protobufjs's path does (unixNanoToBigInt), so both refuse with one message.
+    const at = partitioner.placeTime(span.start > MAX_NS ? MAX_NS : span.start, receivedNs);
+    if (typeof at === 'string') {
+      out.reject(`startTimeUnixNano: ${at}`);
+      continue;
+    }
+    const path = partitioner.pathFor(at, service);
     if (builder === undefined || path !== lastPath) {
       builder = out.builder(path);
       lastPath = path;

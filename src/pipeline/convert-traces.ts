@@ -17,6 +17,8 @@ export function convertTraces(
   request: ExportTraceServiceRequest,
   partitioner: Partitioner,
   promoted: readonly PromotedSpec[],
+  /** When the request arrived: the event-time window is around it (omitted: no window). */
+  receivedNs?: bigint,
 ): ConvertedRequest {
   const out = new RequestCollector('span', () => new TracesBatchBuilder(promoted));
   const keys = partitioner.keysFor('traces');
@@ -31,8 +33,13 @@ export function convertTraces(
           continue;
         }
         const start = unixNanoToBigInt(span.startTimeUnixNano);
+        const at = partitioner.placeTime(start, receivedNs);
+        if (typeof at === 'string') {
+          out.reject(`startTimeUnixNano: ${at}`);
+          continue;
+        }
         const fields = keys.length > 0 ? spanKeyFields(resource, span, start) : undefined;
-        out.builder(partitioner.pathFor(start, resource.serviceName, keys, fields)).append(resource, scope, span, start);
+        out.builder(partitioner.pathFor(at, resource.serviceName, keys, fields)).append(resource, scope, span, start);
         out.accept();
       }
     }

@@ -12,6 +12,7 @@ import { keyLevelName, type PartitionKeyConfig } from '../config/partition-keys-
 import { BUCKET_MS, formatUtc, escapePartitionValue } from '../partitioning/paths.js';
 import type { Granularity } from '../partitioning/paths.js';
 import { HashPartitioning, RangePartitioning, type Partitioning, type RecordLike } from '../partitioning/strategies.js';
+import { placeEventTime, type EventTimeWindow } from '../partitioning/time-window.js';
 
 export { formatUtc, escapePartitionValue, HIVE_NULL_PARTITION, type Granularity } from '../partitioning/paths.js';
 
@@ -22,6 +23,8 @@ export interface PartitioningOptions {
   readonly byService: boolean;
   /** Hash and range levels after the time levels, each for some datasets. */
   readonly keys?: readonly PartitionKeyConfig[];
+  /** The event-time window (undefined: none; times a timestamp cannot hold are refused still). */
+  readonly window?: EventTimeWindow;
 }
 
 /** A `[[partitioning.keys]]` entry as a strategy. */
@@ -55,6 +58,14 @@ export class Partitioner {
         list.push(strategy);
       }
     }
+  }
+
+  /**
+   * The time that places a record received at `receivedNs`, or the problem that refuses it
+   * (partial success): see partitioning/time-window.ts.
+   */
+  placeTime(timeNs: bigint, receivedNs: bigint | undefined): bigint | string {
+    return placeEventTime(timeNs, receivedNs ?? timeNs, receivedNs === undefined ? undefined : this.options.window);
   }
 
   /** The key levels of a dataset (empty when none: converters then skip building key fields). */

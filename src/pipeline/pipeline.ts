@@ -302,14 +302,14 @@ export class Pipeline {
   }
 
   private convert(signal: Signal, request: unknown, receivedNs: bigint): ConvertedRequest {
-    if (request instanceof WireRequest) return convertTracesWire(request.body, this.options.partitioner, this.options.promoted.traces);
+    if (request instanceof WireRequest) return convertTracesWire(request.body, this.options.partitioner, this.options.promoted.traces, receivedNs);
     switch (signal) {
       case 'traces':
-        return convertTraces(request as ExportTraceServiceRequest, this.options.partitioner, this.options.promoted.traces);
+        return convertTraces(request as ExportTraceServiceRequest, this.options.partitioner, this.options.promoted.traces, receivedNs);
       case 'logs':
         return convertLogs(request as ExportLogsServiceRequest, this.options.partitioner, this.options.promoted.logs, receivedNs);
       case 'metrics':
-        return convertMetrics(request as ExportMetricsServiceRequest, this.options.partitioner, this.options.promoted.metrics);
+        return convertMetrics(request as ExportMetricsServiceRequest, this.options.partitioner, this.options.promoted.metrics, receivedNs);
     }
   }
 

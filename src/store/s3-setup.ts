@@ -19,7 +19,7 @@ import {
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { S3ParquetError } from '../errors.js';
-import { isNotFound, s3ErrorCode, s3HttpStatus } from './s3-errors.js';
+import { isNotFound, s3ErrorCode, s3HttpStatus, transportCause } from './s3-errors.js';
 import type { S3Store } from './s3.js';
 import { redactUrl } from '../config/redact.js';
 
@@ -30,7 +30,11 @@ export const DATASETS = ['traces', 'logs', 'metrics'] as const;
 function describeFailure(config: Config, err: unknown): string {
   const status = s3HttpStatus(err);
   const endpoint = config.s3.endpoint ? redactUrl(config.s3.endpoint) : 'AWS';
-  return `bucket "${config.s3.bucket}" (region ${config.s3.region}, endpoint ${endpoint}): ${s3ErrorCode(err)}${status ? ` (HTTP ${status})` : ''}`;
+  const cause = transportCause(err);
+  const message = (err as { message?: unknown } | null)?.message;
+  // The cause (connection refused, DNS, TLS, timeout) or S3's own message; never just "Error".
+  const detail = cause ?? (typeof message === 'string' && message !== '' && message !== s3ErrorCode(err) && message !== 'UnknownError' ? message : undefined);
+  return `bucket "${config.s3.bucket}" (region ${config.s3.region}, endpoint ${endpoint}): ${s3ErrorCode(err)}${status ? ` (HTTP ${status})` : ''}${detail ? ` — ${detail}` : ''}`;
 }
 
 export function lifecycleRules(config: Config): LifecycleRule[] {

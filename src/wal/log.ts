@@ -226,8 +226,12 @@ export class WriteAheadLog {
   }
 
   private async rotate(): Promise<void> {
-    await this.fh.datasync();
-    await this.fh.close();
+    try {
+      await this.fh.datasync();
+    } finally {
+      // Closed even when the sync fails: never left to the garbage collector (DEP0137).
+      await this.fh.close();
+    }
     await this.startSegment(this.active.id + 1);
   }
 
@@ -237,13 +241,26 @@ export class WriteAheadLog {
     await this.fh.datasync().catch((err: unknown) => this.o.logger.error({ err }, 'write-ahead log fsync failed'));
   }
 
+  /**
+   * Closes without settling anything: recovered segments stay exactly as found (a start-up
+   * that failed after opening the log), only the fresh segment this run created goes if empty.
+   */
+  async abandon(): Promise<void> {
+    if (this.closed) return;
+    while (this.writing) await this.writing;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.fh.close();
+    if (this.active.size === 0) await unlink(this.active.path).catch(() => undefined);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     while (this.writing) await this.writing;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     await this.fh.datasync().catch(() => undefined);
-    await this.fh.close();
+    await this.fh.close().catch(() => undefined);
     await this.deleteSettledSegments();
     // With nothing outstanding, the last segment holds only settled records too.
     if (this.segments.length === 1 && this.active.live.size === 0) {

@@ -24,6 +24,10 @@ describe('CLI', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/s3-parquet-connector serve \[--config FILE\]/);
     expect(help.stdout).toMatch(/check-config/);
+    // A newcomer learns where every key is and how S3 is configured.
+    expect(help.stdout).toMatch(/config\.example\.toml/);
+    expect(help.stdout).toMatch(/\[s3\] bucket/);
+    expect(help.stdout).toMatch(/\[wal\] dir/);
     const v = await runCli(['--version']);
     expect(v.code).toBe(0);
     expect(v.stdout.trim()).toBe(version.version);
@@ -37,6 +41,11 @@ describe('CLI', () => {
     expect(r.stdout).toMatch(/compression = "GZIP"/);
     expect(r.stdout).toMatch(/local_path = "\/srv\/lake"/);
     expect(r.stdout).toMatch(/endpoint = "0.0.0.0:4317"/);
+    // "auto" is shown as the store it resolved to.
+    expect(r.stdout).toMatch(/^backend = "local" # "auto" resolved: no s3.bucket$/m);
+    const s3 = join(dir, 's3.toml');
+    await writeFile(s3, '[s3]\nbucket = "lake"\n');
+    expect((await runCli(['check-config', '--config', s3])).stdout).toMatch(/^backend = "s3" # "auto" resolved: s3.bucket is set$/m);
   });
 
   it('check-config names the key path of every error and exits 1', async () => {
@@ -63,7 +72,7 @@ describe('CLI', () => {
       const file = join(dir, `serve-${signal}.toml`);
       await writeFile(
         file,
-        `[receivers.grpc]\nendpoint = "127.0.0.1:0"\n[receivers.http]\nendpoint = "127.0.0.1:0"\n[query]\nendpoint = "127.0.0.1:0"\n[storage]\nlocal_path = "${data}"\n[buffer]\nmax_age_seconds = 3600\n`,
+        `[receivers.grpc]\nendpoint = "127.0.0.1:0"\n[receivers.http]\nendpoint = "127.0.0.1:0"\n[query]\nendpoint = "127.0.0.1:0"\n[storage]\nlocal_path = "${data}"\n[buffer]\nmax_age_seconds = 3600\n[partitioning]\nmax_past_hours = 0\n`,
       );
       const serving = await startServe(['--config', file]);
       const spans = Array.from({ length: 50 }, (_, i) => jsonSpan({ name: `sig-${i}`, startNs: 1704067500_000000000n + BigInt(i) * 3_600_000_000_000n }));
@@ -76,6 +85,8 @@ describe('CLI', () => {
       expect(await parquetFiles(data)).toEqual([]); // still buffered: max_age is an hour
       serving.child.kill(signal);
       expect(await serving.exited).toBe(0);
+      // The shutdown is a JSON log line like every other.
+      expect(serving.lines.find((l) => l.msg === 'signal received; flushing and shutting down')?.signal).toBe(signal);
       const files = await parquetFiles(data);
       expect(files.length).toBe(50); // one per hour partition
       const rows = await duckdbQuery(`SELECT count(*)::INT AS n, count(DISTINCT name)::INT AS names FROM ${datasetGlob(data, 'traces')}`);

@@ -38,7 +38,7 @@ describe('crash safety', () => {
       // Small buffers: flushes happen all the time, so the kill lands around them too.
       await writeFile(
         config,
-        `[receivers.grpc]\nendpoint = "127.0.0.1:0"\n[receivers.http]\nendpoint = "127.0.0.1:0"\n[query]\nenabled = false\n[storage]\nlocal_path = "${data}"\n[buffer]\nmax_rows = 150\nmax_age_seconds = 0.2\n[wal]\nfsync = "${fsync}"\n`,
+        `[receivers.grpc]\nendpoint = "127.0.0.1:0"\n[receivers.http]\nendpoint = "127.0.0.1:0"\n[query]\nenabled = false\n[telemetry]\nenabled = false\n[storage]\nlocal_path = "${data}"\n[buffer]\nmax_rows = 150\nmax_age_seconds = 0.2\n[wal]\nfsync = "${fsync}"\n[partitioning]\nmax_past_hours = 0\n`,
       );
       const first = await startServe(['--config', config]);
       const acked = new Set<string>();

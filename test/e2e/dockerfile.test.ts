@@ -193,7 +193,7 @@ describe('production install (the runtime stage without Docker)', () => {
       const res = await fetch(`http://127.0.0.1:${httpPort}/v1/traces`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(jsonTraceRequest([jsonSpan({ name: 'from-the-image' })])),
+        body: JSON.stringify(jsonTraceRequest([jsonSpan({ name: 'from-the-image', startNs: BigInt(Date.now()) * 1_000_000n })])),
       });
       expect(res.status).toBe(200);
       // The HEALTHCHECK command exactly as the Dockerfile has it, pointed at this port.

@@ -122,6 +122,8 @@ enabled = false
 [storage]
 local_path = ${JSON.stringify(join(dir, 'data'))}
 instance_id = "fuzz"
+[partitioning]
+max_past_hours = 0
 [buffer]
 max_age_seconds = 2
 max_bytes_mb = 8

@@ -310,6 +310,7 @@ async function walBytes(dir: string): Promise<number> {
   const { readdir, stat } = await import('node:fs/promises');
   const walDir = `${dir}/data/.wal`;
   let total = 0;
-  for (const name of await readdir(walDir)) total += (await stat(`${walDir}/${name}`)).size;
+  // Segments only: the directory also holds the daemon's LOCK file.
+  for (const name of await readdir(walDir)) if (name.endsWith('.wal')) total += (await stat(`${walDir}/${name}`)).size;
   return total;
 }

@@ -31,7 +31,7 @@ describe('NDJSON streaming', () => {
     const config = join(dir, 'stream.toml');
     await writeFile(
       config,
-      `[receivers.grpc]\nendpoint = "127.0.0.1:0"\n[receivers.http]\nendpoint = "127.0.0.1:0"\n[query]\nendpoint = "127.0.0.1:0"\nmax_json_response_mb = 128\n[storage]\nlocal_path = "${dir}/data"\n[buffer]\nmax_rows = 4000\nmax_age_seconds = 0.5\n[parquet]\nrow_group_size = 500\n[wal]\nfsync = "never"\n`,
+      `[receivers.grpc]\nendpoint = "127.0.0.1:0"\n[receivers.http]\nendpoint = "127.0.0.1:0"\n[query]\nendpoint = "127.0.0.1:0"\nmax_json_response_mb = 128\n[storage]\nlocal_path = "${dir}/data"\n[buffer]\nmax_rows = 4000\nmax_age_seconds = 0.5\n[parquet]\nrow_group_size = 500\n[wal]\nfsync = "never"\n[partitioning]\nmax_past_hours = 0\n`,
     );
     serving = await startServe(['--config', config]);
     const started = serving.lines.find((l) => l.msg === 'query port listening');

@@ -33,6 +33,8 @@ enabled = false
 local_path = ${JSON.stringify(join(dir, 'data'))}
 [wal]
 enabled = false
+[partitioning]
+max_past_hours = 0
 [schema]
 ${extra}
 [schema.traces]

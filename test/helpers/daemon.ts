@@ -19,7 +19,8 @@ export interface TestDaemon extends Daemon {
 }
 
 /**
- * `toml` is appended after the test defaults (ports 0, local store in a temp dir); `now` gives
+ * `toml` is appended after the test defaults (ports 0, local store in a temp dir, no lower bound
+ * on event times: the fixtures are from 2024, far outside the default 30-day window); `now` gives
  * the daemon its own clock (a writer whose clock is off).
  */
 export async function startTestDaemon(toml = '', options: { now?: () => number } = {}): Promise<TestDaemon> {
@@ -34,6 +35,8 @@ endpoint = "127.0.0.1:0"
 [storage]
 local_path = ${JSON.stringify(join(dir, 'data'))}
 instance_id = "test"
+[partitioning]
+max_past_hours = 0
 `;
   const config = parseConfigText(mergeToml(base, toml));
   const logs: Record<string, unknown>[] = [];

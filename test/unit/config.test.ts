@@ -67,7 +67,7 @@ describe('defaults', () => {
       bloom_filter_enabled: false,
       column_encodings_enabled: true,
     });
-    expect(c.partitioning).toEqual({ granularity: 'hour', format: 'date=%Y-%m-%d/hour=%H', by_service: false, keys: [] });
+    expect(c.partitioning).toEqual({ granularity: 'hour', format: 'date=%Y-%m-%d/hour=%H', by_service: false, keys: [], max_past_hours: 720, max_future_minutes: 60, outside_window: 'refuse' });
     expect(c.buffer).toEqual({ max_rows: 100_000, max_bytes_mb: 64, max_age_seconds: 60, memory_limit_mb: 512, max_partitions: 1000 });
     expect(c.schema.traces.promoted_attributes).toEqual([
       'http.request.method',
@@ -132,13 +132,24 @@ describe('validation', () => {
       parseConfigText('[receivers.grpc]\nendpointt = "x"', { source: 's3-parquet.toml' }),
     );
     expect(err.code).toBe('CONFIG_INVALID');
-    expect(err.issues).toEqual([{ path: 'receivers.grpc.endpointt', message: 'unknown key' }]);
-    expect(err.message).toBe('s3-parquet.toml: receivers.grpc.endpointt: unknown key');
+    expect(err.issues).toEqual([{ path: 'receivers.grpc.endpointt', message: 'unknown key (did you mean "endpoint"?)' }]);
+    expect(err.message).toBe('s3-parquet.toml: receivers.grpc.endpointt: unknown key (did you mean "endpoint"?)');
   });
 
   it('rejects an unknown section', () => {
     const err = configError(() => parseConfigText('[recievers]\nx = 1'));
-    expect(err.message).toBe('recievers: unknown key');
+    expect(err.message).toBe('recievers: unknown key (did you mean "receivers"?)');
+  });
+
+  it('suggests nothing when no key is near', () => {
+    const err = configError(() => parseConfigText('[storage]\ncompletely_different = 1'));
+    expect(err.message).toBe('storage.completely_different: unknown key');
+  });
+
+  it('accepts every choice in any case, as its canonical spelling', () => {
+    const c = parseConfigText('[storage]\nbackend = "S3"\n[s3]\nbucket = "lake"\n[wal]\nfsync = "Always"\n[parquet]\ncompression = "zstd"');
+    expect([c.storage.backend, c.wal.fsync, c.parquet.compression]).toEqual(['s3', 'always', 'ZSTD']);
+    expect(configError(() => parseConfigText('[storage]\nbackend = "gcs"')).message).toMatch(/^storage\.backend: expected one of "auto", "local", "s3"/);
   });
 
   it('reports a wrong type with the offending value', () => {
@@ -375,7 +386,9 @@ describe('redaction and rendering', () => {
     const toml = renderConfigToml(c);
     expect(toml).toContain('[receivers.grpc]');
     expect(toml).toContain('compression = "GZIP"');
-    expect(parseConfigText(toml)).toEqual(c);
+    // "auto" is shown as what it resolved to, which loads back to the same store.
+    expect(toml).toContain('backend = "local" # "auto" resolved: no s3.bucket');
+    expect(parseConfigText(toml)).toEqual({ ...c, storage: { ...c.storage, backend: 'local' } });
   });
 });
 
@@ -390,7 +403,7 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(c)).toBe(true);
 
     writeFileSync(file, '[log]\nlevell = "debug"\n');
-    expect(configError(() => loadConfig(file)).message).toBe(`${file}: log.levell: unknown key`);
+    expect(configError(() => loadConfig(file)).message).toBe(`${file}: log.levell: unknown key (did you mean "level"?)`);
   });
 
   it('uses ./s3-parquet.toml when no path is given, else the defaults', () => {

@@ -37,7 +37,7 @@ describe('write-ahead log', () => {
     // New sequence numbers continue after the recovered ones.
     expect(await again.appendData('metrics', 'json', 0n, body(1))).toBeGreaterThan(Math.max(...seqs));
     await again.close();
-    await wal.close();
+    await wal.abandon();
   });
 
   it('detects a torn last entry, reports it, and keeps every complete entry before it', async () => {
@@ -48,10 +48,13 @@ describe('write-ahead log', () => {
     const path = join(dir, segment!);
     const size = (await stat(path)).size;
     await truncate(path, size - 7); // the tenth entry loses its last bytes
-    const { recovered } = await openWal();
+    const { wal: again, recovered } = await openWal();
     expect(recovered.data.map((d) => Buffer.from(d.body).toString())).toEqual(Array.from({ length: 9 }, (_, i) => body(i).toString()));
     expect(recovered.problems).toHaveLength(1);
     expect(recovered.problems[0]).toMatch(/truncated entry at offset \d+/);
+    // Both logs closed without settling anything (a crash leaves no handle to the collector either).
+    await again.abandon();
+    await wal.abandon();
   });
 
   it('detects a corrupt entry by its checksum', async () => {
@@ -64,9 +67,11 @@ describe('write-ahead log', () => {
     bad.writeUInt32LE(20, 0);
     bad.writeUInt32LE(12345, 4);
     await appendFile(join(dir, segment!), bad);
-    const { recovered } = await openWal();
+    const { wal: again, recovered } = await openWal();
     expect(recovered.data).toHaveLength(3);
     expect(recovered.problems[0]).toMatch(/checksum mismatch/);
+    await again.abandon();
+    await wal.abandon();
   });
 
   it('keeps entries until their flushes commit; uncommitted flushes leave their objects as orphans', async () => {
@@ -79,10 +84,12 @@ describe('write-ahead log', () => {
     const f1 = await wal.intent('traces', 'p1', [a, b], ['traces/p1/f1.parquet']);
     await wal.commit([f1], [a, b]);
     await wal.intent('traces', 'p2', [b], ['traces/p2/f2.parquet']); // never committed
-    const { recovered } = await openWal();
+    const { wal: again, recovered } = await openWal();
     expect(recovered.committed).toEqual(new Set([`${a}|traces/p1`, `${b}|traces/p1`]));
     expect(recovered.orphanKeys).toEqual(['traces/p2/f2.parquet']);
     expect(recovered.data.map((d) => d.seq)).toEqual([a, b]);
+    await again.abandon();
+    await wal.abandon();
   });
 
   it('deletes segments once everything in them is stored, and refuses appends when full', async () => {

@@ -5,7 +5,7 @@
  *   rows.filter((r) => evaluate(expr, (c) => r[c]));
  *   files.filter((f) => mightMatch(expr, (c) => f.stats[c]));
  *
- * Grammar and semantics: README "Filters" and parser.ts.
+ * Grammar and semantics: docs/query.md ("Filters") and parser.ts.
  */
 export { DEFAULT_FILTER_LIMITS, parseFilter, type FilterLimits } from './parser.js';
 export { evaluate, type RowAccessor } from './evaluate.js';

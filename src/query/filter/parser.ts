@@ -2,7 +2,7 @@
  * Recursive-descent parser: tokens → typed `Expr`, checked against the column catalog.
  *
  * Types are checked while parsing, not afterwards, so each error can point at the exact token
- * that is wrong. Grammar (README "Filters"):
+ * that is wrong. Grammar (docs/query.md, "Filters"):
  *
  *   filter    := or EOF
  *   or        := and { OR and }

@@ -16,6 +16,7 @@
  */
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { workerExecArgv } from '../../worker-argv.js';
 import type { Config } from '../../config/index.js';
 import type { StoreRequestHook } from '../../store/object-store.js';
 import { S3ParquetError } from '../../errors.js';
@@ -78,7 +79,7 @@ export class QueryPool {
       // The query's budget on top of the worker's own footprint (code, footer cache).
       resourceLimits: { maxOldGenerationSizeMb: q.max_memory_mb_per_query + WORKER_FOOTPRINT_MB },
       workerData: { config: o.config, instanceId: o.instanceId } satisfies WorkerInit,
-      ...(fromSources ? { execArgv: [...process.execArgv, '--import', 'tsx'] } : {}),
+      execArgv: workerExecArgv(fromSources),
     });
   }
 
