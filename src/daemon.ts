@@ -15,7 +15,7 @@ import { Pipeline, SCHEMA_VERSIONS } from './pipeline/pipeline.js';
 import { startGrpcReceiver } from './receivers/grpc.js';
 import { startHttpReceiver, type RunningReceiver } from './receivers/http.js';
 import { DATASETS, promotedSpecs } from './schema/datasets.js';
-import type { StorageLayout } from './schema/storage-layout.js';
+import type { StorageLayout } from './parquet/contract.js';
 import { checkStoredSchemas } from './schema/startup-check.js';
 import { QueryEngine } from './query/engine.js';
 import { layoutOf } from './query/partitions.js';

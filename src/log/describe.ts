@@ -4,8 +4,8 @@
  * so queries never prune the file wrongly).
  */
 import { parquetMetadataAsync } from 'hyparquet';
-import { FOOTER_KEYS } from '../pipeline/file-writer.js';
-import { PARSERS, storeBuffer } from '../query/source.js';
+import { FOOTER_KEYS } from '../parquet/contract.js';
+import { PARSERS, storeBuffer } from '../parquet/source.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { unknownFile } from './write-log.js';
 import type { LoggedFile } from './entry.js';

@@ -14,23 +14,9 @@ import type { ObjectStore } from '../store/object-store.js';
 import { compactUtc } from '../partitioning/paths.js';
 import { PartialFlushError, type FlushBatch } from './buffers.js';
 import { sortBatches } from './sort.js';
-import { buildBloom } from '../parquet/bloom.js';
+import { buildBloom, FOOTER_KEYS, type StorageLayout } from '../parquet/contract.js';
 import type { WriteLog } from '../log/write-log.js';
-import type { StorageLayout } from '../schema/storage-layout.js';
 
-/** Footer key-value metadata keys written into every file. */
-export const FOOTER_KEYS = {
-  dataset: 's3parquet.dataset',
-  schemaVersion: 's3parquet.schema_version',
-  minEventTime: 's3parquet.min_event_time_ns',
-  maxEventTime: 's3parquet.max_event_time_ns',
-  rowCount: 's3parquet.row_count',
-  writer: 's3parquet.writer',
-  /** The bloom filter (historic key name: it first covered traces' trace_id only). */
-  traceIdBloom: 's3parquet.trace_id_bloom',
-  /** The string column the bloom filter covers; absent means trace_id. */
-  bloomColumn: 's3parquet.bloom_column',
-} as const;
 
 export interface WrittenFile {
   readonly key: string;

@@ -12,14 +12,13 @@ import { S3ParquetError } from '../errors.js';
 import { DATASET_NAMES, DATASETS, isDatasetName, type DatasetName } from '../schema/datasets.js';
 import type { PromotedSpec } from '../schema/promoted.js';
 import type { ObjectInfo, ObjectStore } from '../store/object-store.js';
-import { FOOTER_KEYS } from '../pipeline/file-writer.js';
-import { parseBloom } from '../parquet/bloom.js';
+import { FOOTER_KEYS, parseBloom } from '../parquet/contract.js';
 import { datasetCatalog, type DatasetCatalog } from './catalog.js';
 import { columnsOf, evaluate, mightMatch, parseFilter, type ColumnCatalog, type ColumnStats, type Expr } from './filter/index.js';
 import type { Converter, JsonValue } from './json-values.js';
 import { checkPartitionPath, listPartitionFiles, partitionKeys, partitionsForRange, timePart, type TimeLayout } from './partitions.js';
 import { readColumnRange } from './columns.js';
-import { FooterCache, PARSERS, storeBuffer, type ReadCounter } from './source.js';
+import { FooterCache, PARSERS, storeBuffer, type ReadCounter } from '../parquet/source.js';
 import { DEFAULT_MAX_ENTRIES_PER_READ, listPages, WriteLog } from '../log/write-log.js';
 import type { LoggedFile } from '../log/entry.js';
 

@@ -17,7 +17,7 @@ import {
 } from './columns.js';
 import { appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
 import type { PromotedSpec } from './promoted.js';
-import { NANOS, RANDOM_ID, type StorageLayout } from './storage-layout.js';
+import { NANOS, RANDOM_ID, type StorageLayout } from '../parquet/contract.js';
 import { hexOrNull, isAllZero, unixNanoToBigInt } from '../otlp/values.js';
 import type { Span } from '../otlp/types.js';
 
