@@ -15,7 +15,7 @@ import { Pipeline, SCHEMA_VERSIONS } from './pipeline/pipeline.js';
 import { startGrpcReceiver } from './receivers/grpc.js';
 import { startHttpReceiver, type RunningReceiver } from './receivers/http.js';
 import { DATASETS, promotedSpecs } from './schema/datasets.js';
-import type { StorageLayout } from './parquet/contract.js';
+import { INDEX_COLUMNS, type StorageLayout } from './parquet/contract.js';
 import { checkStoredSchemas } from './schema/startup-check.js';
 import { QueryEngine } from './query/engine.js';
 import { layoutOf } from './query/partitions.js';
@@ -108,6 +108,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     maxRowsPerFile: Math.min(config.buffer.max_rows, MAX_ROWS_PER_FILE),
     layouts: storageLayouts(config.parquet.column_encodings_enabled),
     ...(config.parquet.bloom_filter_enabled ? { bloomColumns: { traces: 'trace_id' } } : {}),
+    ...(config.write_log.enabled && config.write_log.trace_index ? { indexColumns: INDEX_COLUMNS } : {}),
     ...(options.now ? { now: options.now } : {}),
     ...(config.write_log.enabled ? { writeLog } : {}),
   });

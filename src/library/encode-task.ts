@@ -7,7 +7,7 @@
  * crossing threads), so a batch can report the first misfit in record order.
  */
 import { encodeParquet, type ParquetWriterOptions } from '../parquet/writer.js';
-import { buildBloom, FOOTER_KEYS } from '../parquet/contract.js';
+import { buildFileIndex, FOOTER_KEYS } from '../parquet/contract.js';
 import { S3ParquetError } from '../errors.js';
 import { buildBatch, normalizeRecords, type InputRecord } from './records.js';
 import { ParquetSchema } from '../parquet/schema.js';
@@ -51,7 +51,7 @@ export function writeFile(task: FileTask, parquet: ParquetWriterOptions): Encode
     const bloomField = task.bloomField ? task.schema.field(task.bloomField) : undefined;
     if (bloomField && bloomField.type.kind === 'string') {
       const values = rows.map((r) => r[bloomField.name]).filter((v): v is string => typeof v === 'string');
-      metadata.set(FOOTER_KEYS.traceIdBloom, buildBloom(values, values.length));
+      metadata.set(FOOTER_KEYS.traceIdBloom, buildFileIndex(bloomField.name, values).encoded);
       metadata.set(FOOTER_KEYS.bloomColumn, bloomField.name);
     }
     let rawBytes = 0;

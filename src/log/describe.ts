@@ -1,10 +1,11 @@
 /**
- * What `log rebuild` records for a file no entry names: its rows and event-time range, read from
- * the footer our writer puts in every file (a footer without them leaves the range unbounded,
- * so queries never prune the file wrongly).
+ * What `log rebuild` records for a file no entry names (or one whose entry has no trace index):
+ * its rows, event-time range and trace index, read from the footer our writer puts in every file
+ * (a footer without them leaves the range unbounded and the file unindexed, so queries never
+ * prune the file wrongly).
  */
 import { parquetMetadataAsync } from 'hyparquet';
-import { FOOTER_KEYS } from '../parquet/contract.js';
+import { DEFAULT_BLOOM_COLUMN, FileIndex, FOOTER_KEYS, parseBloom } from '../parquet/contract.js';
 import { PARSERS, storeBuffer } from '../parquet/source.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { unknownFile } from './write-log.js';
@@ -23,7 +24,10 @@ export function footerDescriber(store: ObjectStore): (key: string, size: number)
     const min = kv(FOOTER_KEYS.minEventTime);
     const max = kv(FOOTER_KEYS.maxEventTime);
     const rows = Number(md.num_rows);
+    const bloom = kv(FOOTER_KEYS.traceIdBloom);
+    const index = bloom !== undefined && parseBloom(bloom) !== null ? new FileIndex(kv(FOOTER_KEYS.bloomColumn) ?? DEFAULT_BLOOM_COLUMN, bloom) : undefined;
     return {
+      ...(index ? { index } : {}),
       key,
       rows: Number.isSafeInteger(rows) ? rows : 0,
       bytes: size,

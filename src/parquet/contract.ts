@@ -7,11 +7,13 @@
  *   count, writer, and the bloom filter of one string column;
  * - the bloom filter's encoding (`bloom.ts`), written into the footer and into the write log's
  *   trace index (`trace-index.ts`);
+ * - the trace index (`trace-index.ts`): the same filter, per file, in the file's write-log entry;
  * - the storage layouts (`storage-layout.ts`): row order and column encodings per dataset.
  *
  * The key names are persisted in files already written: never rename one; add a new key.
  */
 export { buildBloom, parseBloom, type Bloom } from './bloom.js';
+export { buildFileIndex, FileIndex, type FileIndexJson } from './trace-index.js';
 export { DOUBLE, INTEGER, NANOS, RANDOM_ID, type ColumnEncoding, type StorageLayout } from './storage-layout.js';
 
 /** Footer key-value metadata keys written into every file. */
@@ -30,3 +32,6 @@ export const FOOTER_KEYS = {
 
 /** The column a footer bloom filter covers when `FOOTER_KEYS.bloomColumn` is absent. */
 export const DEFAULT_BLOOM_COLUMN = 'trace_id';
+
+/** Per dataset, the column its files' trace index covers (written to the write log, read by lookups). */
+export const INDEX_COLUMNS: Readonly<Record<string, string>> = Object.freeze({ traces: 'trace_id' });
