@@ -404,10 +404,18 @@ export class WriteLog {
   }
 }
 
-/** Applies one entry to a file set: its removals, then its files. */
+/**
+ * Applies one entry to a file set: its removals, then its files. A file named again (an entry
+ * read after the checkpoint that already folded it in) keeps the trace index it had when the
+ * entry has none: files are immutable, so the index of the same key and size still holds (this
+ * is how `log rebuild` re-indexes files whose entries carry no or a damaged index).
+ */
 function applyEntry(files: Map<string, LoggedFile>, e: LogEntry): void {
   for (const k of e.removed) files.delete(k);
-  for (const f of e.files) files.set(f.key, f);
+  for (const f of e.files) {
+    const prev = files.get(f.key);
+    files.set(f.key, !f.index && prev?.index && prev.bytes === f.bytes ? { ...f, index: prev.index } : f);
+  }
 }
 
 /** A file whose contents are not known: its time range is unbounded, so nothing prunes it. */
