@@ -25,7 +25,10 @@ export class FileIndex {
     readonly column: string,
     /** The filter as written (`v1:…`), kept to write it again (checkpoints, compaction). */
     readonly encoded: string,
-  ) {}
+    parsed?: Bloom,
+  ) {
+    this.parsed = parsed;
+  }
 
   /** The parsed filter; null when it is unreadable (the file must then be opened). */
   get bloom(): Bloom | null {
@@ -42,11 +45,15 @@ export class FileIndex {
     return { column: this.column, bloom: this.encoded };
   }
 
-  /** From an entry's `index` object; null (never a throw) when it is absent or malformed. */
+  /**
+   * From an entry's `index` object; null (never a throw) when it is absent or malformed — a
+   * filter that does not parse counts as no index, so `log rebuild` replaces it.
+   */
   static fromJson(j: unknown): FileIndex | null {
     const o = j as Partial<FileIndexJson> | null | undefined;
     if (typeof o !== 'object' || o === null || typeof o.column !== 'string' || o.column === '' || typeof o.bloom !== 'string') return null;
-    return new FileIndex(o.column, o.bloom);
+    const bloom = parseBloom(o.bloom);
+    return bloom ? new FileIndex(o.column, o.bloom, bloom) : null;
   }
 }
 
