@@ -143,10 +143,13 @@ export async function benchLakes(runs = 3, withS3 = true): Promise<LakeCase[]> {
   let s3: S3Server | undefined;
   try {
     if (withS3) s3 = await startS3Server().catch((err: unknown) => (console.error(`radosgw did not start: ${String(err)}`), undefined));
-    for (const [lake, shape] of [['one partition, ~100k spans', ONE_PARTITION], ['500 files, 48 hourly partitions', SMALL_FILES]] as [string, LakeShape][]) {
+    const lakes = ([['one partition, ~100k spans', ONE_PARTITION], ['500 files, 48 hourly partitions', SMALL_FILES]] as [string, LakeShape][]).filter(
+      ([, shape]) => !process.argv.includes('--one') || shape === ONE_PARTITION,
+    );
+    for (const [lake, shape] of lakes) {
       const dataDir = join(root, `data-${shape.files}`);
       console.error(`writing the lake: ${lake} …`);
-      await writeLake(dataDir, shape);
+      await writeLake(dataDir, shape, process.env.LAKE_TOML ?? '');
       const ids = await lookupIds(`read_parquet('${dataDir}/traces/**/*.parquet')`, shape.seed);
       const duckMs = new Map<string, { ms: number; rows: number }>();
       const local = await startBenchDaemon(await mkdtemp(join(root, 'd-')), `[wal]\ndir = "${join(root, `wal-${shape.files}`)}"`, dataDir);

@@ -12,6 +12,7 @@ import type { ExportTraceServiceRequest } from '../src/otlp/types.js';
 import { bytesToHex } from '../src/otlp/values.js';
 import { benchIngest, type IngestResult } from './ingest.js';
 import { benchQuery } from './query.js';
+import { benchLakes, lakeTable } from './lake.js';
 import { benchStorage } from './storage.js';
 import { logRequests, metricRequests } from './load/logs-metrics.js';
 import { traceRequests } from './load/traces.js';
@@ -46,10 +47,12 @@ console.error('queries …');
 const sample = decodeRequest('traces', 'protobuf', traces[3]!) as ExportTraceServiceRequest;
 const traceId = bytesToHex(sample.resourceSpans[0]!.scopeSpans[0]!.spans[100]!.traceId);
 const queries = await benchQuery(await mkdtemp(join(tmpdir(), 's3pq-benchq-')), http.dataDir, traceId, quick ? 2 : 5);
+console.error('lakes (local and radosgw) …');
+const lakes = await benchLakes(quick ? 2 : 3, !process.argv.includes('--no-s3'));
 
 const ingestRow = (r: IngestResult) =>
   `| ${r.transport} | ${r.clients} | ${r.records.toLocaleString('en')} | ${r.recordsPerSecond.toLocaleString('en')} | ${(r.recordsPerSecond / floorSpansPerSecond).toFixed(2)}× | ${r.recordsPerCpuSecond.toLocaleString('en')} | ${r.cpuSecondsPerMillion} | ${r.peakRssMb} | ${r.p50Ms} / ${r.p99Ms} | ${r.storedBytesPerRecord} |`;
-const results = { date: started.toISOString(), quick, machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, floorSpansPerSecond, ingest: [http, grpc], storage, queries };
+const results = { date: started.toISOString(), quick, machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, floorSpansPerSecond, ingest: [http, grpc], storage, queries, lakes };
 await writeFile('bench/results.json', JSON.stringify(results, null, 2) + '\n');
 const codecs = Object.keys(storage[0]!.bytesPerRecord);
 const md = `# Benchmark results
@@ -77,7 +80,14 @@ ${storage.map((s) => `| ${s.signal} | ${s.records.toLocaleString('en')} | ${code
 | query | rows | query port ms | DuckDB ms | port ÷ DuckDB |
 |---|---|---|---|---|
 ${queries.map((q) => `| ${q.name} | ${q.rows} | ${q.oursMs} | ${q.duckdbMs} | ${q.ratio} |`).join('\n')}
-`;
+
+## Lakes (bench/lake.ts): lookups with no time range, and filters, against DuckDB
+
+Written by the daemon from the seeded generator; lookups are the mean over 5 ids of the best of
+${quick ? 2 : 3}; bytes and requests per lookup come from the lookup's stats (ranged GETs of Parquet files;
+LIST counts the write log's). DuckDB reads the local copy of the same files.
+
+${lakeTable(lakes)}`;
 await writeFile('bench/RESULTS.md', md + (await notes()));
 console.log(md);
 

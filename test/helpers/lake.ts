@@ -47,12 +47,15 @@ ${extraToml}
   try {
     for (let f = 0; f < shape.files; f++) {
       const hourMs = BASE_MS + (f % shape.partitions) * 3_600_000;
+      // The generator picks a request's service by its index: skipping f % 8 requests gives
+      // each file of a small-file lake its own service, as sidecars of different services would.
+      const skip = f % 8;
+      const requests = traceRequests(shape.seed * 100_003 + f * 1009, skip + Math.ceil(shape.spansPerFile / SPANS_PER_REQUEST), Math.min(shape.spansPerFile, SPANS_PER_REQUEST), hourMs).slice(skip);
       let left = shape.spansPerFile;
-      let seed = shape.seed * 100_003 + f * 1009;
-      while (left > 0) {
+      for (const body of requests) {
         const n = Math.min(left, SPANS_PER_REQUEST);
-        const [body] = traceRequests(seed++, 1, n, hourMs);
-        const res = await fetch(`http://127.0.0.1:${daemon.ports.http}/v1/traces`, { method: 'POST', body: body!, headers: { 'content-type': 'application/x-protobuf' } });
+        if (n <= 0) break;
+        const res = await fetch(`http://127.0.0.1:${daemon.ports.http}/v1/traces`, { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf' } });
         await res.arrayBuffer();
         if (res.status !== 200) throw new Error(`writing the lake: HTTP ${res.status}`);
         left -= n;
