@@ -238,7 +238,7 @@ function storageLayouts(encodings: boolean): Record<string, StorageLayout> {
   const layouts: Record<string, StorageLayout> = {};
   for (const name of DATASET_NAMES) {
     const storage = DATASETS[name].storage;
-    layouts[name] = encodings ? storage : { sortBy: storage.sortBy, encodings: {} };
+    layouts[name] = encodings ? storage : { ...storage, encodings: {} };
   }
   return layouts;
 }

@@ -112,8 +112,11 @@ export class FileWriter {
     const bloom = bloomColumn ? buildFileIndex(bloomColumn, columnStrings(chunk, bloomColumn)) : undefined;
     if (bloom) metadata.set(FOOTER_KEYS.traceIdBloom, bloom.encoded);
     const index = indexColumn ? (indexColumn === bloomColumn ? bloom : buildFileIndex(indexColumn, columnStrings(chunk, indexColumn))) : undefined;
-    const encodings = this.options.layouts?.[flush.dataset]?.encodings;
-    const body = encodeParquet(chunk, metadata, encodings ? { ...this.options.parquet, columnEncodings: encodings } : this.options.parquet);
+    const layout = this.options.layouts?.[flush.dataset];
+    const parquet = layout
+      ? { ...this.options.parquet, columnEncodings: layout.encodings, rowGroupSize: Math.min(this.options.parquet.rowGroupSize, layout.rowGroupRows ?? Number.POSITIVE_INFINITY) }
+      : this.options.parquet;
+    const body = encodeParquet(chunk, metadata, parquet);
     const version = String(this.options.schemaVersions[flush.dataset] ?? 0);
     await this.options.store.put(key, body, { dataset: flush.dataset, schema_version: version });
     return { key, rows, bytes: body.length, ...(index ? { index } : {}) };

@@ -40,6 +40,9 @@ export const TRACES_STORAGE: StorageLayout = {
     end_time: NANOS,
     duration_ns: NANOS,
   },
+  // Measured (bench/lake.ts, one partition of ~100k spans): 8,192-row groups cut a lookup's
+  // bytes 721 → 315 KB and its time ratio to DuckDB 3.7× → 2.9×; scans were no slower.
+  rowGroupRows: 8192,
 };
 
 export const SPAN_KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
