@@ -144,7 +144,7 @@ export async function benchLakes(runs = 3, withS3 = true): Promise<LakeCase[]> {
   try {
     if (withS3) s3 = await startS3Server().catch((err: unknown) => (console.error(`radosgw did not start: ${String(err)}`), undefined));
     const lakes = ([['one partition, ~100k spans', ONE_PARTITION], ['500 files, 48 hourly partitions', SMALL_FILES]] as [string, LakeShape][]).filter(
-      ([, shape]) => !process.argv.includes('--one') || shape === ONE_PARTITION,
+      ([, shape]) => (!process.argv.includes('--one') || shape === ONE_PARTITION) && (!process.argv.includes('--small') || shape === SMALL_FILES),
     );
     for (const [lake, shape] of lakes) {
       const dataDir = join(root, `data-${shape.files}`);

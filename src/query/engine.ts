@@ -18,7 +18,7 @@ import { columnsOf, evaluate, mightMatch, parseFilter, type ColumnCatalog, type 
 import type { Converter, JsonValue } from './json-values.js';
 import { checkPartitionPath, listPartitionFiles, partitionKeys, partitionsForRange, timePart, type TimeLayout } from './partitions.js';
 import { readColumnRange } from './columns.js';
-import { FooterCache, PARSERS, storeBuffer, type ReadCounter } from '../parquet/source.js';
+import { FooterCache, PARSERS, storeBuffer, wholeWhenSmall, type ReadCounter } from '../parquet/source.js';
 import { DEFAULT_MAX_ENTRIES_PER_READ, listPages, WriteLog } from '../log/write-log.js';
 import type { LoggedFile } from '../log/entry.js';
 
@@ -446,7 +446,7 @@ export class QueryEngine {
       stats.files_missing++;
       return false;
     }
-    const file = storeBuffer(this.o.store, info.key, info.size, counter);
+    const file = wholeWhenSmall(storeBuffer(this.o.store, info.key, info.size, counter));
     let metadata: FileMetaData;
     try {
       metadata = await this.footers.get(info.key, file);
