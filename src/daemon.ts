@@ -16,7 +16,7 @@ import { Pipeline, SCHEMA_VERSIONS } from './pipeline/pipeline.js';
 import { startGrpcReceiver } from './receivers/grpc.js';
 import { startHttpReceiver, type RunningReceiver } from './receivers/http.js';
 import { DATASETS, promotedSpecs } from './schema/datasets.js';
-import type { StorageLayout } from './schema/storage-layout.js';
+import { INDEX_COLUMNS, type StorageLayout } from './parquet/contract.js';
 import { checkStoredSchemas } from './schema/startup-check.js';
 import { QueryEngine } from './query/engine.js';
 import { layoutOf } from './query/partitions.js';
@@ -142,6 +142,7 @@ async function startLocked(
     maxRowsPerFile: Math.min(config.buffer.max_rows, MAX_ROWS_PER_FILE),
     layouts: storageLayouts(config.parquet.column_encodings_enabled),
     ...(config.parquet.bloom_filter_enabled ? { bloomColumns: { traces: 'trace_id' } } : {}),
+    ...(config.write_log.enabled && config.write_log.trace_index ? { indexColumns: INDEX_COLUMNS } : {}),
     ...(options.now ? { now: options.now } : {}),
     ...(config.write_log.enabled ? { writeLog } : {}),
   });
@@ -290,7 +291,7 @@ function storageLayouts(encodings: boolean): Record<string, StorageLayout> {
   const layouts: Record<string, StorageLayout> = {};
   for (const name of DATASET_NAMES) {
     const storage = DATASETS[name].storage;
-    layouts[name] = encodings ? storage : { sortBy: storage.sortBy, encodings: {} };
+    layouts[name] = encodings ? storage : { ...storage, encodings: {} };
   }
   return layouts;
 }

@@ -15,8 +15,8 @@ export {
 } from './library/connector.js';
 export { RecordWriter, type RecordWriterOptions } from './library/record-writer.js';
 export { S3Config, ParquetConfig, type EncryptionType } from './library/configs.js';
-export { ParquetSchema, checkSchemaCompatibility } from './library/schema.js';
-export { ParquetType, parquetTypeName, parseTypeAlias, type ParquetField, type ParquetTypeLike, type TimeUnit } from './library/types.js';
+export { ParquetSchema, checkSchemaCompatibility } from './parquet/schema.js';
+export { ParquetType, parquetTypeName, parseTypeAlias, type ParquetField, type ParquetTypeLike, type TimeUnit } from './parquet/types.js';
 export { inferSchema, type InputRecord } from './library/records.js';
 export {
   WriteOperation,

@@ -240,6 +240,9 @@ export const configSchema = table({
     max_entries_per_read: wholeNumber(1, 100_000).default(1000),
     // The query port folds entries into a new checkpoint beyond this many (0: only log rebuild).
     compact_after_entries: wholeNumber(0, 100_000).default(500),
+    // Each traces file's trace-id bloom filter in its entry (the trace index): a lookup with no
+    // time range opens only the candidate files, not one footer per file (docs/trace-index.md).
+    trace_index: bool().default(true),
   }),
   // Bearer tokens, separately for writing (receivers) and reading (query port).
   auth: authSchema,

@@ -12,7 +12,7 @@ import { DaemonMetrics, type ReadMetrics, type S3Metrics, type WriteMetrics } fr
 import { MAX_ROWS_PER_FILE, type ParquetWriterOptions } from '../parquet/writer.js';
 import { compactUtc } from '../partitioning/paths.js';
 import { partitionPath, type Partitioning } from '../partitioning/strategies.js';
-import { FOOTER_KEYS } from '../pipeline/file-writer.js';
+import { FOOTER_KEYS } from '../parquet/contract.js';
 import type { FlushBatch } from '../pipeline/buffers.js';
 import { encodeParquet } from '../parquet/writer.js';
 import { WriteLog } from '../log/write-log.js';
@@ -35,7 +35,7 @@ import {
 import { fileCatalog, mergeFileSchemas } from './read-plan.js';
 import { inferSchema, type InputRecord } from './records.js';
 import { RecordWriter, type RecordWriterOptions } from './record-writer.js';
-import { checkSchemaCompatibility, type ParquetSchema } from './schema.js';
+import { checkSchemaCompatibility, type ParquetSchema } from '../parquet/schema.js';
 
 /** Metrics label of everything the library writes (the daemon's are traces, logs, metrics). */
 const METRICS_DATASET = 'library';

@@ -6,13 +6,12 @@
  * A record that does not fit comes back as data, not as a thrown error (errors lose their class
  * crossing threads), so a batch can report the first misfit in record order.
  */
-import { buildBloom } from '../parquet/bloom.js';
 import { encodeParquet, type ParquetWriterOptions } from '../parquet/writer.js';
-import { FOOTER_KEYS } from '../pipeline/file-writer.js';
+import { buildFileIndex, FOOTER_KEYS } from '../parquet/contract.js';
 import { S3ParquetError } from '../errors.js';
 import { buildBatch, normalizeRecords, type InputRecord } from './records.js';
-import { ParquetSchema } from './schema.js';
-import type { ParquetField } from './types.js';
+import { ParquetSchema } from '../parquet/schema.js';
+import type { ParquetField } from '../parquet/types.js';
 
 export interface FileTask {
   readonly schema: ParquetSchema;
@@ -52,7 +51,7 @@ export function writeFile(task: FileTask, parquet: ParquetWriterOptions): Encode
     const bloomField = task.bloomField ? task.schema.field(task.bloomField) : undefined;
     if (bloomField && bloomField.type.kind === 'string') {
       const values = rows.map((r) => r[bloomField.name]).filter((v): v is string => typeof v === 'string');
-      metadata.set(FOOTER_KEYS.traceIdBloom, buildBloom(values, values.length));
+      metadata.set(FOOTER_KEYS.traceIdBloom, buildFileIndex(bloomField.name, values).encoded);
       metadata.set(FOOTER_KEYS.bloomColumn, bloomField.name);
     }
     let rawBytes = 0;

@@ -5,7 +5,7 @@
  */
 import type { Partitioning } from '../partitioning/strategies.js';
 import type { InputRecord } from './records.js';
-import type { ParquetSchema } from './schema.js';
+import type { ParquetSchema } from '../parquet/schema.js';
 
 export interface WriteOptions {
   readonly schema: ParquetSchema;

@@ -8,8 +8,8 @@ import { parquetSchema, type FileMetaData } from 'hyparquet';
 import { S3ParquetError } from '../errors.js';
 import type { ColumnCatalog, ColumnType } from '../query/filter/index.js';
 import { int64, nsToRfc3339, type Converter, type JsonValue } from '../query/json-values.js';
-import { checkSchemaCompatibility, ParquetSchema } from './schema.js';
-import { parquetTypeName, type ParquetField, type ParquetType } from './types.js';
+import { checkSchemaCompatibility, ParquetSchema } from '../parquet/schema.js';
+import { parquetTypeName, type ParquetField, type ParquetType } from '../parquet/types.js';
 
 const FRACTION_DIGITS = { ms: 3, us: 6, ns: 9 } as const;
 

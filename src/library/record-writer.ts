@@ -13,7 +13,7 @@ import { S3ParquetError } from '../errors.js';
 import { BufferManager, type FlushBatch } from '../pipeline/buffers.js';
 import { eventTimeNs, partitionPath, type Partitioning, TimePartitioning } from '../partitioning/strategies.js';
 import { buildBatch, normalizeRecords, type InputRecord } from './records.js';
-import type { ParquetSchema } from './schema.js';
+import type { ParquetSchema } from '../parquet/schema.js';
 import { NS_PER_UNIT, type Canonical } from './values.js';
 
 export interface RecordWriterOptions {

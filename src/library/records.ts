@@ -4,8 +4,8 @@
  */
 import { makeData, RecordBatch, Struct } from 'apache-arrow';
 import { S3ParquetError } from '../errors.js';
-import { ParquetSchema } from './schema.js';
-import { parquetTypeName, type ParquetType } from './types.js';
+import { ParquetSchema } from '../parquet/schema.js';
+import { parquetTypeName, type ParquetType } from '../parquet/types.js';
 import { buildColumn, normalizeObject, ValueProblem, type Canonical } from './values.js';
 
 export type InputRecord = Readonly<Record<string, unknown>>;

@@ -8,9 +8,9 @@
  *    (no per-value Arrow builders; they drop sub-millisecond timestamps and cannot take decimals).
  */
 import { makeData, type Data, type DataType } from 'apache-arrow';
-import { parseTimestampNs, plainUtcMs } from '../query/filter/timestamp.js';
-import { arrowType } from './schema.js';
-import { parquetTypeName, type IntKind, type ParquetField, type ParquetType } from './types.js';
+import { parseTimestampNs, plainUtcMs } from '../time/timestamp.js';
+import { arrowType } from '../parquet/schema.js';
+import { parquetTypeName, type IntKind, type ParquetField, type ParquetType } from '../parquet/types.js';
 
 /** A value that does not fit its type; `path` is relative to the field (`[2]`, `.city`). */
 export class ValueProblem extends Error {

@@ -6,11 +6,22 @@
  *
  * Both are versioned (`v`); a reader refuses a version it does not know rather than guess, and
  * a refused or unparsable object counts as damaged (the query port then lists partitions).
+ *
+ * Entry versions: 1 adds files; 2 may also remove files (`removed`: keys a compaction replaced
+ * with the files it adds, in the same entry). A writer writes version 1 whenever nothing is
+ * removed, so readers that know only version 1 keep reading what they can read correctly, and
+ * refuse (list partitions instead) what they cannot. A file's optional `index` (the trace
+ * index, src/parquet/trace-index.ts) is additive and needs no new version: a reader that does
+ * not know it opens the file, as before.
  */
 import { S3ParquetError } from '../errors.js';
+import { FileIndex, type FileIndexJson } from '../parquet/contract.js';
 
 export const LOG_ROOT = '_log';
+/** The version written for entries that only add files. */
 export const ENTRY_VERSION = 1;
+/** The version written for entries that also remove files. */
+export const ENTRY_VERSION_REMOVES = 2;
 export const CHECKPOINT_VERSION = 1;
 
 /** One file a flush (or the library) stored. Times are event times, ns since the epoch. */
@@ -20,6 +31,8 @@ export interface LoggedFile {
   readonly bytes: number;
   readonly minTimeNs: bigint;
   readonly maxTimeNs: bigint;
+  /** The trace index of the file, when its writer recorded one (absent: open the file). */
+  readonly index?: FileIndex;
 }
 
 export interface LogEntry {
@@ -31,6 +44,8 @@ export interface LogEntry {
   /** The writer's clock when it named the entry, ms since the epoch (also the key's time). */
   readonly timeMs: number;
   readonly files: readonly LoggedFile[];
+  /** Keys of files this entry takes out of the dataset (replaced by `files`); usually none. */
+  readonly removed: readonly string[];
 }
 
 /**
@@ -79,10 +94,13 @@ interface FileJson {
   bytes: number;
   min_time_ns: string;
   max_time_ns: string;
+  index?: FileIndexJson;
 }
 
 function fileToJson(f: LoggedFile): FileJson {
-  return { key: f.key, rows: f.rows, bytes: f.bytes, min_time_ns: f.minTimeNs.toString(), max_time_ns: f.maxTimeNs.toString() };
+  const j: FileJson = { key: f.key, rows: f.rows, bytes: f.bytes, min_time_ns: f.minTimeNs.toString(), max_time_ns: f.maxTimeNs.toString() };
+  if (f.index) j.index = f.index.toJSON();
+  return j;
 }
 
 function fileFromJson(j: unknown, dataset: string): LoggedFile {
@@ -93,11 +111,31 @@ function fileFromJson(j: unknown, dataset: string): LoggedFile {
   if (typeof f.min_time_ns !== 'string' || !/^-?\d+$/.test(f.min_time_ns) || typeof f.max_time_ns !== 'string' || !/^-?\d+$/.test(f.max_time_ns)) {
     throw new Error(`file ${f.key}: min_time_ns and max_time_ns must be integer strings`);
   }
-  return { key: f.key, rows: f.rows!, bytes: f.bytes!, minTimeNs: BigInt(f.min_time_ns), maxTimeNs: BigInt(f.max_time_ns) };
+  // A malformed index is dropped, not fatal: the file is then opened, as one without an index.
+  const index = f.index === undefined ? null : FileIndex.fromJson(f.index);
+  return { key: f.key, rows: f.rows!, bytes: f.bytes!, minTimeNs: BigInt(f.min_time_ns), maxTimeNs: BigInt(f.max_time_ns), ...(index ? { index } : {}) };
 }
 
-export function encodeEntry(e: Omit<LogEntry, 'logKey'>): Uint8Array {
-  const json = { v: ENTRY_VERSION, dataset: e.dataset, instance: e.instance, seq: e.seq, time: new Date(e.timeMs).toISOString(), files: e.files.map(fileToJson) };
+function removedFromJson(j: unknown, dataset: string): string[] {
+  if (j === undefined) return [];
+  if (!Array.isArray(j)) throw new Error('"removed" is not an array');
+  for (const k of j) {
+    if (typeof k !== 'string' || !k.startsWith(`${dataset}/`) || !k.endsWith('.parquet')) throw new Error(`removed key ${JSON.stringify(k)} is not a Parquet file of ${dataset}`);
+  }
+  return j as string[];
+}
+
+export function encodeEntry(e: Omit<LogEntry, 'logKey' | 'removed'> & { readonly removed?: readonly string[] }): Uint8Array {
+  const removed = e.removed ?? [];
+  const json = {
+    v: removed.length > 0 ? ENTRY_VERSION_REMOVES : ENTRY_VERSION,
+    dataset: e.dataset,
+    instance: e.instance,
+    seq: e.seq,
+    time: new Date(e.timeMs).toISOString(),
+    files: e.files.map(fileToJson),
+    ...(removed.length > 0 ? { removed } : {}),
+  };
   return new TextEncoder().encode(JSON.stringify(json));
 }
 
@@ -105,12 +143,14 @@ export function encodeEntry(e: Omit<LogEntry, 'logKey'>): Uint8Array {
 export function decodeEntry(logKey: string, dataset: string, body: Uint8Array): LogEntry {
   try {
     const j = JSON.parse(new TextDecoder().decode(body)) as Record<string, unknown>;
-    if (j.v !== ENTRY_VERSION) throw new Error(`unknown version ${JSON.stringify(j.v)}`);
+    if (j.v !== ENTRY_VERSION && j.v !== ENTRY_VERSION_REMOVES) throw new Error(`unknown version ${JSON.stringify(j.v)}`);
     if (j.dataset !== dataset) throw new Error(`dataset ${JSON.stringify(j.dataset)} is not ${dataset}`);
     if (!Array.isArray(j.files)) throw new Error('"files" is not an array');
+    if (j.v === ENTRY_VERSION && j.removed !== undefined) throw new Error('"removed" needs version 2');
     const timeMs = entryKeyTime(logKey);
     if (timeMs === null) throw new Error('the key carries no time');
-    return { logKey, dataset, instance: String(j.instance), seq: Number(j.seq), timeMs, files: j.files.map((f) => fileFromJson(f, dataset)) };
+    const removed = removedFromJson(j.removed, dataset);
+    return { logKey, dataset, instance: String(j.instance), seq: Number(j.seq), timeMs, files: j.files.map((f) => fileFromJson(f, dataset)), removed };
   } catch (err) {
     throw new S3ParquetError('STORE_FAILED', `write log entry ${logKey} is damaged: ${(err as Error).message}`, { cause: err });
   }

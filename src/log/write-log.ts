@@ -54,6 +54,8 @@ export type LogView =
 export interface Changes {
   /** New files, in log order, each once. */
   readonly files: readonly LoggedFile[];
+  /** Keys of files the delivered entries took out of the dataset (a compaction replaced them). */
+  readonly removed: readonly string[];
   /** Keys of the log entries delivered. */
   readonly entries: readonly string[];
   /** Damaged entries skipped (their files come back through `log rebuild`). */
@@ -102,15 +104,16 @@ export class WriteLog {
    * Writes one entry naming `files` (already complete in the store) and returns its key.
    * Throws when the store refuses; `record` is the variant that never throws.
    */
-  async append(dataset: string, files: readonly LoggedFile[]): Promise<string> {
-    if (files.length === 0) throw new S3ParquetError('INVALID_ARGUMENT', 'a write log entry needs at least one file');
-    for (const f of files) {
-      if (!f.key.startsWith(`${dataset}/`) || !f.key.endsWith('.parquet')) throw new S3ParquetError('INVALID_ARGUMENT', `file ${JSON.stringify(f.key)} is not a Parquet file of dataset ${dataset}`);
+  async append(dataset: string, files: readonly LoggedFile[], options: { readonly removed?: readonly string[] } = {}): Promise<string> {
+    const removed = options.removed ?? [];
+    if (files.length === 0 && removed.length === 0) throw new S3ParquetError('INVALID_ARGUMENT', 'a write log entry needs at least one file');
+    for (const key of [...files.map((f) => f.key), ...removed]) {
+      if (!key.startsWith(`${dataset}/`) || !key.endsWith('.parquet')) throw new S3ParquetError('INVALID_ARGUMENT', `file ${JSON.stringify(key)} is not a Parquet file of dataset ${dataset}`);
     }
     const timeMs = this.now();
     const seq = this.seq++;
     const key = entryKey(dataset, timeMs, this.o.instanceId, seq);
-    await this.o.store.put(key, encodeEntry({ dataset, instance: this.o.instanceId, seq, timeMs, files }));
+    await this.o.store.put(key, encodeEntry({ dataset, instance: this.o.instanceId, seq, timeMs, files, removed }));
     return key;
   }
 
@@ -274,7 +277,7 @@ export class WriteLog {
     if (damaged.length > 0) return { complete: false, reason: `write log entry ${damaged[0]} is damaged`, listRequests };
     const files = new Map<string, LoggedFile>();
     for (const f of cp.files) files.set(f.key, f);
-    for (const e of entries) for (const f of e.files) files.set(f.key, f);
+    for (const e of entries) applyEntry(files, e);
     const all = [...files.values()];
     const threshold = this.o.compactAfterEntries ?? 0;
     if (threshold > 0 && entries.length > threshold) await this.compact(dataset, cp, all);
@@ -316,7 +319,9 @@ export class WriteLog {
     const { entries, damaged } = await this.readAll(dataset, taken.map((k) => k.logKey));
     const seen = new Set<string>();
     const files: LoggedFile[] = [];
+    const removed: string[] = [];
     for (const e of entries) {
+      removed.push(...e.removed);
       for (const f of e.files) {
         if (seen.has(f.key)) continue;
         seen.add(f.key);
@@ -331,7 +336,7 @@ export class WriteLog {
       settleMs: this.settleWindowMs,
       ...(left ? { firstLeftMs: left.timeMs } : {}),
     });
-    return { files, entries: entries.map((e) => e.logKey), damaged, more: left !== undefined, nextCursor: encodeCursor(next) };
+    return { files, removed, entries: entries.map((e) => e.logKey), damaged, more: left !== undefined, nextCursor: encodeCursor(next) };
   }
 
   /** A cursor past everything in the log now (for consumers that want only what comes next). */
@@ -367,15 +372,23 @@ export class WriteLog {
     const { keys } = await this.listKeys(dataset);
     const { entries, damaged } = await this.readAll(dataset, keys.map((k) => k.logKey));
     const known = new Map<string, LoggedFile>();
-    for (const e of entries) for (const f of e.files) known.set(f.key, f);
+    const removed = new Set<string>();
+    for (const e of entries) {
+      for (const k of e.removed) removed.add(k);
+      applyEntry(known, e);
+    }
     const all: LoggedFile[] = [];
     const unlogged: LoggedFile[] = [];
     for (const { key, size } of listed) {
       const k = known.get(key);
       if (k) {
-        all.push(k);
+        // A logged file without a trace index (written before there was one, or its index was
+        // damaged) gets it back from its footer, so the new checkpoint indexes every file.
+        const described = !k.index && this.o.describeFile ? await this.o.describeFile(key, size) : undefined;
+        all.push(described?.index ? { ...k, index: described.index } : k);
         continue;
       }
+      if (removed.has(key)) continue; // replaced by a compaction, awaiting deletion: not data any more
       const f = this.o.describeFile ? await this.o.describeFile(key, size) : unknownFile(key, size);
       all.push(f);
       unlogged.push(f);
@@ -388,6 +401,20 @@ export class WriteLog {
     if (damaged.length > 0) await this.o.store.delete(damaged);
     await this.writeCheckpoint({ dataset, throughMs, writtenBy: this.o.instanceId, files: all });
     return { dataset, files: listed.length, recorded: unlogged.length, entriesWritten, damagedRemoved: damaged.length, throughMs };
+  }
+}
+
+/**
+ * Applies one entry to a file set: its removals, then its files. A file named again (an entry
+ * read after the checkpoint that already folded it in) keeps the trace index it had when the
+ * entry has none: files are immutable, so the index of the same key and size still holds (this
+ * is how `log rebuild` re-indexes files whose entries carry no or a damaged index).
+ */
+function applyEntry(files: Map<string, LoggedFile>, e: LogEntry): void {
+  for (const k of e.removed) files.delete(k);
+  for (const f of e.files) {
+    const prev = files.get(f.key);
+    files.set(f.key, !f.index && prev?.index && prev.bytes === f.bytes ? { ...f, index: prev.index } : f);
   }
 }
 

@@ -8,7 +8,7 @@
 import { Table, tableToIPC, type RecordBatch } from 'apache-arrow';
 import * as wasm from 'parquet-wasm/node';
 import { S3ParquetError } from '../errors.js';
-import type { ColumnEncoding } from '../schema/storage-layout.js';
+import type { ColumnEncoding } from './storage-layout.js';
 
 export type CompressionName = 'UNCOMPRESSED' | 'SNAPPY' | 'GZIP' | 'LZ4' | 'ZSTD' | 'BROTLI';
 

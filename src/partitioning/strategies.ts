@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { S3ParquetError } from '../errors.js';
 import { BUCKET_MS, escapePartitionValue, formatUtc, HIVE_NULL_PARTITION, type Granularity } from './paths.js';
-import { parseTimestampNs, plainUtcMs } from '../query/filter/timestamp.js';
+import { parseTimestampNs, plainUtcMs } from '../time/timestamp.js';
 
 export type RecordLike = Readonly<Record<string, unknown>>;
 

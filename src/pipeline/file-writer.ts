@@ -14,28 +14,16 @@ import type { ObjectStore } from '../store/object-store.js';
 import { compactUtc } from '../partitioning/paths.js';
 import { PartialFlushError, type FlushBatch } from './buffers.js';
 import { sortBatches } from './sort.js';
-import { buildBloom } from '../parquet/bloom.js';
+import { buildFileIndex, FOOTER_KEYS, type FileIndex, type StorageLayout } from '../parquet/contract.js';
 import type { WriteLog } from '../log/write-log.js';
-import type { StorageLayout } from '../schema/storage-layout.js';
 
-/** Footer key-value metadata keys written into every file. */
-export const FOOTER_KEYS = {
-  dataset: 's3parquet.dataset',
-  schemaVersion: 's3parquet.schema_version',
-  minEventTime: 's3parquet.min_event_time_ns',
-  maxEventTime: 's3parquet.max_event_time_ns',
-  rowCount: 's3parquet.row_count',
-  writer: 's3parquet.writer',
-  /** The bloom filter (historic key name: it first covered traces' trace_id only). */
-  traceIdBloom: 's3parquet.trace_id_bloom',
-  /** The string column the bloom filter covers; absent means trace_id. */
-  bloomColumn: 's3parquet.bloom_column',
-} as const;
 
 export interface WrittenFile {
   readonly key: string;
   readonly rows: number;
   readonly bytes: number;
+  /** The file's trace index, when its dataset has an index column. */
+  readonly index?: FileIndex;
 }
 
 export interface FileWriterOptions {
@@ -50,6 +38,11 @@ export interface FileWriterOptions {
   readonly layouts?: Readonly<Record<string, StorageLayout>>;
   /** Per dataset, a string column whose values go into a footer bloom filter. */
   readonly bloomColumns?: Readonly<Record<string, string>>;
+  /**
+   * Per dataset, a string column whose bloom filter goes into the file's write-log entry (the
+   * trace index). The same filter as the footer's when both name the column.
+   */
+  readonly indexColumns?: Readonly<Record<string, string>>;
   /** Records every flush's files ([write_log]); without it nothing is logged. */
   readonly writeLog?: WriteLog;
 }
@@ -99,7 +92,7 @@ export class FileWriter {
     const log = this.options.writeLog;
     if (!log || files.length === 0) return;
     // The buffer's event-time bounds: a safe superset for each of its files.
-    await log.record(flush.dataset, files.map((f) => ({ key: f.key, rows: f.rows, bytes: f.bytes, minTimeNs: flush.minTime, maxTimeNs: flush.maxTime })));
+    await log.record(flush.dataset, files.map((f) => ({ key: f.key, rows: f.rows, bytes: f.bytes, minTimeNs: flush.minTime, maxTimeNs: flush.maxTime, ...(f.index ? { index: f.index } : {}) })));
   }
 
   private async writeChunk(flush: FlushBatch, chunk: FlushBatch['batches'], key: string): Promise<WrittenFile> {
@@ -115,12 +108,18 @@ export class FileWriter {
       [FOOTER_KEYS.writer, this.options.writer],
     ]);
     const bloomColumn = this.options.bloomColumns?.[flush.dataset];
-    if (bloomColumn) metadata.set(FOOTER_KEYS.traceIdBloom, buildBloom(columnStrings(chunk, bloomColumn), rows));
-    const encodings = this.options.layouts?.[flush.dataset]?.encodings;
-    const body = encodeParquet(chunk, metadata, encodings ? { ...this.options.parquet, columnEncodings: encodings } : this.options.parquet);
+    const indexColumn = this.options.indexColumns?.[flush.dataset];
+    const bloom = bloomColumn ? buildFileIndex(bloomColumn, columnStrings(chunk, bloomColumn)) : undefined;
+    if (bloom) metadata.set(FOOTER_KEYS.traceIdBloom, bloom.encoded);
+    const index = indexColumn ? (indexColumn === bloomColumn ? bloom : buildFileIndex(indexColumn, columnStrings(chunk, indexColumn))) : undefined;
+    const layout = this.options.layouts?.[flush.dataset];
+    const parquet = layout
+      ? { ...this.options.parquet, columnEncodings: layout.encodings, rowGroupSize: Math.min(this.options.parquet.rowGroupSize, layout.rowGroupRows ?? Number.POSITIVE_INFINITY) }
+      : this.options.parquet;
+    const body = encodeParquet(chunk, metadata, parquet);
     const version = String(this.options.schemaVersions[flush.dataset] ?? 0);
     await this.options.store.put(key, body, { dataset: flush.dataset, schema_version: version });
-    return { key, rows, bytes: body.length };
+    return { key, rows, bytes: body.length, ...(index ? { index } : {}) };
   }
 }
 

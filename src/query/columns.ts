@@ -11,7 +11,7 @@
  */
 import { parquetRead, parquetSchema, type AsyncBuffer, type ColumnData, type FileMetaData, type RowGroup, type SchemaTree } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import { PARSERS } from './source.js';
+import { PARSERS } from '../parquet/source.js';
 
 /** Decoded values of rows [start, end), or one value for all of them. */
 interface Chunk {

@@ -12,14 +12,13 @@ import { S3ParquetError } from '../errors.js';
 import { DATASET_NAMES, DATASETS, isDatasetName, type DatasetName } from '../schema/datasets.js';
 import type { PromotedSpec } from '../schema/promoted.js';
 import type { ObjectInfo, ObjectStore } from '../store/object-store.js';
-import { FOOTER_KEYS } from '../pipeline/file-writer.js';
-import { parseBloom } from '../parquet/bloom.js';
+import { FOOTER_KEYS, INDEX_COLUMNS, parseBloom, type FileIndex } from '../parquet/contract.js';
 import { datasetCatalog, type DatasetCatalog } from './catalog.js';
 import { columnsOf, evaluate, mightMatch, parseFilter, type ColumnCatalog, type ColumnStats, type Expr, type FilterLimits } from './filter/index.js';
 import type { Converter, JsonValue } from './json-values.js';
 import { checkPartitionPath, listPartitionFiles, partitionKeys, partitionsForRange, timePart, type TimeLayout } from './partitions.js';
 import { readColumnRange } from './columns.js';
-import { FooterCache, PARSERS, storeBuffer, type ReadCounter } from './source.js';
+import { FooterCache, PARSERS, storeBuffer, wholeWhenSmall, type ReadCounter } from '../parquet/source.js';
 import { DEFAULT_MAX_ENTRIES_PER_READ, listPages, WriteLog } from '../log/write-log.js';
 import type { LoggedFile } from '../log/entry.js';
 
@@ -41,6 +40,13 @@ export interface QueryStats {
   files_considered: number;
   files_pruned: number;
   files_pruned_by_bloom: number;
+  /** Files the write log's trace index ruled out of a lookup: never opened. */
+  files_pruned_by_index: number;
+  /**
+   * Files a lookup on an indexed column had to open because they have no usable index entry
+   * (written before the index, a damaged index, or files found by listing): the footer decides.
+   */
+  files_unindexed: number;
   row_groups_considered: number;
   row_groups_pruned: number;
   rows_scanned: number;
@@ -66,6 +72,8 @@ export function emptyStats(): QueryStats {
     files_considered: 0,
     files_pruned: 0,
     files_pruned_by_bloom: 0,
+    files_pruned_by_index: 0,
+    files_unindexed: 0,
     row_groups_considered: 0,
     row_groups_pruned: 0,
     rows_scanned: 0,
@@ -134,6 +142,8 @@ interface Candidate {
   readonly size: number;
   readonly minTimeNs?: bigint;
   readonly maxTimeNs?: bigint;
+  /** The file's trace index from the write log, when it has one. */
+  readonly index?: FileIndex;
 }
 
 interface Located {
@@ -150,6 +160,11 @@ export interface ScanPlan {
   readonly filterCols: readonly string[];
   readonly converters: ReadonlyMap<string, Converter>;
   readonly pinned: { readonly column: string; readonly values: string[] } | null;
+  /**
+   * The column a trace index may cover that the filter pins to literal values (AND-ed `=` /
+   * `IN`), or null: only then can a file's index rule it out.
+   */
+  readonly indexed?: string | null;
   readonly limit: number;
 }
 
@@ -162,6 +177,8 @@ export function makeScanPlan(o: {
   filterColumns: ColumnCatalog;
   /** Columns the files are sorted by: equality filters on them use the page index. */
   sortedBy?: readonly string[];
+  /** The column the dataset's trace index covers, if any. */
+  indexColumn?: string;
   limit?: number | undefined;
 }): ScanPlan {
   return {
@@ -171,6 +188,7 @@ export function makeScanPlan(o: {
     filterCols: o.expr ? [...columnsOf(o.expr)] : [],
     converters: o.converters,
     pinned: o.expr ? pinnedColumn(o.expr, o.filterColumns, o.sortedBy ?? []) : null,
+    indexed: o.expr && o.indexColumn && requiredValues(o.expr, o.indexColumn) ? o.indexColumn : null,
     limit: o.limit ?? Number.POSITIVE_INFINITY,
   };
 }
@@ -369,7 +387,7 @@ export class QueryEngine {
     const { cat, expr, columns, select } = this.prepare(q);
     return {
       dataset: cat.dataset,
-      ...makeScanPlan({ expr, columns, select, converters: cat.converters, filterColumns: cat.filterColumns, sortedBy: DATASETS[cat.dataset].storage.sortBy, limit: q.limit }),
+      ...makeScanPlan({ expr, columns, select, converters: cat.converters, filterColumns: cat.filterColumns, sortedBy: DATASETS[cat.dataset].storage.sortBy, ...(INDEX_COLUMNS[cat.dataset] ? { indexColumn: INDEX_COLUMNS[cat.dataset]! } : {}), limit: q.limit }),
     };
   }
 
@@ -400,7 +418,7 @@ export class QueryEngine {
           const partition = slash < 0 ? '' : rel.slice(0, slash);
           let list = groups.get(partition);
           if (!list) groups.set(partition, (list = []));
-          list.push({ key: f.key, size: f.bytes, minTimeNs: f.minTimeNs, maxTimeNs: f.maxTimeNs });
+          list.push({ key: f.key, size: f.bytes, minTimeNs: f.minTimeNs, maxTimeNs: f.maxTimeNs, ...(f.index ? { index: f.index } : {}) });
           n++;
         }
         stats.files_from_log += n;
@@ -425,11 +443,20 @@ export class QueryEngine {
       stats.files_pruned++; // the log's time range: no footer read
       return false;
     }
+    if (plan.indexed && expr) {
+      const verdict = indexVerdict(info.index, plan.indexed, expr);
+      if (verdict === 'pruned') {
+        stats.files_pruned++;
+        stats.files_pruned_by_index++;
+        return false;
+      }
+      if (verdict === 'unindexed') stats.files_unindexed++;
+    }
     if (this.missing.has(info.key)) {
       stats.files_missing++;
       return false;
     }
-    const file = storeBuffer(this.o.store, info.key, info.size, counter);
+    const file = wholeWhenSmall(storeBuffer(this.o.store, info.key, info.size, counter));
     let metadata: FileMetaData;
     try {
       metadata = await this.footers.get(info.key, file);
@@ -573,6 +600,19 @@ function pinnedColumn(expr: Expr, filterColumns: ColumnCatalog, sortedBy: readon
     if (values) return { column, values };
   }
   return null;
+}
+
+/**
+ * What a file's trace index says of a lookup pinning `column`: the file cannot hold a match
+ * ('pruned'), it may ('candidate'), or the file has no usable index for the column
+ * ('unindexed': open it, as without an index).
+ */
+function indexVerdict(index: FileIndex | undefined, column: string, expr: Expr): 'pruned' | 'candidate' | 'unindexed' {
+  const bloom = index && index.column === column ? index.bloom : null;
+  if (!bloom) return 'unindexed';
+  const values = requiredValues(expr, column);
+  if (values === null) return 'unindexed';
+  return values.some((v) => bloom.mightContain(v)) ? 'candidate' : 'pruned';
 }
 
 /** False when the file's footer bloom filter proves no row can match the filter's `=`/`IN` on its column. */

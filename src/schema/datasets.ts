@@ -3,7 +3,7 @@ import type { Schema } from 'apache-arrow';
 import { LOGS_EVENT_TIME_COLUMN, LOGS_SCHEMA_VERSION, LOGS_STORAGE, logsSchema } from './logs.js';
 import { METRICS_EVENT_TIME_COLUMN, METRICS_SCHEMA_VERSION, METRICS_STORAGE, metricsSchema } from './metrics.js';
 import { parsePromoted, type PromotedSpec } from './promoted.js';
-import type { StorageLayout } from './storage-layout.js';
+import type { StorageLayout } from '../parquet/contract.js';
 import { TRACES_EVENT_TIME_COLUMN, TRACES_SCHEMA_VERSION, TRACES_STORAGE, tracesSchema } from './traces.js';
 
 export type DatasetName = 'traces' | 'logs' | 'metrics';

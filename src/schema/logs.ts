@@ -9,7 +9,7 @@ import { DatasetBatchBuilderBase } from './batch-builder.js';
 import { Int32Builder, Int64Builder, StringMapBuilder, TimestampNsBuilder, Utf8Builder, type ColumnBuilder } from './columns.js';
 import { appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
 import type { PromotedSpec } from './promoted.js';
-import { NANOS, RANDOM_ID, type StorageLayout } from './storage-layout.js';
+import { NANOS, RANDOM_ID, type StorageLayout } from '../parquet/contract.js';
 import { anyValueToJsonText, bytesToHex, describeId, isAllZero, isZeroInt64, unixNanoToBigInt } from '../otlp/values.js';
 import type { LogRecord } from '../otlp/types.js';
 

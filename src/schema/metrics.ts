@@ -12,7 +12,7 @@ import { TimestampNsBuilder, Utf8Builder, type ColumnBuilder } from './columns.j
 import { Float64ListBuilder, Int64ListBuilder } from './list-columns.js';
 import { appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
 import type { PromotedSpec } from './promoted.js';
-import { DOUBLE, INTEGER, type StorageLayout } from './storage-layout.js';
+import { DOUBLE, INTEGER, type StorageLayout } from '../parquet/contract.js';
 import { describeId, hexOrNull, int64ToBigInt, unixNanoToBigInt } from '../otlp/values.js';
 import type { Int64Value, KeyValue } from '../otlp/types.js';
 import type { Exemplar, ExponentialHistogramBuckets, ExponentialHistogramDataPoint, HistogramDataPoint } from '../otlp/metric-types.js';

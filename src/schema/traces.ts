@@ -17,7 +17,7 @@ import {
 } from './columns.js';
 import { appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
 import type { PromotedSpec } from './promoted.js';
-import { NANOS, RANDOM_ID, type StorageLayout } from './storage-layout.js';
+import { NANOS, RANDOM_ID, type StorageLayout } from '../parquet/contract.js';
 import { describeId, hexOrNull, isAllZero, unixNanoToBigInt } from '../otlp/values.js';
 import type { Span } from '../otlp/types.js';
 import type { WireReader } from '../otlp/wire-reader.js';
@@ -43,6 +43,9 @@ export const TRACES_STORAGE: StorageLayout = {
     end_time: NANOS,
     duration_ns: NANOS,
   },
+  // Measured (bench/lake.ts, one partition of ~100k spans): 8,192-row groups cut a lookup's
+  // bytes 721 → 315 KB and its time ratio to DuckDB 3.7× → 2.9×; scans were no slower.
+  rowGroupRows: 8192,
 };
 
 export const SPAN_KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];

@@ -11,7 +11,7 @@ import {
   type ColumnStats,
   type Expr,
 } from '../../src/query/filter/index.js';
-import { parseTimestampNs, formatTimestampNs } from '../../src/query/filter/timestamp.js';
+import { parseTimestampNs, formatTimestampNs } from '../../src/time/timestamp.js';
 import { compareStrings, likeMatch } from '../../src/query/filter/values.js';
 import { exactInteger } from '../../src/query/filter/literals.js';
 

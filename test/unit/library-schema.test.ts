@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { normalizeRecords, buildBatch, inferSchema } from '../../src/library/records.js';
-import { checkSchemaCompatibility, ParquetSchema } from '../../src/library/schema.js';
-import { parquetTypeName, parseTypeAlias, ParquetType } from '../../src/library/types.js';
+import { checkSchemaCompatibility, ParquetSchema } from '../../src/parquet/schema.js';
+import { parquetTypeName, parseTypeAlias, ParquetType } from '../../src/parquet/types.js';
 import { HashPartitioning, RangePartitioning, TimePartitioning, ValuePartitioning, stableBucket } from '../../src/partitioning/strategies.js';
 
 describe('type aliases', () => {

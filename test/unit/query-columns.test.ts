@@ -11,7 +11,7 @@ import { encodeParquet } from '../../src/parquet/writer.js';
 import { convertTraces } from '../../src/pipeline/convert-traces.js';
 import { Partitioner } from '../../src/pipeline/partitioner.js';
 import { emptyInEveryRow, readColumnRange } from '../../src/query/columns.js';
-import { PARSERS } from '../../src/query/source.js';
+import { PARSERS } from '../../src/parquet/source.js';
 import { T0_NS, hexId, jsonSpan, jsonTraceRequest } from '../helpers/otlp.js';
 
 function file(withLinks: boolean): ArrayBuffer {

@@ -19,10 +19,10 @@ import { convertMetrics } from '../../src/pipeline/convert-metrics.js';
 import { convertTraces } from '../../src/pipeline/convert-traces.js';
 import { Partitioner } from '../../src/pipeline/partitioner.js';
 import { sortBatches } from '../../src/pipeline/sort.js';
-import { PARSERS } from '../../src/query/source.js';
+import { PARSERS } from '../../src/parquet/source.js';
 import { DATASETS, DATASET_NAMES } from '../../src/schema/datasets.js';
 import { parsePromoted } from '../../src/schema/promoted.js';
-import type { ColumnEncoding } from '../../src/schema/storage-layout.js';
+import type { ColumnEncoding } from '../../src/parquet/storage-layout.js';
 import { duckdbQuery } from '../helpers/duckdb.js';
 
 const PROMOTED = ['http.request.method', 'http.response.status_code', 'url.path'].map(parsePromoted);

@@ -3,7 +3,7 @@
  * parser reads it untyped and converts it here. The conversion is strict (no '5' for an int
  * column, no 1 for a bool) because a silently wrong filter is worse than an error.
  */
-import { parseTimestampNs } from './timestamp.js';
+import { parseTimestampNs } from '../../time/timestamp.js';
 import { FilterError, type ColumnRef, type Literal } from './types.js';
 
 /** A literal as written, before it meets its column. `text` is the source, for messages. */

@@ -2,7 +2,7 @@
  * Renders an Expr as DuckDB SQL: for logs, error messages and the DuckDB equivalence tests.
  * Every binary node is parenthesised, so the output never depends on operator precedence.
  */
-import { formatTimestampNs } from './timestamp.js';
+import { formatTimestampNs } from '../../time/timestamp.js';
 import type { ColumnRef, Expr, Literal } from './types.js';
 
 // Words DuckDB (or our own grammar) would not read as a plain column name.

@@ -20,6 +20,12 @@ export interface StorageLayout {
    * keep the `[parquet]` defaults.
    */
   readonly encodings: Readonly<Record<string, ColumnEncoding>>;
+  /**
+   * At most this many rows per row group (below `[parquet] row_group_size`). parquet-wasm 0.8
+   * cannot bound a page's rows, but a row group bounds every page in it: a lookup then decodes
+   * the nested columns' pages of a few thousand rows, not 20,000.
+   */
+  readonly rowGroupRows?: number;
 }
 
 /**

@@ -35,6 +35,26 @@ export function storeBuffer(store: ObjectStore, key: string, size: number, count
 }
 
 /**
+ * Files up to this size are read whole, in one request, on first touch: a small file's footer,
+ * page indexes and pages are otherwise one ranged GET each (~70 for a lookup's `select *`), and
+ * on S3 every request costs a round trip. A sidecar's flushes are mostly far smaller than this.
+ */
+export const WHOLE_FILE_BYTES = 256 * 1024;
+
+/** `file` itself when it is larger than `WHOLE_FILE_BYTES`, else one read whole on first use. */
+export function wholeWhenSmall(file: AsyncBuffer): AsyncBuffer {
+  if (file.byteLength > WHOLE_FILE_BYTES) return file;
+  let all: Promise<ArrayBuffer> | undefined;
+  return {
+    byteLength: file.byteLength,
+    async slice(start: number, end?: number): Promise<ArrayBuffer> {
+      all ??= Promise.resolve(file.slice(0, file.byteLength));
+      return (await all).slice(start, end ?? file.byteLength);
+    },
+  };
+}
+
+/**
  * The first read of a file takes its last bytes, hoping to get the whole footer in one request
  * (hyparquet reads more when the footer is larger). Our footers with a handful of row groups
  * are a few KiB; 16 KiB keeps small files from being read whole just for their footer.
