@@ -16,13 +16,14 @@ const TICKS = 100; // USER_HZ
 
 /**
  * `nodeArgs` go before the script, e.g. `--cpu-prof` to profile the daemon under load;
- * `queryToml` are extra keys of the `[query]` table (which this config already opens).
+ * `queryToml` are extra keys of the `[query]` table (which this config already opens). The
+ * seeded loads are dated 2024, so the event-time window is off (`max_past_hours = 0`).
  */
 export async function startBenchDaemon(dir: string, extraToml = '', dataDir = `${dir}/data`, nodeArgs: readonly string[] = [], queryToml = ''): Promise<BenchDaemon> {
   const config = join(dir, 'bench.toml');
   await writeFile(
     config,
-    `[receivers.grpc]\nendpoint = "127.0.0.1:0"\n[receivers.http]\nendpoint = "127.0.0.1:0"\n[query]\nendpoint = "127.0.0.1:0"\n${queryToml}\n[storage]\nlocal_path = "${dataDir}"\n${extraToml}\n`,
+    `[receivers.grpc]\nendpoint = "127.0.0.1:0"\n[receivers.http]\nendpoint = "127.0.0.1:0"\n[query]\nendpoint = "127.0.0.1:0"\n${queryToml}\n[storage]\nlocal_path = "${dataDir}"\n${extraToml}\n[partitioning]\nmax_past_hours = 0\n`,
   );
   const child = spawn(process.execPath, [...nodeArgs, 'dist/cli.js', 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'info' } });
   const ports: BenchDaemon['ports'] = {};

@@ -229,7 +229,8 @@ describe('query limits', () => {
 
   beforeAll(async () => {
     d = await startTestDaemon('[buffer]\nmax_rows = 4000\nmax_age_seconds = 3600\n[parquet]\nrow_group_size = 500\n[wal]\nfsync = "never"\n[query]\nworkers = 1\nmax_concurrent_queries = 3\ntimeout_seconds = 20\nmax_memory_mb_per_query = 32\nmax_json_response_mb = 1');
-    await fillLake(d, 12_000, 2000);
+    // ~48 MB of attribute text: well past the 32 MiB budget however the heap is counted.
+    await fillLake(d, 12_000, 4000);
   }, 120_000);
 
   afterAll(async () => {

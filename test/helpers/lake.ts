@@ -39,6 +39,8 @@ local_path = ${JSON.stringify(dataDir)}
 instance_id = "lake"
 [buffer]
 max_age_seconds = 3600
+[partitioning]
+max_past_hours = 0
 ${extraToml}
 `);
   const sink = new Writable({ write: (_c, _e, cb) => cb() });
