@@ -43,6 +43,8 @@ export interface StreamOptions {
   readonly signal?: AbortSignal;
   /** Final stats sent ahead of the bytes (arrow). */
   readonly onStats?: (stats: QueryStats) => void;
+  /** The query's stats so far, told with every batch (before it is yielded). */
+  readonly onProgress?: (stats: QueryStats) => void;
   /** Told at once when the deadline stops the query, even while the caller waits on a slow socket. */
   readonly onStopped?: (error: S3ParquetError) => void;
 }
@@ -114,7 +116,7 @@ export class QueryPool {
     return this.run(task, o);
   }
 
-  private async *run(task: QueryTask, { signal, onStats, onStopped }: StreamOptions): AsyncGenerator<Uint8Array, QueryStats> {
+  private async *run(task: QueryTask, { signal, onStats, onProgress, onStopped }: StreamOptions): AsyncGenerator<Uint8Array, QueryStats> {
     const { port1, port2 } = new MessageChannel();
     const abort = new AbortController();
     let stopped: { reason: StopReason; error: S3ParquetError } | null = null;
@@ -162,6 +164,7 @@ export class QueryPool {
           continue;
         }
         if (m.t === 'batch') {
+          onProgress?.(m.stats);
           yield m.bytes;
           port1.postMessage({ t: 'ack' });
         } else if (m.t === 'stats') {
