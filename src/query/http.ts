@@ -166,7 +166,6 @@ export function changesOptionsFrom(params: URLSearchParams): ChangesOptions {
   };
 }
 
-
 /**
  * Writes a chunk and waits for the socket to drain when its buffer is full — or until `halt`
  * aborts (the query was stopped: its error is to be written now, not after the client reads).
