@@ -14,7 +14,8 @@
  * `format: "ndjson"` streams one record per line with the socket's backpressure, so memory
  * stays flat however large the result; `arrow` answers an Arrow IPC stream; `json` is buffered
  * up to `maxJsonBytes`. With a `pool`, queries, changes reads and trace lookups run on worker
- * threads (src/query/pool), bounded as docs/query-limits.md says; this thread only routes.
+ * threads (src/query/pool), bounded as docs/query-limits.md says — and so do the reads of the
+ * Tempo/Jaeger APIs and the UI's summaries (record-source.ts); this thread only routes.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -28,6 +29,7 @@ import { checkPartitionPath } from './partitions.js';
 import { parseRfc3339Ns } from './time.js';
 import { uiRoutes } from './ui/routes.js';
 import { createReadApis } from './read-routes.js';
+import { clientGone, poolRecordSource, type RecordSourceFor } from './record-source.js';
 import { BEARER_CHALLENGE, createListener, listen, requireBearer, type BearerAuth, type HttpServerSettings } from '../security/index.js';
 
 const MAX_QUERY_BODY = 1024 * 1024;
@@ -165,15 +167,6 @@ export function changesOptionsFrom(params: URLSearchParams): ChangesOptions {
   };
 }
 
-/** Aborts when the client goes before the answer is complete. */
-function clientGone(res: ServerResponse): AbortSignal {
-  const c = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) c.abort();
-  });
-  return c.signal;
-}
-
 /**
  * Writes a chunk and waits for the socket to drain when its buffer is full — or until `halt`
  * aborts (the query was stopped: its error is to be written now, not after the client reads).
@@ -249,8 +242,11 @@ type AnswerStream = AsyncGenerator<Uint8Array, QueryStats>;
 
 export async function startQueryServer(o: QueryServerOptions): Promise<RunningQueryServer> {
   const { engine, logger } = o;
-  const ui = uiRoutes({ engine, ...(o.auth ? { auth: o.auth } : {}) }); // the web UI (public assets) and its summary APIs (token checked)
-  const readApis = createReadApis(engine);
+  // The Tempo/Jaeger APIs and the UI's summaries read on the worker pool too, under its bounds.
+  const pool = o.pool;
+  const records: RecordSourceFor | undefined = pool ? (signal) => poolRecordSource(pool, engine, signal) : undefined;
+  const ui = uiRoutes({ engine, ...(records ? { records } : {}), ...(o.auth ? { auth: o.auth } : {}) }); // the web UI (public assets) and its summary APIs (token checked)
+  const readApis = createReadApis(records ?? engine);
   const maxJsonBytes = o.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES;
 
   /** A task's answer: on the worker pool when there is one, else in this thread. */

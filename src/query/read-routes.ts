@@ -1,13 +1,15 @@
 /**
  * The Tempo- and Jaeger-compatible read APIs on the query port, behind one prefix dispatch in
  * http.ts: `/tempo/…` and `/jaeger/…` are routed by find-my-way (fastify's router), with typed
- * handlers kept in each route's store. Handlers call the QueryEngine only through its public
- * methods (`query`, `catalog`), so they work the same wherever the engine runs.
+ * handlers kept in each route's store. Handlers read only through a RecordSource (`query`,
+ * `catalog`): in a daemon its queries run on the query worker pool, under the same bounds as
+ * `/api/v1/query` (record-source.ts), and stop when the request's client goes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import FindMyWay from 'find-my-way';
 import { S3ParquetError } from '../errors.js';
-import type { QueryEngine } from './engine.js';
+import { clientGone, type RecordSource, type RecordSourceFor } from './record-source.js';
+import { RETRY_AFTER_SECONDS } from './pool/query-pool.js';
 import { jaegerRoutes } from './jaeger/routes.js';
 import { tempoRoutes } from './tempo/routes.js';
 
@@ -16,7 +18,8 @@ export interface RouteContext {
   readonly res: ServerResponse;
   readonly params: Readonly<Record<string, string | undefined>>;
   readonly query: URLSearchParams;
-  readonly engine: QueryEngine;
+  /** This request's records (its queries stop when the client goes). */
+  readonly source: RecordSource;
   /** The current time, ns (injected, so tests and defaults agree). */
   readonly nowNs: bigint;
 }
@@ -35,7 +38,9 @@ export interface ReadApis {
 
 export const READ_API_PREFIXES = ['/tempo', '/jaeger'] as const;
 
-export function createReadApis(engine: QueryEngine, o: { now?: () => number } = {}): ReadApis {
+/** `source`: the records for each request (or one source for every request, e.g. an engine). */
+export function createReadApis(source: RecordSource | RecordSourceFor, o: { now?: () => number } = {}): ReadApis {
+  const sourceFor: RecordSourceFor = typeof source === 'function' ? source : () => source;
   const router = FindMyWay({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 2048 });
   const add = (prefix: string, routes: readonly ReadRoute[]): void => {
     for (const r of routes) router.on('GET', prefix + r.path, () => undefined, r);
@@ -55,7 +60,7 @@ export function createReadApis(engine: QueryEngine, o: { now?: () => number } = 
         throw new S3ParquetError('NOT_FOUND', `no route ${req.method} ${url.pathname}`);
       }
       const route = found.store as ReadRoute;
-      await route.handle({ req, res, params: found.params, query: url.searchParams, engine, nowNs: BigInt(now()) * 1_000_000n });
+      await route.handle({ req, res, params: found.params, query: url.searchParams, source: sourceFor(clientGone(res)), nowNs: BigInt(now()) * 1_000_000n });
     },
   };
 }
@@ -80,4 +85,9 @@ export function intParam(q: URLSearchParams, name: string, fallback: number, min
     throw new S3ParquetError('INVALID_ARGUMENT', `invalid "${name}" ${JSON.stringify(raw)}: expected a whole number from ${min} to ${max}`);
   }
   return Number(raw);
+}
+
+/** A refusal for concurrency tells the client when to retry, in an API's own error envelope too. */
+export function retryAfter(res: ServerResponse, err: S3ParquetError): void {
+  if (err.code === 'TOO_MANY_QUERIES' && !res.headersSent) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
 }

@@ -162,6 +162,57 @@ describe('query isolation', () => {
     expect(((await res.json()) as { records: unknown[] }).records).toHaveLength(1);
   }, 120_000);
 
+  it('Tempo, Jaeger and the UI summaries read on the worker pool: admitted (metric), 429 at the limit, stopped when their client leaves', async () => {
+    await until('no query running', async () => (await metric(d, 's3parquet_queries_running')) === 0);
+    const stoppedBefore = await metric(d, 's3parquet_queries_stopped_total{reason="client_closed"}');
+    const rejectedBefore = await metric(d, 's3parquet_queries_stopped_total{reason="rejected"}');
+    const around = `start=${Number(T0_NS / 1_000_000_000n) - 60}&end=${Number(T0_NS / 1_000_000_000n) + 60}`;
+    const tempoSearch = `/tempo/api/search?q=${encodeURIComponent('{ name = "big" }')}&${around}&limit=5`;
+    // `a` holds the only worker (its reader stalls); the Tempo search is admitted and waits for it.
+    const a = await stalledQuery(d, { dataset: 'traces', format: 'ndjson' });
+    expect(a.res.statusCode).toBe(200);
+    const tempoAbort = new AbortController();
+    const tempo = fetch(d.queryUrl(tempoSearch), { signal: tempoAbort.signal }).catch(() => undefined);
+    // Counted by the pool: in-process it would never be.
+    await until('the Tempo search to be admitted to the pool', async () => (await metric(d, 's3parquet_queries_running')) === 2);
+
+    // max_concurrent_queries = 2 are running: every read API answers 429 with Retry-After.
+    const tempoRefused = await fetch(d.queryUrl(tempoSearch));
+    expect(tempoRefused.status).toBe(429);
+    expect(tempoRefused.headers.get('retry-after')).toBe('1');
+    expect(await tempoRefused.text()).toContain('max_concurrent_queries');
+    const jaegerRefused = await fetch(d.queryUrl('/jaeger/api/traces?service=svc'));
+    expect(jaegerRefused.status).toBe(429);
+    expect(jaegerRefused.headers.get('retry-after')).toBe('1');
+    expect(((await jaegerRefused.json()) as { errors: { code: number }[] }).errors[0]!.code).toBe(429);
+    const uiRefused = await fetch(d.queryUrl('/api/v1/trace-search?service=svc'));
+    expect(uiRefused.status).toBe(429);
+    expect(uiRefused.headers.get('retry-after')).toBe('1');
+    expect(((await uiRefused.json()) as { error: { code: string } }).error.code).toBe('TOO_MANY_QUERIES');
+    expect(await metric(d, 's3parquet_queries_stopped_total{reason="rejected"}')).toBeGreaterThanOrEqual(rejectedBefore + 3);
+
+    // The Tempo client leaves: its query is stopped (metric), and its slot is free.
+    tempoAbort.abort();
+    await tempo;
+    await until('the Tempo search to be stopped', async () => (await metric(d, 's3parquet_queries_running')) === 1);
+    expect(await metric(d, 's3parquet_queries_stopped_total{reason="client_closed"}')).toBeGreaterThanOrEqual(stoppedBefore + 1);
+    a.destroy();
+    await until('the stalled query to be stopped', async () => (await metric(d, 's3parquet_queries_running')) === 0);
+
+    // With the worker free (a replacement may still be starting under tsx), the search is answered from the pool.
+    let found: { traces: { traceID: string }[] } | undefined;
+    await until('the Tempo search to be answered', async () => {
+      const r = await fetch(d.queryUrl(tempoSearch));
+      if (r.status !== 200) {
+        await r.arrayBuffer();
+        return false;
+      }
+      found = (await r.json()) as { traces: { traceID: string }[] };
+      return true;
+    }, 60_000);
+    expect(found!.traces).toHaveLength(5);
+  }, 120_000);
+
   it('abandoned broad json queries leave the daemon alive and within its memory bound', async () => {
     const before = process.memoryUsage().rss;
     let peak = before;

@@ -15,8 +15,8 @@
  * v1 errors answer in Jaeger's envelope (`errors: [{code, msg}]`), which the UI shows.
  */
 import { S3ParquetError, toS3ParquetError } from '../../errors.js';
-import type { QueryEngine } from '../engine.js';
-import { intParam, sendJson, type ReadRoute, type RouteContext } from '../read-routes.js';
+import type { RecordSource } from '../record-source.js';
+import { intParam, retryAfter, sendJson, type ReadRoute, type RouteContext } from '../read-routes.js';
 import { distinctValues } from '../spans/distinct-scan.js';
 import { resourceSpansJson } from '../spans/otlp-trace.js';
 import { searchTraces } from '../spans/search.js';
@@ -45,6 +45,7 @@ function v1(handle: (ctx: RouteContext) => Promise<void>): (ctx: RouteContext) =
     } catch (e) {
       const err = toS3ParquetError(e);
       if (err.httpStatus >= 500 || ctx.res.headersSent) throw err;
+      retryAfter(ctx.res, err);
       sendJson(ctx.res, err.httpStatus, { data: null, total: 0, limit: 0, offset: 0, errors: [{ code: err.httpStatus, msg: err.message }] });
     }
   };
@@ -54,16 +55,16 @@ function quote(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
-async function services(engine: QueryEngine, nowNs: bigint): Promise<string[]> {
-  return (await distinctValues(engine, { startNs: nowNs - CATALOG_LOOKBACK_NS, endNs: nowNs + TRACE_SLACK_NS, select: ['service_name'], filter: 'service_name IS NOT NULL', extract: (r) => (typeof r.service_name === 'string' ? [r.service_name] : []) })).values;
+async function services(source: RecordSource, nowNs: bigint): Promise<string[]> {
+  return (await distinctValues(source, { startNs: nowNs - CATALOG_LOOKBACK_NS, endNs: nowNs + TRACE_SLACK_NS, select: ['service_name'], filter: 'service_name IS NOT NULL', extract: (r) => (typeof r.service_name === 'string' ? [r.service_name] : []) })).values;
 }
 
-async function operations(engine: QueryEngine, nowNs: bigint, service: string, kind: string | null): Promise<{ name: string; spanKind: string }[]> {
+async function operations(source: RecordSource, nowNs: bigint, service: string, kind: string | null): Promise<{ name: string; spanKind: string }[]> {
   if (kind !== null && kind !== '' && !(KINDS as readonly string[]).includes(kind.toLowerCase())) {
     throw new S3ParquetError('INVALID_ARGUMENT', `invalid "spanKind" ${JSON.stringify(kind)}: expected one of ${KINDS.join(', ')}`);
   }
   const filter = `service_name = ${quote(service)}${kind ? ` AND kind = ${quote(kind.toUpperCase())}` : ''}`;
-  const found = await distinctValues(engine, { startNs: nowNs - CATALOG_LOOKBACK_NS, endNs: nowNs + TRACE_SLACK_NS, select: ['name', 'kind'], filter, extract: (r) => [JSON.stringify([r.name, r.kind])] });
+  const found = await distinctValues(source, { startNs: nowNs - CATALOG_LOOKBACK_NS, endNs: nowNs + TRACE_SLACK_NS, select: ['name', 'kind'], filter, extract: (r) => [JSON.stringify([r.name, r.kind])] });
   return found.values.map((v) => {
     const [name, k] = JSON.parse(v) as [string, string];
     return { name, spanKind: k === 'UNSPECIFIED' ? '' : k.toLowerCase() };
@@ -88,10 +89,10 @@ function searchExpr(o: { service: string | null; operation: string | null; tags:
 }
 
 /** Finds traces and reads them whole, newest first. */
-async function findTraces(engine: QueryEngine, expr: SpansetExpr, range: { startNs: bigint; endNs: bigint }, limit: number): Promise<[string, SpanView[]][]> {
-  const found = await searchTraces(engine, { expr, startNs: range.startNs, endNs: range.endNs, limit });
+async function findTraces(source: RecordSource, expr: SpansetExpr, range: { startNs: bigint; endNs: bigint }, limit: number): Promise<[string, SpanView[]][]> {
+  const found = await searchTraces(source, { expr, startNs: range.startNs, endNs: range.endNs, limit });
   const ids = found.traces.map((t) => t.traceId);
-  const spans = await fetchTraces(engine, ids, { start: range.startNs - TRACE_SLACK_NS, end: range.endNs + TRACE_SLACK_NS });
+  const spans = await fetchTraces(source, ids, { start: range.startNs - TRACE_SLACK_NS, end: range.endNs + TRACE_SLACK_NS });
   return ids.filter((id) => spans.has(id)).map((id) => [id, spans.get(id)!]);
 }
 
@@ -114,14 +115,14 @@ export function jaegerRoutes(): ReadRoute[] {
     {
       path: '/api/services',
       handle: v1(async (ctx) => {
-        const s = await services(ctx.engine, ctx.nowNs);
+        const s = await services(ctx.source, ctx.nowNs);
         sendJson(ctx.res, 200, envelope(s, s.length));
       }),
     },
     {
       path: '/api/services/:service/operations',
       handle: v1(async (ctx) => {
-        const ops = await operations(ctx.engine, ctx.nowNs, ctx.params.service ?? '', null);
+        const ops = await operations(ctx.source, ctx.nowNs, ctx.params.service ?? '', null);
         const names = [...new Set(ops.map((o) => o.name))].sort();
         sendJson(ctx.res, 200, envelope(names, names.length));
       }),
@@ -129,7 +130,7 @@ export function jaegerRoutes(): ReadRoute[] {
     {
       path: '/api/operations',
       handle: v1(async (ctx) => {
-        const ops = await operations(ctx.engine, ctx.nowNs, required(ctx, 'service'), ctx.query.get('spanKind'));
+        const ops = await operations(ctx.source, ctx.nowNs, required(ctx, 'service'), ctx.query.get('spanKind'));
         sendJson(ctx.res, 200, envelope(ops, ops.length));
       }),
     },
@@ -142,7 +143,7 @@ export function jaegerRoutes(): ReadRoute[] {
         const ids = q.getAll('traceID');
         if (ids.length > 0) {
           const want = ids.map((i) => normalizeTraceId(i, 'traceID'));
-          const spans = await fetchTraces(ctx.engine, want, {});
+          const spans = await fetchTraces(ctx.source, want, {});
           const data = want.filter((id) => spans.has(id)).map((id) => jaegerTrace(id, spans.get(id)!));
           return sendJson(ctx.res, 200, envelope(data, data.length));
         }
@@ -153,7 +154,7 @@ export function jaegerRoutes(): ReadRoute[] {
           minDuration: goDuration(q, 'minDuration'),
           maxDuration: goDuration(q, 'maxDuration'),
         });
-        const traces = await findTraces(ctx.engine, expr, range, limit);
+        const traces = await findTraces(ctx.source, expr, range, limit);
         const data = traces.map(([id, spans]) => jaegerTrace(id, spans));
         sendJson(ctx.res, 200, envelope(data, data.length));
       }),
@@ -162,18 +163,18 @@ export function jaegerRoutes(): ReadRoute[] {
       path: '/api/traces/:traceID',
       handle: v1(async (ctx) => {
         const id = normalizeTraceId(ctx.params.traceID ?? '', 'traceID');
-        const spans = await fetchTrace(ctx.engine, id);
+        const spans = await fetchTrace(ctx.source, id);
         sendJson(ctx.res, 200, envelope([jaegerTrace(id, spans)], 1));
       }),
     },
     {
       path: '/api/v3/services',
-      handle: async (ctx) => sendJson(ctx.res, 200, { services: await services(ctx.engine, ctx.nowNs) }),
+      handle: async (ctx) => sendJson(ctx.res, 200, { services: await services(ctx.source, ctx.nowNs) }),
     },
     {
       path: '/api/v3/operations',
       handle: async (ctx) => {
-        const ops = await operations(ctx.engine, ctx.nowNs, required(ctx, 'service'), ctx.query.get('span_kind'));
+        const ops = await operations(ctx.source, ctx.nowNs, required(ctx, 'service'), ctx.query.get('span_kind'));
         sendJson(ctx.res, 200, { operations: ops });
       },
     },
@@ -183,7 +184,7 @@ export function jaegerRoutes(): ReadRoute[] {
         const id = normalizeTraceId(ctx.params.traceID ?? '', 'trace_id');
         const start = rfc3339Param(ctx, 'start_time');
         const end = rfc3339Param(ctx, 'end_time');
-        const spans = await fetchTrace(ctx.engine, id, { ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) });
+        const spans = await fetchTrace(ctx.source, id, { ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) });
         sendJson(ctx.res, 200, { result: { resourceSpans: resourceSpansJson(spans) } });
       },
     },
@@ -205,7 +206,7 @@ export function jaegerRoutes(): ReadRoute[] {
           minDuration: goDuration(q, 'query.duration_min'),
           maxDuration: goDuration(q, 'query.duration_max'),
         });
-        const traces = await findTraces(ctx.engine, expr, { startNs: start, endNs: end + 1n }, limit);
+        const traces = await findTraces(ctx.source, expr, { startNs: start, endNs: end + 1n }, limit);
         sendJson(ctx.res, 200, { result: { resourceSpans: traces.flatMap(([, spans]) => resourceSpansJson(spans)) } });
       },
     },

@@ -43,7 +43,8 @@ export interface StoreCall {
 
 /** Every message carries the store requests made since the previous one. */
 export type WorkerMessage = { readonly store: readonly StoreCall[] } & (
-  | { readonly t: 'batch'; readonly bytes: Uint8Array }
+  /** Answer bytes, with the query's stats so far (rows counted as they go). */
+  | { readonly t: 'batch'; readonly bytes: Uint8Array; readonly stats: QueryStats }
   /** Final stats sent ahead of the bytes (arrow), for a header. */
   | { readonly t: 'stats'; readonly stats: QueryStats }
   | { readonly t: 'end'; readonly stats: QueryStats }

@@ -8,8 +8,9 @@
  * - `timeout_seconds` from admission; then the worker is stopped: QUERY_TIMEOUT.
  * - `max_memory_mb_per_query`: a worker runs one query, and its heap is capped at the budget
  *   (checked between batches, and enforced by V8 — an out-of-memory worker dies, not the daemon).
- * - a caller that stops reading (client gone) aborts the task: piscina terminates the worker
- *   at once, even mid-computation, and starts a fresh one.
+ * - a client that goes aborts the task: piscina terminates the worker at once, even
+ *   mid-computation, and starts a fresh one. A caller that stops asking for batches (a search
+ *   that found enough) lets the worker end the task at its next batch, within a grace period.
  *
  * Built code runs `worker.js` next to this file; under the TypeScript sources (tests, tsx) the
  * worker is `worker.ts`, loaded through tsx (a dev dependency), as the encode pool does.
@@ -44,12 +45,17 @@ export interface StreamOptions {
   readonly signal?: AbortSignal;
   /** Final stats sent ahead of the bytes (arrow). */
   readonly onStats?: (stats: QueryStats) => void;
+  /** The query's stats so far, told with every batch (before it is yielded). */
+  readonly onProgress?: (stats: QueryStats) => void;
   /** Told at once when the deadline stops the query, even while the caller waits on a slow socket. */
   readonly onStopped?: (error: S3ParquetError) => void;
 }
 
 /** Heap a query worker needs besides its query: modules, the store client, the footer cache. */
 export const WORKER_FOOTPRINT_MB = 64;
+
+/** How long an abandoned query's worker may take to notice (at its next batch) before it is terminated. */
+const ABANDON_GRACE_MS = 1000;
 
 /** Seconds a client refused for concurrency is told to wait (Retry-After). */
 export const RETRY_AFTER_SECONDS = 1;
@@ -103,8 +109,9 @@ export class QueryPool {
   /**
    * Admits a task (or throws TOO_MANY_QUERIES) and streams its answer: each yielded batch is
    * acknowledged to the worker when the caller asks for the next one, so a slow reader slows
-   * the worker down instead of filling memory. Returns the query's stats. Stopping early
-   * (`return`/`throw` on the generator, or `signal`) stops the worker at once.
+   * the worker down instead of filling memory. Returns the query's stats. `signal` stops the
+   * worker at once; `return`/`throw` on the generator ends its task at its next batch (or
+   * terminates it after a grace period).
    */
   stream(task: QueryTask, o: StreamOptions = {}): AsyncGenerator<Uint8Array, QueryStats> {
     if (this.admitted >= this.max) {
@@ -115,7 +122,7 @@ export class QueryPool {
     return this.run(task, o);
   }
 
-  private async *run(task: QueryTask, { signal, onStats, onStopped }: StreamOptions): AsyncGenerator<Uint8Array, QueryStats> {
+  private async *run(task: QueryTask, { signal, onStats, onProgress, onStopped }: StreamOptions): AsyncGenerator<Uint8Array, QueryStats> {
     const { port1, port2 } = new MessageChannel();
     const abort = new AbortController();
     let stopped: { reason: StopReason; error: S3ParquetError } | null = null;
@@ -140,7 +147,7 @@ export class QueryPool {
       wake();
     });
     let settled: { error: unknown } | null = null;
-    this.pool
+    const done = this.pool
       .run({ task, port: port2, memoryBudgetBytes: this.budgetBytes, deleted: { first: this.deleted.first, prefixes: [...this.deleted.prefixes] } }, { transferList: [port2], signal: abort.signal })
       .then(
         () => (settled = { error: null }),
@@ -163,6 +170,7 @@ export class QueryPool {
           continue;
         }
         if (m.t === 'batch') {
+          onProgress?.(m.stats);
           yield m.bytes;
           port1.postMessage({ t: 'ack' });
         } else if (m.t === 'stats') {
@@ -184,10 +192,18 @@ export class QueryPool {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onClientGone);
       if (!finished && !failed) {
-        // The caller stopped reading (an answer over its size limit, a failed write): free the worker.
-        stopped = { reason: 'abandoned', error: new S3ParquetError('INTERNAL', 'the query was abandoned') };
-        abort.abort(stopped.error);
+        // The caller stopped reading (an answer over its size limit, a failed write, a search
+        // that found enough). The worker, most likely waiting for an acknowledgement, sees its
+        // port close and ends the task, keeping its thread and footer cache; one still busy
+        // after a grace period is terminated.
+        const error = new S3ParquetError('INTERNAL', 'the query was abandoned');
+        stopped = { reason: 'abandoned', error };
         this.o.onStop?.('abandoned');
+        if ((settled as { error: unknown } | null) === null) {
+          const grace = setTimeout(() => abort.abort(error), ABANDON_GRACE_MS);
+          grace.unref();
+          void done.finally(() => clearTimeout(grace));
+        }
       }
       port1.close();
       this.admitted--;

@@ -87,13 +87,13 @@ export default async function runQuery({ task, port, memoryBudgetBytes, deleted 
       throw new S3ParquetError('QUERY_MEMORY_EXCEEDED', `the query needed more than its memory budget of ${Math.round(memoryBudgetBytes / 2 ** 20)} MiB ([query] max_memory_mb_per_query); narrow it (time range, filter, limit) or stream it as ndjson`);
     }
   };
+  const stats = emptyStats();
   const send = async (bytes: Uint8Array): Promise<void> => {
     while (credits === 0 && !closed) await new Promise<void>((r) => (wake = r));
     if (closed) throw new S3ParquetError('INTERNAL', 'the query was abandoned');
     credits--;
-    port.postMessage({ t: 'batch', bytes, store: takeStoreCalls() } satisfies WorkerMessage, [bytes.buffer as ArrayBuffer]);
+    port.postMessage({ t: 'batch', bytes, stats: { ...stats }, store: takeStoreCalls() } satisfies WorkerMessage, [bytes.buffer as ArrayBuffer]);
   };
-  const stats = emptyStats();
   try {
     const onStats = (st: QueryStats): void => port.postMessage({ t: 'stats', stats: st, store: takeStoreCalls() } satisfies WorkerMessage);
     const e = await getEngine();

@@ -5,7 +5,8 @@
  * has no separate index of names, so this is the bound that keeps a lookup cheap on a big lake;
  * `truncated` says when it stopped early.
  */
-import { emptyStats, type QueryEngine, type QueryStats } from '../engine.js';
+import { emptyStats, type QueryStats } from '../engine.js';
+import type { RecordSource } from '../record-source.js';
 import type { JsonValue } from '../json-values.js';
 import { addStats } from './trace-fetch.js';
 import { DEFAULT_SEARCH_BUDGET_BYTES, MAX_SCANNED_ROWS, windows } from './search.js';
@@ -30,7 +31,7 @@ export interface DistinctResult {
   readonly stats: QueryStats;
 }
 
-export async function distinctValues(engine: QueryEngine, o: DistinctScan): Promise<DistinctResult> {
+export async function distinctValues(source: RecordSource, o: DistinctScan): Promise<DistinctResult> {
   const maxValues = o.maxValues ?? MAX_DISTINCT_VALUES;
   const values = new Set<string>();
   const total = emptyStats();
@@ -43,7 +44,7 @@ export async function distinctValues(engine: QueryEngine, o: DistinctScan): Prom
     }
     const stats = emptyStats();
     try {
-      for await (const rec of engine.query({ dataset: 'traces', start: lo, end: hi, select: o.select, ...(o.filter !== undefined ? { filter: o.filter } : {}) }, stats)) {
+      for await (const rec of source.query({ dataset: 'traces', start: lo, end: hi, select: o.select, ...(o.filter !== undefined ? { filter: o.filter } : {}) }, stats)) {
         for (const v of o.extract(rec)) values.add(v);
         if (++rows >= MAX_SCAN_ROWS || values.size >= maxValues || total.rows_scanned + stats.rows_scanned >= MAX_SCANNED_ROWS) {
           truncated = true;

@@ -12,7 +12,8 @@
  * rows arrive), and traces outlined; a search that hits a bound stops
  * and says so (`truncated`), with what it found so far.
  */
-import { emptyStats, type QueryEngine, type QueryStats } from '../engine.js';
+import { emptyStats, type QueryStats } from '../engine.js';
+import type { RecordSource } from '../record-source.js';
 import { matchTrace, needsTrace, pruneFilter, spansets, type SpansetExpr, type TraceOutline } from '../traceql/index.js';
 import { addStats, fetchTraces } from './trace-fetch.js';
 import { OUTLINE_COLUMNS, spanFromRecord, type SpanView } from './span-view.js';
@@ -110,9 +111,9 @@ function candidateColumns(expr: SpansetExpr, promoted: readonly PromotedSpec[]):
 
 const byStartDesc = (a: FoundTrace, b: FoundTrace): number => (a.startNs > b.startNs ? -1 : a.startNs < b.startNs ? 1 : a.traceId < b.traceId ? -1 : 1);
 
-export async function searchTraces(engine: QueryEngine, req: SearchRequest): Promise<SearchResult> {
+export async function searchTraces(source: RecordSource, req: SearchRequest): Promise<SearchResult> {
   const budget = req.budgetBytes ?? DEFAULT_SEARCH_BUDGET_BYTES;
-  const promoted = engine.catalog('traces').promoted;
+  const promoted = source.catalog('traces').promoted;
   const filter = pruneFilter(req.expr, promoted);
   const select = candidateColumns(req.expr, promoted);
   const traceLevel = spansets(req.expr).some(needsTrace);
@@ -132,7 +133,7 @@ export async function searchTraces(engine: QueryEngine, req: SearchRequest): Pro
     }
     const candidates = new Map<string, SpanView[]>();
     const stats = emptyStats();
-    for await (const rec of engine.query({ dataset: 'traces', start: lo, end: hi, select, ...(filter !== undefined ? { filter } : {}) }, stats)) {
+    for await (const rec of source.query({ dataset: 'traces', start: lo, end: hi, select, ...(filter !== undefined ? { filter } : {}) }, stats)) {
       const span = spanFromRecord(rec, promoted);
       if (seen.has(span.traceId)) continue;
       let list = candidates.get(span.traceId);
@@ -163,7 +164,7 @@ export async function searchTraces(engine: QueryEngine, req: SearchRequest): Pro
       const batch = provisional.slice(i, i + Math.min(room, Math.max(1, want)));
       i += batch.length;
       outlined += batch.length;
-      const outlines = await fetchTraces(engine, batch.map((b) => b.id), outlineRange, { outline: true, stats: total });
+      const outlines = await fetchTraces(source, batch.map((b) => b.id), outlineRange, { outline: true, stats: total });
       for (const { id, spans: candidateSpans } of batch) {
         seen.add(id);
         const spans = outlines.get(id);

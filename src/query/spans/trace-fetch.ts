@@ -3,7 +3,8 @@
  * `trace_id` column, so blooms, footer statistics and the page index keep each lookup narrow.
  */
 import { S3ParquetError } from '../../errors.js';
-import { emptyStats, type QueryEngine, type QueryStats } from '../engine.js';
+import { emptyStats, type QueryStats } from '../engine.js';
+import type { RecordSource } from '../record-source.js';
 import { OUTLINE_COLUMNS, spanColumns, spanFromRecord, type SpanView } from './span-view.js';
 
 /** Ids per `IN` list: long lists make the filter text (and its parse) big for little gain. */
@@ -34,18 +35,18 @@ function inList(ids: readonly string[]): string {
 
 /** The spans of each trace (full spans, or only the outline's columns), sorted by start time. */
 export async function fetchTraces(
-  engine: QueryEngine,
+  source: RecordSource,
   ids: readonly string[],
   range: TimeRange,
   o: { outline?: boolean; stats?: QueryStats } = {},
 ): Promise<Map<string, SpanView[]>> {
-  const promoted = engine.catalog('traces').promoted;
+  const promoted = source.catalog('traces').promoted;
   const select = o.outline ? [...OUTLINE_COLUMNS] : spanColumns(promoted);
   const out = new Map<string, SpanView[]>();
   for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
     const chunk = ids.slice(i, i + IDS_PER_QUERY);
     const stats = emptyStats();
-    for await (const rec of engine.query({ dataset: 'traces', filter: inList(chunk), select, ...rangeOf(range) }, stats)) {
+    for await (const rec of source.query({ dataset: 'traces', filter: inList(chunk), select, ...rangeOf(range) }, stats)) {
       const span = spanFromRecord(rec, o.outline ? [] : promoted);
       let list = out.get(span.traceId);
       if (!list) out.set(span.traceId, (list = []));
@@ -58,8 +59,8 @@ export async function fetchTraces(
 }
 
 /** One trace's spans (sorted by start), or a NOT_FOUND naming the id. */
-export async function fetchTrace(engine: QueryEngine, id: string, range: TimeRange = {}): Promise<SpanView[]> {
-  const spans = (await fetchTraces(engine, [id], range)).get(id);
+export async function fetchTrace(source: RecordSource, id: string, range: TimeRange = {}): Promise<SpanView[]> {
+  const spans = (await fetchTraces(source, [id], range)).get(id);
   if (!spans || spans.length === 0) throw new S3ParquetError('NOT_FOUND', `trace ${id} not found`);
   return spans;
 }

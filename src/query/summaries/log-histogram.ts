@@ -2,7 +2,8 @@
  * Log record counts over time by severity, for the UI's histogram: one streaming pass over two
  * columns, memory fixed by the bucket count whatever the number of records.
  */
-import type { QueryEngine, QueryStats } from '../engine.js';
+import type { QueryStats } from '../engine.js';
+import type { RecordSource } from '../record-source.js';
 import { emptyStats } from '../engine.js';
 import { nsToMs, timeNs } from './params.js';
 
@@ -23,7 +24,7 @@ export interface LogHistogram {
   stats: QueryStats;
 }
 
-export async function logHistogram(engine: QueryEngine, o: { start: bigint; end: bigint; buckets: number; filter?: string }): Promise<LogHistogram> {
+export async function logHistogram(source: RecordSource, o: { start: bigint; end: bigint; buckets: number; filter?: string }): Promise<LogHistogram> {
   const stats = emptyStats();
   const span = o.end - o.start;
   // Whole milliseconds per bucket, so the client's axis and ours agree exactly.
@@ -31,7 +32,7 @@ export async function logHistogram(engine: QueryEngine, o: { start: bigint; end:
   const counts = SEVERITY_CLASSES.map(() => new Array<number>(o.buckets).fill(0));
   let total = 0;
   const q = { dataset: 'logs', start: o.start, end: o.end, select: ['time', 'observed_time', 'severity_number'], ...(o.filter ? { filter: o.filter } : {}) };
-  for await (const rec of engine.query(q, stats)) {
+  for await (const rec of source.query(q, stats)) {
     const t = timeNs(rec.time) ?? timeNs(rec.observed_time);
     if (t === null || t < o.start || t >= o.end) continue;
     const b = Number((t - o.start) / stepNs);

@@ -14,7 +14,8 @@
  * Groups beyond MAX_GROUPS fold into "(other)"; the streams tracked are bounded too.
  */
 import { S3ParquetError } from '../../errors.js';
-import type { QueryEngine, QueryStats } from '../engine.js';
+import type { QueryStats } from '../engine.js';
+import type { RecordSource } from '../record-source.js';
 import { emptyStats } from '../engine.js';
 import type { JsonValue } from '../json-values.js';
 import { nsToMs, quote, timeNs } from './params.js';
@@ -34,12 +35,12 @@ export interface MetricName {
   attributes: string[];
 }
 
-export async function metricNames(engine: QueryEngine, o: { start: bigint; end: bigint }): Promise<{ metrics: MetricName[]; truncated: boolean; stats: QueryStats }> {
+export async function metricNames(source: RecordSource, o: { start: bigint; end: bigint }): Promise<{ metrics: MetricName[]; truncated: boolean; stats: QueryStats }> {
   const stats = emptyStats();
   const byName = new Map<string, MetricName & { keys: Set<string> }>();
   let truncated = false;
   const q = { dataset: 'metrics', start: o.start, end: o.end, select: ['metric_name', 'metric_type', 'metric_unit', 'metric_description', 'attributes'] };
-  for await (const rec of engine.query(q, stats)) {
+  for await (const rec of source.query(q, stats)) {
     const name = String(rec.metric_name ?? '');
     let m = byName.get(name);
     if (!m) {
@@ -111,7 +112,7 @@ export function histogramQuantile(q: number, counts: readonly number[], bounds: 
   return bounds[bounds.length - 1] ?? null;
 }
 
-export async function metricSeries(engine: QueryEngine, o: { name: string; groupBy?: string; start: bigint; end: bigint; buckets: number }): Promise<MetricSeries> {
+export async function metricSeries(source: RecordSource, o: { name: string; groupBy?: string; start: bigint; end: bigint; buckets: number }): Promise<MetricSeries> {
   const stats = emptyStats();
   const stepNs = ((o.end - o.start + BigInt(o.buckets) - 1n) / BigInt(o.buckets) + 999_999n) / 1_000_000n * 1_000_000n;
   const stepS = Number(stepNs) / 1e9;
@@ -138,7 +139,7 @@ export async function metricSeries(engine: QueryEngine, o: { name: string; group
   };
   // Points arrive in file order; cumulative differences need time order per stream.
   const rows: { t: bigint; rec: Record<string, JsonValue> }[] = [];
-  for await (const rec of engine.query(q, stats)) {
+  for await (const rec of source.query(q, stats)) {
     const t = timeNs(rec.time);
     if (t === null) continue;
     rows.push({ t, rec });

@@ -12,7 +12,8 @@
  */
 import type { ServerResponse } from 'node:http';
 import { S3ParquetError } from '../../errors.js';
-import type { QueryEngine } from '../engine.js';
+import type { ChangesOptions, ChangesResult } from '../engine.js';
+import type { RecordSource } from '../record-source.js';
 import { logHistogram } from './log-histogram.js';
 import { metricNames, metricSeries } from './metric-series.js';
 import { checkKnown, intParam, rangeParam } from './params.js';
@@ -49,30 +50,36 @@ function traceSearchFrom(p: URLSearchParams, nowMs: number): TraceSearch {
   };
 }
 
+/** What the summaries read: records (a worker pool's in a daemon), and the write log's changes (on this thread). */
+export interface SummarySource {
+  readonly records: RecordSource;
+  changes(o: ChangesOptions): Promise<ChangesResult>;
+}
+
 /** Answers a summary request and returns true, or false when the path is not one of them. */
-export async function serveSummary(engine: QueryEngine, path: string, method: string, p: URLSearchParams, res: ServerResponse, nowMs: number): Promise<boolean> {
+export async function serveSummary(s: SummarySource, path: string, method: string, p: URLSearchParams, res: ServerResponse, nowMs: number): Promise<boolean> {
   if (!(SUMMARY_PATHS as readonly string[]).includes(path)) return false;
   if (method !== 'GET') throw new S3ParquetError('METHOD_NOT_ALLOWED', `use GET ${path}`);
   switch (path) {
     case '/api/v1/trace-search':
-      sendJson(res, await searchTraces(engine, traceSearchFrom(p, nowMs)));
+      sendJson(res, await searchTraces(s.records, traceSearchFrom(p, nowMs)));
       return true;
     case '/api/v1/log-histogram': {
       checkKnown(p, ['filter', 'start', 'end', 'buckets']);
       const filter = p.get('filter')?.trim();
-      sendJson(res, await logHistogram(engine, { ...rangeParam(p, nowMs), buckets: intParam(p, 'buckets', 60, 1, 500), ...(filter ? { filter } : {}) }));
+      sendJson(res, await logHistogram(s.records, { ...rangeParam(p, nowMs), buckets: intParam(p, 'buckets', 60, 1, 500), ...(filter ? { filter } : {}) }));
       return true;
     }
     case '/api/v1/metric-names':
       checkKnown(p, ['start', 'end']);
-      sendJson(res, await metricNames(engine, rangeParam(p, nowMs)));
+      sendJson(res, await metricNames(s.records, rangeParam(p, nowMs)));
       return true;
     case '/api/v1/metric-series': {
       checkKnown(p, ['name', 'group_by', 'start', 'end', 'buckets']);
       const name = p.get('name');
       if (!name) throw new S3ParquetError('INVALID_ARGUMENT', '"name" (a metric name) is required');
       const groupBy = p.get('group_by') || undefined;
-      sendJson(res, await metricSeries(engine, { name, ...(groupBy ? { groupBy } : {}), ...rangeParam(p, nowMs), buckets: intParam(p, 'buckets', 120, 2, 1000) }));
+      sendJson(res, await metricSeries(s.records, { name, ...(groupBy ? { groupBy } : {}), ...rangeParam(p, nowMs), buckets: intParam(p, 'buckets', 120, 2, 1000) }));
       return true;
     }
     default: {
@@ -81,7 +88,7 @@ export async function serveSummary(engine: QueryEngine, path: string, method: st
       // Walk the log to its end without reading a record: each read names files, not rows.
       let cursor: string | undefined;
       for (;;) {
-        const c = await engine.changes({ dataset, ...(cursor !== undefined ? { cursor } : {}), maxEntries: 100_000 });
+        const c = await s.changes({ dataset, ...(cursor !== undefined ? { cursor } : {}), maxEntries: 100_000 });
         cursor = c.nextCursor;
         if (!c.more) break;
       }

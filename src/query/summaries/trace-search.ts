@@ -6,7 +6,8 @@
  * the scan stops there), then every span of those traces (ids in chunks, so a filter stays
  * small) over the range widened by an hour each side, since a trace may straddle its edges.
  */
-import type { QueryEngine, QueryStats } from '../engine.js';
+import type { QueryStats } from '../engine.js';
+import type { RecordSource } from '../record-source.js';
 import { emptyStats } from '../engine.js';
 import type { ColumnCatalog } from '../filter/index.js';
 import { promotedColumnName } from '../../schema/promoted.js';
@@ -59,12 +60,12 @@ export function traceSearchFilter(s: TraceSearch, columns: ColumnCatalog): strin
   return c.length > 0 ? c.join(' AND ') : undefined;
 }
 
-export async function searchTraces(engine: QueryEngine, s: TraceSearch): Promise<{ traces: TraceSummary[]; truncated: boolean; stats: QueryStats }> {
+export async function searchTraces(source: RecordSource, s: TraceSearch): Promise<{ traces: TraceSummary[]; truncated: boolean; stats: QueryStats }> {
   const stats = emptyStats();
-  const filter = traceSearchFilter(s, engine.catalog('traces').filterColumns);
+  const filter = traceSearchFilter(s, source.catalog('traces').filterColumns);
   const ids = new Set<string>();
   let truncated = false;
-  for await (const rec of engine.query({ dataset: 'traces', start: s.start, end: s.end, select: ['trace_id'], ...(filter ? { filter } : {}) }, stats)) {
+  for await (const rec of source.query({ dataset: 'traces', start: s.start, end: s.end, select: ['trace_id'], ...(filter ? { filter } : {}) }, stats)) {
     const id = rec.trace_id;
     if (typeof id !== 'string' || ids.has(id)) continue;
     if (ids.size === s.limit) {
@@ -84,7 +85,7 @@ export async function searchTraces(engine: QueryEngine, s: TraceSearch): Promise
       filter: `trace_id IN (${chunk.map(quote).join(', ')})`,
       select: ['trace_id', 'parent_span_id', 'service_name', 'name', 'start_time', 'end_time', 'status_code'],
     };
-    for await (const rec of engine.query(q, stats)) {
+    for await (const rec of source.query(q, stats)) {
       const id = rec.trace_id as string;
       const start = timeNs(rec.start_time) ?? 0n;
       const end = timeNs(rec.end_time) ?? start;

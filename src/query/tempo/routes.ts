@@ -14,7 +14,7 @@
  */
 import { S3ParquetError, toS3ParquetError } from '../../errors.js';
 import { VERSION } from '../../version.js';
-import { intParam, sendBytes, sendJson, type ReadRoute, type RouteContext } from '../read-routes.js';
+import { intParam, retryAfter, sendBytes, sendJson, type ReadRoute, type RouteContext } from '../read-routes.js';
 import { resourceSpansJson, tracesDataProto } from '../spans/otlp-trace.js';
 import { fetchTrace, normalizeTraceId } from '../spans/trace-fetch.js';
 import { searchTraces } from '../spans/search.js';
@@ -51,7 +51,7 @@ function lengthDelimited(field: number, body: Uint8Array): Uint8Array {
 
 async function traceSpans(ctx: RouteContext) {
   const id = normalizeTraceId(ctx.params.traceID ?? '', 'traceID');
-  return fetchTrace(ctx.engine, id, optionalRange(ctx.query));
+  return fetchTrace(ctx.source, id, optionalRange(ctx.query));
 }
 
 async function search(ctx: RouteContext): Promise<void> {
@@ -67,7 +67,7 @@ async function search(ctx: RouteContext): Promise<void> {
     throw new S3ParquetError('INVALID_ARGUMENT', 'invalid "q": a TraceQL query cannot be combined with the legacy "tags", "minDuration" or "maxDuration"');
   }
   const expr = traceql !== null && traceql.trim() !== '' ? parseTraceQL(traceql) : legacySearchExpr(tags ? logfmtTags(tags) : [], minDuration, maxDuration);
-  const result = await searchTraces(ctx.engine, { expr, startNs, endNs, limit });
+  const result = await searchTraces(ctx.source, { expr, startNs, endNs, limit });
   // Tempo's SearchMetrics has no field for it: a search stopped by its work bound says so here.
   if (result.truncated) ctx.res.setHeader('X-Search-Truncated', 'true');
   sendJson(ctx.res, 200, searchResponse(result, expr, spss));
@@ -83,7 +83,7 @@ function narrowing(ctx: RouteContext): string | undefined {
   const q = ctx.query.get('q');
   if (q === null || q.trim() === '') return undefined;
   try {
-    return pruneFilter(parseTraceQL(q), ctx.engine.catalog('traces').promoted);
+    return pruneFilter(parseTraceQL(q), ctx.source.catalog('traces').promoted);
   } catch (err) {
     if (err instanceof TraceQLError) return undefined;
     throw err;
@@ -114,6 +114,7 @@ function plainErrors(route: ReadRoute): ReadRoute {
       } catch (e) {
         const err = toS3ParquetError(e);
         if (err.httpStatus >= 500 || ctx.res.headersSent) throw err;
+        retryAfter(ctx.res, err);
         const body = Buffer.from(err.message, 'utf8');
         ctx.res.writeHead(err.httpStatus, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.byteLength });
         ctx.res.end(body);
@@ -156,7 +157,7 @@ function tempoRouteTable(): ReadRoute[] {
       handle: async (ctx) => {
         const scope = ctx.query.get('scope') ?? 'all';
         if (!['all', 'span', 'resource', 'intrinsic'].includes(scope)) throw new S3ParquetError('INVALID_ARGUMENT', `invalid "scope" ${JSON.stringify(scope)}: expected span, resource, intrinsic or all`);
-        const t = await tagNames(ctx.engine, tagRange(ctx));
+        const t = await tagNames(ctx.source, tagRange(ctx));
         const names = scope === 'all' ? [...new Set([...t.span, ...t.resource])].sort() : t[scope as 'span' | 'resource' | 'intrinsic'];
         sendJson(ctx.res, 200, { tagNames: names });
       },
@@ -166,7 +167,7 @@ function tempoRouteTable(): ReadRoute[] {
       handle: async (ctx) => {
         const scope = ctx.query.get('scope') ?? 'all';
         if (!['all', 'span', 'resource', 'intrinsic'].includes(scope)) throw new S3ParquetError('INVALID_ARGUMENT', `invalid "scope" ${JSON.stringify(scope)}: expected span, resource, intrinsic or all`);
-        const t = await tagNames(ctx.engine, tagRange(ctx));
+        const t = await tagNames(ctx.source, tagRange(ctx));
         const scopes = (['resource', 'span', 'intrinsic'] as const).filter((s) => scope === 'all' || scope === s).map((s) => ({ name: s, tags: t[s] }));
         sendJson(ctx.res, 200, { scopes });
       },
@@ -176,14 +177,14 @@ function tempoRouteTable(): ReadRoute[] {
       handle: async (ctx) => {
         const tag = tagParam(ctx);
         const scoped = tag.startsWith('.') || tag.startsWith('span.') || tag.startsWith('resource.') || ['name', 'status', 'kind', 'statusMessage', 'rootName', 'rootServiceName'].includes(tag) ? tag : `.${tag}`;
-        const v = await tagValues(ctx.engine, scoped, tagRange(ctx), narrowing(ctx));
+        const v = await tagValues(ctx.source, scoped, tagRange(ctx), narrowing(ctx));
         sendJson(ctx.res, 200, { tagValues: v.values });
       },
     },
     {
       path: '/api/v2/search/tag/:tag/values',
       handle: async (ctx) => {
-        const v = await tagValues(ctx.engine, tagParam(ctx), tagRange(ctx), narrowing(ctx));
+        const v = await tagValues(ctx.source, tagParam(ctx), tagRange(ctx), narrowing(ctx));
         sendJson(ctx.res, 200, { tagValues: v.values.map((value) => ({ type: v.type, value })) });
       },
     },

@@ -3,7 +3,7 @@
  * of the newest data in the range (spans/distinct-scan.ts).
  */
 import { S3ParquetError } from '../../errors.js';
-import type { QueryEngine } from '../engine.js';
+import type { RecordSource } from '../record-source.js';
 import type { JsonValue } from '../json-values.js';
 import type { PromotedSpec } from '../../schema/promoted.js';
 import { distinctValues, mapKeys } from '../spans/distinct-scan.js';
@@ -21,10 +21,10 @@ export interface ScopedTags {
 }
 
 /** Tag names seen in the range, per scope (promoted columns count under their attribute key). */
-export async function tagNames(engine: QueryEngine, range: TagRange): Promise<ScopedTags> {
-  const promoted = engine.catalog('traces').promoted;
+export async function tagNames(source: RecordSource, range: TagRange): Promise<ScopedTags> {
+  const promoted = source.catalog('traces').promoted;
   const select = ['attributes', 'resource_attributes', ...promoted.map((p) => p.column)];
-  const found = await distinctValues(engine, {
+  const found = await distinctValues(source, {
     ...range,
     select,
     extract: (rec) => [
@@ -67,10 +67,10 @@ function promotedType(p: PromotedSpec): TagValueType {
  * `status`, `kind`, `statusMessage`, `rootName`, `rootServiceName`) in the range, narrowed by
  * `narrow` (an engine filter, e.g. from the TraceQL query being written) when given.
  */
-export async function tagValues(engine: QueryEngine, tag: string, range: TagRange, narrow?: string): Promise<TagValues> {
-  const promoted = engine.catalog('traces').promoted;
+export async function tagValues(source: RecordSource, tag: string, range: TagRange, narrow?: string): Promise<TagValues> {
+  const promoted = source.catalog('traces').promoted;
   const scan = async (select: string[], filter: string, extract: (rec: Readonly<Record<string, JsonValue>>) => string[]): Promise<string[]> =>
-    (await distinctValues(engine, { ...range, select, filter: narrow ? `(${filter}) AND (${narrow})` : filter, extract })).values;
+    (await distinctValues(source, { ...range, select, filter: narrow ? `(${filter}) AND (${narrow})` : filter, extract })).values;
   const column = async (col: string, filter = `${col} IS NOT NULL`): Promise<string[]> => scan([col], filter, (r) => text(r[col]));
   switch (tag) {
     case 'status':

@@ -10,11 +10,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { S3ParquetError } from '../../errors.js';
 import { requireBearer, type BearerAuth } from '../../security/index.js';
 import type { QueryEngine } from '../engine.js';
+import { clientGone, type RecordSourceFor } from '../record-source.js';
 import { serveSummary, SUMMARY_PATHS } from '../summaries/routes.js';
 import { loadUiAssets, type Asset, type UiAssets } from './assets.js';
 
 export interface UiRouteOptions {
   readonly engine: QueryEngine;
+  /** The summaries' records for each request (the daemon's worker pool); the engine's without. */
+  readonly records?: RecordSourceFor;
   readonly auth?: BearerAuth;
   readonly now?: () => number;
 }
@@ -67,6 +70,7 @@ export function uiRoutes(o: UiRouteOptions): (req: IncomingMessage, res: ServerR
     // Only the summary paths are ours; the token is checked before anything else about them.
     if (!(SUMMARY_PATHS as readonly string[]).includes(path)) return false;
     requireBearer(o.auth, req.headers.authorization, 'the query API');
-    return serveSummary(o.engine, path, req.method ?? 'GET', params, res, now());
+    const records = o.records ? o.records(clientGone(res)) : o.engine;
+    return serveSummary({ records, changes: (c) => o.engine.changes(c) }, path, req.method ?? 'GET', params, res, now());
   };
 }
