@@ -173,7 +173,12 @@ export function changesOptionsFrom(params: URLSearchParams): ChangesOptions {
  */
 async function writeChunk(res: ServerResponse, chunk: Uint8Array, halt: AbortSignal): Promise<void> {
   if (res.write(chunk) || halt.aborted) return;
-  if (res.destroyed) throw new Error('client closed the connection');
+  if (res.destroyed) {
+    // Wait for 'close', so the query's client-gone signal (listening for it) fires before the
+    // answer is abandoned: the pool then counts a disconnect and stops the worker at once.
+    if (!res.closed) await new Promise<void>((resolve) => res.once('close', () => resolve()));
+    throw new Error('client closed the connection');
+  }
   await new Promise<void>((resolve, reject) => {
     const done = (): void => {
       res.off('close', closed);

@@ -196,10 +196,14 @@ export class QueryPool {
         // that found enough). The worker, most likely waiting for an acknowledgement, sees its
         // port close and ends the task, keeping its thread and footer cache; one still busy
         // after a grace period is terminated.
-        const error = new S3ParquetError('INTERNAL', 'the query was abandoned');
-        stopped = { reason: 'abandoned', error };
-        this.o.onStop?.('abandoned');
-        if ((settled as { error: unknown } | null) === null) {
+        // A caller that stopped because its client left (the write failed before the socket's
+        // close reached `signal`) is a disconnect: the worker is stopped at once.
+        const gone = signal?.aborted === true;
+        const error = new S3ParquetError('INTERNAL', gone ? 'the client closed the connection' : 'the query was abandoned');
+        stopped = { reason: gone ? 'client_closed' : 'abandoned', error };
+        this.o.onStop?.(stopped.reason);
+        if (gone) abort.abort(error);
+        else if ((settled as { error: unknown } | null) === null) {
           const grace = setTimeout(() => abort.abort(error), ABANDON_GRACE_MS);
           grace.unref();
           void done.finally(() => clearTimeout(grace));
