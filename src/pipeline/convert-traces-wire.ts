@@ -69,6 +69,42 @@ export function convertTracesWire(
   return out.result();
 }
 
+/**
+ * ResourceSpans and ScopeSpans share one shape: field 1 the message they describe (resource,
+ * scope), field 2 their repeated children (scope groups, spans), field 3 a schema URL.
+ */
+interface Group {
+  /** Range of field 1; head0 = -1 when absent. A later field 1 replaces an earlier one, as in protobufjs. */
+  head0: number;
+  head1: number;
+  url0: number;
+  url1: number;
+  /** Children's ranges as [start, end] pairs. */
+  children: number[];
+}
+
+function readGroup(r: WireReader, start: number, end: number): Group {
+  const g: Group = { head0: -1, head1: -1, url0: 0, url1: 0, children: [] };
+  r.pos = start;
+  while (r.pos < end) {
+    const tag = r.varint();
+    if (tag === 0x0a) {
+      g.head1 = lengthEnd(r);
+      g.head0 = r.pos;
+      r.pos = g.head1;
+    } else if (tag === 0x12) {
+      const e = lengthEnd(r);
+      g.children.push(r.pos, e);
+      r.pos = e;
+    } else if (tag === 0x1a) {
+      g.url1 = lengthEnd(r);
+      g.url0 = r.pos;
+      r.pos = g.url1;
+    } else r.skip(tag & 7);
+  }
+  return g;
+}
+
 function resourceSpans(
   r: WireReader,
   start: number,
@@ -78,30 +114,10 @@ function resourceSpans(
   partitioner: Partitioner,
   receivedNs: bigint | undefined,
 ): void {
-  let res0 = -1;
-  let res1 = -1;
-  let url0 = 0;
-  let url1 = 0;
-  const scopes: number[] = [];
-  r.pos = start;
-  while (r.pos < end) {
-    const tag = r.varint();
-    if (tag === 0x0a) {
-      res1 = lengthEnd(r);
-      res0 = r.pos;
-      r.pos = res1; // a later `resource` replaces an earlier one, as in protobufjs
-    } else if (tag === 0x12) {
-      const e = lengthEnd(r);
-      scopes.push(r.pos, e);
-      r.pos = e;
-    } else if (tag === 0x1a) {
-      url1 = lengthEnd(r);
-      url0 = r.pos;
-      r.pos = url1;
-    } else r.skip(tag & 7);
-  }
-  const decoded = res0 >= 0 ? (sourceTypes().resource.decode(r.buf.subarray(res0, res1)) as unknown as Resource) : null;
-  const resource = resourceContext(decoded, r.text(url0, url1));
+  const g = readGroup(r, start, end);
+  const decoded = g.head0 >= 0 ? (sourceTypes().resource.decode(r.buf.subarray(g.head0, g.head1)) as unknown as Resource) : null;
+  const resource = resourceContext(decoded, r.text(g.url0, g.url1));
+  const scopes = g.children;
   for (let i = 0; i < scopes.length; i += 2) scopeSpans(r, scopes[i]!, scopes[i + 1]!, resource, span, out, partitioner, receivedNs);
 }
 
@@ -115,30 +131,10 @@ function scopeSpans(
   partitioner: Partitioner,
   receivedNs: bigint | undefined,
 ): void {
-  let sc0 = -1;
-  let sc1 = -1;
-  let url0 = 0;
-  let url1 = 0;
-  const spans: number[] = [];
-  r.pos = start;
-  while (r.pos < end) {
-    const tag = r.varint();
-    if (tag === 0x0a) {
-      sc1 = lengthEnd(r);
-      sc0 = r.pos;
-      r.pos = sc1;
-    } else if (tag === 0x12) {
-      const e = lengthEnd(r);
-      spans.push(r.pos, e);
-      r.pos = e;
-    } else if (tag === 0x1a) {
-      url1 = lengthEnd(r);
-      url0 = r.pos;
-      r.pos = url1;
-    } else r.skip(tag & 7);
-  }
-  const decoded = sc0 >= 0 ? (sourceTypes().scope.decode(r.buf.subarray(sc0, sc1)) as unknown as InstrumentationScope) : null;
-  const scope = scopeContext(decoded, r.text(url0, url1));
+  const g = readGroup(r, start, end);
+  const decoded = g.head0 >= 0 ? (sourceTypes().scope.decode(r.buf.subarray(g.head0, g.head1)) as unknown as InstrumentationScope) : null;
+  const spans = g.children;
+  const scope = scopeContext(decoded, r.text(g.url0, g.url1));
   const service = resource.serviceName;
   // One partition builder looked up per run of spans in the same partition (the usual case).
   let lastPath = '';
