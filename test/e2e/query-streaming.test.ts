@@ -67,6 +67,14 @@ describe('NDJSON streaming', () => {
 
   it('streams a ~50 MB result to a slow reader with flat daemon memory', async () => {
     const pid = serving.child.pid!;
+    // Queries run on a worker thread of the daemon: one whole run first, so the worker's own
+    // start-up (its heap, footer cache, decoders) is not counted as the streamed answer's growth.
+    const warm = await fetch(`http://127.0.0.1:${queryPort}/api/v1/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ dataset: 'traces', format: 'ndjson', select: ['span_id', 'attributes'] }),
+    });
+    for await (const chunk of warm.body as unknown as AsyncIterable<Uint8Array>) void chunk;
     const before = await rssMb(pid);
     let peak = before;
     const res = await fetch(`http://127.0.0.1:${queryPort}/api/v1/query`, {
