@@ -18,6 +18,7 @@ import { startBenchDaemon } from './harness/daemon.js';
 import { rng } from './load/traces.js';
 import { ONE_PARTITION, SMALL_FILES, writeLake, type LakeShape } from '../test/helpers/lake.js';
 import { startS3Server, type S3Server } from '../test/helpers/s3-server.js';
+import { filterCases } from './harness/filter-cases.js';
 
 export interface LakeCase {
   lake: string;
@@ -114,18 +115,7 @@ async function measure(lake: string, store: LakeCase['store'], dataDir: string, 
     lake, store, query: 'trace-id lookup (no time range)', rows: Math.round(rows / n), oursMs: +(ours / n).toFixed(1), duckdbMs: +(theirs / n).toFixed(1), ratio: +(ours / theirs).toFixed(2),
     bytesRead: Math.round(per.bytesRead / n), readRequests: +(per.readRequests / n).toFixed(1), listRequests: +(per.listRequests / n).toFixed(1), filesOpened: +(per.filesOpened / n).toFixed(1),
   });
-  const cases: [string, () => Promise<number>, string][] = [
-    [
-      'selective filter',
-      () => post({ dataset: 'traces', filter: "service_name = 'payment' AND status_code = 'ERROR'", select: ['trace_id', 'span_id', 'name', 'duration_ns'] }),
-      `SELECT trace_id, span_id, name, duration_ns FROM ${glob} WHERE service_name = 'payment' AND status_code = 'ERROR'`,
-    ],
-    [
-      'broad filter',
-      () => post({ dataset: 'traces', filter: 'duration_ns > 10000000', select: ['trace_id', 'span_id', 'name', 'duration_ns'] }),
-      `SELECT trace_id, span_id, name, duration_ns FROM ${glob} WHERE duration_ns > 10000000`,
-    ],
-  ];
+  const cases = filterCases(post, glob);
   for (const [query, fn, sql] of cases) {
     const a = await best(runs, fn);
     if (!duckMs.has(query)) duckMs.set(query, await best(runs, () => duck(sql)));

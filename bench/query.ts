@@ -6,6 +6,7 @@
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 import { startBenchDaemon } from './harness/daemon.js';
+import { filterCases, type QueryCaseDef } from './harness/filter-cases.js';
 
 export interface QueryCase {
   name: string;
@@ -44,18 +45,9 @@ export async function benchQuery(workDir: string, dataDir: string, traceId: stri
     db.closeSync();
     return rows;
   };
-  const cases: [string, () => Promise<number>, string][] = [
+  const cases: QueryCaseDef[] = [
     ['trace-id lookup', async () => ((await (await fetch(`http://127.0.0.1:${port}/api/v1/traces/${traceId}`)).json()) as { spans: unknown[] }).spans.length, `SELECT * FROM ${glob} WHERE trace_id = '${traceId}'`],
-    [
-      'selective filter',
-      () => post({ dataset: 'traces', filter: "service_name = 'payment' AND status_code = 'ERROR'", select: ['trace_id', 'span_id', 'name', 'duration_ns'] }),
-      `SELECT trace_id, span_id, name, duration_ns FROM ${glob} WHERE service_name = 'payment' AND status_code = 'ERROR'`,
-    ],
-    [
-      'broad filter',
-      () => post({ dataset: 'traces', filter: 'duration_ns > 10000000', select: ['trace_id', 'span_id', 'name', 'duration_ns'] }),
-      `SELECT trace_id, span_id, name, duration_ns FROM ${glob} WHERE duration_ns > 10000000`,
-    ],
+    ...filterCases(post, glob),
     ['projection + limit', () => post({ dataset: 'traces', select: ['name', 'duration_ns', 'start_time'], limit: 1000 }), `SELECT name, duration_ns, start_time FROM ${glob} LIMIT 1000`],
   ];
   const out: QueryCase[] = [];
