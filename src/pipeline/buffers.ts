@@ -9,7 +9,9 @@
  *
  * Each buffer remembers which write-ahead-log entries (`seqs`) its records came from, and which
  * earlier flushes of its records stored part of their files (`priorFlushes`), so the flush that
- * finally stores them can commit all of it in the log.
+ * finally stores them can commit all of it in the log. A failed attempt may still have stored an
+ * object (the store wrote it, but the answer was lost on the way back); its keys travel with the
+ * records (`abandonedKeys`) and are deleted before the retry writes, so a row is never stored twice.
  */
 import type { RecordBatch } from 'apache-arrow';
 
@@ -32,18 +34,25 @@ export interface FlushBatch {
   readonly seqs: readonly number[];
   /** Earlier flushes that stored part of these records before failing. */
   readonly priorFlushes: readonly number[];
+  /**
+   * Keys that failed attempts at these records meant to write: each may exist (a PUT the store
+   * completed whose answer never arrived), so the next attempt deletes them first.
+   */
+  readonly abandonedKeys: readonly string[];
 }
 
 const RETRY_BASE_MS = 1000;
 const RETRY_MAX_MS = 60_000;
 
 /**
- * Thrown by a flush that stored some of its files before failing: only `remaining` goes back
- * into the buffer, so the files already stored are not written twice.
+ * Thrown by a failed flush with what goes back into the buffer: after a partial store only the
+ * records of the files not stored (so stored files are not written twice), and always the keys
+ * the attempt may have left behind (`abandonedKeys`).
  */
 export class PartialFlushError extends Error {
-  constructor(readonly remaining: FlushBatch, options: { cause: unknown }) {
-    super(`flush stored part of its files, then failed: ${options.cause instanceof Error ? options.cause.message : String(options.cause)}`, options);
+  constructor(readonly remaining: FlushBatch, options: { cause: unknown; stored: boolean }) {
+    const reason = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    super(options.stored ? `flush stored part of its files, then failed: ${reason}` : reason, options);
     this.name = 'PartialFlushError';
   }
 }
@@ -69,6 +78,7 @@ class PartitionBuffer {
   maxTime = 0n;
   seqs: number[] = [];
   priorFlushes: number[] = [];
+  abandonedKeys: string[] = [];
   /** Failed flushes in a row, and when the next attempt may run. */
   failures = 0;
   notBefore = 0;
@@ -203,6 +213,7 @@ export class BufferManager {
       maxTime: buf.maxTime,
       seqs: buf.seqs,
       priorFlushes: buf.priorFlushes,
+      abandonedKeys: buf.abandonedKeys,
     };
     const failures = buf.failures;
     this.pendingFlushes++;
@@ -251,6 +262,7 @@ export class BufferManager {
     buf.notBefore = this.now() + backoff * (0.5 + Math.random() / 2);
     buf.seqs = [...batch.seqs, ...(existing?.seqs ?? [])];
     buf.priorFlushes = [...batch.priorFlushes, ...(existing?.priorFlushes ?? [])];
+    buf.abandonedKeys = [...batch.abandonedKeys, ...(existing?.abandonedKeys ?? [])];
     buf.batches = [...batch.batches, ...(existing?.batches ?? [])];
     buf.rows = batch.rows + (existing?.rows ?? 0);
     buf.bytes = batch.bytes + (existing?.bytes ?? 0);

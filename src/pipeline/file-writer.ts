@@ -71,17 +71,22 @@ export class FileWriter {
     const ordered = sortBy.length > 0 && flush.batches.length > 0 ? [sortBatches(flush.batches, sortBy)] : flush.batches;
     const chunks = chunkBatches(ordered, this.options.maxRowsPerFile ?? MAX_ROWS_PER_FILE);
     const keys = chunks.map(() => this.nextKey(flush.dataset, flush.partition));
+    // Objects an earlier attempt may have stored go first; until that succeeds nothing is written.
+    if (flush.abandonedKeys.length > 0) await this.options.store.delete(flush.abandonedKeys);
     await beforeWrite?.(keys);
     for (let i = 0; i < chunks.length; i++) {
       try {
         written.push(await this.writeChunk(flush, chunks[i]!, keys[i]!));
       } catch (err) {
-        if (i === 0) throw err;
+        // The failed PUT may have reached the store all the same: its key and the later ones are
+        // abandoned, to be deleted before the retry (which writes under new keys).
+        const abandonedKeys = keys.slice(i);
+        if (i === 0) throw new PartialFlushError({ ...flush, abandonedKeys }, { cause: err, stored: false });
         await this.record(flush, written); // the stored part is visible: log it now
         const rest = chunks.slice(i).flat();
         const rows = rest.reduce((n, b) => n + b.numRows, 0);
         const bytes = Math.ceil((flush.bytes * rows) / flush.rows);
-        throw new PartialFlushError({ ...flush, batches: rest, rows, bytes }, { cause: err });
+        throw new PartialFlushError({ ...flush, batches: rest, rows, bytes, abandonedKeys }, { cause: err, stored: true });
       }
     }
     await this.record(flush, written);

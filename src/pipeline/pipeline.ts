@@ -357,8 +357,8 @@ export class Pipeline {
       });
     } catch (err) {
       // Files this flush did store stay; the retry's commit must cover them too.
-      if (err instanceof PartialFlushError && flushId !== undefined) {
-        throw new PartialFlushError({ ...err.remaining, priorFlushes: [...batch.priorFlushes, flushId] }, { cause: err.cause });
+      if (err instanceof PartialFlushError && err.remaining.rows < batch.rows && flushId !== undefined) {
+        throw new PartialFlushError({ ...err.remaining, priorFlushes: [...batch.priorFlushes, flushId] }, { cause: err.cause, stored: true });
       }
       throw err;
     }

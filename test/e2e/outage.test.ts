@@ -82,9 +82,18 @@ dir = "${join(work, 'wal')}"
           degradedSeen ||= d.pipeline.degraded;
         }
       };
+      // Sampled on a timer too: a flush fails (and is put back) between two rounds of requests.
+      const sampler = setInterval(() => (degradedSeen ||= d.pipeline.degraded), 10);
       await load(600);
       proxy.setDown(true);
-      await load(2500);
+      // The outage lasts at least 2.5 s and until a flush has failed: on a loaded machine the
+      // first flush attempt into the outage can take longer than that to give up.
+      const outageStart = Date.now();
+      while (!degradedSeen || Date.now() - outageStart < 2500) {
+        if (Date.now() - outageStart > 60_000) break;
+        await load(200);
+      }
+      clearInterval(sampler);
       expect(d.pipeline.bufferedRows).toBeGreaterThan(0);
       proxy.setDown(false);
       await load(600);
@@ -105,5 +114,64 @@ dir = "${join(work, 'wal')}"
     const counts = new Map(rows.map((r) => [r.name as string, r.n as number]));
     expect(acked.filter((name) => counts.get(name) !== 10)).toEqual([]);
     expect(counts.size).toBe(acked.length);
+  });
+
+  it('stores a flush once when the store wrote an object but its answer was lost', async () => {
+    const proxy = await startFaultProxy(server.endpoint);
+    const d = await startTestDaemon(`
+[storage]
+backend = "s3"
+[s3]
+endpoint = "${proxy.url}"
+region = "${server.region}"
+bucket = "lake-lost-answer"
+force_path_style = true
+create_bucket = true
+[s3.credentials]
+type = "explicit"
+access_key_id = "${server.accessKeyId}"
+secret_access_key = "${server.secretAccessKey}"
+[operations]
+retry_attempts = 1
+timeout_seconds = 2
+[buffer]
+max_rows = 100000
+max_age_seconds = 3600
+[wal]
+dir = "${join(work, 'wal-lost-answer')}"
+`);
+    try {
+      const spans = Array.from({ length: 50 }, (_, i) => ({
+        traceId: hexId(16, 7000 + i),
+        spanId: hexId(8, 7000 + i),
+        name: 'lost-answer',
+        kind: 2,
+        startTimeUnixNano: (T0_NS + BigInt(i)).toString(),
+        endTimeUnixNano: (T0_NS + BigInt(i) + 1n).toString(),
+      }));
+      const res = await fetch(d.httpUrl('/v1/traces'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans }] }] }),
+      });
+      expect(res.status).toBe(200);
+      // The next connection is the flush's PUT: radosgw stores the object, the daemon hears nothing;
+      // the SDK's own retries of it then fail too, so the flush fails as a whole.
+      proxy.script(['drop-response', 'reset', 'reset', 'reset', 'reset']);
+      await d.pipeline.flush();
+      expect(proxy.seen['drop-response']).toBe(1);
+      expect(d.pipeline.bufferedRows).toBe(50); // the flush failed as far as the daemon knows
+      await waitFor(() => d.pipeline.bufferedRows === 0, 60_000, 'the retried flush');
+    } finally {
+      await d.cleanup();
+      await proxy.close();
+    }
+    const client = new S3Client(s3ClientConfig(server));
+    const local = join(work, 'download-lost-answer');
+    const keys = await downloadAll(client, 'lake-lost-answer', 'traces/', local);
+    client.destroy();
+    const rows = await duckdbQuery(`SELECT count(*)::INT AS n, count(DISTINCT span_id)::INT AS ids FROM read_parquet('${local}/traces/**/*.parquet')`);
+    expect(rows[0]).toEqual({ n: 50, ids: 50 });
+    expect(keys.filter((k) => k.endsWith('.parquet'))).toHaveLength(1);
   });
 });

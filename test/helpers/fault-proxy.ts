@@ -1,11 +1,13 @@
 /**
  * A TCP proxy on loopback for fault tests: passes bytes through, or — per new connection —
- * resets it, delays it, or answers an HTTP 503 (SlowDown) itself, as a failing S3 would.
+ * resets it, delays it, or answers an HTTP 503 (SlowDown) itself, as a failing S3 would; or
+ * passes the request on and cuts the connection when the answer comes back (`drop-response`:
+ * the store did the work, the client never hears it).
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
-export type FaultMode = 'pass' | 'reset' | 'http503' | 'delay';
+export type FaultMode = 'pass' | 'reset' | 'http503' | 'delay' | 'drop-response';
 
 export interface FaultProxy {
   readonly url: string;
@@ -31,7 +33,7 @@ export async function startFaultProxy(target: string, delayMs = 300): Promise<Fa
   const { hostname, port } = new URL(target);
   let queue: FaultMode[] = [];
   let down = false;
-  const seen: Record<FaultMode, number> = { pass: 0, reset: 0, http503: 0, delay: 0 };
+  const seen: Record<FaultMode, number> = { pass: 0, reset: 0, http503: 0, delay: 0, 'drop-response': 0 };
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     sockets.add(client);
@@ -53,7 +55,9 @@ export async function startFaultProxy(target: string, delayMs = 300): Promise<Fa
       upstream.on('close', () => sockets.delete(upstream));
       upstream.on('error', () => client.destroy());
       client.on('error', () => upstream.destroy());
-      client.pipe(upstream).pipe(client);
+      client.pipe(upstream);
+      if (mode === 'drop-response') upstream.once('data', () => client.resetAndDestroy());
+      else upstream.pipe(client);
     };
     if (mode === 'delay') setTimeout(open, delayMs);
     else open();
