@@ -137,7 +137,7 @@ export interface GrpcServerSettings {
  * complete response, so it holds no stream slot or buffers. grpc-js keeps the HTTP/2 stream on
  * its innermost call object; when that detail is missing this does nothing.
  */
-function endUpload(call: grpc.ServerInterceptingCallInterface): void {
+export function endUpload(call: grpc.ServerInterceptingCallInterface): void {
   const stream = (call as unknown as { stream?: { closed?: boolean; close?: (code: number) => void } }).stream;
   if (stream === undefined || typeof stream.close !== 'function') return;
   setImmediate(() => {
