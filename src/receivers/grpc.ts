@@ -141,7 +141,8 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
   // before HTTP/2 (grpc-js itself closes idle connections only after they are set up).
   const injector = server.createConnectionInjector(credentials);
   // Plaintext: handed to grpc-js only once the HTTP/2 preface is in (or closed at the handshake
-  // timeout). With TLS the socket goes to grpc-js at once: only the caps apply (docs/security.md).
+  // timeout). With TLS the socket goes to grpc-js at once, whose TLS server closes it when the
+  // handshake has not finished by the same timeout (GrpcServerTls, src/security/tls.ts).
   const tcp = createServer((socket) => {
     if (socket.destroyed) return; // refused by the per-client cap
     if (connections.plaintext && connections.handshakeTimeoutMs > 0) {
