@@ -36,7 +36,7 @@ interface DocCommand {
  * The commands of one shell block: a newline ends a command unless it is inside quotes or
  * escaped by a backslash; `#` at the start of a word begins a comment.
  */
-export function splitCommands(block: string): string[] {
+function splitCommands(block: string): string[] {
   const out: string[] = [];
   let cur = '';
   let quote: '"' | "'" | null = null;
@@ -51,8 +51,9 @@ export function splitCommands(block: string): string[] {
     if (ch === "'" || ch === '"') {
       quote = ch;
       cur += ch;
-    } else if (ch === '\\' && block[i + 1] === '\n') {
-      cur += ' ';
+    } else if (ch === '\\') {
+      // Outside quotes a backslash escapes the next character; before a newline it continues the line.
+      cur += block[i + 1] === '\n' ? ' ' : ch + (block[i + 1] ?? '');
       i++;
     } else if (ch === '#' && (cur === '' || /\s$/.test(cur))) {
       while (i < block.length && block[i] !== '\n') i++;
@@ -239,6 +240,22 @@ describe('every command in README.md and docs/*.md runs', () => {
   afterAll(async () => {
     await daemon?.stop();
     if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('splits a block into commands: quotes and backslashes continue a command, # starts a comment', () => {
+    const block = [
+      '# a comment line',
+      "curl -XPOST localhost:8081/api/v1/query -d '{",
+      `  "dataset": "traces", "filter": "status = '\\''ERROR'\\''" }'   # trailing comment`,
+      'docker run -d \\',
+      '  -p 1:1 image',
+      'echo "one # two" \\# three',
+    ].join('\n');
+    expect(splitCommands(block)).toEqual([
+      `curl -XPOST localhost:8081/api/v1/query -d '{\n  "dataset": "traces", "filter": "status = '\\''ERROR'\\''" }'`,
+      'docker run -d    -p 1:1 image',
+      'echo "one # two" \\# three',
+    ]);
   });
 
   it('extracts the commands, and the allowlist stays small', async () => {
