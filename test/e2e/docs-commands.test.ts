@@ -200,6 +200,9 @@ describe('every command in README.md and docs/*.md runs', () => {
     await chmod(join(bin, 's3-parquet-connector'), 0o755);
     await chmod(join(bin, 'duckdb'), 0o755);
     env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` };
+    // The docs' HTTP examples use curl: without it this test cannot do its job, and says so.
+    const curl = await run('command -v curl', work, env, 10_000);
+    if (curl.code !== 0) throw new Error('test/e2e/docs-commands.test.ts needs curl on PATH: the commands in the docs use it');
     // The same lake for the daemon and the CLI commands (./s3-parquet.toml, ./data).
     const shared = `[storage]\nlocal_path = ${JSON.stringify(join(work, 'data'))}\ninstance_id = "docs"\n[partitioning]\nmax_past_hours = 0\n`;
     await writeFile(join(work, 's3-parquet.toml'), shared);
