@@ -3,14 +3,16 @@
  *
  * Messages are registered with pass-through (de)serializers, so grpc-js hands us raw bytes and
  * a decode failure becomes INVALID_ARGUMENT with our message rather than a transport error.
- * grpc-js itself enforces `max_receive_message_length` (RESOURCE_EXHAUSTED) and gzip.
+ * grpc-js itself enforces `max_receive_message_length` (RESOURCE_EXHAUSTED) and inflates gzip;
+ * compressed calls are admitted against the memory limit first (grpc-admission.ts).
  */
 import * as grpc from '@grpc/grpc-js';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterPreface, guardConnections } from '../security/connections.js';
 import type { Logger } from 'pino';
 import { RateLimitedLog } from '../log-rate-limit.js';
-import { toS3ParquetError } from '../errors.js';
+import { toS3ParquetError, type S3ParquetError } from '../errors.js';
+import { grpcAdmission } from './grpc-admission.js';
 import type { Signal } from '../otlp/decode.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { exportBody } from './export.js';
@@ -39,6 +41,11 @@ export interface GrpcReceiverOptions {
 
 /** The client connection preface of HTTP/2 (RFC 9113 §3.4). */
 const HTTP2_PREFACE_BYTES = 24;
+
+function signalOf(path: string): Signal | null {
+  for (const signal of Object.keys(SERVICES) as Signal[]) if (path.startsWith(`/${SERVICES[signal]}/`)) return signal;
+  return null;
+}
 
 const passThrough = (b: Buffer): Buffer => b;
 const toBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
@@ -76,8 +83,20 @@ function retryInfo(code: number, message: string, delaySeconds = 1): grpc.Metada
 export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<RunningReceiver> {
   const { pipeline, logger, observer } = options;
   const errorLog = new RateLimitedLog(logger);
+  const refusedStatus = (err: S3ParquetError): { code: grpc.status; details: string; metadata?: grpc.Metadata } => ({
+    code: err.grpcStatus, details: err.message, ...(err.retryable ? { metadata: retryInfo(err.grpcStatus, err.message) } : {}),
+  });
+  const admission = grpcAdmission({
+    pipeline, maxRecvBytes: options.maxRecvBytes, status: refusedStatus,
+    onRefused: (path, err) => {
+      logger.debug({ code: err.code, msg: err.message }, 'OTLP/gRPC request refused');
+      observer?.onRequest({ transport: 'grpc', signal: signalOf(path), code: grpc.status[err.grpcStatus] ?? String(err.grpcStatus), seconds: 0, accepted: 0, rejected: 0, rejectMessage: '', error: err });
+    },
+  });
   const server = new grpc.Server({
     ...options.server?.options,
+    // After the security interceptor: the token is checked before a compressed call is charged.
+    interceptors: [...(options.server?.options.interceptors ?? []), admission],
     'grpc.max_receive_message_length': options.maxRecvBytes,
     'grpc.max_send_message_length': 4 * 1024 * 1024,
   });
@@ -102,7 +121,7 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
           });
           if (err.grpcStatus === grpc.status.INTERNAL) errorLog.error(err.code, { err }, 'OTLP/gRPC request failed');
           else logger.debug({ code: err.code, msg: err.message }, 'OTLP/gRPC request refused');
-          callback({ code: err.grpcStatus, details: err.message, ...(err.retryable ? { metadata: retryInfo(err.grpcStatus, err.message) } : {}) });
+          callback(refusedStatus(err));
         },
       );
     };
@@ -122,7 +141,8 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
   // before HTTP/2 (grpc-js itself closes idle connections only after they are set up).
   const injector = server.createConnectionInjector(credentials);
   // Plaintext: handed to grpc-js only once the HTTP/2 preface is in (or closed at the handshake
-  // timeout). With TLS the socket goes to grpc-js at once: only the caps apply (docs/security.md).
+  // timeout). With TLS the socket goes to grpc-js at once, whose TLS server closes it when the
+  // handshake has not finished by the same timeout (GrpcServerTls, src/security/tls.ts).
   const tcp = createServer((socket) => {
     if (socket.destroyed) return; // refused by the per-client cap
     if (connections.plaintext && connections.handshakeTimeoutMs > 0) {

@@ -11,7 +11,7 @@ import { grpcServerSettings, httpServerLimits, type GrpcServerSettings, type Htt
 import { loadTls } from './tls.js';
 
 export { BearerAuth } from './auth.js';
-export { BEARER_CHALLENGE, createListener, listen, requireBearer } from './listeners.js';
+export { BEARER_CHALLENGE, createListener, endUpload, listen, requireBearer } from './listeners.js';
 export type { GrpcServerSettings, HttpServerLimits, HttpServerSettings } from './listeners.js';
 export type { TlsMaterial } from './tls.js';
 

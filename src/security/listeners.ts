@@ -137,7 +137,7 @@ export interface GrpcServerSettings {
  * complete response, so it holds no stream slot or buffers. grpc-js keeps the HTTP/2 stream on
  * its innermost call object; when that detail is missing this does nothing.
  */
-function endUpload(call: grpc.ServerInterceptingCallInterface): void {
+export function endUpload(call: grpc.ServerInterceptingCallInterface): void {
   const stream = (call as unknown as { stream?: { closed?: boolean; close?: (code: number) => void } }).stream;
   if (stream === undefined || typeof stream.close !== 'function') return;
   setImmediate(() => {
@@ -207,6 +207,7 @@ export function grpcGuard(auth: BearerAuth | undefined, requestTimeoutMs: number
 
 export function grpcServerSettings(s: GrpcServerSection, tls: TlsMaterial | undefined, auth: BearerAuth | undefined): GrpcServerSettings {
   const requestTimeoutMs = Math.ceil(s.request_timeout_seconds * 1000);
+  const handshakeTimeoutMs = Math.ceil(s.handshake_timeout_seconds * 1000);
   return {
     options: {
       'grpc.max_concurrent_streams': s.max_concurrent_streams,
@@ -218,11 +219,11 @@ export function grpcServerSettings(s: GrpcServerSection, tls: TlsMaterial | unde
         : {}),
       interceptors: [grpcGuard(auth, requestTimeoutMs)],
     },
-    credentials: tls ? new GrpcServerTls(tls) : grpc.ServerCredentials.createInsecure(),
+    credentials: tls ? new GrpcServerTls(tls, handshakeTimeoutMs) : grpc.ServerCredentials.createInsecure(),
     connections: {
       max: connectionCap('grpc', s.max_connections),
       perClient: s.max_connections_per_client,
-      handshakeTimeoutMs: Math.ceil(s.handshake_timeout_seconds * 1000),
+      handshakeTimeoutMs,
       plaintext: tls === undefined,
     },
   };

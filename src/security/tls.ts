@@ -76,9 +76,18 @@ export function httpsOptions(m: TlsMaterial, handshakeTimeoutMs: number): TlsOpt
  * as the secure context, exactly as createSsl does.
  */
 export class GrpcServerTls extends grpc.ServerCredentials {
-  constructor(m: TlsMaterial) {
+  /**
+   * `handshakeTimeoutMs` (0 = Node's default of 120 s) goes to the TLS server grpc-js creates: a
+   * connection whose handshake has not finished by then is closed (Node's timer is absolute, not
+   * reset by a client trickling bytes).
+   */
+  constructor(m: TlsMaterial, handshakeTimeoutMs = 0) {
     super(
-      { minVersion: m.minVersion, ...(m.ca !== undefined ? { requestCert: true, rejectUnauthorized: true } : {}) },
+      {
+        minVersion: m.minVersion,
+        ...(handshakeTimeoutMs > 0 ? { handshakeTimeout: handshakeTimeoutMs } : {}),
+        ...(m.ca !== undefined ? { requestCert: true, rejectUnauthorized: true } : {}),
+      },
       { cert: m.cert, key: m.key, minVersion: m.minVersion, ...(m.ca !== undefined ? { ca: m.ca } : {}) },
     );
   }

@@ -10,7 +10,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { datasetGlob, duckdbQuery } from '../helpers/duckdb.js';
 import { launchChromium, SCREENSHOT_DIR, type TestBrowser } from '../helpers/browser.js';
-import { makeCheckoutTraces, makeLargeTrace, sendLogs, sendMetrics, sendSpans } from '../helpers/ui-traffic.js';
+import { makeCheckoutTraces, makeLargeTrace, sendLogs, sendMetrics, sendSpans, SUMMARY_QUANTILES } from '../helpers/ui-traffic.js';
 import { waitFor } from '../helpers/wait.js';
 
 const TRACES = 30;
@@ -326,6 +326,8 @@ describe('web UI: metrics', () => {
   for (const [name, group, shows, labels] of [
     ['ui.requests', 'route', 'rate per second', ['/cart', '/checkout']],
     ['ui.latency', '', 'percentiles', ['all p50', 'all p90', 'all p99']],
+    ['ui.latency.exp', '', 'percentiles', ['all p50', 'all p90', 'all p99']],
+    ['ui.rpc.summary', '', 'percentiles', ['all p50', 'all p90', 'all p99']],
     ['ui.queue.depth', 'queue', 'value', ['orders']],
   ] as const) {
     it(`${name}: a deep link draws its series (${shows})`, async () => {
@@ -349,6 +351,33 @@ describe('web UI: metrics', () => {
       });
     });
   }
+});
+
+describe('metric series: percentiles of exponential histograms and summaries', () => {
+  type Series = { shows: string; series: { label: string; values: (number | null)[] }[] };
+  const last = async (name: string): Promise<Record<string, number>> => {
+    const end = new Date(Date.now() + 60_000).toISOString();
+    const res = await fetch(d.queryUrl(`/api/v1/metric-series?name=${name}&buckets=2&end=${end}`));
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Series;
+    expect(body.shows).toBe('percentile');
+    // Each series' value in the step that holds the points.
+    return Object.fromEntries(body.series.map((s) => [s.label, s.values.filter((v): v is number => v !== null).at(-1)!]));
+  };
+
+  it('a summary charts its own quantiles', async () => {
+    expect(await last('ui.rpc.summary')).toEqual({ 'all p50': SUMMARY_QUANTILES[0].value, 'all p90': SUMMARY_QUANTILES[1].value, 'all p99': SUMMARY_QUANTILES[2].value });
+  });
+
+  it('an exponential histogram charts percentiles from its buckets, close to those of the recorded values', async () => {
+    // Recorded: 5 + 7i for i = 0..19, twice. Nearest-rank p50 = 68 (the SDK's scale keeps a bucket within a few per cent).
+    const got = await last('ui.latency.exp');
+    expect(got['all p50']).toBeGreaterThan(68 * 0.9);
+    expect(got['all p50']).toBeLessThan(75 * 1.1);
+    expect(got['all p99']).toBeGreaterThan(138 * 0.9);
+    expect(got['all p99']).toBeLessThanOrEqual(138 * 1.1);
+    expect(got['all p90']).toBeGreaterThan(got['all p50']!);
+  });
 });
 
 describe('web UI: bearer tokens', () => {

@@ -10,7 +10,7 @@ import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { AggregationType, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { exportSpans, makeExporter } from './spans.js';
 
@@ -118,15 +118,22 @@ class ManualReader extends MetricReader {
 }
 
 /**
- * ui.requests (counter, by route), ui.queue.depth (gauge), ui.latency (histogram, ms): collected
- * and exported twice, `gapMs` apart, so a cumulative counter has a rate.
+ * ui.requests (counter, by route), ui.queue.depth (gauge), ui.latency (histogram, ms) and
+ * ui.latency.exp (the same values in an exponential histogram, by a view): collected and exported
+ * twice, `gapMs` apart, so a cumulative counter has a rate. Then ui.rpc.summary, a Summary (the
+ * JS SDK makes none), sent as OTLP/JSON with quantiles 0.5 → 100, 0.9 → 300, 0.99 → 900.
  */
 export async function sendMetrics(ports: Ports, gapMs = 1500): Promise<void> {
   const reader = new ManualReader();
-  const provider = new MeterProvider({ resource: resourceFromAttributes({ 'service.name': 'api' }), readers: [reader] });
+  const provider = new MeterProvider({
+    resource: resourceFromAttributes({ 'service.name': 'api' }),
+    readers: [reader],
+    views: [{ instrumentName: 'ui.latency.exp', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } }],
+  });
   const meter = provider.getMeter('ui-test');
   const requests = meter.createCounter('ui.requests', { description: 'Requests served', unit: '{request}' });
   const latency = meter.createHistogram('ui.latency', { unit: 'ms', advice: { explicitBucketBoundaries: [10, 50, 100, 500] } });
+  const latencyExp = meter.createHistogram('ui.latency.exp', { unit: 'ms' });
   let depth = 3;
   meter.createObservableGauge('ui.queue.depth', { unit: '{item}' }).addCallback((obs) => obs.observe(depth, { queue: 'orders' }));
   const exporter = new OTLPMetricExporter({ url: `http://127.0.0.1:${ports.http}/v1/metrics` });
@@ -134,6 +141,7 @@ export async function sendMetrics(ports: Ports, gapMs = 1500): Promise<void> {
     for (let i = 0; i < 20; i++) {
       requests.add(1, { route: i % 4 === 0 ? '/cart' : '/checkout' });
       latency.record(5 + i * 7, { route: '/checkout' });
+      latencyExp.record(5 + i * 7, { route: '/checkout' });
     }
     depth += 4;
     const { resourceMetrics } = await reader.collect();
@@ -143,4 +151,24 @@ export async function sendMetrics(ports: Ports, gapMs = 1500): Promise<void> {
   }
   await exporter.shutdown();
   await provider.shutdown();
+  await sendSummary(ports);
+}
+
+export const SUMMARY_QUANTILES = [
+  { quantile: 0.5, value: 100 },
+  { quantile: 0.9, value: 300 },
+  { quantile: 0.99, value: 900 },
+] as const;
+
+async function sendSummary(ports: Ports): Promise<void> {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const point = (t: bigint) => ({ startTimeUnixNano: String(now - 60_000_000_000n), timeUnixNano: String(t), count: '50', sum: 12_000, quantileValues: SUMMARY_QUANTILES });
+  const body = {
+    resourceMetrics: [{
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'api' } }] },
+      scopeMetrics: [{ scope: { name: 'ui-test' }, metrics: [{ name: 'ui.rpc.summary', unit: 'ms', summary: { dataPoints: [point(now - 2_000_000_000n), point(now)] } }] }],
+    }],
+  };
+  const res = await fetch(`http://127.0.0.1:${ports.http}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (res.status !== 200) throw new Error(`summary export: ${res.status} ${await res.text()}`);
 }

@@ -10,7 +10,8 @@
  * - GAUGE and non-monotonic SUM: the value (gauges averaged in a bucket, up-down sums summed over
  *   streams of their last value);
  * - HISTOGRAM: p50/p90/p99 interpolated in the merged buckets (cumulative points by difference);
- * - EXPONENTIAL_HISTOGRAM and SUMMARY: the mean (sum / count) — a stated simplification.
+ * - EXPONENTIAL_HISTOGRAM: p50/p90/p99 from the merged exponential buckets (percentiles.ts);
+ * - SUMMARY: p50/p90/p99 from each point's own quantiles, averaged over the points of a step.
  * Groups beyond MAX_GROUPS fold into "(other)"; the streams tracked are bounded too.
  */
 import { S3ParquetError } from '../../errors.js';
@@ -19,6 +20,7 @@ import type { RecordSource } from '../record-source.js';
 import { emptyStats } from '../engine.js';
 import type { JsonValue } from '../json-values.js';
 import { nsToMs, quote, timeNs } from './params.js';
+import { diffExp, downscale, expFromPoint, expQuantile, mergeExp, summaryQuantile, type ExpBuckets } from './percentiles.js';
 
 export const MAX_GROUPS = 20;
 const MAX_STREAMS = 20_000;
@@ -77,9 +79,15 @@ interface Stream {
   prevValue?: number;
   prevCount?: number;
   prevBuckets?: number[];
+  prevExp?: ExpBuckets;
 }
 
-type Cell = { sum: number; n: number; buckets?: number[]; bounds?: number[]; last?: Map<string, number> };
+type Cell = {
+  sum: number; n: number; buckets?: number[]; bounds?: number[]; last?: Map<string, number>;
+  exp?: ExpBuckets;
+  /** Summaries: per entry of PERCENTILES, the sum and number of the points' values. */
+  quantiles?: { sum: number; n: number }[];
+};
 
 function num(v: JsonValue | undefined): number | null {
   if (typeof v === 'number') return v;
@@ -91,6 +99,31 @@ function numList(v: JsonValue | undefined): number[] | null {
   if (!Array.isArray(v)) return null;
   const out = v.map((x) => num(x));
   return out.every((x) => x !== null) ? (out as number[]) : null;
+}
+
+/** An exponential-histogram record's buckets; null when a column is missing or malformed. */
+function expPoint(rec: Record<string, JsonValue>): ExpBuckets | null {
+  const scale = num(rec.exp_scale);
+  const positive = numList(rec.exp_positive_bucket_counts) ?? [];
+  const negative = numList(rec.exp_negative_bucket_counts) ?? [];
+  if (scale === null || !Number.isInteger(scale)) return null;
+  return expFromPoint({
+    scale, zeroCount: num(rec.exp_zero_count) ?? 0, zeroThreshold: num(rec.exp_zero_threshold) ?? 0,
+    positiveOffset: num(rec.exp_positive_offset) ?? 0, positive, negativeOffset: num(rec.exp_negative_offset) ?? 0, negative,
+  });
+}
+
+/** A summary record's quantiles; null when there are none. */
+function quantileList(v: JsonValue | undefined): { quantile: number; value: number }[] | null {
+  if (!Array.isArray(v)) return null;
+  const out: { quantile: number; value: number }[] = [];
+  for (const e of v) {
+    if (e === null || typeof e !== 'object' || Array.isArray(e)) continue;
+    const q = num(e.quantile);
+    const val = num(e.value);
+    if (q !== null && val !== null) out.push({ quantile: q, value: val });
+  }
+  return out.length > 0 ? out : null;
 }
 
 /** The q-quantile of a histogram by linear interpolation inside the bucket that holds it. */
@@ -135,7 +168,11 @@ export async function metricSeries(source: RecordSource, o: { name: string; grou
     start: o.start,
     end: o.end,
     filter: `metric_name = ${quote(o.name)}`,
-    select: ['time', 'start_time', 'service_name', 'resource_attributes', 'attributes', 'metric_type', 'metric_unit', 'aggregation_temporality', 'is_monotonic', 'value', 'count', 'sum', 'bucket_counts', 'explicit_bounds'],
+    select: [
+      'time', 'start_time', 'service_name', 'resource_attributes', 'attributes', 'metric_type', 'metric_unit', 'aggregation_temporality', 'is_monotonic',
+      'value', 'count', 'sum', 'bucket_counts', 'explicit_bounds',
+      'exp_scale', 'exp_zero_count', 'exp_zero_threshold', 'exp_positive_offset', 'exp_positive_bucket_counts', 'exp_negative_offset', 'exp_negative_bucket_counts', 'quantiles',
+    ],
   };
   // Points arrive in file order; cumulative differences need time order per stream.
   const rows: { t: bigint; rec: Record<string, JsonValue> }[] = [];
@@ -206,17 +243,32 @@ export async function metricSeries(source: RecordSource, o: { name: string; grou
       } else if (cell.bounds.length === bounds.length && cell.bounds.every((x, i) => x === bounds[i])) {
         for (let i = 0; i < inc.length; i++) cell.buckets![i]! += inc[i]!;
       }
-    } else {
-      const s = num(rec.sum);
-      const c = num(rec.count);
-      if (s === null || c === null || c === 0) continue;
-      cell.sum += s / c;
-      cell.n++;
+    } else if (mtype === 'EXPONENTIAL_HISTOGRAM') {
+      const point = expPoint(rec);
+      if (!point) continue;
+      let inc: ExpBuckets | null = point;
+      if (cumulative) {
+        const prev = stream.prevExp;
+        inc = prev ? diffExp(point, prev) ?? point : startedInside ? point : null;
+        stream.prevExp = point;
+      }
+      if (inc) cell.exp = cell.exp ? mergeExp(cell.exp, inc) : downscale(inc, inc.scale); // a copy the cell owns
+    } else if (mtype === 'SUMMARY') {
+      const qs = quantileList(rec.quantiles);
+      if (!qs) continue;
+      cell.quantiles ??= PERCENTILES.map(() => ({ sum: 0, n: 0 }));
+      PERCENTILES.forEach((p, k) => {
+        const v = summaryQuantile(p, qs);
+        if (v !== null) {
+          cell.quantiles![k]!.sum += v;
+          cell.quantiles![k]!.n++;
+        }
+      });
     }
   }
   const times = Array.from({ length: o.buckets }, (_, i) => nsToMs(o.start + BigInt(i) * stepNs));
   const monotonic = rows.some((r) => r.rec.is_monotonic === true);
-  const shows = type === 'SUM' ? (monotonic ? 'rate/s' : 'value') : type === 'GAUGE' ? 'value' : type === 'HISTOGRAM' ? 'percentile' : 'mean';
+  const shows = type === 'SUM' ? (monotonic ? 'rate/s' : 'value') : type === 'GAUGE' ? 'value' : type === 'HISTOGRAM' || type === 'EXPONENTIAL_HISTOGRAM' || type === 'SUMMARY' ? 'percentile' : 'mean';
   const series: MetricSeries['series'] = [];
   for (const group of [...cells.keys()].sort()) {
     const byBucket = cells.get(group)!;
@@ -226,6 +278,12 @@ export async function metricSeries(source: RecordSource, o: { name: string; grou
     });
     if (type === 'HISTOGRAM') {
       for (const p of PERCENTILES) series.push({ label: `${group} p${Math.round(p * 100)}`, group, values: at((c) => (c.buckets && c.bounds ? histogramQuantile(p, c.buckets, c.bounds) : null)) });
+    } else if (type === 'EXPONENTIAL_HISTOGRAM') {
+      for (const p of PERCENTILES) series.push({ label: `${group} p${Math.round(p * 100)}`, group, values: at((c) => (c.exp ? expQuantile(p, c.exp) : null)) });
+    } else if (type === 'SUMMARY') {
+      PERCENTILES.forEach((p, k) =>
+        series.push({ label: `${group} p${Math.round(p * 100)}`, group, values: at((c) => { const v = c.quantiles?.[k]; return v && v.n > 0 ? v.sum / v.n : null; }) }),
+      );
     } else if (shows === 'rate/s') series.push({ label: group, group, values: at((c) => (c.n > 0 ? c.sum / stepS : null)) });
     else if (type === 'SUM') series.push({ label: group, group, values: at((c) => (c.last ? [...c.last.values()].reduce((a, b) => a + b, 0) : null)) });
     else series.push({ label: group, group, values: at((c) => (c.n > 0 ? c.sum / c.n : null)) });
