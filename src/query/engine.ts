@@ -18,7 +18,7 @@ import { columnsOf, evaluate, mightMatch, parseFilter, type ColumnCatalog, type 
 import type { Converter, JsonValue } from './json-values.js';
 import { checkPartitionPath, listPartitionFiles, partitionKeys, partitionsForRange, timePart, type TimeLayout } from './partitions.js';
 import { readColumnRange } from './columns.js';
-import { FooterCache, PARSERS, storeBuffer, WHOLE_FILE_BYTES, wholeWhenSmall, type ReadCounter } from '../parquet/source.js';
+import { FooterCache, PARSERS, storeBuffer, TAIL_FETCH_BYTES, WHOLE_FILE_BYTES, wholeWhenSmall, type ReadCounter } from '../parquet/source.js';
 import { PageIndexCache } from '../parquet/page-index.js';
 import { PrefetchBuffer } from '../parquet/prefetch.js';
 import { DEFAULT_MAX_ENTRIES_PER_READ, listPages, WriteLog } from '../log/write-log.js';
@@ -476,9 +476,12 @@ export class QueryEngine {
       return false;
     }
     const whole = wholeWhenSmall(storeBuffer(this.o.store, info.key, info.size, counter));
+    // A large file not seen before: its tail in one read, for the footer and the page index.
+    const tail = info.size > WHOLE_FILE_BYTES && !this.footers.has(info.key, info.size) ? new PrefetchBuffer(whole) : null;
     let metadata: FileMetaData;
     try {
-      metadata = await this.footers.get(info.key, whole);
+      if (tail) await tail.prefetch([{ start: Math.max(0, info.size - TAIL_FETCH_BYTES), end: info.size }]);
+      metadata = await this.footers.get(info.key, tail ?? whole);
     } catch (err) {
       // Named by the log (or listed) but gone: deleted, or an orphan a crash recovery removed.
       if (await this.o.store.head(info.key).catch(() => 'unknown')) throw err;
@@ -497,7 +500,7 @@ export class QueryEngine {
     }
     // A large file's reads go through its page index (one cached region) and merged prefetches;
     // a small one is in memory already.
-    const file = info.size > WHOLE_FILE_BYTES ? new PrefetchBuffer(whole, await this.pageIndexes.get(info.key, whole, metadata)) : whole;
+    const file = info.size > WHOLE_FILE_BYTES ? new PrefetchBuffer(whole, await this.pageIndexes.get(info.key, tail ?? whole, metadata)) : whole;
     const present = new Set(metadata.schema.slice(1).map((e) => e.name));
     const read = columns.filter((c) => present.has(c));
     const selected = select.filter((c) => present.has(c));
