@@ -507,6 +507,8 @@ export class QueryEngine {
     let rowStart = 0;
     let groupsKept = 0;
     for (const rg of metadata.row_groups) {
+      // The previous group's pages are decoded: let their bytes go (the page index stays).
+      if (file instanceof PrefetchBuffer) file.release();
       const rowEnd = rowStart + Number(rg.num_rows);
       stats.row_groups_considered++;
       if (expr && !mightMatch(expr, rowGroupStats(rg))) {
@@ -562,7 +564,6 @@ export class QueryEngine {
         last = hi + 1;
       }
       const data = await readColumnRange(file, metadata, { rowGroup: rg, groupStart }, matches ? selected : read, first, last);
-      if (file instanceof PrefetchBuffer) file.release(); // this group's pages are decoded
       for (let row = first; row < last; row++) {
         if (matches) {
           if (!matches[row - groupStart]) continue;
