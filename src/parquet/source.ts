@@ -61,6 +61,12 @@ export function wholeWhenSmall(file: AsyncBuffer): AsyncBuffer {
  */
 const FOOTER_FETCH_BYTES = 16 * 1024;
 
+/**
+ * A large file's first read takes this many of its last bytes: the footer and, before it, the
+ * page index (parquet-rs writes them together), in one request instead of two or three.
+ */
+export const TAIL_FETCH_BYTES = 256 * 1024;
+
 /** Footers by key and size (a rewritten object has a new size or a new key). */
 export class FooterCache {
   private readonly entries = new Map<string, FileMetaData>();
@@ -68,6 +74,10 @@ export class FooterCache {
   misses = 0;
 
   constructor(private readonly capacity = 512) {}
+
+  has(key: string, size: number): boolean {
+    return this.entries.has(`${key}@${size}`);
+  }
 
   async get(key: string, file: AsyncBuffer): Promise<FileMetaData> {
     const id = `${key}@${file.byteLength}`;

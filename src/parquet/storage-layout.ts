@@ -26,6 +26,16 @@ export interface StorageLayout {
    * the nested columns' pages of a few thousand rows, not 20,000.
    */
   readonly rowGroupRows?: number;
+  /**
+   * Smaller data pages than `[parquet] page_size`, so a reader that needs a few rows (a lookup,
+   * through the offset index) decodes a few hundred rows a column, not the row group's
+   * thousands. parquet-wasm 0.8 cannot bound a page's rows; it closes a page once its encoded
+   * bytes reach the limit, checked after each write batch of `writeBatchRows` rows (for byte
+   * arrays, of as many values as fit the limit). `pageBytes` is that limit.
+   */
+  readonly pageBytes?: number;
+  /** Rows handed to the page encoder at a time (parquet-rs default 1,024): a page's row granularity. */
+  readonly writeBatchRows?: number;
 }
 
 /**

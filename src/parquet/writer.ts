@@ -19,6 +19,8 @@ export interface ParquetWriterOptions {
   readonly dictionaryEnabled: boolean;
   readonly statisticsEnabled: boolean;
   readonly createdBy?: string;
+  /** Rows handed to the page encoder at a time (a dataset's `StorageLayout.writeBatchRows`); parquet-rs's default otherwise. */
+  readonly writeBatchRows?: number;
   /**
    * Top-level columns written without a dictionary, in the given encoding (a dataset's
    * `StorageLayout.encodings`). Names absent from the schema are ignored.
@@ -56,6 +58,7 @@ function writerProperties(options: ParquetWriterOptions, metadata: ReadonlyMap<s
     .setStatisticsEnabled(options.statisticsEnabled ? wasm.EnabledStatistics.Page : wasm.EnabledStatistics.None)
     .setKeyValueMetadata(new Map(metadata));
   if (options.createdBy) b = b.setCreatedBy(options.createdBy);
+  if (options.writeBatchRows) b = b.setWriteBatchSize(options.writeBatchRows);
   for (const [column, encoding] of Object.entries(options.columnEncodings ?? {})) {
     // With a dictionary the encoding would only be its fallback once the dictionary is full.
     if (columns.has(column)) b = b.setColumnDictionaryEnabled(column, false).setColumnEncoding(column, ENCODINGS[encoding]);

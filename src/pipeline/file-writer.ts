@@ -119,7 +119,7 @@ export class FileWriter {
     const index = indexColumn ? (indexColumn === bloomColumn ? bloom : buildFileIndex(indexColumn, columnStrings(chunk, indexColumn))) : undefined;
     const layout = this.options.layouts?.[flush.dataset];
     const parquet = layout
-      ? { ...this.options.parquet, columnEncodings: layout.encodings, rowGroupSize: Math.min(this.options.parquet.rowGroupSize, layout.rowGroupRows ?? Number.POSITIVE_INFINITY) }
+      ? { ...this.options.parquet, columnEncodings: layout.encodings, rowGroupSize: Math.min(this.options.parquet.rowGroupSize, layout.rowGroupRows ?? Number.POSITIVE_INFINITY), pageSize: Math.min(this.options.parquet.pageSize, layout.pageBytes ?? Number.POSITIVE_INFINITY), ...(layout.writeBatchRows ? { writeBatchRows: layout.writeBatchRows } : {}) }
       : this.options.parquet;
     const body = encodeParquet(chunk, metadata, parquet);
     const version = String(this.options.schemaVersions[flush.dataset] ?? 0);

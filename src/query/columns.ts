@@ -12,6 +12,8 @@
 import { parquetRead, parquetSchema, type AsyncBuffer, type ColumnData, type FileMetaData, type RowGroup, type SchemaTree } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { PARSERS } from '../parquet/source.js';
+import { PrefetchBuffer } from '../parquet/prefetch.js';
+import { rowRangeBytes } from '../parquet/page-index.js';
 
 /** Decoded values of rows [start, end), or one value for all of them. */
 interface Chunk {
@@ -97,6 +99,8 @@ export async function readColumnRange(
     }
   }
   if (decode.length === 0) return new ColumnRange(chunks);
+  // All the pages the read will ask for, in a few merged requests rather than one or two per column.
+  if (file instanceof PrefetchBuffer) await file.prefetch(rowRangeBytes(group.rowGroup, decode, rowStart - group.groupStart, rowEnd - group.groupStart, file.pageIndex));
   await parquetRead({
     file,
     metadata,

@@ -18,7 +18,9 @@ import { columnsOf, evaluate, mightMatch, parseFilter, type ColumnCatalog, type 
 import type { Converter, JsonValue } from './json-values.js';
 import { checkPartitionPath, listPartitionFiles, partitionKeys, partitionsForRange, timePart, type TimeLayout } from './partitions.js';
 import { readColumnRange } from './columns.js';
-import { FooterCache, PARSERS, storeBuffer, wholeWhenSmall, type ReadCounter } from '../parquet/source.js';
+import { FooterCache, PARSERS, storeBuffer, TAIL_FETCH_BYTES, WHOLE_FILE_BYTES, wholeWhenSmall, type ReadCounter } from '../parquet/source.js';
+import { PageIndexCache } from '../parquet/page-index.js';
+import { PrefetchBuffer } from '../parquet/prefetch.js';
 import { DEFAULT_MAX_ENTRIES_PER_READ, listPages, WriteLog } from '../log/write-log.js';
 import type { LoggedFile } from '../log/entry.js';
 
@@ -110,8 +112,20 @@ export interface QueryEngineOptions {
 
 export type Record_ = Record<string, JsonValue>;
 
+/**
+ * Row groups' statistics by column, built once per row group: footers are cached, so their row
+ * group objects outlive a query, and rebuilding the map for every query was a few ms a lookup.
+ */
+const statsByRowGroup = new WeakMap<RowGroup, (column: string) => ColumnStats | undefined>();
+
 /** Column statistics of a row group, by top-level column name. */
 function rowGroupStats(rg: RowGroup): (column: string) => ColumnStats | undefined {
+  let stats = statsByRowGroup.get(rg);
+  if (!stats) statsByRowGroup.set(rg, (stats = buildRowGroupStats(rg)));
+  return stats;
+}
+
+function buildRowGroupStats(rg: RowGroup): (column: string) => ColumnStats | undefined {
   const byName = new Map<string, ColumnStats>();
   for (const c of rg.columns) {
     const md = c.meta_data;
@@ -230,6 +244,8 @@ export interface ChangesResult {
 
 export class QueryEngine {
   private readonly footers: FooterCache;
+  /** Page indexes of large files, kept like their footers (as many entries, and bounded in bytes). */
+  private readonly pageIndexes: PageIndexCache;
   private readonly catalogs = new Map<DatasetName, DatasetCatalog>();
   private readonly missing = new Set<string>();
   /** The write log this engine reads (for queries and changes). */
@@ -237,6 +253,7 @@ export class QueryEngine {
 
   constructor(private readonly o: QueryEngineOptions) {
     this.footers = new FooterCache(o.footerCacheEntries ?? 512);
+    this.pageIndexes = new PageIndexCache(o.footerCacheEntries ?? 512);
     this.log = o.writeLog ?? new WriteLog({ store: o.store, instanceId: 'reader' });
     for (const name of DATASET_NAMES) this.catalogs.set(name, datasetCatalog(name, o.promoted[name]));
   }
@@ -261,6 +278,7 @@ export class QueryEngine {
    */
   forget(prefix: string): void {
     this.footers.forget(prefix);
+    this.pageIndexes.forget(prefix);
   }
 
   /** Deletes every object under a partition; returns how many. Refuses paths that leave the dataset. */
@@ -272,6 +290,7 @@ export class QueryEngine {
     for await (const info of this.o.store.list(prefix)) keys.push(info.key);
     if (keys.length > 0) await this.o.store.delete(keys);
     this.footers.forget(prefix);
+    this.pageIndexes.forget(prefix);
     for (const k of keys) if (k.endsWith('.parquet')) this.forgetMissing(k);
     return keys.length;
   }
@@ -456,10 +475,13 @@ export class QueryEngine {
       stats.files_missing++;
       return false;
     }
-    const file = wholeWhenSmall(storeBuffer(this.o.store, info.key, info.size, counter));
+    const whole = wholeWhenSmall(storeBuffer(this.o.store, info.key, info.size, counter));
+    // A large file not seen before: its tail in one read, for the footer and the page index.
+    const tail = info.size > WHOLE_FILE_BYTES && !this.footers.has(info.key, info.size) ? new PrefetchBuffer(whole) : null;
     let metadata: FileMetaData;
     try {
-      metadata = await this.footers.get(info.key, file);
+      if (tail) await tail.prefetch([{ start: Math.max(0, info.size - TAIL_FETCH_BYTES), end: info.size }]);
+      metadata = await this.footers.get(info.key, tail ?? whole);
     } catch (err) {
       // Named by the log (or listed) but gone: deleted, or an orphan a crash recovery removed.
       if (await this.o.store.head(info.key).catch(() => 'unknown')) throw err;
@@ -476,12 +498,17 @@ export class QueryEngine {
       stats.files_pruned_by_bloom++;
       return false;
     }
+    // A large file's reads go through its page index (one cached region) and merged prefetches;
+    // a small one is in memory already.
+    const file = info.size > WHOLE_FILE_BYTES ? new PrefetchBuffer(whole, await this.pageIndexes.get(info.key, tail ?? whole, metadata)) : whole;
     const present = new Set(metadata.schema.slice(1).map((e) => e.name));
     const read = columns.filter((c) => present.has(c));
     const selected = select.filter((c) => present.has(c));
     let rowStart = 0;
     let groupsKept = 0;
     for (const rg of metadata.row_groups) {
+      // The previous group's pages are decoded: let their bytes go (the page index stays).
+      if (file instanceof PrefetchBuffer) file.release();
       const rowEnd = rowStart + Number(rg.num_rows);
       stats.row_groups_considered++;
       if (expr && !mightMatch(expr, rowGroupStats(rg))) {

@@ -9,8 +9,9 @@ import { mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rng } from '../../bench/load/traces.js';
+import { rng, traceRequests } from '../../bench/load/traces.js';
 import { runCli } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { datasetGlob, duckdbQuery } from '../helpers/duckdb.js';
 import { ONE_PARTITION, SMALL_FILES, writeLake, type LakeShape } from '../helpers/lake.js';
@@ -211,4 +212,64 @@ describe('trace index: restarts, log rebuild, damaged entries', () => {
     const absent = ids.find((id) => (expected.get(id) ?? []).length === 0)!;
     expect((await lookup(d, absent)).status).toBe(404);
   });
+});
+
+describe('trace index: lookups while files are being added', () => {
+  const shape: LakeShape = { files: 12, partitions: 3, spansPerFile: 64, seed: 23 };
+  let root: string;
+  let data: string;
+  let d: TestDaemon | undefined;
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 's3pq-lake-'));
+    data = join(root, 'data');
+    await writeLake(data, shape);
+  }, 600_000);
+  afterAll(async () => {
+    await d?.cleanup();
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it("answers stay DuckDB's while a daemon adds files, and the added traces are found once written", async () => {
+    const sample = await sampleIds(data, 29);
+    const ids = [...sample.slice(0, 5), ...sample.slice(50, 55)]; // present, then absent
+    const expected = await duckdbAnswers(data, ids);
+    const old = new Set((await duckdbQuery(`SELECT DISTINCT trace_id FROM ${datasetGlob(data, 'traces')}`)).map((r) => String(r.trace_id)));
+    const filesBefore = await parquetFiles(data);
+    const daemon = (d = await lakeDaemon(data));
+    let writing = true;
+    const writer = (async () => {
+      for (let i = 0; i < 6; i++) {
+        const [body] = traceRequests(9_000 + i, 1, 64);
+        const res = await fetch(daemon.httpUrl('/v1/traces'), { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf' } });
+        await res.arrayBuffer();
+        expect(res.status).toBe(200);
+        await daemon.pipeline.flush(); // one new file each
+      }
+    })().finally(() => {
+      writing = false;
+    });
+    let rounds = 0;
+    do {
+      for (const id of ids) {
+        const got = await lookup(daemon, id);
+        expect(got.spans, id).toEqual(expected.get(id));
+        if (expected.get(id)!.length === 0) expect(got.status, id).toBe(404);
+      }
+      rounds++;
+    } while (writing);
+    await writer;
+    expect(rounds).toBeGreaterThan(0);
+    expect(await parquetFiles(data)).toBe(filesBefore + 6);
+    // The added traces: what DuckDB finds in the files now, the lookup finds too (the write log
+    // shows a new file once its entry is written: poll, with a deadline).
+    const added = (await duckdbQuery(`SELECT DISTINCT trace_id FROM ${datasetGlob(data, 'traces')} ORDER BY trace_id`)).map((r) => String(r.trace_id)).filter((t) => !old.has(t));
+    expect(added.length).toBeGreaterThan(0);
+    const fresh = added.slice(0, 5);
+    const want = await duckdbAnswers(data, fresh);
+    for (const id of fresh) {
+      expect(want.get(id)!.length).toBeGreaterThan(0);
+      await waitFor(async () => JSON.stringify((await lookup(daemon, id)).spans) === JSON.stringify(want.get(id)), 60_000, `lookup of added trace ${id}`);
+    }
+  }, 600_000);
 });

@@ -12,9 +12,11 @@ import { convertTraces } from '../../src/pipeline/convert-traces.js';
 import { Partitioner } from '../../src/pipeline/partitioner.js';
 import { emptyInEveryRow, readColumnRange } from '../../src/query/columns.js';
 import { PARSERS } from '../../src/parquet/source.js';
+import { PageIndexCache, pageIndexRange, rowRangeBytes } from '../../src/parquet/page-index.js';
+import { coalesce, PrefetchBuffer } from '../../src/parquet/prefetch.js';
 import { T0_NS, hexId, jsonSpan, jsonTraceRequest } from '../helpers/otlp.js';
 
-function file(withLinks: boolean): ArrayBuffer {
+function file(withLinks: boolean, columnEncodings: Record<string, 'PLAIN'> = {}, pages: { pageSize: number; writeBatchRows?: number } = { pageSize: 1024 }): ArrayBuffer {
   const spans = Array.from({ length: 300 }, (_, i) => ({
     ...jsonSpan({ startNs: T0_NS + BigInt(i), name: `s${i}`, attributes: i % 3 ? [{ key: 'k', value: { stringValue: `v${i}` } }] : [] }),
     events: i % 7 ? [] : [{ timeUnixNano: T0_NS.toString(), name: 'e', attributes: [] }],
@@ -24,7 +26,7 @@ function file(withLinks: boolean): ArrayBuffer {
   const partitioner = new Partitioner({ granularity: 'day', format: 'date=%Y-%m-%d', byService: false });
   const batches = convertTraces(req, partitioner, []).groups.map((g) => g.batch);
   // Small row groups, so ranges cross groups' pages and groups differ in what is empty.
-  const bytes = encodeParquet(batches, new Map(), { compression: 'ZSTD', rowGroupSize: 100, pageSize: 1024, dictionaryEnabled: true, statisticsEnabled: true });
+  const bytes = encodeParquet(batches, new Map(), { compression: 'ZSTD', rowGroupSize: 100, dictionaryEnabled: true, statisticsEnabled: true, columnEncodings, ...pages });
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
@@ -48,6 +50,54 @@ describe('readColumnRange', () => {
       }
     });
   }
+
+  it('through a PrefetchBuffer with the page index: the same values, in at most two requests a read', async () => {
+    // Small pages (as the traces layout writes them): several pages a chunk, some ranges skip pages.
+    const buf = file(true, { span_id: 'PLAIN', trace_id: 'PLAIN' }, { pageSize: 64, writeBatchRows: 10 });
+    const metadata = parquetMetadata(buf);
+    const all = parquetSchema(metadata).children.map((c) => c.element.name);
+    const base = { byteLength: buf.byteLength, requests: 0, slice(start: number, end?: number): ArrayBuffer {
+      this.requests++;
+      return buf.slice(start, end);
+    } };
+    const region = await new PageIndexCache().get('k', base, metadata);
+    expect(region).not.toBeNull();
+    expect(base.requests).toBe(1);
+    let groupStart = 0;
+    for (const rowGroup of metadata.row_groups) {
+      const rows = Number(rowGroup.num_rows);
+      for (const [a, b] of [[0, rows], [3, 17], [40, 41], [rows - 1, rows]] as const) {
+        const expected = await parquetReadObjects({ file: buf, metadata, columns: all, rowStart: groupStart + a, rowEnd: groupStart + b, compressors, parsers: PARSERS, utf8: true });
+        const prefetching = new PrefetchBuffer(base, region);
+        base.requests = 0;
+        const got = await readColumnRange(prefetching, metadata, { rowGroup, groupStart }, all, groupStart + a, groupStart + b);
+        expect(base.requests, `rows ${a}–${b}`).toBeLessThanOrEqual(2);
+        const rowsGot = Array.from({ length: b - a }, (_, i) => Object.fromEntries(all.map((c) => [c, got.get(c, groupStart + a + i)])));
+        expect(rowsGot).toEqual(expected);
+      }
+      groupStart += rows;
+    }
+  });
+
+  it('rowRangeBytes: a narrow range needs fewer bytes than the whole group; without a page index, whole chunks', () => {
+    const buf = file(true, { span_id: 'PLAIN' }, { pageSize: 64, writeBatchRows: 10 });
+    const metadata = parquetMetadata(buf);
+    const range = pageIndexRange(metadata)!;
+    const region = { start: range.start, bytes: buf.slice(range.start, range.end) };
+    const rg = metadata.row_groups[0]!;
+    const size = (rs: { start: number; end: number }[]): number => rs.reduce((n, r) => n + r.end - r.start, 0);
+    const whole = rowRangeBytes(rg, ['name', 'span_id'], 0, Number(rg.num_rows), region);
+    const narrow = rowRangeBytes(rg, ['name', 'span_id'], 40, 41, region);
+    expect(size(narrow)).toBeLessThan(size(whole) / 2);
+    expect(rowRangeBytes(rg, ['name', 'span_id'], 40, 41, null)).toEqual(whole);
+  });
+
+  it('coalesce merges ranges closer than the gap, never beyond the size bound', () => {
+    expect(coalesce([{ start: 50, end: 60 }, { start: 0, end: 10 }, { start: 12, end: 20 }], 2)).toEqual([{ start: 0, end: 20 }, { start: 50, end: 60 }]);
+    expect(coalesce([{ start: 0, end: 10 }, { start: 5, end: 8 }], 0)).toEqual([{ start: 0, end: 10 }]);
+    expect(coalesce([{ start: 0, end: 10 }, { start: 10, end: 20 }], 100, 15)).toEqual([{ start: 0, end: 10 }, { start: 10, end: 20 }]);
+    expect(coalesce([{ start: 5, end: 5 }])).toEqual([]);
+  });
 
   it('recognises list and map columns empty in every row of a group, and only those', () => {
     const buf = file(true);
