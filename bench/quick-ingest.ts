@@ -14,7 +14,7 @@ import { traceRequests } from './load/traces.js';
 const [requests = 400, perRequest = 512, concurrency = 4] = process.argv.slice(2).map(Number);
 const dir = await mkdtemp(join(tmpdir(), 's3pq-bench-'));
 const prof = process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
-const d = await startBenchDaemon(dir, '', `${dir}/data`, prof);
+const d = await startBenchDaemon(dir, process.env.BENCH_TOML ?? '', `${dir}/data`, prof);
 const payloads = traceRequests(42, Math.min(requests, 64), perRequest);
 const url = `http://127.0.0.1:${d.ports.http}/v1/traces`;
 const send = async (i: number) => {
