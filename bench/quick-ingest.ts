@@ -1,7 +1,9 @@
 /**
  * Quick ingest measurement, for profiling: the daemon as a separate process, fed HTTP/protobuf
- * trace requests by C concurrent clients; reports accepted spans/s and spans per CPU-second.
- * `BENCH_PROF=DIR` runs the daemon with `--cpu-prof` into DIR. The full harness is `npm run bench`.
+ * trace requests by C concurrent clients; reports accepted spans/s, spans per CPU-second (every
+ * thread of the daemon, until it has stored every span and exited) and peak RSS.
+ * `BENCH_PROF=DIR` runs the daemon with `--cpu-prof` into DIR; `BENCH_TOML` adds config keys
+ * (e.g. `[parquet]\nencode_workers = 0`). The full harness is `npm run bench`.
  *
  *   npx tsx bench/quick-ingest.ts [requests=400] [spansPerRequest=512] [concurrency=4]
  */
@@ -14,7 +16,7 @@ import { traceRequests } from './load/traces.js';
 const [requests = 400, perRequest = 512, concurrency = 4] = process.argv.slice(2).map(Number);
 const dir = await mkdtemp(join(tmpdir(), 's3pq-bench-'));
 const prof = process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
-const d = await startBenchDaemon(dir, '', `${dir}/data`, prof);
+const d = await startBenchDaemon(dir, process.env.BENCH_TOML ?? '', `${dir}/data`, prof);
 const payloads = traceRequests(42, Math.min(requests, 64), perRequest);
 const url = `http://127.0.0.1:${d.ports.http}/v1/traces`;
 const send = async (i: number) => {
@@ -23,6 +25,8 @@ const send = async (i: number) => {
   if (res.status !== 200) throw new Error(`status ${res.status}`);
 };
 for (let i = 0; i < 16; i++) await send(i); // warm-up
+let peak = await d.rssMb();
+const sampler = setInterval(() => void d.rssMb().then((v) => (peak = Math.max(peak, v)), () => undefined), 50);
 const cpu0 = await d.cpuSeconds();
 const t0 = performance.now();
 let next = 0;
@@ -32,8 +36,9 @@ await Promise.all(
   }),
 );
 const wall = (performance.now() - t0) / 1000;
-const cpu = (await d.cpuSeconds()) - cpu0;
+const cpuAccepted = (await d.cpuSeconds()) - cpu0;
+const cpu = (await d.stop()) - cpu0; // includes the shutdown flush: every span stored
+clearInterval(sampler);
 const spans = requests * perRequest;
-console.log(JSON.stringify({ requests, perRequest, concurrency, spans, wallSeconds: +wall.toFixed(2), spansPerSecond: Math.round(spans / wall), daemonCpuSeconds: +cpu.toFixed(2), spansPerCpuSecond: Math.round(spans / cpu) }));
-await d.stop();
+console.log(JSON.stringify({ requests, perRequest, concurrency, spans, wallSeconds: +wall.toFixed(2), spansPerSecond: Math.round(spans / wall), daemonCpuSeconds: +cpu.toFixed(2), spansPerCpuSecond: Math.round(spans / cpu), spansPerCpuSecondUntilAccepted: Math.round(spans / cpuAccepted), peakRssMb: Math.round(peak) }));
 await rm(dir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import { S3ParquetError } from './errors.js';
 import { createLogger } from './logger.js';
 import { MAX_ROWS_PER_FILE } from './parquet/writer.js';
 import { FileWriter } from './pipeline/file-writer.js';
+import { createFlushEncoder } from './pipeline/encode-pool.js';
 import { Partitioner } from './pipeline/partitioner.js';
 import { Pipeline, SCHEMA_VERSIONS } from './pipeline/pipeline.js';
 import { startGrpcReceiver } from './receivers/grpc.js';
@@ -145,6 +146,7 @@ async function startLocked(
     ...(config.write_log.enabled && config.write_log.trace_index ? { indexColumns: INDEX_COLUMNS } : {}),
     ...(options.now ? { now: options.now } : {}),
     ...(config.write_log.enabled ? { writeLog } : {}),
+    encoder: createFlushEncoder(config.parquet.encode_workers),
   });
   const opened = config.wal.enabled
     ? await WriteAheadLog.open({
@@ -247,6 +249,7 @@ async function startLocked(
     await Promise.all(receivers.map((r) => r.close()));
     await queryPool?.close();
     await pipeline.close();
+    await writer.close();
     await wal?.abandon();
     await store.close();
     throw new S3ParquetError('CONFIG_INVALID', `cannot start receivers: ${(err as Error).message}`, { cause: err });
@@ -257,6 +260,7 @@ async function startLocked(
     const replayed = await pipeline.replay(opened.recovered, store);
     logger.info({ ...replayed, problems: opened.recovered.problems.length, orphans: opened.recovered.orphanKeys.length }, 'write-ahead log replayed');
   }
+  writer.warm();
   logger.info({ store: store.description, instance: instanceId, version: VERSION, security: security.summary }, 'daemon started');
   telemetry.setListening(true);
 
@@ -277,6 +281,7 @@ async function startLocked(
         await Promise.all(receivers.map((r) => r.close()));
         await queryPool?.close();
         await pipeline.close();
+        await writer.close();
         if (!(await writeLog.settle())) logger.error({ entries: writeLog.pendingEntries }, 'write log entries could not be stored; run "log rebuild"');
         await wal?.close();
         await walLock?.release();

@@ -9,7 +9,12 @@ export interface BenchDaemon {
   readonly ports: { http?: number; grpc?: number; query?: number };
   cpuSeconds(): Promise<number>;
   rssMb(): Promise<number>;
-  stop(): Promise<void>;
+  /**
+   * SIGTERM (the daemon flushes every buffer), then the process's CPU seconds (every thread,
+   * encode workers included) as last read from /proc before it exited, so a measurement can
+   * run until every record is stored.
+   */
+  stop(): Promise<number>;
 }
 
 const TICKS = 100; // USER_HZ
@@ -53,8 +58,24 @@ export async function startBenchDaemon(dir: string, extraToml = '', dataDir = `$
       return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
     },
     async stop() {
+      const read = async (): Promise<number | undefined> => {
+        try {
+          const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+          return (Number(stat[11]) + Number(stat[12])) / TICKS;
+        } catch {
+          return undefined; // gone
+        }
+      };
+      let last = (await read()) ?? 0;
+      let exited = false;
+      const exit = new Promise((r) => child.once('exit', r)).then(() => (exited = true));
       child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      while (!exited) {
+        const v = await read();
+        if (v !== undefined) last = v;
+        await Promise.race([exit, new Promise((r) => setTimeout(r, 10))]);
+      }
+      return last;
     },
   };
 }

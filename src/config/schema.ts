@@ -175,6 +175,9 @@ export const configSchema = table({
     // Per-column encodings from src/schema (delta for ids and timestamps, byte-stream-split for
     // doubles); false keeps a dictionary with PLAIN fallback everywhere, for older readers.
     column_encodings_enabled: bool().default(true),
+    // Worker threads that sort and encode flushes, off the receivers' event loop; 0 encodes on
+    // the event loop. Each holds its own wasm memory, so the default is sized for a sidecar.
+    encode_workers: wholeNumber(0, 64).default(1),
   }),
   partitioning: table({
     granularity: oneOf(GRANULARITIES).default('hour'),

@@ -9,12 +9,13 @@
  * failed append never fails the flush (the log keeps the entry for a retry and drops the
  * dataset's checkpoint, so readers list partitions until the log is whole again).
  */
-import { chunkBatches, encodeParquet, MAX_ROWS_PER_FILE, type ParquetWriterOptions } from '../parquet/writer.js';
+import { MAX_ROWS_PER_FILE, type ParquetWriterOptions } from '../parquet/writer.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { compactUtc } from '../partitioning/paths.js';
 import { PartialFlushError, type FlushBatch } from './buffers.js';
-import { sortBatches } from './sort.js';
-import { buildFileIndex, FOOTER_KEYS, type FileIndex, type StorageLayout } from '../parquet/contract.js';
+import { FileIndex, FOOTER_KEYS, type StorageLayout } from '../parquet/contract.js';
+import { orderedChunks, type EncodePlan } from './encode-flush.js';
+import { InThreadEncoder, type FlushEncoder } from './encode-pool.js';
 import type { WriteLog } from '../log/write-log.js';
 
 
@@ -45,15 +46,19 @@ export interface FileWriterOptions {
   readonly indexColumns?: Readonly<Record<string, string>>;
   /** Records every flush's files ([write_log]); without it nothing is logged. */
   readonly writeLog?: WriteLog;
+  /** Sorts and encodes flushes ([parquet] encode_workers); the calling thread when absent. */
+  readonly encoder?: FlushEncoder;
 }
 
 
 export class FileWriter {
   private seq = 0;
   private readonly now: () => number;
+  private readonly encoder: FlushEncoder;
 
   constructor(private readonly options: FileWriterOptions) {
     this.now = options.now ?? Date.now;
+    this.encoder = options.encoder ?? new InThreadEncoder();
   }
 
   nextKey(dataset: string, partition: string): string {
@@ -63,34 +68,78 @@ export class FileWriter {
 
   /**
    * Writes the flush as one or more files. `beforeWrite` gets every key before the first object
-   * is written (the write-ahead log records them, so a crash mid-flush can be undone).
+   * is written (the write-ahead log records them, so a crash mid-flush can be undone). Sorting
+   * and encoding happen first, on the encoder (a worker thread unless `encode_workers = 0`).
    */
   async write(flush: FlushBatch, beforeWrite?: (keys: readonly string[]) => Promise<void>): Promise<WrittenFile[]> {
     const written: WrittenFile[] = [];
-    const sortBy = this.options.layouts?.[flush.dataset]?.sortBy ?? [];
-    const ordered = sortBy.length > 0 && flush.batches.length > 0 ? [sortBatches(flush.batches, sortBy)] : flush.batches;
-    const chunks = chunkBatches(ordered, this.options.maxRowsPerFile ?? MAX_ROWS_PER_FILE);
+    const plan = this.plan(flush);
+    const chunks = flush.batches.some((b) => b.numRows > 0) ? await this.encoder.encode(flush.batches, plan) : [];
     const keys = chunks.map(() => this.nextKey(flush.dataset, flush.partition));
     // Objects an earlier attempt may have stored go first; until that succeeds nothing is written.
     if (flush.abandonedKeys.length > 0) await this.options.store.delete(flush.abandonedKeys);
     await beforeWrite?.(keys);
+    const version = String(this.options.schemaVersions[flush.dataset] ?? 0);
     for (let i = 0; i < chunks.length; i++) {
+      const { body, rows, index } = chunks[i]!;
       try {
-        written.push(await this.writeChunk(flush, chunks[i]!, keys[i]!));
+        await this.options.store.put(keys[i]!, body, { dataset: flush.dataset, schema_version: version });
+        written.push({ key: keys[i]!, rows, bytes: body.length, ...(index ? { index: new FileIndex(index.column, index.encoded) } : {}) });
       } catch (err) {
         // The failed PUT may have reached the store all the same: its key and the later ones are
         // abandoned, to be deleted before the retry (which writes under new keys).
         const abandonedKeys = keys.slice(i);
         if (i === 0) throw new PartialFlushError({ ...flush, abandonedKeys }, { cause: err, stored: false });
         await this.record(flush, written); // the stored part is visible: log it now
-        const rest = chunks.slice(i).flat();
-        const rows = rest.reduce((n, b) => n + b.numRows, 0);
-        const bytes = Math.ceil((flush.bytes * rows) / flush.rows);
-        throw new PartialFlushError({ ...flush, batches: rest, rows, bytes, abandonedKeys }, { cause: err, stored: true });
+        // The rest in file order: the sort is deterministic, so this is what chunks i… held.
+        const rest = orderedChunks(flush.batches, plan).slice(i).flat();
+        const restRows = rest.reduce((n, b) => n + b.numRows, 0);
+        const bytes = Math.ceil((flush.bytes * restRows) / flush.rows);
+        throw new PartialFlushError({ ...flush, batches: rest, rows: restRows, bytes, abandonedKeys }, { cause: err, stored: true });
       }
     }
     await this.record(flush, written);
     return written;
+  }
+
+  /** Starts the encoder's workers, once the daemon is up. */
+  warm(): void {
+    this.encoder.warm();
+  }
+
+  /** Shuts the encoder's workers down (after the last flush). */
+  close(): Promise<void> {
+    return this.encoder.close();
+  }
+
+  private plan(flush: FlushBatch): EncodePlan {
+    const o = this.options;
+    const layout = o.layouts?.[flush.dataset];
+    const bloomColumn = o.bloomColumns?.[flush.dataset];
+    const indexColumn = o.indexColumns?.[flush.dataset];
+    return {
+      // Event-time bounds are the buffer's, a safe superset for each file of it.
+      head: [
+        [FOOTER_KEYS.dataset, flush.dataset],
+        [FOOTER_KEYS.schemaVersion, String(o.schemaVersions[flush.dataset] ?? 0)],
+        [FOOTER_KEYS.minEventTime, flush.minTime.toString()],
+        [FOOTER_KEYS.maxEventTime, flush.maxTime.toString()],
+      ],
+      writer: o.writer,
+      parquet: layout
+        ? {
+            ...o.parquet,
+            columnEncodings: layout.encodings,
+            rowGroupSize: Math.min(o.parquet.rowGroupSize, layout.rowGroupRows ?? Number.POSITIVE_INFINITY),
+            pageSize: Math.min(o.parquet.pageSize, layout.pageBytes ?? Number.POSITIVE_INFINITY),
+            ...(layout.writeBatchRows ? { writeBatchRows: layout.writeBatchRows } : {}),
+          }
+        : o.parquet,
+      sortBy: layout?.sortBy ?? [],
+      maxRows: o.maxRowsPerFile ?? MAX_ROWS_PER_FILE,
+      ...(bloomColumn ? { bloomColumn } : {}),
+      ...(indexColumn ? { indexColumn } : {}),
+    };
   }
 
   private async record(flush: FlushBatch, files: readonly WrittenFile[]): Promise<void> {
@@ -98,43 +147,5 @@ export class FileWriter {
     if (!log || files.length === 0) return;
     // The buffer's event-time bounds: a safe superset for each of its files.
     await log.record(flush.dataset, files.map((f) => ({ key: f.key, rows: f.rows, bytes: f.bytes, minTimeNs: flush.minTime, maxTimeNs: flush.maxTime, ...(f.index ? { index: f.index } : {}) })));
-  }
-
-  private async writeChunk(flush: FlushBatch, chunk: FlushBatch['batches'], key: string): Promise<WrittenFile> {
-    let rows = 0;
-    for (const b of chunk) rows += b.numRows;
-    // Event-time bounds are the buffer's, a safe superset for each chunk of it.
-    const metadata = new Map<string, string>([
-      [FOOTER_KEYS.dataset, flush.dataset],
-      [FOOTER_KEYS.schemaVersion, String(this.options.schemaVersions[flush.dataset] ?? 0)],
-      [FOOTER_KEYS.minEventTime, flush.minTime.toString()],
-      [FOOTER_KEYS.maxEventTime, flush.maxTime.toString()],
-      [FOOTER_KEYS.rowCount, String(rows)],
-      [FOOTER_KEYS.writer, this.options.writer],
-    ]);
-    const bloomColumn = this.options.bloomColumns?.[flush.dataset];
-    const indexColumn = this.options.indexColumns?.[flush.dataset];
-    const bloom = bloomColumn ? buildFileIndex(bloomColumn, columnStrings(chunk, bloomColumn)) : undefined;
-    if (bloom) metadata.set(FOOTER_KEYS.traceIdBloom, bloom.encoded);
-    const index = indexColumn ? (indexColumn === bloomColumn ? bloom : buildFileIndex(indexColumn, columnStrings(chunk, indexColumn))) : undefined;
-    const layout = this.options.layouts?.[flush.dataset];
-    const parquet = layout
-      ? { ...this.options.parquet, columnEncodings: layout.encodings, rowGroupSize: Math.min(this.options.parquet.rowGroupSize, layout.rowGroupRows ?? Number.POSITIVE_INFINITY), pageSize: Math.min(this.options.parquet.pageSize, layout.pageBytes ?? Number.POSITIVE_INFINITY), ...(layout.writeBatchRows ? { writeBatchRows: layout.writeBatchRows } : {}) }
-      : this.options.parquet;
-    const body = encodeParquet(chunk, metadata, parquet);
-    const version = String(this.options.schemaVersions[flush.dataset] ?? 0);
-    await this.options.store.put(key, body, { dataset: flush.dataset, schema_version: version });
-    return { key, rows, bytes: body.length, ...(index ? { index } : {}) };
-  }
-}
-
-function* columnStrings(batches: FlushBatch['batches'], column: string): Generator<string> {
-  for (const b of batches) {
-    const vec = b.getChild(column);
-    if (!vec) continue;
-    for (let i = 0; i < b.numRows; i++) {
-      const v = vec.get(i) as string | null;
-      if (v !== null) yield v;
-    }
   }
 }

@@ -185,6 +185,55 @@ function columnKeys(d: Data, out: SortKey[]): void {
   throw new Error(`sortBatches: cannot sort by a column of type ${String(type)}`);
 }
 
+const PREFIX_BYTES = 6; // 48 bits: exact in a double
+
+/**
+ * Per row, its first 6 UTF-8 bytes as a big-endian number (shorter values padded with zeros,
+ * which keeps byte order: a tie is settled by the bytes), nulls as Infinity (last).
+ */
+function utf8Prefixes(parts: readonly Data[], total: number): Float64Array {
+  const out = new Float64Array(total);
+  let i = 0;
+  for (const d of parts) {
+    const o = d.valueOffsets as Int32Array;
+    const v = d.values as Uint8Array;
+    for (let r = 0; r < d.length; r++, i++) {
+      if (!isValid(d, r)) {
+        out[i] = Number.POSITIVE_INFINITY;
+        continue;
+      }
+      const start = o[r]!;
+      const end = Math.min(o[r + 1]!, start + PREFIX_BYTES);
+      let k = 0;
+      for (let j = start; j < end; j++) k = k * 256 + v[j]!;
+      for (let j = end - start; j < PREFIX_BYTES; j++) k *= 256;
+      out[i] = k;
+    }
+  }
+  return out;
+}
+
+/** Byte order of two values of a string column (nulls last), as Parquet's statistics see it. */
+function utf8Compare(parts: readonly Data[], offs: readonly Int32Array[], vals: readonly Uint8Array[], ca: number, ra: number, cb: number, rb: number): number {
+  const na = !isValid(parts[ca]!, ra);
+  const nb = !isValid(parts[cb]!, rb);
+  if (na || nb) return na === nb ? 0 : na ? 1 : -1;
+  const oa = offs[ca]!;
+  const ob = offs[cb]!;
+  const va = vals[ca]!;
+  const vb = vals[cb]!;
+  let i = oa[ra]!;
+  let j = ob[rb]!;
+  const ea = oa[ra + 1]!;
+  const eb = ob[rb + 1]!;
+  for (; i < ea && j < eb; i++, j++) {
+    const x = va[i]!;
+    const y = vb[j]!;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return ea - i === eb - j ? 0 : i === ea ? -1 : 1;
+}
+
 /**
  * One batch holding every row of `batches`, ordered by the columns `by` (each ascending, nulls
  * last; ties keep arrival order). Key columns may be strings, integers, timestamps or string maps.
@@ -197,19 +246,27 @@ export function sortBatches(batches: readonly RecordBatch[], by: string | readon
     if (ci < 0) throw new Error(`sortBatches: no column ${JSON.stringify(name)}`);
     return ci;
   });
-  const keys: SortKey[][] = columns.map(() => []);
-  const chunkOf: number[] = [];
-  const rowOf: number[] = [];
-  batches.forEach((b, c) => {
-    columns.forEach((ci, k) => columnKeys(b.data.children[ci]!, keys[k]!));
-    for (let r = 0; r < b.numRows; r++) {
-      chunkOf.push(c);
-      rowOf.push(r);
+  let total = 0;
+  for (const b of batches) total += b.numRows;
+  const chunkOf = new Int32Array(total);
+  const rowOf = new Int32Array(total);
+  for (let c = 0, i = 0; c < batches.length; c++) {
+    for (let r = 0, n = batches[c]!.numRows; r < n; r++, i++) {
+      chunkOf[i] = c;
+      rowOf[i] = r;
     }
-  });
-  const order = chunkOf.map((_, i) => i);
+  }
+  // A leading string column (traces' trace_id, every dataset's first key) is compared by a
+  // number made of its first 6 bytes, and only ties read the bytes: building a JavaScript
+  // string per row and comparing strings cost more than half of the sort.
+  const first = batches.map((b) => b.data.children[columns[0]!]!);
+  const prefixed = DataType.isUtf8(first[0]!.type as DataType);
+  const prefix = prefixed ? utf8Prefixes(first, total) : undefined;
+  const rest = prefixed ? columns.slice(1) : columns;
+  const keys: SortKey[][] = rest.map(() => []);
+  batches.forEach((b) => rest.forEach((ci, k) => columnKeys(b.data.children[ci]!, keys[k]!)));
   const width = keys.length;
-  order.sort((a, b) => {
+  const byRest = (a: number, b: number): number => {
     for (let k = 0; k < width; k++) {
       const col = keys[k]!;
       const x = col[a]!;
@@ -220,7 +277,22 @@ export function sortBatches(batches: readonly RecordBatch[], by: string | readon
       return x < y ? -1 : 1;
     }
     return a - b;
-  });
+  };
+  const order = Array.from({ length: total }, (_, i) => i);
+  if (prefix) {
+    const offs = first.map((d) => d.valueOffsets as Int32Array);
+    const vals = first.map((d) => d.values as Uint8Array);
+    order.sort((a, b) => {
+      const d = prefix[a]! - prefix[b]!;
+      if (d < 0) return -1;
+      if (d > 0) return 1;
+      // Equal prefixes (or both null, Infinity - Infinity = NaN): the bytes decide.
+      const x = utf8Compare(first, offs, vals, chunkOf[a]!, rowOf[a]!, chunkOf[b]!, rowOf[b]!);
+      return x !== 0 ? x : byRest(a, b);
+    });
+  } else {
+    order.sort(byRest);
+  }
   const g: Gather = { chunks: Int32Array.from(order, (i) => chunkOf[i]!), rows: Int32Array.from(order, (i) => rowOf[i]!) };
   const children = schema.fields.map((_, ci) => gather(batches.map((b) => b.data.children[ci]!), g));
   const data = makeData({ type: new Struct(schema.fields), length: order.length, nullCount: 0, children });

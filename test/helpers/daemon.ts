@@ -22,6 +22,11 @@ export interface TestDaemon extends Daemon {
  * `toml` is appended after the test defaults (ports 0, local store in a temp dir, no lower bound
  * on event times: the fixtures are from 2024, far outside the default 30-day window); `now` gives
  * the daemon its own clock (a writer whose clock is off).
+ *
+ * Flushes encode on the event loop (`encode_workers = 0`): run from the TypeScript sources, an
+ * encode worker loads tsx first and took 5-15 s to start on the loaded test machine, longer than
+ * the flush deadlines tests wait for. test/unit/encode-pool.test.ts and
+ * test/e2e/encode-workers.test.ts cover the workers; daemons started from dist/ use the default.
  */
 export async function startTestDaemon(toml = '', options: { now?: () => number } = {}): Promise<TestDaemon> {
   const dir = await mkdtemp(join(tmpdir(), 's3pq-test-'));
@@ -37,6 +42,8 @@ local_path = ${JSON.stringify(join(dir, 'data'))}
 instance_id = "test"
 [partitioning]
 max_past_hours = 0
+[parquet]
+encode_workers = 0
 `;
   const config = parseConfigText(mergeToml(base, toml));
   const logs: Record<string, unknown>[] = [];

@@ -92,4 +92,19 @@ describe('sortBatches', () => {
     expect(sortBatches([a, b], 'time').toArray().map((r) => r.n as number)).toEqual([6, 7, 4, 8, 2, 1, 0, 3]);
     expect(() => sortBatches([a], ['nope'])).toThrow(/no column "nope"/);
   });
+
+  it('orders strings by their UTF-8 bytes when the first 6 bytes tie, are shorter, or are multi-byte', () => {
+    const values = ['abcdefz', 'abcdefa', 'ab', 'ab\u0000', 'ab\u0001', null, '', 'é', 'z', 'abcdef', '\u{1F600}x', 'abcdefa'];
+    const a = keyed(values.slice(0, 6).map((v, i) => [v, null, null, i]));
+    const b = keyed(values.slice(6).map((v, i) => [v, null, null, 6 + i]));
+    const order = sortBatches([a, b], 'service').toArray().map((r) => r.n as number);
+    const bytes = (v: string) => Buffer.from(v, 'utf8');
+    const expected = values
+      .map((v, i) => ({ v, i }))
+      .sort((x, y) => (x.v === null ? (y.v === null ? 0 : 1) : y.v === null ? -1 : Buffer.compare(bytes(x.v), bytes(y.v))) || x.i - y.i)
+      .map((x) => x.i);
+    expect(order).toEqual(expected);
+    expect(order.slice(0, 4)).toEqual([6, 2, 3, 4]); // '', 'ab', 'ab\0', 'ab\1'
+    expect(order.at(-1)).toBe(5); // null last
+  });
 });

@@ -1,0 +1,69 @@
+/**
+ * A flush's CPU-bound half: reorder its rows (the dataset's sort columns), cut them into files
+ * of at most `maxRows` rows, build each file's bloom filter / trace index and encode it as
+ * Parquet. Pure and synchronous, so the same function runs on the event loop
+ * (`[parquet] encode_workers = 0`) or on an encode worker (encode-worker.ts), where the plan
+ * crosses by structured clone: plain data only.
+ */
+import type { RecordBatch } from 'apache-arrow';
+import { chunkBatches, encodeParquet, type ParquetWriterOptions } from '../parquet/writer.js';
+import { buildFileIndex, FOOTER_KEYS } from '../parquet/contract.js';
+import { sortBatches } from './sort.js';
+
+/** How one flush is encoded: everything but its rows. */
+export interface EncodePlan {
+  /** Footer entries that come before the row count (dataset, schema version, event-time bounds). */
+  readonly head: ReadonlyArray<readonly [string, string]>;
+  /** The footer's writer entry. */
+  readonly writer: string;
+  readonly parquet: ParquetWriterOptions;
+  readonly sortBy: readonly string[];
+  readonly maxRows: number;
+  /** A string column whose values go into a footer bloom filter. */
+  readonly bloomColumn?: string;
+  /** A string column whose bloom filter goes into the file's write-log entry (the trace index). */
+  readonly indexColumn?: string;
+}
+
+/** One encoded file, plain data (it may come back from a worker). */
+export interface EncodedChunk {
+  readonly body: Uint8Array;
+  readonly rows: number;
+  /** The trace index as written (`FileIndex.encoded`), when the plan has an index column. */
+  readonly index?: { readonly column: string; readonly encoded: string };
+}
+
+/** The flush's rows in file order, cut into files (also used to find a failed flush's rest). */
+export function orderedChunks(batches: readonly RecordBatch[], plan: Pick<EncodePlan, 'sortBy' | 'maxRows'>): RecordBatch[][] {
+  const ordered = plan.sortBy.length > 0 && batches.length > 0 ? [sortBatches(batches, plan.sortBy)] : batches;
+  return chunkBatches(ordered, plan.maxRows);
+}
+
+export function encodeFlush(batches: readonly RecordBatch[], plan: EncodePlan): EncodedChunk[] {
+  return orderedChunks(batches, plan).map((chunk) => encodeChunk(chunk, plan));
+}
+
+function encodeChunk(chunk: readonly RecordBatch[], plan: EncodePlan): EncodedChunk {
+  let rows = 0;
+  for (const b of chunk) rows += b.numRows;
+  const metadata = new Map<string, string>(plan.head.map(([k, v]) => [k, v] as [string, string]));
+  metadata.set(FOOTER_KEYS.rowCount, String(rows));
+  metadata.set(FOOTER_KEYS.writer, plan.writer);
+  const { bloomColumn, indexColumn } = plan;
+  const bloom = bloomColumn ? buildFileIndex(bloomColumn, columnStrings(chunk, bloomColumn)) : undefined;
+  if (bloom) metadata.set(FOOTER_KEYS.traceIdBloom, bloom.encoded);
+  const index = indexColumn ? (indexColumn === bloomColumn ? bloom : buildFileIndex(indexColumn, columnStrings(chunk, indexColumn))) : undefined;
+  const body = encodeParquet(chunk, metadata, plan.parquet);
+  return { body, rows, ...(index ? { index: { column: index.column, encoded: index.encoded } } : {}) };
+}
+
+function* columnStrings(batches: readonly RecordBatch[], column: string): Generator<string> {
+  for (const b of batches) {
+    const vec = b.getChild(column);
+    if (!vec) continue;
+    for (let i = 0; i < b.numRows; i++) {
+      const v = vec.get(i) as string | null;
+      if (v !== null) yield v;
+    }
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Where a flush is sorted and encoded (`[parquet] encode_workers`): on worker threads, so the
+ * event loop only receives, logs to the write-ahead log and appends while a file is encoded
+ * (wasm encoding and the sort are synchronous and take most of a flush), or, with 0 workers, on
+ * the event loop itself.
+ *
+ * The rows go over as one Arrow IPC stream in a transferred buffer: the serialisation is the
+ * one copy encoding needed anyway (parquet-wasm reads IPC), and the worker reads the stream in
+ * place. Each worker has its own wasm memory, which never shrinks, so the default is sized for
+ * a sidecar: one worker (flushes run one at a time, see buffers.ts).
+ *
+ * Built code runs `encode-worker.js` next to this file; under the TypeScript sources (tests,
+ * `tsx`) the worker is the `.ts` file, loaded through tsx's loader.
+ */
+import { Table, tableToIPC, type RecordBatch } from 'apache-arrow';
+import { Piscina } from 'piscina';
+import { S3ParquetError } from '../errors.js';
+import { workerExecArgv } from '../worker-argv.js';
+import { encodeFlush, type EncodedChunk, type EncodePlan } from './encode-flush.js';
+import type { EncodeAnswer, EncodeTask } from './encode-task.js';
+
+const fromSources = import.meta.url.endsWith('.ts');
+
+/** Sorts and encodes a flush's rows into files. */
+export interface FlushEncoder {
+  /** Starts the workers ahead of the first flush (their start-up is module loading and a wasm compile). */
+  warm(): void;
+  encode(batches: readonly RecordBatch[], plan: EncodePlan): Promise<EncodedChunk[]>;
+  close(): Promise<void>;
+}
+
+/** Encodes on the calling thread (`encode_workers = 0`). */
+export class InThreadEncoder implements FlushEncoder {
+  warm(): void {}
+
+  encode(batches: readonly RecordBatch[], plan: EncodePlan): Promise<EncodedChunk[]> {
+    return Promise.resolve().then(() => encodeFlush(batches, plan));
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+export class EncodePool implements FlushEncoder {
+  /** Started by `warm()` or the first flush: a daemon that fails to start starts no thread. */
+  private pool: Piscina<EncodeTask, EncodeAnswer> | undefined;
+
+  constructor(readonly threads: number) {}
+
+  warm(): void {
+    this.start();
+  }
+
+  private start(): Piscina<EncodeTask, EncodeAnswer> {
+    return (this.pool ??= new Piscina({
+      filename: new URL(fromSources ? './encode-worker.ts' : './encode-worker.js', import.meta.url).href,
+      minThreads: this.threads,
+      maxThreads: this.threads,
+      concurrentTasksPerWorker: 1,
+      // Started once and kept: a worker's start-up (module loading, wasm compile) costs more
+      // than a flush.
+      idleTimeout: Number.POSITIVE_INFINITY,
+      // Flushes are queued one at a time by the buffers; the queue never holds more than that.
+      execArgv: workerExecArgv(fromSources),
+    }));
+  }
+
+  async encode(batches: readonly RecordBatch[], plan: EncodePlan): Promise<EncodedChunk[]> {
+    let ipc = tableToIPC(new Table(batches as RecordBatch[]), 'stream');
+    // Transfer needs a buffer of its own; tableToIPC's usually is.
+    if (ipc.byteOffset !== 0 || ipc.byteLength !== ipc.buffer.byteLength) ipc = ipc.slice();
+    const answer = await this.start().run({ ipc, plan } satisfies EncodeTask, { transferList: [ipc.buffer as ArrayBuffer] });
+    if (!answer.ok) throw new S3ParquetError(answer.code, answer.message);
+    return answer.chunks;
+  }
+
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.destroy();
+  }
+}
+
+/** The encoder for `[parquet] encode_workers`: 0 is the calling thread. */
+export function createFlushEncoder(workers: number): FlushEncoder {
+  return workers > 0 ? new EncodePool(workers) : new InThreadEncoder();
+}
