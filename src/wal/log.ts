@@ -13,6 +13,7 @@ import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { S3ParquetError } from '../errors.js';
+import { LogRateLimiter } from '../log-rate-limit.js';
 import { decodeEntry, encodeEntry, type DataEntry, type IntentEntry, type Signal, type WalEntry, type WireFormat } from './format.js';
 
 export type FsyncMode = 'always' | 'interval' | 'never';
@@ -24,6 +25,8 @@ export interface WalOptions {
   readonly maxBytes: number;
   readonly segmentBytes: number;
   readonly logger: Logger;
+  /** Told about every failed write (metrics); logs about them are rate-limited. */
+  readonly onWriteError?: (code: string) => void;
 }
 
 /** What a restart finds: data to replay, what is already stored, objects of unfinished flushes. */
@@ -69,6 +72,8 @@ export class WriteAheadLog {
   private dirty = false;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** One line per error code per 10 s at most: a full disk fails every request. */
+  private readonly errorLog = new LogRateLimiter(1, 10_000);
 
   private constructor(private readonly o: WalOptions) {}
 
@@ -258,6 +263,9 @@ export class WriteAheadLog {
           await this.cutTornTail();
           this.lastError = err as NodeJS.ErrnoException;
           const code = (err as NodeJS.ErrnoException).code;
+          this.o.onWriteError?.(code ?? 'unknown');
+          const suppressed = this.errorLog.take(code ?? 'unknown');
+          if (suppressed !== null) this.o.logger.error({ err, code, dir: this.o.dir, suppressed }, 'write-ahead log write failed; requests are refused retryably until it succeeds');
           const e = code === 'ENOSPC'
             ? new S3ParquetError('WAL_FAILED', `write-ahead log disk is full (ENOSPC in ${this.o.dir}); nothing was acknowledged — retry later`, { cause: err })
             : new S3ParquetError('WAL_FAILED', `write-ahead log write failed: ${(err as Error).message}`, { cause: err });
