@@ -18,7 +18,7 @@ import { T0_NS, hexId } from '../helpers/otlp.js';
 import { downloadAll } from '../helpers/s3-files.js';
 import { s3ClientConfig, startS3Server, type S3Server } from '../helpers/s3-server.js';
 
-const LIMIT_MB = 24;
+const LIMIT_MB = 16;
 /** The bound: resident memory within the limit plus 150 MiB (over the idle daemon). */
 const MARGIN_MB = 150;
 const SPANS = 400;
@@ -164,12 +164,12 @@ describe('outage longer than memory', () => {
     const rss = sampleRss(pid);
     const clients = new Clients(() => serving.ports.http!);
     try {
-      await clients.sendBytes('before', 2 * 1024 * 1024);
+      await clients.sendBytes('before', 1024 * 1024);
       server.pause();
       await clients.sendBytes('outage', 3 * LIMIT_MB * 1024 * 1024);
       server.resume();
       // The backlog drains while new traffic is accepted.
-      await clients.sendBytes('after', 4 * 1024 * 1024);
+      await clients.sendBytes('after', 2 * 1024 * 1024);
     } finally {
       server.resume();
       rss.stop();
@@ -192,7 +192,7 @@ describe('outage longer than memory', () => {
     let current = serving;
     const clients = new Clients(() => current.ports.http!);
     try {
-      await clients.sendBytes('before', 2 * 1024 * 1024);
+      await clients.sendBytes('before', 1024 * 1024);
       server.pause();
       await clients.sendBytes('outage', 2 * LIMIT_MB * 1024 * 1024);
       serving.child.kill('SIGKILL');
@@ -201,7 +201,7 @@ describe('outage longer than memory', () => {
       serving = await serve(config);
       current = serving;
       // The replayed backlog drains while new traffic is accepted.
-      await clients.sendBytes('after', 4 * 1024 * 1024);
+      await clients.sendBytes('after', 2 * 1024 * 1024);
     } finally {
       server.resume();
       serving.child.kill('SIGTERM');
