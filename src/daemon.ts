@@ -156,6 +156,7 @@ async function startLocked(
         maxBytes: config.wal.max_size_mb * MIB,
         segmentBytes: config.wal.segment_size_mb * MIB,
         logger,
+        onWriteError: (code) => telemetry.metrics.observeWalWriteError(code),
       })
     : undefined;
   const wal = opened?.wal;
@@ -165,6 +166,7 @@ async function startLocked(
     deadLetters: new DeadLetters({ walDir, logger, onDeadLetter: (e) => telemetry.metrics.observeDeadLetter(e.stage, e.dataset, e.records) }),
     maxPartitions: config.buffer.max_partitions,
     onPartitionsRefused: (dataset, partitions, records) => telemetry.metrics.observePartitionsRefused(dataset, partitions, records),
+    onSpill: (dataset, records, bytes) => telemetry.metrics.observeSpill(dataset, records, bytes),
     memoryLimitBytes: config.buffer.memory_limit_mb * MIB,
     partitioner: new Partitioner({
       granularity: config.partitioning.granularity,
@@ -195,6 +197,11 @@ async function startLocked(
     flushesFailing: () => pipeline.degraded,
   });
   telemetry.setWalBytesSource(() => wal?.bytes ?? 0);
+  telemetry.metrics.setBacklogSource(() => ({ spilledRows: pipeline.spilledRows, spilledBytes: pipeline.spilledBytes, ageSeconds: pipeline.backlogAgeSeconds() }));
+  telemetry.setWalWriteErrorSource(() => {
+    const err = wal?.lastError;
+    return err ? `${err.code ?? 'error'}: ${err.message}` : null;
+  });
 
   const receivers: RunningReceiver[] = [];
   const ports: { grpc?: number; http?: number; query?: number; telemetry?: number } = {};

@@ -73,12 +73,23 @@ export function rejectReason(message: string): string {
 
 const ratio = (num: number, den: number): number => (den > 0 ? num / den : 0);
 
+/** What the spill and backlog gauges show. */
+export interface BacklogCounts {
+  readonly spilledRows: number;
+  readonly spilledBytes: number;
+  readonly ageSeconds: number;
+}
+
 export class DaemonMetrics {
   readonly registry = new Registry();
   private readonly now: () => number;
   private readonly startedAt: number;
   private buffered: () => BufferedCounts = () => ({ rows: 0, bytes: 0, byDataset: new Map() });
   private walBytes: () => number = () => 0;
+  private backlog: () => BacklogCounts = () => ({ spilledRows: 0, spilledBytes: 0, ageSeconds: 0 });
+  private readonly spilledRecordsC: Counter<'dataset'>;
+  private readonly spilledBytesC: Counter<'dataset'>;
+  private readonly walWriteErrors: Counter<'code'>;
   private queriesRunning: () => number = () => 0;
   private readonly queriesStopped: Counter<'reason'>;
 
@@ -184,6 +195,48 @@ export class DaemonMetrics {
       registers,
     });
     new Gauge({
+      name: 's3parquet_spilled_records',
+      help: 'Buffered records that live only in the write-ahead log now (spilled beyond the memory budget; re-read when their partition flushes)',
+      registers,
+      collect() {
+        this.set(self.backlog().spilledRows);
+      },
+    });
+    new Gauge({
+      name: 's3parquet_spilled_bytes',
+      help: 'In-memory (Arrow) bytes of the records spilled now',
+      registers,
+      collect() {
+        this.set(self.backlog().spilledBytes);
+      },
+    });
+    new Gauge({
+      name: 's3parquet_backlog_age_seconds',
+      help: 'Age of the oldest record not yet stored (0 when nothing waits); the drain rate is rate(s3parquet_records_written_total)',
+      registers,
+      collect() {
+        this.set(self.backlog().ageSeconds);
+      },
+    });
+    this.spilledRecordsC = new Counter({
+      name: 's3parquet_spilled_records_total',
+      help: 'Records that left memory for the write-ahead log (a record spilled again after a failed flush counts again)',
+      labelNames: ['dataset'],
+      registers,
+    });
+    this.spilledBytesC = new Counter({
+      name: 's3parquet_spilled_bytes_total',
+      help: 'In-memory bytes of the records counted by s3parquet_spilled_records_total',
+      labelNames: ['dataset'],
+      registers,
+    });
+    this.walWriteErrors = new Counter({
+      name: 's3parquet_wal_write_errors_total',
+      help: 'Failed write-ahead-log writes by error code (ENOSPC: the disk is full); the requests were refused retryably',
+      labelNames: ['code'],
+      registers,
+    });
+    new Gauge({
       name: 's3parquet_wal_bytes',
       help: 'Bytes in the write-ahead log',
       registers,
@@ -270,6 +323,20 @@ export class DaemonMetrics {
   /** A query refused or stopped early (the query pool's `onStop`). */
   observeQueryStopped(reason: string): void {
     this.queriesStopped.inc({ reason });
+  }
+
+  /** Where the spill and backlog gauges read from, at scrape time. */
+  setBacklogSource(source: () => BacklogCounts): void {
+    this.backlog = source;
+  }
+
+  observeSpill(dataset: string, records: number, bytes: number): void {
+    this.spilledRecordsC.inc({ dataset }, records);
+    this.spilledBytesC.inc({ dataset }, bytes);
+  }
+
+  observeWalWriteError(code: string): void {
+    this.walWriteErrors.inc({ code });
   }
 
   /** Where `s3parquet_wal_bytes` reads from, at scrape time; 0 until set. */

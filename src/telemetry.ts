@@ -69,6 +69,7 @@ export class Telemetry {
   private listening = false;
   private walReplayed: () => boolean = () => true;
   private flushesFailing: () => boolean = () => false;
+  private walWriteError: () => string | null = () => null;
   private lastCheck: { at: number; result: StoreCheck } | undefined;
   private running: Promise<StoreCheck> | undefined;
 
@@ -106,6 +107,11 @@ export class Telemetry {
 
   setWalBytesSource(source: () => number): void {
     this.metrics.setWalBytesSource(source);
+  }
+
+  /** The write-ahead log's last write failure (ENOSPC…) until a write succeeds again: not ready meanwhile. */
+  setWalWriteErrorSource(source: () => string | null): void {
+    this.walWriteError = source;
   }
 
   setQueriesRunningSource(source: () => number): void {
@@ -194,7 +200,8 @@ export class Telemetry {
    */
   async readiness(): Promise<Readiness> {
     const listeners = this.listening ? 'ok' : 'listeners are not up';
-    const wal = this.walReplayed() ? 'ok' : 'write-ahead log not replayed yet';
+    const walError = this.walWriteError();
+    const wal = !this.walReplayed() ? 'write-ahead log not replayed yet' : walError !== null ? `write-ahead log writes failing: ${walError}` : 'ok';
     const store = await this.checkStore();
     const flushes = this.flushesFailing() ? 'failing; retrying with backoff' : 'ok';
     const problems = [listeners, store.ok ? 'ok' : store.detail, wal].filter((c) => c !== 'ok');

@@ -12,6 +12,14 @@
  * finally stores them can commit all of it in the log. A failed attempt may still have stored an
  * object (the store wrote it, but the answer was lost on the way back); its keys travel with the
  * records (`abandonedKeys`) and are deleted before the retry writes, so a row is never stored twice.
+ *
+ * Spill (issue 20): the write-ahead log already holds every buffered request, so when the records
+ * in memory outgrow `spill.budgetBytes` (an outage, a slow store), the oldest parts leave memory
+ * and stay only as references — a log entry's seq — that `spill.load` turns back into the
+ * partition's batch when it is flushed. A buffer with spilled parts is flushed in chunks of
+ * about `maxRows`/`maxBytes` each, re-read one chunk at a time, so a backlog of any size drains
+ * in normal-sized files with memory bounded by one chunk. A chunk that fails drops what it
+ * re-read again. Failing partitions are retried oldest first, one flush at a time.
  */
 import type { RecordBatch } from 'apache-arrow';
 
@@ -39,6 +47,15 @@ export interface FlushBatch {
    * completed whose answer never arrived), so the next attempt deletes them first.
    */
   readonly abandonedKeys: readonly string[];
+}
+
+/** How spilled parts come back: the partition's group of one write-ahead-log entry. */
+export interface SpillOptions {
+  /** In-memory buffered bytes above which the oldest parts are dropped to references. */
+  readonly budgetBytes: number;
+  readonly load: (seq: number, dataset: string, partition: string) => Promise<RecordBatch>;
+  /** Told about parts that left memory (metrics). */
+  readonly onSpill?: (dataset: string, rows: number, bytes: number) => void;
 }
 
 const RETRY_BASE_MS = 1000;
@@ -70,37 +87,63 @@ export interface PermanentFailurePolicy {
   readonly discard: (batch: FlushBatch, err: unknown) => Promise<void>;
 }
 
+/**
+ * One request's records for one partition: in memory (`batch`), or only in the write-ahead log
+ * (`batch` null, re-read through `seqs[0]`). A part put back after a flush that stored some of
+ * its files is `pinned`: it must be flushed together with the prior flushes it completes, so it
+ * is never spilled and never split from them.
+ */
+interface Part {
+  batch: RecordBatch | null;
+  readonly seqs: readonly number[];
+  readonly rows: number;
+  readonly bytes: number;
+  readonly minTime: bigint;
+  readonly maxTime: bigint;
+  readonly receivedAt: number;
+  readonly pinned: boolean;
+  /** Not the whole of its log entry's group (what a partly stored flush left): never spilled. */
+  readonly resident: boolean;
+}
+
 class PartitionBuffer {
-  batches: RecordBatch[] = [];
+  parts: Part[] = [];
   rows = 0;
+  /** Bytes of all parts, spilled or not (the flush-size trigger). */
   bytes = 0;
-  minTime = 0n;
-  maxTime = 0n;
-  seqs: number[] = [];
   priorFlushes: number[] = [];
   abandonedKeys: string[] = [];
   /** Failed flushes in a row, and when the next attempt may run. */
   failures = 0;
   notBefore = 0;
 
-  constructor(readonly dataset: string, readonly partition: string, readonly createdAt: number) {}
+  constructor(readonly dataset: string, readonly partition: string, public createdAt: number) {}
 
-  add(batch: RecordBatch, bytes: number, minTime: bigint, maxTime: bigint, seq: number | undefined): void {
-    if (this.rows === 0 || minTime < this.minTime) this.minTime = minTime;
-    if (this.rows === 0 || maxTime > this.maxTime) this.maxTime = maxTime;
-    this.batches.push(batch);
-    this.rows += batch.numRows;
-    this.bytes += bytes;
-    if (seq !== undefined) this.seqs.push(seq);
+  push(part: Part): void {
+    this.parts.push(part);
+    this.rows += part.rows;
+    this.bytes += part.bytes;
+  }
+
+  /** When the oldest record still here arrived. */
+  get oldestAt(): number {
+    return this.parts[0]?.receivedAt ?? this.createdAt;
   }
 }
+
+const spillable = (p: Part): boolean => p.batch !== null && !p.resident && p.seqs.length === 1;
 
 export class BufferManager {
   private readonly buffers = new Map<string, PartitionBuffer>();
   private queue: Promise<void> = Promise.resolve();
   private pendingFlushes = 0;
   private totalRows = 0;
+  /** Bytes of records in memory: buffered, plus the chunk a flush has re-read. */
   private totalBytes = 0;
+  private spilledRowsNow = 0;
+  private spilledBytesNow = 0;
+  /** Detached buffers waiting in the queue or flushing: their rows count, and their oldest record. */
+  private readonly detached = new Set<PartitionBuffer>();
   /** Rows and bytes per dataset, counted like the totals (a flush in progress included). */
   private readonly perDataset = new Map<string, { rows: number; bytes: number }>();
   private timer: NodeJS.Timeout | null = null;
@@ -111,6 +154,7 @@ export class BufferManager {
     private readonly onError: (err: unknown, batch: FlushBatch) => void,
     private readonly now: () => number = Date.now,
     private readonly permanent?: PermanentFailurePolicy,
+    private readonly spill?: SpillOptions,
   ) {}
 
   /** Starts the age check; the timer is unref'd so it never keeps the process alive. */
@@ -126,12 +170,23 @@ export class BufferManager {
     this.timer = null;
   }
 
+  /** Every record not yet stored, in memory or spilled. */
   get bufferedRows(): number {
     return this.totalRows;
   }
 
+  /** Bytes of buffered records held in memory (spilled ones are not). */
   get bufferedBytes(): number {
     return this.totalBytes;
+  }
+
+  /** Records and bytes (as Arrow in memory) that live only in the write-ahead log right now. */
+  get spilledRows(): number {
+    return this.spilledRowsNow;
+  }
+
+  get spilledBytes(): number {
+    return this.spilledBytesNow;
   }
 
   /** Bytes of buffers detached for flushing and not yet stored (part of bufferedBytes). */
@@ -140,6 +195,14 @@ export class BufferManager {
   }
 
   private flushing = 0;
+
+  /** When the oldest record not yet stored arrived (now when nothing is buffered). */
+  oldestBufferedAt(): number {
+    let oldest = this.now();
+    for (const buf of this.buffers.values()) oldest = Math.min(oldest, buf.oldestAt);
+    for (const buf of this.detached) oldest = Math.min(oldest, buf.oldestAt);
+    return oldest;
+  }
 
   /** Buffered rows and bytes per dataset (what `bufferedRows`/`bufferedBytes` add up). */
   bufferedByDataset(): ReadonlyMap<string, { readonly rows: number; readonly bytes: number }> {
@@ -157,28 +220,65 @@ export class BufferManager {
   add(dataset: string, partition: string, batch: RecordBatch, bytes: number, minTime: bigint, maxTime: bigint, seq?: number): void {
     const key = `${dataset}/${partition}`;
     let buf = this.buffers.get(key);
+    const now = this.now();
     if (!buf) {
-      buf = new PartitionBuffer(dataset, partition, this.now());
+      buf = new PartitionBuffer(dataset, partition, now);
       this.buffers.set(key, buf);
     }
-    buf.add(batch, bytes, minTime, maxTime, seq);
+    buf.push({ batch, seqs: seq === undefined ? [] : [seq], rows: batch.numRows, bytes, minTime, maxTime, receivedAt: now, pinned: false, resident: false });
     this.totalRows += batch.numRows;
     this.totalBytes += bytes;
     this.countDataset(dataset, batch.numRows, bytes);
-    if (buf.notBefore > this.now()) return; // backing off after a failure: the timer retries
+    this.spillIfOver();
+    if (buf.notBefore > now) return; // backing off after a failure: the timer retries
     if (buf.rows >= this.limits.maxRows) this.enqueue(key, 'rows');
     else if (buf.bytes >= this.limits.maxBytes) this.enqueue(key, 'bytes');
   }
 
+  /**
+   * Above the budget, the oldest parts of the buffers (failing and detached ones first: they
+   * wait longest) leave memory until a quarter of the budget is free again, so spilling runs
+   * in bursts rather than on every request.
+   */
+  private spillIfOver(): void {
+    const spill = this.spill;
+    if (!spill || this.totalBytes <= spill.budgetBytes) return;
+    const target = spill.budgetBytes * 0.75;
+    const order = [...this.detached, ...[...this.buffers.values()].sort((a, b) => b.failures - a.failures || a.oldestAt - b.oldestAt)];
+    for (const buf of order) {
+      let rows = 0;
+      let bytes = 0;
+      for (const p of buf.parts) {
+        if (this.totalBytes <= target) break;
+        if (!spillable(p)) continue;
+        p.batch = null;
+        this.totalBytes -= p.bytes;
+        this.spilledRowsNow += p.rows;
+        this.spilledBytesNow += p.bytes;
+        rows += p.rows;
+        bytes += p.bytes;
+      }
+      if (rows > 0) {
+        this.countDataset(buf.dataset, 0, -bytes);
+        spill.onSpill?.(buf.dataset, rows, bytes);
+      }
+      if (this.totalBytes <= target) return;
+    }
+  }
+
   flushAged(): void {
     const now = this.now();
+    // Oldest first: after an outage the backlog drains in the order it arrived.
+    const due: [string, PartitionBuffer, FlushReason][] = [];
     for (const [key, buf] of this.buffers) {
       if (buf.failures > 0) {
-        if (now >= buf.notBefore) this.enqueue(key, 'retry');
+        if (now >= buf.notBefore) due.push([key, buf, 'retry']);
       } else if (now - buf.createdAt >= this.limits.maxAgeMs || buf.rows >= this.limits.maxRows || buf.bytes >= this.limits.maxBytes) {
-        this.enqueue(key, 'age');
+        due.push([key, buf, 'age']);
       }
     }
+    due.sort((a, b) => a[1].oldestAt - b[1].oldestAt);
+    for (const [key, , reason] of due) this.enqueue(key, reason);
   }
 
   /** True while some partition is failing to flush (the store is down or refusing). */
@@ -198,47 +298,131 @@ export class BufferManager {
     while (this.pendingFlushes > 0) await this.queue;
   }
 
-  /** Detaches a buffer now (so new records start a fresh one) and queues its flush. */
+  /**
+   * Detaches a buffer now (so new records start a fresh one) and queues its flush: one chunk
+   * after another, each re-reading only its own spilled parts. A failed chunk stops the
+   * buffer's flush; it and everything after it go back.
+   */
   private enqueue(key: string, reason: FlushReason): void {
     const buf = this.buffers.get(key);
     if (!buf || buf.rows === 0) return;
     this.buffers.delete(key);
-    const batch: FlushBatch = {
-      dataset: buf.dataset,
-      partition: buf.partition,
-      batches: buf.batches,
-      rows: buf.rows,
-      bytes: buf.bytes,
-      minTime: buf.minTime,
-      maxTime: buf.maxTime,
-      seqs: buf.seqs,
-      priorFlushes: buf.priorFlushes,
-      abandonedKeys: buf.abandonedKeys,
-    };
-    const failures = buf.failures;
+    this.detached.add(buf);
     this.pendingFlushes++;
-    this.flushing += batch.bytes;
     this.queue = this.queue.then(async () => {
       try {
-        await this.flush(batch, reason);
-        this.totalRows -= batch.rows;
-        this.totalBytes -= batch.bytes;
-        this.countDataset(batch.dataset, -batch.rows, -batch.bytes);
-      } catch (err) {
-        let remaining = err instanceof PartialFlushError ? err.remaining : batch;
-        const cause = err instanceof PartialFlushError ? err.cause : err;
-        if (this.permanent?.isPermanent(cause) === true && (await this.discarded(remaining, cause))) {
-          remaining = { ...remaining, batches: [], rows: 0, bytes: 0 };
-        } else this.onError(cause, batch);
-        this.totalRows -= batch.rows - remaining.rows;
-        this.totalBytes -= batch.bytes - remaining.bytes;
-        this.countDataset(batch.dataset, remaining.rows - batch.rows, remaining.bytes - batch.bytes);
-        if (remaining.rows > 0) this.putBack(remaining, failures + 1);
+        while (buf.parts.length > 0) {
+          if (!(await this.flushChunk(buf, reason))) break;
+        }
       } finally {
-        this.flushing -= batch.bytes;
+        this.detached.delete(buf);
         this.pendingFlushes--;
       }
     });
+  }
+
+  /** Flushes the next chunk of a detached buffer; false when it failed (the rest went back). */
+  private async flushChunk(buf: PartitionBuffer, reason: FlushReason): Promise<boolean> {
+    const parts = this.takeChunk(buf);
+    let loadedBytes = 0;
+    let batch: FlushBatch;
+    try {
+      const batches: RecordBatch[] = [];
+      for (const p of parts) {
+        if (p.batch === null) {
+          batches.push(await this.spill!.load(p.seqs[0]!, buf.dataset, buf.partition));
+          loadedBytes += p.bytes;
+          this.totalBytes += p.bytes;
+          this.spilledRowsNow -= p.rows;
+          this.spilledBytesNow -= p.bytes;
+          this.countDataset(buf.dataset, 0, p.bytes);
+        } else batches.push(p.batch);
+      }
+      batch = this.chunkBatch(buf, parts, batches);
+    } catch (err) {
+      // The log entry could not be read back (disk trouble): the chunk stays, retried later.
+      const failed = this.chunkBatch(buf, parts, []);
+      this.onError(err, failed);
+      this.unload(buf.dataset, parts, loadedBytes);
+      this.putBack(buf, parts);
+      return false;
+    }
+    // Prior flushes and abandoned keys travel with the first chunk only.
+    buf.priorFlushes = [];
+    buf.abandonedKeys = [];
+    this.flushing += batch.bytes;
+    try {
+      await this.flush(batch, reason);
+      this.totalRows -= batch.rows;
+      this.totalBytes -= batch.bytes;
+      this.countDataset(batch.dataset, -batch.rows, -batch.bytes);
+      return true;
+    } catch (err) {
+      let remaining = err instanceof PartialFlushError ? err.remaining : batch;
+      const cause = err instanceof PartialFlushError ? err.cause : err;
+      if (this.permanent?.isPermanent(cause) === true && (await this.discarded(remaining, cause))) {
+        remaining = { ...remaining, batches: [], rows: 0, bytes: 0 };
+      } else this.onError(cause, batch);
+      this.totalRows -= batch.rows - remaining.rows;
+      this.totalBytes -= batch.bytes - remaining.bytes;
+      this.countDataset(batch.dataset, remaining.rows - batch.rows, remaining.bytes - batch.bytes);
+      if (remaining.rows === 0) return true;
+      buf.priorFlushes = [...remaining.priorFlushes];
+      buf.abandonedKeys = [...remaining.abandonedKeys];
+      if (remaining.batches === batch.batches) {
+        // Nothing stored: the same parts go back; what was re-read leaves memory again.
+        this.unload(buf.dataset, parts, loadedBytes);
+        this.putBack(buf, parts);
+      } else this.putBackRemaining(buf, remaining, parts[0]?.receivedAt ?? this.now());
+      return false;
+    } finally {
+      this.flushing -= batch.bytes;
+    }
+  }
+
+  /** The front of a buffer up to about one file's rows and bytes (pinned parts always together). */
+  private takeChunk(buf: PartitionBuffer): Part[] {
+    let rows = 0;
+    let bytes = 0;
+    let n = 0;
+    for (const p of buf.parts) {
+      if (n > 0 && !p.pinned && (rows >= this.limits.maxRows || bytes >= this.limits.maxBytes)) break;
+      rows += p.rows;
+      bytes += p.bytes;
+      n++;
+    }
+    return buf.parts.splice(0, n);
+  }
+
+  private chunkBatch(buf: PartitionBuffer, parts: readonly Part[], batches: RecordBatch[]): FlushBatch {
+    let rows = 0;
+    let bytes = 0;
+    let minTime = 0n;
+    let maxTime = 0n;
+    const seqs: number[] = [];
+    for (const p of parts) {
+      if (rows === 0 || p.minTime < minTime) minTime = p.minTime;
+      if (rows === 0 || p.maxTime > maxTime) maxTime = p.maxTime;
+      rows += p.rows;
+      bytes += p.bytes;
+      seqs.push(...p.seqs);
+    }
+    return {
+      dataset: buf.dataset, partition: buf.partition, batches, rows, bytes, minTime, maxTime, seqs,
+      priorFlushes: buf.priorFlushes, abandonedKeys: buf.abandonedKeys,
+    };
+  }
+
+  /** Parts that were re-read for a chunk that did not reach the store leave memory again. */
+  private unload(dataset: string, parts: readonly Part[], loadedBytes: number): void {
+    if (loadedBytes === 0) return;
+    for (const p of parts) {
+      if (p.batch !== null) continue;
+      this.spilledRowsNow += p.rows;
+      this.spilledBytesNow += p.bytes;
+    }
+    this.totalBytes -= loadedBytes;
+    this.countDataset(dataset, 0, -loadedBytes);
   }
 
   /** True once a permanently failing batch is moved aside; false (it is retried) when that fails too. */
@@ -252,22 +436,53 @@ export class BufferManager {
     }
   }
 
-  /** A failed flush's batches go back in front of their partition, retried after a backoff. */
-  private putBack(batch: FlushBatch, failures: number): void {
-    const key = `${batch.dataset}/${batch.partition}`;
+  /**
+   * A failed chunk and the parts not yet attempted go back in front of their partition, retried
+   * after a backoff. With prior flushes to complete (their intents name this chunk's log
+   * entries), the chunk's parts are pinned: the flush that commits those priors must hold all
+   * of them, so the chunk is never split or merged differently.
+   */
+  private putBack(buf: PartitionBuffer, chunk: readonly Part[]): void {
+    const pin = buf.priorFlushes.length > 0;
+    const back = [...chunk.map((p) => (pin && !p.pinned ? { ...p, pinned: true } : p)), ...buf.parts];
+    buf.parts = [];
+    this.restore(buf, back, buf.failures + 1);
+  }
+
+  /**
+   * After a flush stored part of its files: the records of the files not stored stay in memory
+   * (`resident`: they are a subset of their log entries, which re-reading would not give back)
+   * and pinned, carrying all the chunk's log entries; the untried rest follows unchanged.
+   */
+  private putBackRemaining(buf: PartitionBuffer, remaining: FlushBatch, receivedAt: number): void {
+    const parts: Part[] = remaining.batches.map((b, i) => ({
+      batch: b,
+      seqs: i === 0 ? remaining.seqs : [],
+      rows: b.numRows,
+      // The bytes are counted once, on the first part (the writer does not split them per batch).
+      bytes: i === 0 ? remaining.bytes : 0,
+      minTime: remaining.minTime,
+      maxTime: remaining.maxTime,
+      receivedAt,
+      pinned: true,
+      resident: true,
+    }));
+    const back = [...parts, ...buf.parts];
+    buf.parts = [];
+    this.restore(buf, back, buf.failures + 1);
+  }
+
+  private restore(old: PartitionBuffer, back: Part[], failures: number): void {
+    const key = `${old.dataset}/${old.partition}`;
     const existing = this.buffers.get(key);
-    const buf = new PartitionBuffer(batch.dataset, batch.partition, this.now());
+    const buf = new PartitionBuffer(old.dataset, old.partition, Math.min(old.createdAt, existing?.createdAt ?? old.createdAt));
     buf.failures = failures;
     const backoff = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (failures - 1));
     buf.notBefore = this.now() + backoff * (0.5 + Math.random() / 2);
-    buf.seqs = [...batch.seqs, ...(existing?.seqs ?? [])];
-    buf.priorFlushes = [...batch.priorFlushes, ...(existing?.priorFlushes ?? [])];
-    buf.abandonedKeys = [...batch.abandonedKeys, ...(existing?.abandonedKeys ?? [])];
-    buf.batches = [...batch.batches, ...(existing?.batches ?? [])];
-    buf.rows = batch.rows + (existing?.rows ?? 0);
-    buf.bytes = batch.bytes + (existing?.bytes ?? 0);
-    buf.minTime = existing && existing.minTime < batch.minTime ? existing.minTime : batch.minTime;
-    buf.maxTime = existing && existing.maxTime > batch.maxTime ? existing.maxTime : batch.maxTime;
+    buf.priorFlushes = [...old.priorFlushes, ...(existing?.priorFlushes ?? [])];
+    buf.abandonedKeys = [...old.abandonedKeys, ...(existing?.abandonedKeys ?? [])];
+    for (const p of back) buf.push(p);
+    for (const p of existing?.parts ?? []) buf.push(p);
     this.buffers.set(key, buf);
   }
 

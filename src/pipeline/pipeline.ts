@@ -3,6 +3,7 @@
  * buffers → Parquet files in the store. Both receivers call `export`; nothing here knows
  * about HTTP or gRPC.
  */
+import type { RecordBatch } from 'apache-arrow';
 import type { Logger } from 'pino';
 import { S3ParquetError } from '../errors.js';
 import type { Signal } from '../otlp/json-ids.js';
@@ -32,6 +33,13 @@ import type { Partitioner } from './partitioner.js';
  * converted (measured roughly with the bench load: protobuf's compact varints expand most).
  */
 const DECODE_EXPANSION = { protobuf: 8, json: 4 } as const;
+
+/**
+ * The share of `memory_limit_mb` buffered records may hold in memory before the oldest are
+ * spilled (left in the write-ahead log only): the rest is for requests being decoded and the
+ * chunk a flush has re-read and copies while sorting and encoding.
+ */
+const SPILL_SHARE = 0.5;
 
 /** The dataset each signal is stored in. */
 export const DATASET_OF: Readonly<Record<Signal, string>> = { traces: 'traces', logs: 'logs', metrics: 'metrics' };
@@ -70,6 +78,8 @@ export interface PipelineOptions {
   readonly deadLetters?: DeadLetters;
   /** Distinct partitions buffered at once; records of further new partitions are refused. */
   readonly maxPartitions?: number;
+  /** Told about records that left memory for the write-ahead log (metrics). */
+  readonly onSpill?: (dataset: string, rows: number, bytes: number) => void;
   /** Told how many new partitions (and their records) a request had refused for `maxPartitions`. */
   readonly onPartitionsRefused?: (dataset: string, partitions: number, records: number) => void;
 }
@@ -108,6 +118,14 @@ export class Pipeline {
         ),
       options.now,
       options.deadLetters ? { isPermanent: isPermanentStoreFailure, discard: (batch, err) => this.discard(batch, err) } : undefined,
+      // Spill needs the log (it is where spilled records live) and a budget to stay under.
+      options.wal && options.memoryLimitBytes !== undefined
+        ? {
+            budgetBytes: options.memoryLimitBytes * SPILL_SHARE,
+            load: (seq, dataset, partition) => this.loadSpilled(seq, dataset, partition),
+            ...(options.onSpill ? { onSpill: options.onSpill } : {}),
+          }
+        : undefined,
     );
     this.buffers.start();
   }
@@ -294,6 +312,35 @@ export class Pipeline {
       const flushId = await wal.intent(batch.dataset, batch.partition, batch.seqs, []);
       await wal.commit([...batch.priorFlushes, flushId], batch.seqs);
     }
+  }
+
+  /**
+   * A spilled part comes back: its log entry is decoded again and this partition's group taken.
+   * The same bytes, partitioner and received time give the same group; if the group is gone
+   * (the configuration changed under a restart), the error names the entry and the flush is retried.
+   */
+  private async loadSpilled(seq: number, dataset: string, partition: string): Promise<RecordBatch> {
+    const entry = await this.options.wal!.readData(seq);
+    const converted = this.convert(entry.signal, prepareRequest(entry.signal, entry.format, entry.body), entry.receivedNs);
+    const group = converted.groups.find((g) => g.partition === partition);
+    if (!group || DATASET_OF[entry.signal] !== dataset) {
+      throw new S3ParquetError('WAL_FAILED', `write-ahead log entry ${seq} no longer yields records for ${dataset}/${partition}`);
+    }
+    return group.batch;
+  }
+
+  /** Records (and their in-memory bytes) living only in the write-ahead log right now. */
+  get spilledRows(): number {
+    return this.buffers.spilledRows;
+  }
+
+  get spilledBytes(): number {
+    return this.buffers.spilledBytes;
+  }
+
+  /** Seconds since the oldest record not yet in the store arrived (0 when nothing waits). */
+  backlogAgeSeconds(): number {
+    return this.buffers.bufferedRows === 0 ? 0 : Math.max(0, ((this.options.now ?? Date.now)() - this.buffers.oldestBufferedAt()) / 1000);
   }
 
   /** True while flushes are failing (store down); buffered data is retried with backoff. */

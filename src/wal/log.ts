@@ -13,6 +13,7 @@ import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { S3ParquetError } from '../errors.js';
+import { LogRateLimiter } from '../log-rate-limit.js';
 import { decodeEntry, encodeEntry, type DataEntry, type IntentEntry, type Signal, type WalEntry, type WireFormat } from './format.js';
 
 export type FsyncMode = 'always' | 'interval' | 'never';
@@ -24,6 +25,8 @@ export interface WalOptions {
   readonly maxBytes: number;
   readonly segmentBytes: number;
   readonly logger: Logger;
+  /** Told about every failed write (metrics); logs about them are rate-limited. */
+  readonly onWriteError?: (code: string) => void;
 }
 
 /** What a restart finds: data to replay, what is already stored, objects of unfinished flushes. */
@@ -46,6 +49,8 @@ interface Segment {
 
 interface Pending {
   readonly bytes: Buffer;
+  /** Told where the entry landed (data entries: so a spilled request can be read back). */
+  readonly placed?: (segment: Segment, offset: number) => void;
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
 }
@@ -60,11 +65,15 @@ export class WriteAheadLog {
   private flushId = 1;
   private readonly outstanding = new Map<number, number>();
   private readonly segmentOf = new Map<number, Segment>();
+  /** Where each live data entry's frame starts in its segment, and its length. */
+  private readonly placeOf = new Map<number, { readonly offset: number; readonly length: number }>();
   private pending: Pending[] = [];
   private writing: Promise<void> | null = null;
   private dirty = false;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** One line per error code per 10 s at most: a full disk fails every request. */
+  private readonly errorLog = new LogRateLimiter(1, 10_000);
 
   private constructor(private readonly o: WalOptions) {}
 
@@ -94,6 +103,7 @@ export class WriteAheadLog {
       this.segments.push(seg);
       let offset = 0;
       for (;;) {
+        const at = offset;
         const r = decodeEntry(buf, offset);
         if (r === null) break;
         if ('problem' in r) {
@@ -107,6 +117,7 @@ export class WriteAheadLog {
           data.push(e);
           seg.live.add(e.seq);
           this.segmentOf.set(e.seq, seg);
+          this.placeOf.set(e.seq, { offset: at, length: r.next - at });
           this.seq = Math.max(this.seq, e.seq + 1);
         } else if (e.type === 'intent') {
           intents.push(e);
@@ -147,10 +158,36 @@ export class WriteAheadLog {
     if (this.bytes + bytes.length > this.o.maxBytes) {
       throw new S3ParquetError('WAL_FULL', `the write-ahead log is full (${this.o.maxBytes} bytes); the store is not keeping up — retry later`);
     }
-    await this.write(bytes);
-    this.active.live.add(seq);
-    this.segmentOf.set(seq, this.active);
+    await this.write(bytes, (segment, offset) => {
+      segment.live.add(seq);
+      this.segmentOf.set(seq, segment);
+      this.placeOf.set(seq, { offset, length: bytes.length });
+    });
     return seq;
+  }
+
+  /**
+   * Reads a live data entry back (a spilled request, re-read when its partition flushes). The
+   * entry is in the log until every one of its groups is stored, so it is always there; a
+   * checksum mismatch (the disk changed it) is an error naming the segment and offset.
+   */
+  async readData(seq: number): Promise<DataEntry> {
+    const segment = this.segmentOf.get(seq);
+    const place = this.placeOf.get(seq);
+    if (!segment || !place) throw new S3ParquetError('WAL_FAILED', `write-ahead log entry ${seq} is not live (already stored, or never written)`);
+    const fh = await open(segment.path, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(place.length);
+      const { bytesRead } = await fh.read(buf, 0, place.length, place.offset);
+      const r = decodeEntry(buf.subarray(0, bytesRead), 0);
+      if (r === null || 'problem' in r || r.entry.type !== 'data' || r.entry.seq !== seq) {
+        const why = r === null ? 'nothing there' : 'problem' in r ? r.problem : `entry ${r.entry.type === 'data' ? r.entry.seq : r.entry.type} found instead`;
+        throw new S3ParquetError('WAL_FAILED', `write-ahead log entry ${seq} in ${segment.path} at offset ${place.offset} cannot be read back: ${why}`);
+      }
+      return r.entry;
+    } finally {
+      await fh.close();
+    }
   }
 
   /** Records that `seq` has `groups` partition groups waiting to be stored (0: none). */
@@ -181,6 +218,7 @@ export class WriteAheadLog {
     this.outstanding.delete(seq);
     this.segmentOf.get(seq)?.live.delete(seq);
     this.segmentOf.delete(seq);
+    this.placeOf.delete(seq);
   }
 
   /** Oldest first, so commit records about live entries (always newer) are never lost. */
@@ -193,10 +231,10 @@ export class WriteAheadLog {
     }
   }
 
-  private write(bytes: Buffer): Promise<void> {
+  private write(bytes: Buffer, placed?: Pending['placed']): Promise<void> {
     if (this.closed) return Promise.reject(new S3ParquetError('SHUTTING_DOWN', 'the write-ahead log is closed'));
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ bytes, resolve, reject });
+      this.pending.push({ bytes, resolve, reject, ...(placed ? { placed } : {}) });
       this.writing ??= this.drain();
     });
   }
@@ -210,13 +248,27 @@ export class WriteAheadLog {
         try {
           if (this.active.size >= this.o.segmentBytes) await this.rotate();
           const all = Buffer.concat(batch.map((p) => p.bytes));
-          await this.fh.write(all);
-          this.active.size += all.length;
+          await this.writeAll(all);
           if (this.o.fsync === 'always') await this.fh.datasync();
           else this.dirty = true;
+          let offset = this.active.size;
+          for (const p of batch) {
+            p.placed?.(this.active, offset);
+            offset += p.bytes.length;
+          }
+          this.active.size += all.length;
+          this.lastError = null;
           for (const p of batch) p.resolve();
         } catch (err) {
-          const e = new S3ParquetError('WAL_FAILED', `write-ahead log write failed: ${(err as Error).message}`, { cause: err });
+          await this.cutTornTail();
+          this.lastError = err as NodeJS.ErrnoException;
+          const code = (err as NodeJS.ErrnoException).code;
+          this.o.onWriteError?.(code ?? 'unknown');
+          const suppressed = this.errorLog.take(code ?? 'unknown');
+          if (suppressed !== null) this.o.logger.error({ err, code, dir: this.o.dir, suppressed }, 'write-ahead log write failed; requests are refused retryably until it succeeds');
+          const e = code === 'ENOSPC'
+            ? new S3ParquetError('WAL_FAILED', `write-ahead log disk is full (ENOSPC in ${this.o.dir}); nothing was acknowledged — retry later`, { cause: err })
+            : new S3ParquetError('WAL_FAILED', `write-ahead log write failed: ${(err as Error).message}`, { cause: err });
           for (const p of batch) p.reject(e);
         }
       }
@@ -224,6 +276,33 @@ export class WriteAheadLog {
       this.writing = null;
     }
   }
+
+  /** Writes the whole buffer (a short write is continued, never left as a torn entry). */
+  private async writeAll(all: Buffer): Promise<void> {
+    let done = 0;
+    while (done < all.length) {
+      const { bytesWritten } = await this.fh.write(all, done, all.length - done);
+      done += bytesWritten;
+    }
+  }
+
+  /**
+   * After a failed write (ENOSPC, EIO) part of the entries may be on disk: the file is cut back
+   * to the last whole entry, so later appends follow intact entries and replay reads past the
+   * spot. If even that fails, a fresh segment takes the next entries (replay stops at the torn
+   * tail of this one, and everything in it before the tail is intact).
+   */
+  private async cutTornTail(): Promise<void> {
+    try {
+      await this.fh.truncate(this.active.size);
+    } catch (err) {
+      this.o.logger.error({ err, segment: this.active.path }, 'write-ahead log: could not cut a torn write; starting a new segment');
+      await this.rotate().catch(() => undefined);
+    }
+  }
+
+  /** The last write's failure (ENOSPC, EIO), until a write succeeds again: for `/readyz`. */
+  lastError: NodeJS.ErrnoException | null = null;
 
   private async rotate(): Promise<void> {
     try {

@@ -1,6 +1,8 @@
 /**
- * Overload: many clients push more than the memory limit can hold. The daemon answers
- * retryably (503 + Retry-After), its resident memory stays within the limit plus a margin,
+ * Overload: many clients push more than the memory limit can hold. Beyond the memory budget
+ * buffered records spill (they live only in the write-ahead log), so the daemon keeps
+ * answering 200 until the log is full (`[wal] max_size_mb`, small here); then it answers
+ * retryably (503 + Retry-After). Its resident memory stays within the limit plus a margin,
  * and everything it acknowledged is stored.
  */
 import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -39,7 +41,7 @@ describe('overload', () => {
     // Flushes are slow to trigger (big rows/bytes limits, long age) so buffers fill up.
     await writeFile(
       config,
-      `[receivers.grpc]\nendpoint = "127.0.0.1:0"\n[receivers.http]\nendpoint = "127.0.0.1:0"\n[query]\nenabled = false\n[telemetry]\nenabled = false\n[storage]\nlocal_path = "${data}"\n[buffer]\nmax_rows = 1000000\nmax_bytes_mb = 8\nmax_age_seconds = 2\nmemory_limit_mb = ${LIMIT_MB}\n[wal]\nfsync = "never"\n[partitioning]\nmax_past_hours = 0\n`,
+      `[receivers.grpc]\nendpoint = "127.0.0.1:0"\n[receivers.http]\nendpoint = "127.0.0.1:0"\n[query]\nenabled = false\n[telemetry]\nenabled = false\n[storage]\nlocal_path = "${data}"\n[buffer]\nmax_rows = 1000000\nmax_bytes_mb = 8\nmax_age_seconds = 2\nmemory_limit_mb = ${LIMIT_MB}\n[wal]\nfsync = "never"\nmax_size_mb = 4\n[partitioning]\nmax_past_hours = 0\n`,
     );
     const serving = await startServe(['--config', config], { env: process.env.S3PQ_NODE_OPTIONS ? { NODE_OPTIONS: process.env.S3PQ_NODE_OPTIONS } : {} });
     const pid = serving.child.pid!;

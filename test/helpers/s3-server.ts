@@ -29,6 +29,12 @@ export interface S3Server {
   readonly pids: readonly number[];
   /** Kills the server and removes `dir`. Safe to call more than once. */
   stop(): Promise<void>;
+  /**
+   * Stops the S3 process itself (SIGSTOP on radosgw: an outage no proxy fakes — connections
+   * are accepted by the kernel and never answered) and lets it run again; its data stays.
+   */
+  pause(): void;
+  resume(): void;
 }
 
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -73,10 +79,9 @@ async function radosgw(env: Map<string, string>): Promise<S3Server> {
     return value;
   };
   const dir = get('S3_SERVER_DIR');
-  const pids = (await readFile(join(dir, 'pids'), 'utf8'))
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => Number(line.split(' ')[1]));
+  const lines = (await readFile(join(dir, 'pids'), 'utf8')).split('\n').filter((line) => line.trim() !== '');
+  const pids = lines.map((line) => Number(line.split(' ')[1]));
+  const rgw = Number(lines.find((line) => line.startsWith('radosgw '))?.split(' ')[1]);
   return {
     endpoint: get('S3_ENDPOINT'),
     accessKeyId: get('S3_ACCESS_KEY_ID'),
@@ -86,6 +91,8 @@ async function radosgw(env: Map<string, string>): Promise<S3Server> {
     kind: 'radosgw',
     dir,
     pids,
+    pause: () => process.kill(rgw, 'SIGSTOP'),
+    resume: () => process.kill(rgw, 'SIGCONT'),
     stop: once(async () => {
       const run = await runScript(['stop', dir], {});
       if (run.code !== 0) throw new Error(`scripts/s3-server.sh stop exited with ${run.code}:\n${tail(run.stderr)}`);
@@ -132,6 +139,8 @@ async function startS3rver(): Promise<S3Server> {
     kind: 's3rver',
     dir,
     pids: [child.pid!],
+    pause: () => child.kill('SIGSTOP'),
+    resume: () => child.kill('SIGCONT'),
     stop: once(async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
