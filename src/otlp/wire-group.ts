@@ -9,7 +9,7 @@
  */
 import type { Type } from 'protobufjs';
 import { loadOtlpRoot } from './proto-root.js';
-import type { InstrumentationScope, Resource } from './types.js';
+import type { InstrumentationScope, KeyValue, Resource } from './types.js';
 import type { WireReader } from './wire-reader.js';
 
 export interface WireGroup {
@@ -63,17 +63,25 @@ export function readRequestGroups(r: WireReader): number[] {
   return out;
 }
 
-let types: { resource: Type; scope: Type } | undefined;
+let types: { resource: Type; scope: Type; keyValue: Type } | undefined;
 
-function headTypes(): { resource: Type; scope: Type } {
+function headTypes(): { resource: Type; scope: Type; keyValue: Type } {
   if (types === undefined) {
     const root = loadOtlpRoot();
     types = {
       resource: root.lookupType('opentelemetry.proto.resource.v1.Resource'),
       scope: root.lookupType('opentelemetry.proto.common.v1.InstrumentationScope'),
+      keyValue: root.lookupType('opentelemetry.proto.common.v1.KeyValue'),
     };
   }
   return types;
+}
+
+/** KeyValue messages at ranges [starts[i], ends[i]) decoded by protobufjs (metric metadata: rare, few). */
+export function decodeKeyValues(r: WireReader, starts: readonly number[], ends: readonly number[], length: number): KeyValue[] {
+  const out: KeyValue[] = [];
+  for (let i = 0; i < length; i++) out.push(headTypes().keyValue.decode(r.buf.subarray(starts[i]!, ends[i]!)) as unknown as KeyValue);
+  return out;
 }
 
 /** The Resource of a ResourceX group, or null when absent. */
