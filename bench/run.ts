@@ -15,7 +15,8 @@ import { benchIsolation, type IsolationResult } from './isolation.js';
 import { benchQuery } from './query.js';
 import { benchLakes, lakeTable } from './lake.js';
 import { benchStorage } from './storage.js';
-import { logRequests, metricRequests } from './load/logs-metrics.js';
+import { logRequests, metricRequests, METRICS_PER_REQUEST } from './load/logs-metrics.js';
+import { benchSignals, signalsMarkdown } from './signals.js';
 import { traceRequests } from './load/traces.js';
 
 const quick = process.argv.includes('--quick');
@@ -38,11 +39,13 @@ console.error('ingest over HTTP/protobuf …');
 const http = await benchIngest('http-protobuf', '/v1/traces', traces, SPANS, TRACE_REQUESTS, CLIENTS);
 console.error('ingest over gRPC …');
 const grpc = await benchIngest('grpc', '/v1/traces', traces, SPANS, TRACE_REQUESTS, CLIENTS);
+console.error('logs and metrics ingest …');
+const signals = await benchSignals(quick, CLIENTS);
 console.error('storage …');
 const storage = [
   await benchStorage('traces', traces, SPANS),
   await benchStorage('logs', logRequests(7, quick ? 32 : 64, 512), 512),
-  await benchStorage('metrics', metricRequests(9, quick ? 32 : 64, 100), 300),
+  await benchStorage('metrics', metricRequests(9, quick ? 32 : 64, 100), 100 * METRICS_PER_REQUEST),
 ];
 console.error('queries …');
 const sample = decodeRequest('traces', 'protobuf', traces[3]!) as ExportTraceServiceRequest;
@@ -55,7 +58,7 @@ const lakes = await benchLakes(quick ? 2 : 3, !process.argv.includes('--no-s3'))
 
 const ingestRow = (r: IngestResult) =>
   `| ${r.transport} | ${r.clients} | ${r.records.toLocaleString('en')} | ${r.recordsPerSecond.toLocaleString('en')} | ${(r.recordsPerSecond / floorSpansPerSecond).toFixed(2)}× | ${r.recordsPerCpuSecond.toLocaleString('en')} | ${r.cpuSecondsPerMillion} | ${r.peakRssMb} | ${r.p50Ms} / ${r.p99Ms} | ${r.storedBytesPerRecord} |`;
-const results = { date: started.toISOString(), quick, machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, floorSpansPerSecond, ingest: [http, grpc], storage, queries, isolation, lakes };
+const results = { date: started.toISOString(), quick, machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, floorSpansPerSecond, ingest: [http, grpc], signals, storage, queries, isolation, lakes };
 await writeFile('bench/results.json', JSON.stringify(results, null, 2) + '\n');
 const codecs = Object.keys(storage[0]!.bytesPerRecord);
 const md = `# Benchmark results
@@ -71,6 +74,8 @@ protobufjs decode alone (the floor): **${floorSpansPerSecond.toLocaleString('en'
 |---|---|---|---|---|---|---|---|---|---|
 ${ingestRow(http)}
 ${ingestRow(grpc)}
+
+${signalsMarkdown(signals)}
 
 ## Storage (bytes per record)
 

@@ -93,7 +93,7 @@ export function decodeRequest(signal: Signal, format: WireFormat, body: Uint8Arr
 }
 
 /** Signals with a one-pass decoder (pipeline/convert-*-wire.ts). */
-const ONE_PASS: ReadonlySet<Signal> = new Set(['traces']);
+const ONE_PASS: ReadonlySet<Signal> = new Set(['traces', 'logs', 'metrics']);
 
 /**
  * Like `decodeRequest`, but a protobuf body the limits walk vouched for completely comes back

@@ -126,6 +126,25 @@ export interface WalkResult {
 const LONGEST_SHORT_VARINT = 5;
 
 /**
+ * Whether bytes [start, stop) are a packed run of whole values of wire type `wire`: fixed-width
+ * values fill it exactly; varints end inside it, none longer than protobufjs's reader of that
+ * type reads alike (10 bytes for 64-bit types, 5 for the others).
+ */
+function packedWhole(body: Uint8Array, start: number, stop: number, wire: number, long: boolean): boolean {
+  if (wire === 1) return (stop - start) % 8 === 0;
+  if (wire === 5) return (stop - start) % 4 === 0;
+  let pos = start;
+  while (pos < stop) {
+    const from = pos;
+    while (pos < stop && body[pos]! >= 0x80) pos++;
+    if (pos >= stop) return false; // the last varint runs past the run
+    pos++;
+    if (pos - from > (long ? 10 : LONGEST_SHORT_VARINT)) return false;
+  }
+  return true;
+}
+
+/**
  * Walks a protobuf body along its type's plan: counts messages and known fields, refuses too
  * many messages for the body's size, a known field with a wire type its type is never written
  * with (a metrics request posted to /v1/logs is caught here: its metric names are
@@ -202,6 +221,9 @@ export function walkProtobuf(type: Type, body: Uint8Array, hint: WireHint | unde
           if (long) odd = true;
           const stop = pos + len;
           if (stop > end) throw new Stop();
+          // A packed run the one-pass decoders can read as protobufjs does: whole values only
+          // (protobufjs reads a cut-off last value past the run's end). Others are not `complete`.
+          if (f !== undefined && f.packable && !packedWhole(body, pos, stop, f.wire, f.long)) odd = true;
           const sub = f?.message;
           if (sub !== undefined) {
             if (++count > limit) throw tooMany(limit, body.length, 'protobuf');

@@ -15,6 +15,8 @@ import type { ExportMetricsServiceRequest } from '../otlp/metric-types.js';
 import { TRACES_SCHEMA_VERSION } from '../schema/traces.js';
 import { BufferManager, PartialFlushError, type BufferLimits, type FlushBatch, type FlushReason } from './buffers.js';
 import { convertLogs } from './convert-logs.js';
+import { convertLogsWire } from './convert-logs-wire.js';
+import { convertMetricsWire } from './convert-metrics-wire.js';
 import { convertMetrics } from './convert-metrics.js';
 import { convertTraces } from './convert-traces.js';
 import { convertTracesWire } from './convert-traces-wire.js';
@@ -349,7 +351,11 @@ export class Pipeline {
   }
 
   private convert(signal: Signal, request: unknown, receivedNs: bigint): ConvertedRequest {
-    if (request instanceof WireRequest) return convertTracesWire(request.body, this.options.partitioner, this.options.promoted.traces, receivedNs);
+    if (request instanceof WireRequest) {
+      if (request.signal === 'logs') return convertLogsWire(request.body, this.options.partitioner, this.options.promoted.logs, receivedNs);
+      if (request.signal === 'metrics') return convertMetricsWire(request.body, this.options.partitioner, this.options.promoted.metrics, receivedNs);
+      return convertTracesWire(request.body, this.options.partitioner, this.options.promoted.traces, receivedNs);
+    }
     switch (signal) {
       case 'traces':
         return convertTraces(request as ExportTraceServiceRequest, this.options.partitioner, this.options.promoted.traces, receivedNs);

@@ -12,6 +12,9 @@ import type { PromotedSpec } from './promoted.js';
 import { NANOS, RANDOM_ID, type StorageLayout } from '../parquet/contract.js';
 import { anyValueToJsonText, bytesToHex, describeId, isAllZero, isZeroInt64, unixNanoToBigInt } from '../otlp/values.js';
 import type { LogRecord } from '../otlp/types.js';
+import type { WireReader } from '../otlp/wire-reader.js';
+import { appendWireAttributes, decodeAnyValue } from './wire-attributes.js';
+import type { WireLogRecord } from './wire-log-record.js';
 
 export const LOGS_SCHEMA_VERSION = 1;
 export const LOGS_EVENT_TIME_COLUMN = 'time';
@@ -60,6 +63,29 @@ export function logEventTime(rec: LogRecord, receivedNs: bigint): bigint {
   return receivedNs;
 }
 
+function zeroRange(buf: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
+/** `validateLogRecord` for a record read from protobuf bytes (the same rules and messages). */
+export function validateWireLogRecord(rec: WireLogRecord): string | null {
+  const traceLen = rec.traceId1 - rec.traceId0;
+  if (traceLen !== 0 && traceLen !== 16) return `invalid trace_id: expected 16 bytes (32 hex digits) or none, got ${traceLen} bytes`;
+  const spanLen = rec.spanId1 - rec.spanId0;
+  if (spanLen !== 0 && spanLen !== 8) return `invalid span_id: expected 8 bytes (16 hex digits) or none, got ${spanLen} bytes`;
+  return null;
+}
+
+const MAX_NS = 9223372036854775807n;
+
+/** `logEventTime` for a record read from protobuf bytes (times clamped as `unixNanoToBigInt` does). */
+export function wireLogEventTime(rec: WireLogRecord, receivedNs: bigint): bigint {
+  if (rec.time !== 0n) return rec.time > MAX_NS ? MAX_NS : rec.time;
+  if (rec.observedTime !== 0n) return rec.observedTime > MAX_NS ? MAX_NS : rec.observedTime;
+  return receivedNs;
+}
+
 function idOrNull(bytes: Uint8Array): string | null {
   return bytes.length === 0 || isAllZero(bytes) ? null : bytesToHex(bytes);
 }
@@ -102,6 +128,62 @@ export class LogsBatchBuilder extends DatasetBatchBuilderBase {
     appendAttributes(this.attributes, rec.attributes, this.promoted);
     this.promoted.endRow();
     this.droppedAttributesCount.append(BigInt(rec.droppedAttributesCount >>> 0));
+  }
+
+  /**
+   * `append` for a record read from protobuf bytes (the one-pass logs decoder): strings and ids
+   * are copied from the body; a body that is not a plain string is decoded by protobufjs and
+   * written by the same function as `append` (they are rare, and need JSON).
+   */
+  appendWire(resource: ResourceContext, scope: ScopeContext, rec: WireLogRecord, r: WireReader, eventTime: bigint): void {
+    const c = this.c;
+    const buf = r.buf;
+    this.countRow(eventTime);
+    if (rec.time === 0n) c.time.appendNull();
+    else c.time.append(rec.time > MAX_NS ? MAX_NS : rec.time);
+    if (rec.observedTime === 0n) c.observed_time.appendNull();
+    else c.observed_time.append(rec.observedTime > MAX_NS ? MAX_NS : rec.observedTime);
+    c.severity_number.append(rec.severityNumber);
+    if (rec.severityText1 > rec.severityText0) c.severity_text.appendUtf8(buf, rec.severityText0, rec.severityText1);
+    else c.severity_text.appendNull();
+    this.appendWireBody(rec, r);
+    if (rec.traceId1 > rec.traceId0 && !zeroRange(buf, rec.traceId0, rec.traceId1)) c.trace_id.appendHexRange(buf, rec.traceId0, rec.traceId1);
+    else c.trace_id.appendNull();
+    if (rec.spanId1 > rec.spanId0 && !zeroRange(buf, rec.spanId0, rec.spanId1)) c.span_id.appendHexRange(buf, rec.spanId0, rec.spanId1);
+    else c.span_id.appendNull();
+    c.flags.append(BigInt(rec.flags >>> 0));
+    if (rec.eventName1 > rec.eventName0) c.event_name.appendUtf8(buf, rec.eventName0, rec.eventName1);
+    else c.event_name.appendNull();
+    this.source.append(resource, scope);
+    const attrs = rec.attributes;
+    appendWireAttributes(this.attributes, r, attrs.starts, attrs.ends, 0, attrs.length, this.promoted);
+    this.promoted.endRow();
+    this.droppedAttributesCount.append(BigInt(rec.droppedAttributes >>> 0));
+  }
+
+  private appendWireBody(rec: WireLogRecord, r: WireReader): void {
+    const c = this.c;
+    const start = rec.body0;
+    const end = rec.body1;
+    if (start < 0) {
+      c.body.appendNull();
+      c.body_type.appendNull();
+      return;
+    }
+    // The common body: an AnyValue holding one string_value field and nothing else.
+    if (end > start && r.buf[start] === 0x0a) {
+      r.pos = start + 1;
+      const len = r.varint();
+      if (r.pos + len === end) {
+        c.body.appendUtf8(r.buf, r.pos, end);
+        c.body_type.append('string');
+        return;
+      }
+    }
+    const body = decodeAnyValue(r, start, end);
+    const kind = body.value;
+    c.body.append(kind === undefined ? null : kind === 'stringValue' ? body.stringValue : anyValueToJsonText(body));
+    c.body_type.append(kind === undefined ? null : BODY_TYPES[kind]!);
   }
 
   protected columns(): [string, ColumnBuilder][] {

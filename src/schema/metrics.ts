@@ -17,6 +17,9 @@ import { describeId, hexOrNull, int64ToBigInt, unixNanoToBigInt } from '../otlp/
 import type { Int64Value, KeyValue } from '../otlp/types.js';
 import type { Exemplar, ExponentialHistogramBuckets, ExponentialHistogramDataPoint, HistogramDataPoint } from '../otlp/metric-types.js';
 import type { Metric, MetricDataKind, NumberDataPoint, SummaryDataPoint } from '../otlp/metric-types.js';
+import type { WireReader } from '../otlp/wire-reader.js';
+import { appendWireAttributes } from './wire-attributes.js';
+import { EXPONENTIAL_HISTOGRAM, GAUGE, HISTOGRAM, SUM, WireExemplar, type WireDataPoint } from './wire-data-point.js';
 
 export const METRICS_SCHEMA_VERSION = 1;
 export const METRICS_EVENT_TIME_COLUMN = 'time';
@@ -85,6 +88,19 @@ export function validateDataPoint(metric: Metric, point: DataPoint): string | nu
   return null;
 }
 
+/** `validateDataPoint`'s exemplar rules for a point read from protobuf bytes (same messages). */
+export function validateWireExemplars(point: WireDataPoint, r: WireReader, scratch: WireExemplar): string | null {
+  const ex = point.exemplars;
+  for (let i = 0; i < ex.length; i++) {
+    scratch.read(r, ex.starts[i]!, ex.ends[i]!);
+    const traceLen = scratch.traceId1 - scratch.traceId0;
+    if (traceLen !== 0 && traceLen !== 16) return `exemplar ${i}: invalid trace_id: expected 16 bytes (32 hex digits) or none, got ${traceLen} bytes`;
+    const spanLen = scratch.spanId1 - scratch.spanId0;
+    if (spanLen !== 0 && spanLen !== 8) return `exemplar ${i}: invalid span_id: expected 8 bytes (16 hex digits) or none, got ${spanLen} bytes`;
+  }
+  return null;
+}
+
 /** What every point of one Metric shares, prepared once per metric rather than per point. */
 export interface MetricContext {
   readonly kind: MetricDataKind;
@@ -119,6 +135,13 @@ export function metricContext(metric: Metric): MetricContext {
 
 function nulls(columns: readonly ColumnBuilder[]): void {
   for (let i = 0; i < columns.length; i++) columns[i]!.appendNull();
+}
+
+/** One list row of the first `n` values (already clamped). */
+function appendBigints(list: Int64ListBuilder, values: readonly bigint[], n: number): void {
+  const items = list.items;
+  for (let i = 0; i < n; i++) items.append(values[i]!);
+  list.endRow();
 }
 
 function appendBytesOrNull(b: Utf8Builder, bytes: Buffer | null): void {
@@ -209,6 +232,123 @@ export class MetricsBatchBuilder extends DatasetBatchBuilderBase {
     this.source.append(resource, scope);
     appendAttributes(c.attributes, point.attributes, this.promoted);
     this.promoted.endRow();
+  }
+
+  /**
+   * `append` for a point read from protobuf bytes (the one-pass metrics decoder); `kind` is the
+   * `Metric.data` member's field number (wire-data-point.ts) and `time` the clamped point time.
+   */
+  appendWire(resource: ResourceContext, scope: ScopeContext, metric: MetricContext, kind: number, p: WireDataPoint, r: WireReader, time: bigint): void {
+    const c = this.c;
+    this.countRow(time);
+    c.time.append(time);
+    const start = p.start > INT64_MAX ? INT64_MAX : p.start;
+    c.start_time.append(start === 0n ? null : start);
+    c.metric_name.appendBytes(metric.name);
+    appendBytesOrNull(c.metric_description, metric.description);
+    appendBytesOrNull(c.metric_unit, metric.unit);
+    appendAttributes(c.metric_metadata, metric.metadata);
+    c.metric_type.append(metric.type);
+    c.aggregation_temporality.append(metric.temporality);
+    c.is_monotonic.append(metric.isMonotonic);
+    if (kind === GAUGE || kind === SUM) {
+      if (p.valueKind === 6) {
+        c.value.append(Number(p.asInt));
+        c.value_is_int.append(true);
+        c.value_int.append(p.asInt);
+      } else {
+        c.value.append(p.valueKind === 4 ? p.asDouble : null);
+        c.value_is_int.append(p.valueKind === 4 ? false : null);
+        c.value_int.appendNull();
+      }
+      this.appendStats(null, null, null, null);
+      nulls(this.bucketColumns);
+      nulls(this.expColumns);
+      c.quantiles.appendNull();
+      this.appendWireExemplars(p, r);
+    } else if (kind === HISTOGRAM) {
+      nulls(this.valueColumns);
+      this.appendWireStats(p);
+      appendBigints(c.bucket_counts, p.counts, p.nCounts);
+      const bounds = c.explicit_bounds.items;
+      for (let i = 0; i < p.nBounds; i++) bounds.append(p.bounds[i]!);
+      c.explicit_bounds.endRow();
+      nulls(this.expColumns);
+      c.quantiles.appendNull();
+      this.appendWireExemplars(p, r);
+    } else if (kind === EXPONENTIAL_HISTOGRAM) {
+      nulls(this.valueColumns);
+      this.appendWireStats(p);
+      nulls(this.bucketColumns);
+      c.exp_scale.append(p.scale);
+      c.exp_zero_count.append(p.zeroCount > INT64_MAX ? INT64_MAX : p.zeroCount);
+      c.exp_zero_threshold.append(p.zeroThreshold);
+      c.exp_positive_offset.append(p.positiveOffset);
+      appendBigints(c.exp_positive_bucket_counts, p.positive, p.nPositive);
+      c.exp_negative_offset.append(p.negativeOffset);
+      appendBigints(c.exp_negative_bucket_counts, p.negative, p.nNegative);
+      c.quantiles.appendNull();
+      this.appendWireExemplars(p, r);
+    } else {
+      nulls(this.valueColumns);
+      c.count.append(p.count > INT64_MAX ? INT64_MAX : p.count);
+      c.sum.append(p.sum);
+      c.min.appendNull();
+      c.max.appendNull();
+      nulls(this.bucketColumns);
+      nulls(this.expColumns);
+      const q = c.quantiles.items;
+      for (let i = 0; i < p.nQuantiles; i++) {
+        q.children.quantile.append(p.quantiles[i * 2]!);
+        q.children.value.append(p.quantiles[i * 2 + 1]!);
+        q.endRow();
+      }
+      c.quantiles.endRow();
+      c.exemplars.appendNull();
+    }
+    c.flags.append(BigInt(p.flags >>> 0));
+    this.source.append(resource, scope);
+    const attrs = p.attributes;
+    appendWireAttributes(c.attributes, r, attrs.starts, attrs.ends, 0, attrs.length, this.promoted);
+    this.promoted.endRow();
+  }
+
+  private appendWireStats(p: WireDataPoint): void {
+    const c = this.c;
+    c.count.append(p.count > INT64_MAX ? INT64_MAX : p.count);
+    c.sum.append(p.hasSum ? p.sum : null);
+    c.min.append(p.hasMin ? p.min : null);
+    c.max.append(p.hasMax ? p.max : null);
+  }
+
+  private readonly wireExemplar = new WireExemplar();
+
+  private appendWireExemplars(p: WireDataPoint, r: WireReader): void {
+    const list = this.c.exemplars;
+    const ex = list.items.children;
+    const e = this.wireExemplar;
+    const buf = r.buf;
+    for (let i = 0; i < p.exemplars.length; i++) {
+      e.read(r, p.exemplars.starts[i]!, p.exemplars.ends[i]!);
+      ex.time.append(e.time > INT64_MAX ? INT64_MAX : e.time);
+      if (e.valueKind === 6) {
+        ex.value.append(Number(e.asInt));
+        ex.value_is_int.append(true);
+        ex.value_int.append(e.asInt);
+      } else {
+        ex.value.append(e.valueKind === 3 ? e.asDouble : null);
+        ex.value_is_int.append(e.valueKind === 3 ? false : null);
+        ex.value_int.append(null);
+      }
+      if (e.traceId1 > e.traceId0) ex.trace_id.appendHexRange(buf, e.traceId0, e.traceId1);
+      else ex.trace_id.appendNull();
+      if (e.spanId1 > e.spanId0) ex.span_id.appendHexRange(buf, e.spanId0, e.spanId1);
+      else ex.span_id.appendNull();
+      const a = e.attributes;
+      appendWireAttributes(ex.filtered_attributes, r, a.starts, a.ends, 0, a.length);
+      list.items.endRow();
+    }
+    list.endRow();
   }
 
   private appendNumber(p: NumberDataPoint): void {

@@ -18,8 +18,8 @@ import type { PromotedColumns } from './promoted.js';
 
 let anyValueType: Type | undefined;
 
-/** A protobufjs AnyValue of bytes [start, end), for the rare values that need one. */
-function decodeAnyValue(r: WireReader, start: number, end: number): AnyValue {
+/** A protobufjs AnyValue of bytes [start, end), for the rare values that need one (also log bodies that are not a plain string). */
+export function decodeAnyValue(r: WireReader, start: number, end: number): AnyValue {
   anyValueType ??= loadOtlpRoot().lookupType('opentelemetry.proto.common.v1.AnyValue');
   return anyValueType.decode(r.buf.subarray(start, end)) as unknown as AnyValue;
 }

@@ -1,0 +1,111 @@
+/**
+ * The one-pass metrics decoder: ExportMetricsServiceRequest protobuf bytes → one Arrow record
+ * batch per partition, with no intermediate message objects for data points. Each Metric's
+ * header (name, description, unit, metadata, type, temporality) becomes one `MetricContext`,
+ * through the same `metricContext` as the protobufjs path; its points are read into a reused
+ * `WireDataPoint` and appended straight into the column builders.
+ *
+ * It runs only on bodies the limits walk went through completely (decode.ts `prepareRequest`),
+ * and must store exactly what `convertMetrics` stores from protobufjs's decoding of the same
+ * bytes: test/unit/one-pass-metrics.test.ts proves that on the fuzz corpus, hand-built requests
+ * of every metric type and recorded exporter requests.
+ */
+import type { ExportMetricsServiceRequest, Metric, MetricDataKind } from '../otlp/metric-types.js';
+import { otlpTypes } from '../otlp/proto-root.js';
+import { decodeKeyValues, groupResource, groupScope, readRequestGroups, readWireGroup } from '../otlp/wire-group.js';
+import { WireReader } from '../otlp/wire-reader.js';
+import { resourceContext, scopeContext } from '../schema/common.js';
+import { MetricsBatchBuilder, metricContext, validateMetric, validateWireExemplars, type MetricContext } from '../schema/metrics.js';
+import type { PromotedSpec } from '../schema/promoted.js';
+import { EXPONENTIAL_HISTOGRAM, GAUGE, HISTOGRAM, SUM, SUMMARY, WireDataPoint, WireExemplar, WireMetric } from '../schema/wire-data-point.js';
+import { convertMetrics } from './convert-metrics.js';
+import { RequestCollector, type ConvertedRequest } from './converted.js';
+import type { Partitioner } from './partitioner.js';
+
+const KINDS: Readonly<Record<number, MetricDataKind>> = {
+  [GAUGE]: 'gauge',
+  [SUM]: 'sum',
+  [HISTOGRAM]: 'histogram',
+  [EXPONENTIAL_HISTOGRAM]: 'exponentialHistogram',
+  [SUMMARY]: 'summary',
+};
+const MAX_NS = 9223372036854775807n;
+
+/** The Metric shape `metricContext` and `validateMetric` read, without its points. */
+function metricHead(r: WireReader, m: WireMetric): Metric {
+  const kind = m.kind === 0 ? undefined : KINDS[m.kind];
+  const data = { dataPoints: [], aggregationTemporality: m.temporality, isMonotonic: m.isMonotonic };
+  return {
+    name: r.text(m.name0, m.name1),
+    description: r.text(m.description0, m.description1),
+    unit: r.text(m.unit0, m.unit1),
+    data: kind,
+    gauge: kind === 'gauge' ? data : null,
+    sum: kind === 'sum' ? data : null,
+    histogram: kind === 'histogram' ? data : null,
+    exponentialHistogram: kind === 'exponentialHistogram' ? data : null,
+    summary: kind === 'summary' ? data : null,
+    metadata: m.metadata.length === 0 ? [] : decodeKeyValues(r, m.metadata.starts, m.metadata.ends, m.metadata.length),
+  };
+}
+
+export function convertMetricsWire(body: Uint8Array, partitioner: Partitioner, promoted: readonly PromotedSpec[], receivedNs?: bigint): ConvertedRequest {
+  // `[[partitioning.keys]]` read point fields through the decoded shape; those setups keep it.
+  if (partitioner.keysFor('metrics').length > 0) {
+    return convertMetrics(otlpTypes().ExportMetricsServiceRequest.decode(body) as unknown as ExportMetricsServiceRequest, partitioner, promoted, receivedNs);
+  }
+  const out = new RequestCollector('point', () => new MetricsBatchBuilder(promoted));
+  const r = new WireReader(body);
+  const metric = new WireMetric();
+  const point = new WireDataPoint();
+  const exemplar = new WireExemplar();
+  const groups = readRequestGroups(r);
+  for (let gi = 0; gi < groups.length; gi += 2) {
+    const rg = readWireGroup(r, groups[gi]!, groups[gi + 1]!);
+    const resource = resourceContext(groupResource(r, rg), r.text(rg.url0, rg.url1));
+    const service = resource.serviceName;
+    for (let si = 0; si < rg.children.length; si += 2) {
+      const sg = readWireGroup(r, rg.children[si]!, rg.children[si + 1]!);
+      const scope = scopeContext(groupScope(r, sg), r.text(sg.url0, sg.url1));
+      const metrics = sg.children;
+      let lastPath = '';
+      let builder: MetricsBatchBuilder | undefined;
+      for (let mi = 0; mi < metrics.length; mi += 2) {
+        metric.read(r, metrics[mi]!, metrics[mi + 1]!);
+        const head = metricHead(r, metric);
+        const problem = validateMetric(head);
+        if (metric.kind === 0) {
+          out.reject(problem!); // no data: one rejected point, as convertMetrics counts it
+          continue;
+        }
+        // Prepared lazily: a metric whose points are all rejected never needs it.
+        let context: MetricContext | undefined;
+        const kind = metric.kind;
+        const points = metric.points;
+        for (let i = 0; i < points.length; i++) {
+          point.read(r, points.starts[i]!, points.ends[i]!, kind);
+          const bad = problem ?? (kind === SUMMARY ? null : validateWireExemplars(point, r, exemplar));
+          if (bad !== null) {
+            out.reject(bad);
+            continue;
+          }
+          context ??= metricContext(head);
+          const time = point.time > MAX_NS ? MAX_NS : point.time;
+          const at = partitioner.placeTime(time, receivedNs);
+          if (typeof at === 'string') {
+            out.reject(`timeUnixNano: ${at}`);
+            continue;
+          }
+          const path = partitioner.pathFor(at, service);
+          if (builder === undefined || path !== lastPath) {
+            builder = out.builder(path);
+            lastPath = path;
+          }
+          builder.appendWire(resource, scope, context, kind, point, r, time);
+          out.accept();
+        }
+      }
+    }
+  }
+  return out.result();
+}
