@@ -5,7 +5,7 @@
  */
 import { tableFromJSON, tableToIPC } from 'apache-arrow';
 import type { QueryEngine, QueryStats, Record_ } from '../engine.js';
-import { recordBatches } from '../serialise.js';
+import { jsonBatches } from '../columnar/json-batches.js';
 import type { QueryTask } from './messages.js';
 
 export interface ExecuteHooks {
@@ -21,11 +21,11 @@ const encoder = new TextEncoder();
 export async function* execute(engine: QueryEngine, task: QueryTask, stats: QueryStats, hooks: ExecuteHooks = {}): AsyncGenerator<Uint8Array> {
   switch (task.kind) {
     case 'query': {
-      const records = engine.query(task.q, stats);
       if (task.format !== 'arrow') {
-        yield* recordBatches(records, task.format === 'json' ? 'json-items' : 'ndjson');
+        yield* jsonBatches(engine.queryColumns(task.q, stats), task.format === 'json' ? 'json-items' : 'ndjson');
         return;
       }
+      const records = engine.query(task.q, stats);
       // Arrow IPC needs one schema for the whole stream, inferred from every record (as the
       // buffered answer always did): gathered within the memory budget, then sent in chunks.
       const all = await gather(records, hooks.checkMemory);
@@ -35,7 +35,7 @@ export async function* execute(engine: QueryEngine, task: QueryTask, stats: Quer
       return;
     }
     case 'files':
-      yield* recordBatches(engine.queryFiles(task.q, task.files, stats), 'ndjson');
+      yield* jsonBatches(engine.queryFilesColumns(task.q, task.files, stats), 'ndjson');
       return;
     case 'trace': {
       const q = { dataset: 'traces', filter: `trace_id = '${task.id}'`, ...(task.start !== undefined ? { start: task.start } : {}), ...(task.end !== undefined ? { end: task.end } : {}) };
