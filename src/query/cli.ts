@@ -12,6 +12,7 @@ import { emptyStats, type QueryEngine } from './engine.js';
 import { engineFromConfig } from './engine-from-config.js';
 import { queryOptionsFrom } from './http.js';
 import { recordBatches } from './serialise.js';
+import { jsonBatches } from './columnar/json-batches.js';
 import type { JsonValue } from './json-values.js';
 
 export interface QueryCliArgs {
@@ -72,7 +73,8 @@ export async function queryCommand(config: Config, args: QueryCliArgs, out: Node
     const { select } = engine.prepare(q);
     const stats = emptyStats();
     if (format === 'ndjson') {
-      for await (const batch of recordBatches(engine.query(q, stats), 'ndjson')) await write(out, batch);
+      // The query port's serialiser: straight from the column arrays, the same bytes.
+      for await (const batch of jsonBatches(engine.queryColumns(q, stats), 'ndjson')) await write(out, batch);
       return 0;
     }
     const rows: Record<string, JsonValue>[] = [];

@@ -16,7 +16,7 @@ import { PrefetchBuffer } from '../parquet/prefetch.js';
 import { rowRangeBytes } from '../parquet/page-index.js';
 
 /** Decoded values of rows [start, end), or one value for all of them. */
-interface Chunk {
+export interface Chunk {
   readonly start: number;
   readonly end: number;
   readonly values?: ArrayLike<unknown>;
@@ -28,6 +28,14 @@ export class ColumnRange {
   private readonly cursors = new Map<string, number>();
 
   constructor(private readonly chunks: ReadonlyMap<string, readonly Chunk[]>) {}
+
+  /**
+   * The decoded chunks of `column` in ascending row order (undefined for a column the file
+   * lacks): for serialisers that walk a column's arrays themselves instead of `get` per value.
+   */
+  chunksOf(column: string): readonly Chunk[] | undefined {
+    return this.chunks.get(column);
+  }
 
   /** The value of `column` at `row`; undefined for a column the file lacks or a row outside the range. */
   get(column: string, row: number): unknown {

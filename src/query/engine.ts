@@ -17,7 +17,8 @@ import { datasetCatalog, type DatasetCatalog } from './catalog.js';
 import { columnsOf, evaluate, mightMatch, parseFilter, type ColumnCatalog, type ColumnStats, type Expr, type FilterLimits } from './filter/index.js';
 import type { Converter, JsonValue } from './json-values.js';
 import { checkPartitionPath, listPartitionFiles, partitionKeys, partitionsForRange, timePart, type TimeLayout } from './partitions.js';
-import { readColumnRange } from './columns.js';
+import { readColumnRange, type ColumnRange } from './columns.js';
+import type { Field } from 'apache-arrow';
 import { FooterCache, PARSERS, storeBuffer, TAIL_FETCH_BYTES, WHOLE_FILE_BYTES, wholeWhenSmall, type ReadCounter } from '../parquet/source.js';
 import { PageIndexCache } from '../parquet/page-index.js';
 import { PrefetchBuffer } from '../parquet/prefetch.js';
@@ -117,6 +118,32 @@ export type Record_ = Record<string, JsonValue>;
  * group objects outlive a query, and rebuilding the map for every query was a few ms a lookup.
  */
 const statsByRowGroup = new WeakMap<RowGroup, (column: string) => ColumnStats | undefined>();
+
+/** Rows a scan returns from one row group: its decoded columns and the rows' numbers in the file, ascending. */
+export interface RowBatch {
+  readonly data: ColumnRange;
+  readonly rows: Int32Array;
+}
+
+/** A query's answer as column batches: its columns in order, with their types, then the batches. */
+export interface ColumnAnswer {
+  readonly fields: readonly Field[];
+  readonly batches: AsyncGenerator<RowBatch>;
+}
+
+/** Records (one object per row, values converted for JSON) of a scan's batches. */
+async function* recordsOf(batches: AsyncIterable<RowBatch>, plan: ScanPlan): AsyncGenerator<Record_> {
+  const { select, converters } = plan;
+  const convs = select.map((c) => converters.get(c)!);
+  for await (const { data, rows } of batches) {
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const out: Record_ = {};
+      for (let k = 0; k < select.length; k++) out[select[k]!] = convs[k]!(data.get(select[k]!, row) ?? null);
+      yield out;
+    }
+  }
+}
 
 /** Column statistics of a row group, by top-level column name. */
 function rowGroupStats(rg: RowGroup): (column: string) => ColumnStats | undefined {
@@ -322,8 +349,44 @@ export class QueryEngine {
    * partition listing), else from a listing; both are pruned by partition path and time range.
    */
   async *query(q: QueryOptions, stats: QueryStats = emptyStats()): AsyncGenerator<Record_> {
-    const started = performance.now();
     const plan = this.plan(q);
+    yield* recordsOf(this.scanDataset(plan, q, stats), plan);
+  }
+
+  /**
+   * The answer of `query` as column batches, for serialisers that write straight from the
+   * decoded arrays (no object per row). Throws on a bad query before any read.
+   */
+  queryColumns(q: QueryOptions, stats: QueryStats = emptyStats()): ColumnAnswer {
+    const plan = this.plan(q);
+    return { fields: this.fieldsOf(plan), batches: this.scanDataset(plan, q, stats) };
+  }
+
+  /**
+   * Records of the given files (in that order) matching `q.filter`, with `q.select`'s columns:
+   * the scan `query` does, for callers that already know the files (incremental reads).
+   */
+  async *queryFiles(q: FileQueryOptions, files: readonly FileRef[], stats: QueryStats = emptyStats()): AsyncGenerator<Record_> {
+    const plan = this.filesPlan(q, files);
+    yield* recordsOf(this.scanBatches(files.map((f) => ({ key: f.key, size: f.bytes })), plan, stats), plan);
+  }
+
+  /** The answer of `queryFiles` as column batches (see `queryColumns`). */
+  queryFilesColumns(q: FileQueryOptions, files: readonly FileRef[], stats: QueryStats = emptyStats()): ColumnAnswer {
+    const plan = this.filesPlan(q, files);
+    return { fields: this.fieldsOf(plan), batches: this.scanBatches(files.map((f) => ({ key: f.key, size: f.bytes })), plan, stats) };
+  }
+
+  /**
+   * Reads files whose schema the caller derived (the library's reads of any record set): the same
+   * footer, bloom, row-group and late-materialisation pruning, without a dataset catalog.
+   */
+  async *scanFiles(files: Iterable<FileAt>, plan: ScanPlan, stats: QueryStats = emptyStats()): AsyncGenerator<Record_> {
+    yield* recordsOf(this.scanBatches(files, plan, stats), plan);
+  }
+
+  private async *scanDataset(plan: ScanPlan & { readonly dataset: DatasetName }, q: QueryOptions, stats: QueryStats): AsyncGenerator<RowBatch> {
+    const started = performance.now();
     const counter: ReadCounter = { bytesRead: 0, requests: 0 };
     const hits0 = this.footers.hits;
     const timeParts = partitionsForRange(this.o.layout, q.start, q.end);
@@ -349,22 +412,7 @@ export class QueryEngine {
     }
   }
 
-  /**
-   * Records of the given files (in that order) matching `q.filter`, with `q.select`'s columns:
-   * the scan `query` does, for callers that already know the files (incremental reads).
-   */
-  async *queryFiles(q: FileQueryOptions, files: readonly FileRef[], stats: QueryStats = emptyStats()): AsyncGenerator<Record_> {
-    const plan = this.plan({ dataset: q.dataset, ...(q.filter !== undefined ? { filter: q.filter } : {}), ...(q.select !== undefined ? { select: q.select } : {}) });
-    const outside = files.find((f) => !f.key.startsWith(`${plan.dataset}/`));
-    if (outside) throw new S3ParquetError('INVALID_ARGUMENT', `file ${JSON.stringify(outside.key)} is not in dataset ${plan.dataset}`);
-    yield* this.scanFiles(files.map((f) => ({ key: f.key, size: f.bytes })), plan, stats);
-  }
-
-  /**
-   * Reads files whose schema the caller derived (the library's reads of any record set): the same
-   * footer, bloom, row-group and late-materialisation pruning, without a dataset catalog.
-   */
-  async *scanFiles(files: Iterable<FileAt>, plan: ScanPlan, stats: QueryStats = emptyStats()): AsyncGenerator<Record_> {
+  private async *scanBatches(files: Iterable<FileAt>, plan: ScanPlan, stats: QueryStats): AsyncGenerator<RowBatch> {
     const started = performance.now();
     const counter: ReadCounter = { bytesRead: 0, requests: 0 };
     const hits0 = this.footers.hits;
@@ -376,6 +424,19 @@ export class QueryEngine {
     } finally {
       this.finish(stats, counter, hits0, started);
     }
+  }
+
+  private filesPlan(q: FileQueryOptions, files: readonly FileRef[]): ScanPlan & { readonly dataset: DatasetName } {
+    const plan = this.plan({ dataset: q.dataset, ...(q.filter !== undefined ? { filter: q.filter } : {}), ...(q.select !== undefined ? { select: q.select } : {}) });
+    const outside = files.find((f) => !f.key.startsWith(`${plan.dataset}/`));
+    if (outside) throw new S3ParquetError('INVALID_ARGUMENT', `file ${JSON.stringify(outside.key)} is not in dataset ${plan.dataset}`);
+    return plan;
+  }
+
+  /** The answer's columns with their types in the dataset's schema. */
+  private fieldsOf(plan: ScanPlan & { readonly dataset: DatasetName }): Field[] {
+    const schema = this.catalog(plan.dataset).schema;
+    return plan.select.map((c) => schema.fields.find((f) => f.name === c)!);
   }
 
   /** A file's footer (cached), e.g. to learn its schema before planning a read. */
@@ -455,8 +516,8 @@ export class QueryEngine {
   }
 
   /** Scans one file; returns true once the query's limit is reached. */
-  private async *scanFile(plan: ScanPlan, info: Candidate, q: { start?: bigint; end?: bigint }, stats: QueryStats, counter: ReadCounter): AsyncGenerator<Record_, boolean> {
-    const { expr, columns, select, filterCols, pinned, limit, converters } = plan;
+  private async *scanFile(plan: ScanPlan, info: Candidate, q: { start?: bigint; end?: bigint }, stats: QueryStats, counter: ReadCounter): AsyncGenerator<RowBatch, boolean> {
+    const { expr, columns, select, filterCols, pinned, limit } = plan;
     stats.files_considered++;
     if (info.minTimeNs !== undefined && info.maxTimeNs !== undefined && ((q.start !== undefined && info.maxTimeNs < q.start) || (q.end !== undefined && info.minTimeNs >= q.end))) {
       stats.files_pruned++; // the log's time range: no footer read
@@ -564,19 +625,27 @@ export class QueryEngine {
         last = hi + 1;
       }
       const data = await readColumnRange(file, metadata, { rowGroup: rg, groupStart }, matches ? selected : read, first, last);
-      for (let row = first; row < last; row++) {
-        if (matches) {
-          if (!matches[row - groupStart]) continue;
-        } else {
+      // The rows to return, up to the query's limit; no object per row (the caller serialises
+      // from the column arrays, or makes records).
+      const room = limit - stats.rows_returned;
+      const rows = new Int32Array(Math.min(last - first, room));
+      let n = 0;
+      if (matches) {
+        for (let row = first; row < last && n < rows.length; row++) if (matches[row - groupStart]) rows[n++] = row;
+      } else if (expr) {
+        for (let row = first; row < last && n < rows.length; row++) {
           stats.rows_scanned++;
-          if (expr && !evaluate(expr, (c) => (data.get(c, row) ?? null))) continue;
+          if (evaluate(expr, (c) => (data.get(c, row) ?? null))) rows[n++] = row;
         }
-        const out: Record_ = {};
-        for (const c of select) out[c] = converters.get(c)!(data.get(c, row) ?? null);
-        stats.rows_returned++;
-        yield out;
-        if (stats.rows_returned >= limit) return true;
+      } else {
+        for (; n < rows.length; n++) rows[n] = first + n;
+        stats.rows_scanned += n;
       }
+      if (n > 0) {
+        stats.rows_returned += n;
+        yield { data, rows: n === rows.length ? rows : rows.subarray(0, n) };
+      }
+      if (stats.rows_returned >= limit) return true;
     }
     if (groupsKept === 0) stats.files_pruned++;
     return false;

@@ -3,39 +3,37 @@
  * the query port runs in-process when it has no worker pool (library use, tests). One
  * implementation, so both answer byte for byte alike.
  */
-import { tableFromJSON, tableToIPC } from 'apache-arrow';
 import type { QueryEngine, QueryStats, Record_ } from '../engine.js';
-import { recordBatches } from '../serialise.js';
+import { arrowBatches } from '../columnar/arrow-batches.js';
+import { jsonBatches } from '../columnar/json-batches.js';
 import type { QueryTask } from './messages.js';
 
 export interface ExecuteHooks {
-  /** Called every few thousand records gathered in memory (arrow, trace); throws to stop. */
-  readonly checkMemory?: () => void;
+  /**
+   * Called as an answer is gathered in memory (arrow, trace), with the bytes it holds outside
+   * the JS heap (Arrow buffers) if any; throws to stop.
+   */
+  readonly checkMemory?: (externalBytes?: number) => void;
   /** Final stats known before the bytes (arrow: the whole result is gathered first). */
   readonly onStats?: (stats: QueryStats) => void;
 }
 
-const ARROW_CHUNK = 1024 * 1024;
 const encoder = new TextEncoder();
 
 export async function* execute(engine: QueryEngine, task: QueryTask, stats: QueryStats, hooks: ExecuteHooks = {}): AsyncGenerator<Uint8Array> {
   switch (task.kind) {
     case 'query': {
-      const records = engine.query(task.q, stats);
       if (task.format !== 'arrow') {
-        yield* recordBatches(records, task.format === 'json' ? 'json-items' : 'ndjson');
+        yield* jsonBatches(engine.queryColumns(task.q, stats), task.format === 'json' ? 'json-items' : 'ndjson');
         return;
       }
-      // Arrow IPC needs one schema for the whole stream, inferred from every record (as the
-      // buffered answer always did): gathered within the memory budget, then sent in chunks.
-      const all = await gather(records, hooks.checkMemory);
-      hooks.onStats?.(stats);
-      const ipc = tableToIPC(tableFromJSON(all.length > 0 ? all : [{}]), 'stream');
-      for (let i = 0; i < ipc.length; i += ARROW_CHUNK) yield ipc.slice(i, i + ARROW_CHUNK);
+      // One Arrow schema for the whole stream: the dataset's own types. Gathered within the memory
+      // budget (the final stats go in a header before the bytes), then sent in chunks.
+      yield* arrowBatches(engine.queryColumns(task.q, stats), { checkMemory: (bytes) => hooks.checkMemory?.(bytes), onGathered: () => hooks.onStats?.(stats) });
       return;
     }
     case 'files':
-      yield* recordBatches(engine.queryFiles(task.q, task.files, stats), 'ndjson');
+      yield* jsonBatches(engine.queryFilesColumns(task.q, task.files, stats), 'ndjson');
       return;
     case 'trace': {
       const q = { dataset: 'traces', filter: `trace_id = '${task.id}'`, ...(task.start !== undefined ? { start: task.start } : {}), ...(task.end !== undefined ? { end: task.end } : {}) };
@@ -47,7 +45,7 @@ export async function* execute(engine: QueryEngine, task: QueryTask, stats: Quer
   }
 }
 
-async function gather(records: AsyncIterable<Record_>, checkMemory?: () => void): Promise<Record_[]> {
+async function gather(records: AsyncIterable<Record_>, checkMemory?: (externalBytes?: number) => void): Promise<Record_[]> {
   const all: Record_[] = [];
   for await (const r of records) {
     all.push(r);

@@ -78,11 +78,11 @@ export default async function runQuery({ task, port, memoryBudgetBytes, deleted 
     closed = true;
     wake?.();
   });
-  // Checked where a query gathers records in memory (arrow, trace lookups): there the heap's
-  // growth is live data. A streamed answer holds a batch or two; its bound is V8's heap limit.
+  // Checked where a query gathers its answer in memory (arrow, trace lookups): there the heap's
+  // growth (and the Arrow buffers outside the heap) is live data. A streamed answer holds a batch or two; its bound is V8's heap limit.
   const heapAtStart = getHeapStatistics().used_heap_size;
-  const checkMemory = (): void => {
-    const used = getHeapStatistics().used_heap_size - heapAtStart;
+  const checkMemory = (externalBytes = 0): void => {
+    const used = getHeapStatistics().used_heap_size - heapAtStart + externalBytes;
     if (used > memoryBudgetBytes) {
       throw new S3ParquetError('QUERY_MEMORY_EXCEEDED', `the query needed more than its memory budget of ${Math.round(memoryBudgetBytes / 2 ** 20)} MiB ([query] max_memory_mb_per_query); narrow it (time range, filter, limit) or stream it as ndjson`);
     }

@@ -1,0 +1,66 @@
+/**
+ * The broad `select *` of issue 18 without the daemon: the engine and `execute` (what a query
+ * worker runs) in this process over a local lake, timed by CPU, the answer's bytes counted and
+ * dropped. For profiling (`node --cpu-prof --import tsx bench/query/broad-read.ts …`) and for
+ * old → new numbers of the serialisers, side by side in one process:
+ *
+ *   npx tsx bench/query/broad-read.ts <dataDir> [answer=ndjson] [runs=3]
+ *
+ * answer: `ndjson`, `json`, `arrow` (what the query port runs: straight from the column
+ * arrays); `records-ndjson`, `records-arrow` (the record path they replaced: an object per row,
+ * JSON.stringify, and `tableFromJSON` for Arrow); `decode` (read and decode the columns, no
+ * answer: the floor the serialisers stand on). The best run (by CPU) is printed last.
+ */
+import { tableFromJSON, tableToIPC } from 'apache-arrow';
+import { parseConfigText } from '../../src/config/index.js';
+import { createLogger } from '../../src/logger.js';
+import { emptyStats, type QueryEngine, type QueryStats, type Record_ } from '../../src/query/engine.js';
+import { engineFromConfig } from '../../src/query/engine-from-config.js';
+import { execute } from '../../src/query/pool/execute.js';
+import { recordBatches } from '../../src/query/serialise.js';
+import { openStore } from '../../src/store/index.js';
+
+const ANSWERS = ['ndjson', 'json', 'arrow', 'records-ndjson', 'records-arrow', 'decode'] as const;
+type Answer = (typeof ANSWERS)[number];
+
+const dataDir = process.argv[2];
+const answer = (process.argv[3] ?? 'ndjson') as Answer;
+const runs = Number(process.argv[4] ?? 3);
+if (!dataDir || !ANSWERS.includes(answer)) throw new Error(`usage: broad-read.ts <dataDir> [${ANSWERS.join('|')}] [runs]`);
+const config = parseConfigText(`[storage]\nbackend = "local"\nlocal_path = ${JSON.stringify(dataDir)}\n[partitioning]\nmax_past_hours = 0\n`);
+const store = await openStore(config, createLogger('silent'), 'bench', { readOnly: true });
+const engine = engineFromConfig(config, store, 'bench');
+const q = { dataset: 'traces' };
+
+async function* bytesOf(e: QueryEngine, a: Answer, stats: QueryStats): AsyncGenerator<Uint8Array> {
+  switch (a) {
+    case 'decode':
+      for await (const b of e.queryColumns(q, stats).batches) yield new Uint8Array(b.rows.length * 0);
+      return;
+    case 'records-ndjson':
+      yield* recordBatches(e.query(q, stats), 'ndjson');
+      return;
+    case 'records-arrow': {
+      const all: Record_[] = [];
+      for await (const r of e.query(q, stats)) all.push(r);
+      yield tableToIPC(tableFromJSON(all), 'stream');
+      return;
+    }
+    default:
+      yield* execute(e, { kind: 'query', q, format: a }, stats);
+  }
+}
+
+let best: Record<string, unknown> | null = null;
+for (let i = 0; i < runs; i++) {
+  const stats = emptyStats();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let bytes = 0;
+  for await (const b of bytesOf(engine, answer, stats)) bytes += b.byteLength;
+  const cpu = process.cpuUsage(cpu0);
+  const run = { answer, rows: stats.rows_returned, mib: +(bytes / 2 ** 20).toFixed(1), ms: Math.round(performance.now() - t0), cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(2) };
+  console.log(JSON.stringify(run));
+  if (best === null || run.cpuSeconds < (best.cpuSeconds as number)) best = run;
+}
+console.log(JSON.stringify({ best }));
