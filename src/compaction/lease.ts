@@ -122,12 +122,22 @@ export class Lease {
     this.body = b;
   }
 
-  /** Stops renewing and deletes the lease (best effort: an expired lease is harmless). */
-  async release(): Promise<void> {
+  /** Stops renewing (idempotent). */
+  async stopRenewing(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
     await this.renewing;
+  }
+
+  /** Stops renewing and deletes the lease (best effort: an expired lease is harmless). */
+  async release(): Promise<void> {
+    await this.stopRenewing();
     await this.store.delete([this.key]).catch(() => undefined);
+  }
+
+  /** Stops renewing and leaves the lease and its intent to expire: recovery decides then. */
+  async abandon(): Promise<void> {
+    await this.stopRenewing();
   }
 }
 
