@@ -11,6 +11,7 @@ import { S3ParquetError } from './errors.js';
 import { createLogger } from './logger.js';
 import { FileWriter } from './pipeline/file-writer.js';
 import { fileWriterSettings } from './pipeline/file-writer-settings.js';
+import { Compactor } from './compaction/compactor.js';
 import { Partitioner } from './pipeline/partitioner.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { startGrpcReceiver } from './receivers/grpc.js';
@@ -58,6 +59,8 @@ export interface Daemon {
   readonly writeLog: WriteLog;
   /** Metrics (Prometheus registry, getWriteMetrics() …) and readiness. */
   readonly telemetry: Telemetry;
+  /** The background compactor ([compaction] enabled with the write log), if running. */
+  readonly compactor?: Compactor;
   stop(): Promise<void>;
 }
 
@@ -242,6 +245,12 @@ async function startLocked(
     const replayed = await pipeline.replay(opened.recovered, store);
     logger.info({ ...replayed, problems: opened.recovered.problems.length, orphans: opened.recovered.orphanKeys.length }, 'write-ahead log replayed');
   }
+  // Compaction (docs/compaction.md) runs in the background; it needs the write log to swap.
+  const compactor =
+    config.compaction.enabled && config.write_log.enabled
+      ? new Compactor({ store, writeLog, config, instanceId, logger, onCompaction: (e) => telemetry.metrics.observeCompaction(e), ...(options.now ? { now: options.now } : {}) })
+      : undefined;
+  compactor?.start();
   logger.info({ store: store.description, instance: instanceId, version: VERSION, security: security.summary }, 'daemon started');
   telemetry.setListening(true);
 
@@ -255,9 +264,11 @@ async function startLocked(
     instanceId,
     ports,
     telemetry,
+    ...(compactor ? { compactor } : {}),
     stop: () =>
       (stopping ??= (async () => {
         telemetry.setListening(false);
+        await compactor?.stop();
         // Stop taking traffic first, then flush what was accepted.
         await Promise.all(receivers.map((r) => r.close()));
         await queryPool?.close();
