@@ -131,6 +131,9 @@ export class S3Store implements ObjectStore {
    */
   async putIfAbsent(key: string, body: Uint8Array): Promise<boolean> {
     const Key = this.fullKey(key);
+    // A server that ignores If-None-Match would overwrite: looking first narrows that to a race
+    // between this HEAD and the PUT (the lease's read-back and re-check cover the rest).
+    if (await this.head(key)) return false;
     try {
       await this.timed('putObject', Key, () =>
         this.client.send(new PutObjectCommand({ Bucket: this.o.bucket, Key, Body: body, ContentType: 'application/json', IfNoneMatch: '*', StorageClass: this.o.storageClass as StorageClass })),
