@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/index.js';
 import { createLogger } from '../../src/logger.js';
@@ -16,7 +17,7 @@ import type { ObjectStore } from '../../src/store/object-store.js';
 import { CLI, runCli } from '../helpers/cli.js';
 import { changesFromBeginning, countSpans, engineOver, loggedKeys } from '../helpers/compaction.js';
 import { writeLake, type LakeShape } from '../helpers/lake.js';
-import { startS3Server, type S3Server } from '../helpers/s3-server.js';
+import { s3ClientConfig, startS3Server, type S3Server } from '../helpers/s3-server.js';
 import { waitFor } from '../helpers/wait.js';
 
 const SHAPE: LakeShape = { files: 48, partitions: 6, spansPerFile: 40, seed: 5 };
@@ -63,6 +64,15 @@ describe('compaction on radosgw', () => {
       await store.put('probe.txt', new Uint8Array([0])); // creates the bucket
       expect(await store.putIfAbsent('_leases/x.json', new TextEncoder().encode('a'))).toBe(true);
       expect(await store.putIfAbsent('_leases/x.json', new TextEncoder().encode('b'))).toBe(false);
+      expect(new TextDecoder().decode(await store.get('_leases/x.json'))).toBe('a');
+      // The server itself refuses: a PUT with If-None-Match on an existing key is a 412.
+      const client = new S3Client(s3ClientConfig(server));
+      try {
+        const put = client.send(new PutObjectCommand({ Bucket: 'compact-cond', Key: '_leases/x.json', Body: 'c', IfNoneMatch: '*' }));
+        await expect(put).rejects.toMatchObject({ $metadata: { httpStatusCode: 412 } });
+      } finally {
+        client.destroy();
+      }
       expect(new TextDecoder().decode(await store.get('_leases/x.json'))).toBe('a');
     } finally {
       await store.close();
