@@ -129,10 +129,15 @@ export class Lease {
     await this.renewing;
   }
 
-  /** Stops renewing and deletes the lease (best effort: an expired lease is harmless). */
+  /** Stops renewing and deletes the lease if it is still ours (best effort: an expired lease is harmless). */
   async release(): Promise<void> {
     await this.stopRenewing();
-    await this.store.delete([this.key]).catch(() => undefined);
+    try {
+      const found = await readLease(this.store, this.key);
+      if (found !== 'absent' && found !== null && found.holder === this.body.holder) await this.store.delete([this.key]);
+    } catch {
+      // left to expire
+    }
   }
 
   /** Stops renewing and leaves the lease and its intent to expire: recovery decides then. */
