@@ -1,6 +1,6 @@
 /**
- * Compaction on radosgw: conditional lease writes (If-None-Match), the daemon's background
- * compactor and the CLI over one bucket, and a CLI killed mid-compaction then run again.
+ * Compaction on radosgw: conditional lease writes (If-None-Match), and a CLI killed
+ * mid-compaction then run again over the bucket.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -79,7 +79,7 @@ describe('compaction on radosgw', () => {
     }
   }, 120_000);
 
-  it('CLI killed mid-compaction, then the CLI and the daemon: every span once, no orphans', async () => {
+  it('CLI killed mid-compaction, then the CLI again: every span once, no orphans', async () => {
     const bucket = 'compact-lake';
     const spans = await writeLake(join(work, 'unused'), SHAPE, s3Toml(bucket));
     const configPath = join(work, 'c.toml');
