@@ -19,6 +19,62 @@ import { rng } from './load/traces.js';
 import { ONE_PARTITION, SMALL_FILES, writeLake, type LakeShape } from '../test/helpers/lake.js';
 import { startS3Server, type S3Server } from '../test/helpers/s3-server.js';
 import { filterCases } from './harness/filter-cases.js';
+import { Compactor } from '../src/compaction/compactor.js';
+import { WriteLog } from '../src/log/write-log.js';
+
+/** The compaction phase of the small-file lake (local store): files and bytes before and after. */
+export interface LakeCompaction {
+  readonly filesBefore: number;
+  readonly filesAfter: number;
+  readonly bytesBefore: number;
+  readonly bytesAfter: number;
+  readonly partitions: number;
+  readonly rows: number;
+  /** CPU seconds of this process while compacting (user + system), and wall seconds. */
+  readonly cpuSeconds: number;
+  readonly wallSeconds: number;
+}
+
+let compaction: LakeCompaction | undefined;
+
+/** The compaction phase of the last `benchLakes` run with the small-file lake. */
+export function lastLakeCompaction(): LakeCompaction | undefined {
+  return compaction;
+}
+
+async function parquetStats(dataDir: string): Promise<{ files: number; bytes: number }> {
+  let files = 0;
+  let bytes = 0;
+  for (const e of await readdir(join(dataDir, 'traces'), { withFileTypes: true, recursive: true })) {
+    if (!e.isFile() || !e.name.endsWith('.parquet')) continue;
+    files++;
+    bytes += (await readFile(join(e.parentPath, e.name))).length;
+  }
+  return { files, bytes };
+}
+
+/** Compacts the lake in place with the defaults (no age limit, no grace), timing it. */
+async function compactLake(dataDir: string): Promise<LakeCompaction> {
+  const before = await parquetStats(dataDir);
+  const config = parseConfigText(`[storage]\nlocal_path = ${JSON.stringify(dataDir)}\n[compaction]\nmin_partition_age_seconds = 0\ndelete_grace_seconds = 0\n[partitioning]\nmax_past_hours = 0\n`);
+  const store = await openStore(config, createLogger('silent'), 'bench-compact');
+  try {
+    const writeLog = new WriteLog({ store, instanceId: 'bench-compact' });
+    const cpu = process.cpuUsage();
+    const t = performance.now();
+    const r = await new Compactor({ store, writeLog, config, instanceId: 'bench-compact' }).runOnce({ datasets: ['traces'] });
+    const used = process.cpuUsage(cpu);
+    const wallSeconds = +((performance.now() - t) / 1000).toFixed(2);
+    if (r.failed.length > 0) throw new Error(`compaction failed: ${r.failed.map((f) => f.error).join('; ')}`);
+    const after = await parquetStats(dataDir);
+    return {
+      filesBefore: before.files, filesAfter: after.files, bytesBefore: before.bytes, bytesAfter: after.bytes, partitions: r.merged.length,
+      rows: r.merged.reduce((n, m) => n + m.rows, 0), cpuSeconds: +((used.user + used.system) / 1e6).toFixed(2), wallSeconds,
+    };
+  } finally {
+    await store.close();
+  }
+}
 
 export interface LakeCase {
   lake: string;
@@ -148,7 +204,19 @@ export async function benchLakes(runs = 3, withS3 = true): Promise<LakeCase[]> {
       } finally {
         await local.stop();
       }
-      if (!s3) continue;
+      if (s3) await measureS3(s3);
+      if (shape === SMALL_FILES && !process.argv.includes('--no-compaction')) {
+        console.error('compacting the lake …');
+        compaction = await compactLake(dataDir);
+        const after = await startBenchDaemon(await mkdtemp(join(root, 'd-')), `[wal]\ndir = "${join(root, `wal-c-${shape.files}`)}"`, dataDir);
+        try {
+          out.push(...(await measure(`${lake}, compacted`, 'local', dataDir, after.ports.query!, runs, ids, new Map())));
+        } finally {
+          await after.stop();
+        }
+      }
+      continue;
+      async function measureS3(s3: S3Server): Promise<void> {
       const bucket = `lake-${shape.files}`;
       const s3Toml = `backend = "s3"\n[s3]\nendpoint = "${s3.endpoint}"\nregion = "${s3.region}"\nbucket = "${bucket}"\nforce_path_style = true\ncreate_bucket = true\n[s3.credentials]\ntype = "explicit"\naccess_key_id = "${s3.accessKeyId}"\nsecret_access_key = "${s3.secretAccessKey}"\n`;
       console.error(`copying the lake to radosgw …`);
@@ -159,12 +227,21 @@ export async function benchLakes(runs = 3, withS3 = true): Promise<LakeCase[]> {
       } finally {
         await remote.stop();
       }
+      }
     }
   } finally {
     await s3?.stop();
     await rm(root, { recursive: true, force: true });
   }
   return out;
+}
+
+export function compactionTable(c: LakeCompaction): string {
+  const mib = (n: number): string => (n / 2 ** 20).toFixed(2);
+  return `| lake | partitions merged | rows | files before → after | MiB before → after | compaction CPU s | wall s | CPU µs per row |
+|---|---|---|---|---|---|---|---|
+| 500 files, 48 hourly partitions (local) | ${c.partitions} | ${c.rows.toLocaleString('en')} | ${c.filesBefore} → ${c.filesAfter} | ${mib(c.bytesBefore)} → ${mib(c.bytesAfter)} | ${c.cpuSeconds} | ${c.wallSeconds} | ${c.rows > 0 ? ((c.cpuSeconds * 1e6) / c.rows).toFixed(1) : ''} |
+`;
 }
 
 export function lakeTable(cases: readonly LakeCase[]): string {
@@ -182,4 +259,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const runs = Number(process.argv[2] ?? 3);
   const cases = await benchLakes(runs, !process.argv.includes('--local'));
   console.log(lakeTable(cases));
+  const c = lastLakeCompaction();
+  if (c) console.log(compactionTable(c));
 }

@@ -13,7 +13,7 @@ import { bytesToHex } from '../src/otlp/values.js';
 import { benchIngest, type IngestResult } from './ingest.js';
 import { benchIsolation, type IsolationResult } from './isolation.js';
 import { benchQuery } from './query.js';
-import { benchLakes, lakeTable } from './lake.js';
+import { benchLakes, compactionTable, lakeTable, lastLakeCompaction } from './lake.js';
 import { benchStorage } from './storage.js';
 import { logRequests, metricRequests, METRICS_PER_REQUEST } from './load/logs-metrics.js';
 import { benchSignals, signalsMarkdown } from './signals.js';
@@ -55,10 +55,11 @@ console.error('query isolation …');
 const isolation = await benchIsolation(http.dataDir, traces, SPANS, quick ? 60 : 200, CLIENTS);
 console.error('lakes (local and radosgw) …');
 const lakes = await benchLakes(quick ? 2 : 3, !process.argv.includes('--no-s3'));
+const lakeCompaction = lastLakeCompaction();
 
 const ingestRow = (r: IngestResult) =>
   `| ${r.transport} | ${r.clients} | ${r.records.toLocaleString('en')} | ${r.recordsPerSecond.toLocaleString('en')} | ${(r.recordsPerSecond / floorSpansPerSecond).toFixed(2)}× | ${r.recordsPerCpuSecond.toLocaleString('en')} | ${r.cpuSecondsPerMillion} | ${r.peakRssMb} | ${r.p50Ms} / ${r.p99Ms} | ${r.storedBytesPerRecord} |`;
-const results = { date: started.toISOString(), quick, machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, floorSpansPerSecond, ingest: [http, grpc], signals, storage, queries, isolation, lakes };
+const results = { date: started.toISOString(), quick, machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, floorSpansPerSecond, ingest: [http, grpc], signals, storage, queries, isolation, lakes, lakeCompaction };
 await writeFile('bench/results.json', JSON.stringify(results, null, 2) + '\n');
 const codecs = Object.keys(storage[0]!.bytesPerRecord);
 const md = `# Benchmark results
@@ -97,7 +98,13 @@ Written by the daemon from the seeded generator; lookups are the mean over 5 ids
 ${quick ? 2 : 3}; bytes and requests per lookup come from the lookup's stats (ranged GETs of Parquet files;
 LIST counts the write log's). DuckDB reads the local copy of the same files.
 
-${lakeTable(lakes)}`;
+${lakeTable(lakes)}
+${lakeCompaction ? `## Compaction of the 500-file lake (docs/compaction.md)
+
+The lake above compacted in place (defaults: 256 MiB target, 100,000 rows a file); the
+"compacted" rows of the lakes table are the same queries after it.
+
+${compactionTable(lakeCompaction)}` : ''}`;
 await writeFile('bench/RESULTS.md', md + (await notes()));
 console.log(md);
 

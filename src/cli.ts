@@ -24,6 +24,8 @@ Usage:
                        write log) as NDJSON; --follow keeps printing new ones as they land
   s3-parquet-connector log rebuild [--dataset D]
                        rebuild the write log from a listing (queries use it again)
+  s3-parquet-connector compact [--dataset D] [--partition P] [--dry-run]
+                       merge the small files of closed partitions now (docs/compaction.md)
   s3-parquet-connector ddl --engine duckdb|athena|trino|spark [--dataset D] [--schema S]
                        CREATE statements for the datasets over the configured location
   s3-parquet-connector --help | --version
@@ -97,6 +99,7 @@ export async function main(argv: string[]): Promise<number> {
       cursor: { type: 'string' },
       follow: { type: 'boolean', short: 'F' },
       'interval-ms': { type: 'string' },
+      'dry-run': { type: 'boolean' },
     },
   });
   if (values.help) {
@@ -133,6 +136,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'log': {
       const { logCommand } = await import('./log/cli.js');
       return logCommand(loadConfig(values.config), positionals[1], values, process.stdout);
+    }
+    case 'compact': {
+      const { compactCommand } = await import('./compaction/cli.js');
+      return compactCommand(loadConfig(values.config), values, process.stdout);
     }
     case 'partitions': {
       const { partitionsCommand } = await import('./query/cli.js');

@@ -9,15 +9,15 @@ import { DeadLetters } from './wal/dead-letter.js';
 import { lockWalDir, type WalLock } from './wal/lock.js';
 import { S3ParquetError } from './errors.js';
 import { createLogger } from './logger.js';
-import { MAX_ROWS_PER_FILE } from './parquet/writer.js';
 import { FileWriter } from './pipeline/file-writer.js';
 import { createFlushEncoder } from './pipeline/encode-pool.js';
+import { fileWriterSettings } from './pipeline/file-writer-settings.js';
+import { Compactor } from './compaction/compactor.js';
 import { Partitioner } from './pipeline/partitioner.js';
-import { Pipeline, SCHEMA_VERSIONS } from './pipeline/pipeline.js';
+import { Pipeline } from './pipeline/pipeline.js';
 import { startGrpcReceiver } from './receivers/grpc.js';
 import { startHttpReceiver, type RunningReceiver } from './receivers/http.js';
-import { DATASETS, promotedSpecs } from './schema/datasets.js';
-import { INDEX_COLUMNS, type StorageLayout } from './parquet/contract.js';
+import { promotedSpecs } from './schema/datasets.js';
 import { checkStoredSchemas } from './schema/startup-check.js';
 import { QueryEngine } from './query/engine.js';
 import { layoutOf } from './query/partitions.js';
@@ -60,6 +60,8 @@ export interface Daemon {
   readonly writeLog: WriteLog;
   /** Metrics (Prometheus registry, getWriteMetrics() …) and readiness. */
   readonly telemetry: Telemetry;
+  /** The background compactor ([compaction] enabled with the write log), if running. */
+  readonly compactor?: Compactor;
   stop(): Promise<void>;
 }
 
@@ -129,21 +131,7 @@ async function startLocked(
   const writer = new FileWriter({
     store,
     instanceId,
-    schemaVersions: SCHEMA_VERSIONS,
-    writer: `s3-parquet-connector ${VERSION}`,
-    parquet: {
-      compression: config.parquet.compression,
-      rowGroupSize: config.parquet.row_group_size,
-      pageSize: config.parquet.page_size,
-      dictionaryEnabled: config.parquet.dictionary_enabled,
-      statisticsEnabled: config.parquet.statistics_enabled,
-      createdBy: `s3-parquet-connector ${VERSION}`,
-    },
-    // max_rows caps a file's rows too, within the chunk size that keeps wasm memory flat.
-    maxRowsPerFile: Math.min(config.buffer.max_rows, MAX_ROWS_PER_FILE),
-    layouts: storageLayouts(config.parquet.column_encodings_enabled),
-    ...(config.parquet.bloom_filter_enabled ? { bloomColumns: { traces: 'trace_id' } } : {}),
-    ...(config.write_log.enabled && config.write_log.trace_index ? { indexColumns: INDEX_COLUMNS } : {}),
+    ...fileWriterSettings(config),
     ...(options.now ? { now: options.now } : {}),
     ...(config.write_log.enabled ? { writeLog } : {}),
     encoder: createFlushEncoder(config.parquet.encode_workers),
@@ -268,6 +256,12 @@ async function startLocked(
     logger.info({ ...replayed, problems: opened.recovered.problems.length, orphans: opened.recovered.orphanKeys.length }, 'write-ahead log replayed');
   }
   writer.warm();
+  // Compaction (docs/compaction.md) runs in the background; it needs the write log to swap.
+  const compactor =
+    config.compaction.enabled && config.write_log.enabled
+      ? new Compactor({ store, writeLog, config, instanceId, logger, onCompaction: (e) => telemetry.metrics.observeCompaction(e), ...(options.now ? { now: options.now } : {}) })
+      : undefined;
+  compactor?.start();
   logger.info({ store: store.description, instance: instanceId, version: VERSION, security: security.summary }, 'daemon started');
   telemetry.setListening(true);
 
@@ -281,9 +275,11 @@ async function startLocked(
     instanceId,
     ports,
     telemetry,
+    ...(compactor ? { compactor } : {}),
     stop: () =>
       (stopping ??= (async () => {
         telemetry.setListening(false);
+        await compactor?.stop();
         // Stop taking traffic first, then flush what was accepted.
         await Promise.all(receivers.map((r) => r.close()));
         await queryPool?.close();
@@ -296,14 +292,4 @@ async function startLocked(
         logger.info('daemon stopped');
       })()),
   };
-}
-
-/** Each dataset's row order, and its column encodings unless `[parquet] column_encodings_enabled = false`. */
-function storageLayouts(encodings: boolean): Record<string, StorageLayout> {
-  const layouts: Record<string, StorageLayout> = {};
-  for (const name of DATASET_NAMES) {
-    const storage = DATASETS[name].storage;
-    layouts[name] = encodings ? storage : { ...storage, encodings: {} };
-  }
-  return layouts;
 }

@@ -110,6 +110,10 @@ export class DaemonMetrics {
   private readonly recordsRefusedForPartitions: Counter<'dataset'>;
   private readonly storeDuration: Histogram<'operation'>;
   private readonly queryDuration: Histogram<'route'>;
+  private readonly compactions: Counter<'dataset' | 'outcome'>;
+  private readonly compactionFiles: Counter<'dataset' | 'direction'>;
+  private readonly compactionBytes: Counter<'dataset' | 'direction'>;
+  private readonly compactionDuration: Histogram<'dataset'>;
 
   private readonly write = { flushes: 0, flushMs: 0, files: 0, records: 0, bytes: 0, rawBytes: 0, flushedBytes: 0 };
   private readonly read = { queries: 0, ms: 0, records: 0 };
@@ -299,6 +303,17 @@ export class DaemonMetrics {
       registers,
     });
     for (const stage of ['replay', 'flush']) this.deadLetters.inc({ stage }, 0);
+    this.compactions = new Counter({ name: 's3parquet_compactions_total', help: 'Partition compactions, by outcome (merged, failed)', labelNames: ['dataset', 'outcome'], registers });
+    this.compactionFiles = new Counter({ name: 's3parquet_compaction_files_total', help: 'Files a compaction replaced (in) and wrote (out)', labelNames: ['dataset', 'direction'], registers });
+    this.compactionBytes = new Counter({ name: 's3parquet_compaction_bytes_total', help: 'Parquet bytes a compaction replaced (in) and wrote (out)', labelNames: ['dataset', 'direction'], registers });
+    this.compactionDuration = new Histogram({
+      name: 's3parquet_compaction_duration_seconds',
+      help: 'Duration of one partition compaction (read, merge, upload, swap)',
+      labelNames: ['dataset'],
+      buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 1200],
+      registers,
+    });
+    for (const dataset of DATASET_LABELS) for (const outcome of ['merged', 'failed']) this.compactions.inc({ dataset, outcome }, 0);
 
     // Series that exist from the start read 0 rather than being absent.
     for (const signal of SIGNALS) for (const transport of TRANSPORTS) this.recordsReceived.inc({ signal, transport }, 0);
@@ -363,6 +378,18 @@ export class DaemonMetrics {
     const records = e.accepted + e.rejected;
     if (records > 0) this.recordsReceived.inc({ signal, transport: e.transport }, records);
     if (e.rejected > 0) this.recordsRejected.inc({ signal, reason: rejectReason(e.rejectMessage) }, e.rejected);
+  }
+
+  /** One partition compaction: merged (files and bytes in and out) or failed. */
+  observeCompaction(e: { readonly dataset: string; readonly ok: boolean; readonly seconds: number; readonly filesIn?: number; readonly filesOut?: number; readonly bytesIn?: number; readonly bytesOut?: number }): void {
+    const dataset = e.dataset;
+    this.compactions.inc({ dataset, outcome: e.ok ? 'merged' : 'failed' });
+    this.compactionDuration.observe({ dataset }, e.seconds);
+    if (!e.ok) return;
+    this.compactionFiles.inc({ dataset, direction: 'in' }, e.filesIn ?? 0);
+    this.compactionFiles.inc({ dataset, direction: 'out' }, e.filesOut ?? 0);
+    this.compactionBytes.inc({ dataset, direction: 'in' }, e.bytesIn ?? 0);
+    this.compactionBytes.inc({ dataset, direction: 'out' }, e.bytesOut ?? 0);
   }
 
   /** A write log append the store refused. */

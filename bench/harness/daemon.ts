@@ -28,7 +28,7 @@ export async function startBenchDaemon(dir: string, extraToml = '', dataDir = `$
   const config = join(dir, 'bench.toml');
   await writeFile(
     config,
-    `[receivers.grpc]\nendpoint = "127.0.0.1:0"\n[receivers.http]\nendpoint = "127.0.0.1:0"\n[query]\nendpoint = "127.0.0.1:0"\n${queryToml}\n[storage]\nlocal_path = "${dataDir}"\n${extraToml}\n[partitioning]\nmax_past_hours = 0\n`,
+    `[receivers.grpc]\nendpoint = "127.0.0.1:0"\n[receivers.http]\nendpoint = "127.0.0.1:0"\n[query]\nendpoint = "127.0.0.1:0"\n${queryToml}\n[storage]\nlocal_path = "${dataDir}"\n${extraToml}\n[partitioning]\nmax_past_hours = 0\n[compaction]\nenabled = false\n`,
   );
   const child = spawn(process.execPath, [...nodeArgs, 'dist/cli.js', 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'info' } });
   const ports: BenchDaemon['ports'] = {};

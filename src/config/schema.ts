@@ -247,6 +247,19 @@ export const configSchema = table({
     // time range opens only the candidate files, not one footer per file (docs/trace-index.md).
     trace_index: bool().default(true),
   }),
+  // Compaction (docs/compaction.md): closed partitions' small files merged into few large ones,
+  // swapped in one write-log entry; needs the write log.
+  compaction: table({
+    enabled: bool().default(true),
+    interval_seconds: positiveNumber().default(300),
+    // A partition is due once its time window ended this long ago (late data has mostly landed).
+    min_partition_age_seconds: wholeNumber(0).default(900),
+    target_file_size_mb: wholeNumber(1, 65_536).default(256),
+    // Replaced files stay this long so external queries that listed them finish (0: at once).
+    delete_grace_seconds: wholeNumber(0).default(300),
+    // The per-partition lease: renewed while a compaction runs; a holder that died loses it after this.
+    lease_seconds: wholeNumber(5, 86_400).default(600),
+  }),
   // Bearer tokens, separately for writing (receivers) and reading (query port).
   auth: authSchema,
   s3: s3Schema,

@@ -12,7 +12,8 @@
  * removed, so readers that know only version 1 keep reading what they can read correctly, and
  * refuse (list partitions instead) what they cannot. A file's optional `index` (the trace
  * index, src/parquet/trace-index.ts) is additive and needs no new version: a reader that does
- * not know it opens the file, as before.
+ * not know it opens the file, as before. Likewise `removed_from` (per removed key, the entry that
+ * added it) and a checkpoint file's `added_by`: additive, ignored by readers that do not know them.
  */
 import { S3ParquetError } from '../errors.js';
 import { FileIndex, type FileIndexJson } from '../parquet/contract.js';
@@ -33,6 +34,12 @@ export interface LoggedFile {
   readonly maxTimeNs: bigint;
   /** The trace index of the file, when its writer recorded one (absent: open the file). */
   readonly index?: FileIndex;
+  /**
+   * The key of the entry that added the file, where a reader knows it (views; checkpoints keep
+   * it as `added_by`). A compaction records it per removed file, so a changes cursor can tell
+   * whether it already delivered the rows that moved.
+   */
+  readonly addedBy?: string;
 }
 
 export interface LogEntry {
@@ -46,6 +53,16 @@ export interface LogEntry {
   readonly files: readonly LoggedFile[];
   /** Keys of files this entry takes out of the dataset (replaced by `files`); usually none. */
   readonly removed: readonly string[];
+  /** Per removed key, the entry that added it, where the compaction knew it (`removed_from`). */
+  readonly removedFrom: Readonly<Record<string, string>>;
+}
+
+/**
+ * A compaction's entries carry `c` before their sequence number (`…-{instance}-c00000007.json`),
+ * so a changes read tells them from flushes by their key alone and reads only those ahead.
+ */
+export function isCompactionEntryKey(logKey: string): boolean {
+  return /-c\d{8}\.json$/.test(logKey);
 }
 
 /**
@@ -75,8 +92,8 @@ export function checkpointKey(dataset: string): string {
   return `${LOG_ROOT}/${dataset}.checkpoint.json`;
 }
 
-export function entryKey(dataset: string, timeMs: number, instance: string, seq: number): string {
-  return `${entryPrefix(dataset)}${sortableUtc(timeMs)}-${instance}-${String(seq).padStart(8, '0')}.json`;
+export function entryKey(dataset: string, timeMs: number, instance: string, seq: number, compaction = false): string {
+  return `${entryPrefix(dataset)}${sortableUtc(timeMs)}-${instance}-${compaction ? 'c' : ''}${String(seq).padStart(8, '0')}.json`;
 }
 
 /** The time in an entry key, or null when the key is not an entry's. */
@@ -95,11 +112,13 @@ interface FileJson {
   min_time_ns: string;
   max_time_ns: string;
   index?: FileIndexJson;
+  added_by?: string;
 }
 
 function fileToJson(f: LoggedFile): FileJson {
   const j: FileJson = { key: f.key, rows: f.rows, bytes: f.bytes, min_time_ns: f.minTimeNs.toString(), max_time_ns: f.maxTimeNs.toString() };
   if (f.index) j.index = f.index.toJSON();
+  if (f.addedBy !== undefined) j.added_by = f.addedBy;
   return j;
 }
 
@@ -113,7 +132,8 @@ function fileFromJson(j: unknown, dataset: string): LoggedFile {
   }
   // A malformed index is dropped, not fatal: the file is then opened, as one without an index.
   const index = f.index === undefined ? null : FileIndex.fromJson(f.index);
-  return { key: f.key, rows: f.rows!, bytes: f.bytes!, minTimeNs: BigInt(f.min_time_ns), maxTimeNs: BigInt(f.max_time_ns), ...(index ? { index } : {}) };
+  const addedBy = typeof f.added_by === 'string' ? { addedBy: f.added_by } : {};
+  return { key: f.key, rows: f.rows!, bytes: f.bytes!, minTimeNs: BigInt(f.min_time_ns), maxTimeNs: BigInt(f.max_time_ns), ...(index ? { index } : {}), ...addedBy };
 }
 
 function removedFromJson(j: unknown, dataset: string): string[] {
@@ -125,8 +145,20 @@ function removedFromJson(j: unknown, dataset: string): string[] {
   return j as string[];
 }
 
-export function encodeEntry(e: Omit<LogEntry, 'logKey' | 'removed'> & { readonly removed?: readonly string[] }): Uint8Array {
+function removedFromFromJson(j: unknown, removed: readonly string[]): Record<string, string> {
+  if (j === undefined || j === null || typeof j !== 'object' || Array.isArray(j)) return {};
+  const out: Record<string, string> = {};
+  const names = new Set(removed);
+  // Malformed pairs are dropped: the reader then treats that file's rows as already delivered.
+  for (const [k, v] of Object.entries(j as Record<string, unknown>)) if (names.has(k) && typeof v === 'string') out[k] = v;
+  return out;
+}
+
+export function encodeEntry(
+  e: Omit<LogEntry, 'logKey' | 'removed' | 'removedFrom'> & { readonly removed?: readonly string[]; readonly removedFrom?: Readonly<Record<string, string>> },
+): Uint8Array {
   const removed = e.removed ?? [];
+  const removedFrom = e.removedFrom ?? {};
   const json = {
     v: removed.length > 0 ? ENTRY_VERSION_REMOVES : ENTRY_VERSION,
     dataset: e.dataset,
@@ -135,6 +167,7 @@ export function encodeEntry(e: Omit<LogEntry, 'logKey' | 'removed'> & { readonly
     time: new Date(e.timeMs).toISOString(),
     files: e.files.map(fileToJson),
     ...(removed.length > 0 ? { removed } : {}),
+    ...(removed.length > 0 && Object.keys(removedFrom).length > 0 ? { removed_from: removedFrom } : {}),
   };
   return new TextEncoder().encode(JSON.stringify(json));
 }
@@ -150,7 +183,8 @@ export function decodeEntry(logKey: string, dataset: string, body: Uint8Array): 
     const timeMs = entryKeyTime(logKey);
     if (timeMs === null) throw new Error('the key carries no time');
     const removed = removedFromJson(j.removed, dataset);
-    return { logKey, dataset, instance: String(j.instance), seq: Number(j.seq), timeMs, files: j.files.map((f) => fileFromJson(f, dataset)), removed };
+    const removedFrom = removedFromFromJson(j.removed_from, removed);
+    return { logKey, dataset, instance: String(j.instance), seq: Number(j.seq), timeMs, files: j.files.map((f) => fileFromJson(f, dataset)), removed, removedFrom };
   } catch (err) {
     throw new S3ParquetError('STORE_FAILED', `write log entry ${logKey} is damaged: ${(err as Error).message}`, { cause: err });
   }

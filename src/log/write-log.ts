@@ -10,7 +10,7 @@ import { S3ParquetError, toS3ParquetError } from '../errors.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { advanceCursor, beginningCursor, decodeCursor, encodeCursor, entryHash, type Cursor } from './cursor.js';
 import {
-  checkpointKey, decodeCheckpoint, decodeEntry, encodeCheckpoint, encodeEntry, entryKey, entryKeyTime, entryPrefix, sortableUtc,
+  checkpointKey, decodeCheckpoint, decodeEntry, encodeCheckpoint, encodeEntry, entryKey, entryKeyTime, entryPrefix, isCompactionEntryKey, sortableUtc,
   type Checkpoint, type LogEntry, type LoggedFile,
 } from './entry.js';
 
@@ -77,6 +77,21 @@ export interface RebuildResult {
   readonly throughMs: number;
 }
 
+export interface AppendOptions {
+  /** Keys of files the entry takes out of the dataset (a compaction's inputs). */
+  readonly removed?: readonly string[];
+  /** Per removed key, the entry that added it (see `LoggedFile.addedBy`). */
+  readonly removedFrom?: Readonly<Record<string, string>>;
+  /** Names the entry as a compaction's (`isCompactionEntryKey`). */
+  readonly compaction?: boolean;
+  /**
+   * The entry's time is at least this (ms): a compaction's entry must sort after the entries of
+   * the files it removes even when their writer's clock runs ahead of ours, or a view would
+   * apply the removal before the addition and keep the file.
+   */
+  readonly notBeforeMs?: number;
+}
+
 interface Pending {
   readonly dataset: string;
   readonly files: readonly LoggedFile[];
@@ -104,16 +119,17 @@ export class WriteLog {
    * Writes one entry naming `files` (already complete in the store) and returns its key.
    * Throws when the store refuses; `record` is the variant that never throws.
    */
-  async append(dataset: string, files: readonly LoggedFile[], options: { readonly removed?: readonly string[] } = {}): Promise<string> {
+  async append(dataset: string, files: readonly LoggedFile[], options: AppendOptions = {}): Promise<string> {
     const removed = options.removed ?? [];
     if (files.length === 0 && removed.length === 0) throw new S3ParquetError('INVALID_ARGUMENT', 'a write log entry needs at least one file');
     for (const key of [...files.map((f) => f.key), ...removed]) {
       if (!key.startsWith(`${dataset}/`) || !key.endsWith('.parquet')) throw new S3ParquetError('INVALID_ARGUMENT', `file ${JSON.stringify(key)} is not a Parquet file of dataset ${dataset}`);
     }
-    const timeMs = this.now();
+    const timeMs = Math.max(this.now(), options.notBeforeMs ?? 0);
     const seq = this.seq++;
-    const key = entryKey(dataset, timeMs, this.o.instanceId, seq);
-    await this.o.store.put(key, encodeEntry({ dataset, instance: this.o.instanceId, seq, timeMs, files, removed }));
+    const key = entryKey(dataset, timeMs, this.o.instanceId, seq, options.compaction === true);
+    const stored = files.map(({ addedBy: _, ...f }) => f);
+    await this.o.store.put(key, encodeEntry({ dataset, instance: this.o.instanceId, seq, timeMs, files: stored, removed, ...(options.removedFrom ? { removedFrom: options.removedFrom } : {}) }));
     return key;
   }
 
@@ -315,20 +331,34 @@ export class WriteLog {
     const { keys } = await this.listKeys(dataset, prev.watermarkMs);
     const consumed = new Set(prev.consumed);
     const fresh = keys.filter((k) => k.timeMs >= prev.watermarkMs && !consumed.has(entryHash(k.logKey)));
-    const taken = fresh.slice(0, max);
+    const moves = await this.plannedMoves(dataset, prev, consumed, fresh);
+    // A file that a compaction ahead replaces is delivered through that compaction's files, so
+    // the two must come in one read: extend the read to the compaction (past `max` if need be).
+    let end = Math.min(max, fresh.length);
+    const index = new Map(fresh.map((k, i) => [k.logKey, i]));
+    for (let i = 0; i < end; i++) {
+      const e = await this.readOrNull(dataset, fresh[i]!.logKey);
+      for (const f of e?.files ?? []) {
+        const by = moves.supersededBy.get(f.key);
+        if (by !== undefined) end = Math.max(end, (index.get(by) ?? 0) + 1);
+      }
+    }
+    const taken = fresh.slice(0, end);
     const { entries, damaged } = await this.readAll(dataset, taken.map((k) => k.logKey));
     const seen = new Set<string>();
     const files: LoggedFile[] = [];
     const removed: string[] = [];
     for (const e of entries) {
       removed.push(...e.removed);
+      // A compaction's files hold rows the reader already has (moved), unless it had none of them.
+      if (e.removed.length > 0 && !moves.deliver.has(e.logKey)) continue;
       for (const f of e.files) {
-        if (seen.has(f.key)) continue;
+        if (seen.has(f.key) || moves.supersededBy.has(f.key)) continue;
         seen.add(f.key);
         files.push(f);
       }
     }
-    const left = fresh[max];
+    const left = fresh[end];
     const next = advanceCursor(prev, {
       listed: keys,
       delivered: new Set(taken.map((k) => k.logKey)),
@@ -337,6 +367,54 @@ export class WriteLog {
       ...(left ? { firstLeftMs: left.timeMs } : {}),
     });
     return { files, removed, entries: entries.map((e) => e.logKey), damaged, more: left !== undefined, nextCursor: encodeCursor(next) };
+  }
+
+  /**
+   * How a changes read treats compactions not yet delivered. A compaction's files are delivered
+   * (`deliver`) when the reader had received none of the rows they hold — every removed file's
+   * adding entry is still ahead of its cursor — and then those removed files are not
+   * (`supersededBy`: removed key → the compaction). Otherwise its files are moved rows, skipped,
+   * and the removed files ahead of the cursor (if any) are delivered as they are: they exist
+   * until `delete_grace_seconds` after the compaction (a reader further behind than that, in the
+   * middle of a partition's compaction, misses those rows; docs/compaction.md).
+   */
+  private async plannedMoves(
+    dataset: string,
+    prev: Cursor,
+    consumed: ReadonlySet<string>,
+    fresh: readonly { logKey: string; timeMs: number }[],
+  ): Promise<{ deliver: Set<string>; supersededBy: Map<string, string> }> {
+    const deliver = new Set<string>();
+    const supersededBy = new Map<string, string>();
+    const ahead = (logKey: string | undefined): boolean => {
+      if (logKey === undefined) return false;
+      const t = entryKeyTime(logKey);
+      return t !== null && t >= prev.watermarkMs && !consumed.has(entryHash(logKey));
+    };
+    for (const k of fresh) {
+      if (!isCompactionEntryKey(k.logKey)) continue;
+      const e = await this.readOrNull(dataset, k.logKey);
+      if (!e || e.removed.length === 0) continue;
+      // A removed file an earlier compaction added holds wholly new rows only when that
+      // compaction is delivered itself (else some of its rows came through its own inputs).
+      const isNew = (r: string): boolean => {
+        const from = e.removedFrom[r];
+        return ahead(from) && (!isCompactionEntryKey(from!) || deliver.has(from!));
+      };
+      if (!e.removed.every(isNew)) continue;
+      deliver.add(e.logKey);
+      for (const r of e.removed) supersededBy.set(r, e.logKey);
+    }
+    return { deliver, supersededBy };
+  }
+
+  private async readOrNull(dataset: string, logKey: string): Promise<LogEntry | null> {
+    try {
+      return await this.read(dataset, logKey);
+    } catch (err) {
+      if (err instanceof S3ParquetError && /is damaged/.test(err.message)) return null;
+      throw err;
+    }
   }
 
   /** A cursor past everything in the log now (for consumers that want only what comes next). */
@@ -414,7 +492,8 @@ function applyEntry(files: Map<string, LoggedFile>, e: LogEntry): void {
   for (const k of e.removed) files.delete(k);
   for (const f of e.files) {
     const prev = files.get(f.key);
-    files.set(f.key, !f.index && prev?.index && prev.bytes === f.bytes ? { ...f, index: prev.index } : f);
+    const kept = !f.index && prev?.index && prev.bytes === f.bytes ? { ...f, index: prev.index } : f;
+    files.set(f.key, { ...kept, addedBy: prev?.addedBy ?? e.logKey });
   }
 }
 

@@ -6,6 +6,7 @@
  *
  * Files come from the dataset's write log when it is complete (src/log/), else from a listing.
  */
+import { pendingDeleteKeys } from '../compaction/pending-deletes.js';
 import { parquetReadObjects, rowIndex, type FileMetaData, type RowGroup } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { S3ParquetError } from '../errors.js';
@@ -512,7 +513,9 @@ export class QueryEngine {
     const listed = { objects: 0 };
     const groups = await listPartitionFiles(this.o.store, dataset, prefix, listed);
     stats.list_requests += listPages(listed.objects);
-    return groups.map((g) => ({ partition: g.partition, files: g.files.map((f) => ({ key: f.key, size: f.size })) }));
+    // Files a compaction replaced stay for a grace: a listing must not read them beside their merge.
+    const replaced = await pendingDeleteKeys(this.o.store, dataset);
+    return groups.map((g) => ({ partition: g.partition, files: g.files.filter((f) => !replaced.has(f.key)).map((f) => ({ key: f.key, size: f.size })) }));
   }
 
   /** Scans one file; returns true once the query's limit is reached. */

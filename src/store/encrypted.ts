@@ -84,6 +84,11 @@ export class EncryptedStore implements ObjectStore {
     return this.inner.put(key, encryptObject(this.masterKey, body), tags);
   }
 
+  putIfAbsent(key: string, body: Uint8Array): Promise<boolean> {
+    this.cache.delete(key);
+    return this.inner.putIfAbsent(key, encryptObject(this.masterKey, body));
+  }
+
   async get(key: string): Promise<Uint8Array> {
     const hit = this.cache.get(key);
     if (hit) return hit;

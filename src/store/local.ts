@@ -5,7 +5,7 @@
  * place and the directory fsync'd, so a reader (or a crash) never sees a partial file.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { S3ParquetError } from '../errors.js';
 import type { ListOptions, ObjectInfo, ObjectStore, StoreRequestHook } from './object-store.js';
@@ -69,6 +69,39 @@ export class LocalStore implements ObjectStore {
     } catch (err) {
       await rm(temp, { force: true }).catch(() => undefined);
       throw storeError('put', key, err);
+    }
+  }
+
+  putIfAbsent(key: string, body: Uint8Array): Promise<boolean> {
+    return this.timed('putObject', () => this.putFileIfAbsent(key, body));
+  }
+
+  /** Complete under a temporary name, then link(2) into place: fails with EEXIST, atomically. */
+  private async putFileIfAbsent(key: string, body: Uint8Array): Promise<boolean> {
+    const path = this.pathOf(key);
+    const dir = dirname(path);
+    const temp = `${path}${TEMP_MARKER}${randomBytes(6).toString('hex')}`;
+    try {
+      await mkdir(dir, { recursive: true });
+      const fh = await open(temp, 'wx');
+      try {
+        await fh.writeFile(body);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      try {
+        await link(temp, path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw err;
+      }
+      await syncDir(dir);
+      return true;
+    } catch (err) {
+      throw storeError('put', key, err);
+    } finally {
+      await rm(temp, { force: true }).catch(() => undefined);
     }
   }
 

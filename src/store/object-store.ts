@@ -22,6 +22,11 @@ export interface ObjectStore {
    * tags where the store has them (S3), ignored elsewhere.
    */
   put(key: string, body: Uint8Array, tags?: Readonly<Record<string, string>>): Promise<void>;
+  /**
+   * Writes a small object only when no object has that key (S3: `If-None-Match: *`; local:
+   * an exclusive link). Resolves true when written, false when the key exists. Leases use it.
+   */
+  putIfAbsent(key: string, body: Uint8Array): Promise<boolean>;
   get(key: string): Promise<Uint8Array>;
   /** Bytes [offset, offset + length) of an object. */
   getRange(key: string, offset: number, length: number): Promise<Uint8Array>;

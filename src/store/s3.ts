@@ -125,6 +125,26 @@ export class S3Store implements ObjectStore {
     await this.timed('putObject', Key, () => this.client.send(new PutObjectCommand({ ...params, ...(Tagging ? { Tagging } : {}) })));
   }
 
+  /**
+   * `PutObject` with `If-None-Match: *` (AWS since 2024-08, radosgw: see docs/compaction.md):
+   * a 412 (or 409, a concurrent conditional write) means the key exists.
+   */
+  async putIfAbsent(key: string, body: Uint8Array): Promise<boolean> {
+    const Key = this.fullKey(key);
+    // A server that ignores If-None-Match would overwrite: looking first narrows that to a race
+    // between this HEAD and the PUT (the lease's read-back and re-check cover the rest).
+    if (await this.head(key)) return false;
+    try {
+      await this.timed('putObject', Key, () =>
+        this.client.send(new PutObjectCommand({ Bucket: this.o.bucket, Key, Body: body, ContentType: 'application/json', IfNoneMatch: '*', StorageClass: this.o.storageClass as StorageClass })),
+      );
+      return true;
+    } catch (err) {
+      if (isPreconditionFailed(err)) return false;
+      throw err;
+    }
+  }
+
   async get(key: string): Promise<Uint8Array> {
     const Key = this.fullKey(key);
     return this.timed('getObject', Key, async () => {
@@ -188,4 +208,17 @@ export class S3Store implements ObjectStore {
   async close(): Promise<void> {
     this.client.destroy();
   }
+}
+
+/** Whether a conditional write was refused because the object exists (412, or 409 for a race). */
+function isPreconditionFailed(err: unknown): boolean {
+  let e: unknown = err;
+  for (let i = 0; i < 3 && e; i++) {
+    const x = e as { name?: string; $metadata?: { httpStatusCode?: number }; cause?: unknown };
+    if (x.name === 'PreconditionFailed' || x.name === 'ConditionalRequestConflict') return true;
+    const status = x.$metadata?.httpStatusCode;
+    if (status === 412 || status === 409) return true;
+    e = x.cause;
+  }
+  return false;
 }

@@ -41,6 +41,9 @@ instance_id = "lake"
 max_age_seconds = 3600
 [partitioning]
 max_past_hours = 0
+# A lake of small files stays one: writing 500 files can outlast [compaction] interval_seconds.
+[compaction]
+enabled = false
 ${extraToml}
 `);
   const sink = new Writable({ write: (_c, _e, cb) => cb() });
