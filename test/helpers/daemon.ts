@@ -27,6 +27,9 @@ export interface TestDaemon extends Daemon {
  * encode worker loads tsx first and took 5-15 s to start on the loaded test machine, longer than
  * the flush deadlines tests wait for. test/unit/encode-pool.test.ts and
  * test/e2e/encode-workers.test.ts cover the workers; daemons started from dist/ use the default.
+ *
+ * Background compaction is off: a test that counts files would otherwise race it (the
+ * compaction tests turn it on).
  */
 export async function startTestDaemon(toml = '', options: { now?: () => number } = {}): Promise<TestDaemon> {
   const dir = await mkdtemp(join(tmpdir(), 's3pq-test-'));
@@ -44,6 +47,8 @@ instance_id = "test"
 max_past_hours = 0
 [parquet]
 encode_workers = 0
+[compaction]
+enabled = false
 `;
   const config = parseConfigText(mergeToml(base, toml));
   const logs: Record<string, unknown>[] = [];
