@@ -177,7 +177,7 @@ export const configSchema = table({
     column_encodings_enabled: bool().default(true),
     // Worker threads that sort and encode flushes, off the receivers' event loop; 0 encodes on
     // the event loop. Each holds its own wasm memory, so the default is sized for a sidecar.
-    encode_workers: wholeNumber(0, 64).default(1),
+    encode_workers: wholeNumber(0, 64).default(0),
   }),
   partitioning: table({
     granularity: oneOf(GRANULARITIES).default('hour'),

@@ -1,5 +1,5 @@
 /**
- * A daemon with an encode worker (`[parquet] encode_workers = 1`, the default outside tests)
+ * A daemon with an encode worker (`[parquet] encode_workers = 1`)
  * stores what a daemon encoding on its event loop stores: the same requests, flushed as several
  * files, read back by DuckDB as the same rows in the same order, with the same footers; and the
  * worker stops with the daemon.

@@ -66,7 +66,7 @@ describe('defaults', () => {
       statistics_enabled: true,
       bloom_filter_enabled: false,
       column_encodings_enabled: true,
-      encode_workers: 1,
+      encode_workers: 0,
     });
     expect(c.partitioning).toEqual({ granularity: 'hour', format: 'date=%Y-%m-%d/hour=%H', by_service: false, keys: [], max_past_hours: 720, max_future_minutes: 60, outside_window: 'refuse' });
     expect(c.buffer).toEqual({ max_rows: 100_000, max_bytes_mb: 64, max_age_seconds: 60, memory_limit_mb: 512, max_partitions: 1000 });
