@@ -11,15 +11,12 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import type { Data, RecordBatch } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { S3ParquetError } from '../../src/errors.js';
-import { decodeRequest, prepareRequest } from '../../src/otlp/decode.js';
+import { decodeRequest } from '../../src/otlp/decode.js';
+import { differential, summary } from '../helpers/decoder-differential.js';
 import type { ExportTraceServiceRequest } from '../../src/otlp/types.js';
-import { WireRequest } from '../../src/otlp/wire-reader.js';
 import { convertTraces } from '../../src/pipeline/convert-traces.js';
 import { convertTracesWire } from '../../src/pipeline/convert-traces-wire.js';
-import type { ConvertedRequest } from '../../src/pipeline/converted.js';
 import { Partitioner } from '../../src/pipeline/partitioner.js';
 import { parsePromoted } from '../../src/schema/promoted.js';
 import { corpusBody, loadCorpus } from '../fuzz/corpus.js';
@@ -32,60 +29,10 @@ import { traceRequests } from '../../bench/load/traces.js';
 const partitioner = new Partitioner({ granularity: 'hour', format: 'date=%Y-%m-%d/hour=%H', byService: false });
 const PROMOTED = ['http.request.method', 'http.response.status_code', 'url.path', 'server.address', 'app.double:double', 'app.bool'].map(parsePromoted);
 
-type Outcome = { error: string } | { converted: ConvertedRequest };
-
-function oracle(body: Uint8Array): Outcome {
-  try {
-    return { converted: convertTraces(decodeRequest('traces', 'protobuf', body) as ExportTraceServiceRequest, partitioner, PROMOTED) };
-  } catch (err) {
-    if (!(err instanceof S3ParquetError)) throw err;
-    return { error: err.code };
-  }
-}
-
-/** The daemon's path: the walk, then the one-pass decoder when the walk vouched for the body. */
-function onePass(body: Uint8Array): Outcome & { wire: boolean } {
-  try {
-    const prepared = prepareRequest('traces', 'protobuf', body);
-    if (prepared instanceof WireRequest) return { converted: convertTracesWire(prepared.body, partitioner, PROMOTED), wire: true };
-    return { converted: convertTraces(prepared as ExportTraceServiceRequest, partitioner, PROMOTED), wire: false };
-  } catch (err) {
-    if (!(err instanceof S3ParquetError)) throw err;
-    return { error: err.code, wire: false };
-  }
-}
-
-/** Every buffer of an Arrow Data tree, as base64 of its bytes, so `toEqual` compares them byte for byte. */
-function dump(d: Data): unknown {
-  const bytes = (a: ArrayBufferView | undefined | null) => (a === undefined || a === null ? null : Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64'));
-  return {
-    type: String(d.type),
-    length: d.length,
-    nullCount: d.nullCount,
-    values: bytes(d.values as ArrayBufferView | undefined),
-    offsets: bytes(d.valueOffsets as ArrayBufferView | undefined),
-    nulls: d.nullCount > 0 ? bytes(d.nullBitmap) : null,
-    children: d.children.map(dump),
-  };
-}
-
-function summary(o: Outcome): unknown {
-  if ('error' in o) return { error: o.error };
-  const c = o.converted;
-  return {
-    accepted: c.accepted,
-    rejected: c.rejected,
-    errorMessage: c.errorMessage,
-    groups: c.groups.map((g) => ({ partition: g.partition, minTime: g.minTime, maxTime: g.maxTime, bytes: g.bytes, schema: String(g.batch.schema), data: dump((g.batch as RecordBatch).data) })),
-  };
-}
-
-/** Asserts both decoders agree; returns whether the one-pass decoder handled it. */
-function same(body: Uint8Array, what: string): boolean {
-  const fast = onePass(body);
-  expect(summary(fast), what).toEqual(summary(oracle(body)));
-  return fast.wire;
-}
+const same = differential('traces', {
+  objects: (req) => convertTraces(req as ExportTraceServiceRequest, partitioner, PROMOTED),
+  wire: (body) => convertTracesWire(body, partitioner, PROMOTED),
+});
 
 const concat = (...parts: Uint8Array[]): Uint8Array => Buffer.concat(parts);
 const kv = (key: string, value: Record<string, unknown>) => ({ key, value });

@@ -12,15 +12,12 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
-import type { Data, RecordBatch } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { S3ParquetError } from '../../src/errors.js';
-import { decodeRequest, prepareRequest } from '../../src/otlp/decode.js';
+import { decodeRequest } from '../../src/otlp/decode.js';
+import { differential, summary } from '../helpers/decoder-differential.js';
 import type { ExportMetricsServiceRequest } from '../../src/otlp/metric-types.js';
-import { WireRequest } from '../../src/otlp/wire-reader.js';
 import { convertMetrics } from '../../src/pipeline/convert-metrics.js';
 import { convertMetricsWire } from '../../src/pipeline/convert-metrics-wire.js';
-import type { ConvertedRequest } from '../../src/pipeline/converted.js';
 import { Partitioner } from '../../src/pipeline/partitioner.js';
 import { parsePromoted } from '../../src/schema/promoted.js';
 import { corpusBody, loadCorpus } from '../fuzz/corpus.js';
@@ -35,60 +32,10 @@ const PROMOTED = ['http.request.method', 'http.response.status_code', 'http.rout
 /** When the request "arrived" (the event-time window is off in this partitioner). */
 const RECEIVED = T0_NS + 123_456n;
 
-type Outcome = { error: string } | { converted: ConvertedRequest };
-
-function oracle(body: Uint8Array): Outcome {
-  try {
-    return { converted: convertMetrics(decodeRequest('metrics', 'protobuf', body) as ExportMetricsServiceRequest, partitioner, PROMOTED, RECEIVED) };
-  } catch (err) {
-    if (!(err instanceof S3ParquetError)) throw err;
-    return { error: err.code };
-  }
-}
-
-/** The daemon's path: the walk, then the one-pass decoder when the walk vouched for the body. */
-function onePass(body: Uint8Array): Outcome & { wire: boolean } {
-  try {
-    const prepared = prepareRequest('metrics', 'protobuf', body);
-    if (prepared instanceof WireRequest) return { converted: convertMetricsWire(prepared.body, partitioner, PROMOTED, RECEIVED), wire: true };
-    return { converted: convertMetrics(prepared as ExportMetricsServiceRequest, partitioner, PROMOTED, RECEIVED), wire: false };
-  } catch (err) {
-    if (!(err instanceof S3ParquetError)) throw err;
-    return { error: err.code, wire: false };
-  }
-}
-
-/** Every buffer of an Arrow Data tree, as base64 of its bytes, so `toEqual` compares them byte for byte. */
-function dump(d: Data): unknown {
-  const bytes = (a: ArrayBufferView | undefined | null) => (a === undefined || a === null ? null : Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64'));
-  return {
-    type: String(d.type),
-    length: d.length,
-    nullCount: d.nullCount,
-    values: bytes(d.values as ArrayBufferView | undefined),
-    offsets: bytes(d.valueOffsets as ArrayBufferView | undefined),
-    nulls: d.nullCount > 0 ? bytes(d.nullBitmap) : null,
-    children: d.children.map(dump),
-  };
-}
-
-function summary(o: Outcome): unknown {
-  if ('error' in o) return { error: o.error };
-  const c = o.converted;
-  return {
-    accepted: c.accepted,
-    rejected: c.rejected,
-    errorMessage: c.errorMessage,
-    groups: c.groups.map((g) => ({ partition: g.partition, minTime: g.minTime, maxTime: g.maxTime, bytes: g.bytes, schema: String(g.batch.schema), data: dump((g.batch as RecordBatch).data) })),
-  };
-}
-
-/** Asserts both decoders agree; returns whether the one-pass decoder handled it. */
-function same(body: Uint8Array, what: string): boolean {
-  const fast = onePass(body);
-  expect(summary(fast), what).toEqual(summary(oracle(body)));
-  return fast.wire;
-}
+const same = differential('metrics', {
+  objects: (req) => convertMetrics(req as ExportMetricsServiceRequest, partitioner, PROMOTED, RECEIVED),
+  wire: (body) => convertMetricsWire(body, partitioner, PROMOTED, RECEIVED),
+});
 
 const concat = (...parts: Uint8Array[]): Uint8Array => Buffer.concat(parts);
 const kv = (key: string, value: Record<string, unknown>) => ({ key, value });
