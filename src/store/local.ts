@@ -53,21 +53,13 @@ export class LocalStore implements ObjectStore {
 
   private async putFile(key: string, body: Uint8Array): Promise<void> {
     const path = this.pathOf(key);
-    const dir = dirname(path);
-    const temp = `${path}${TEMP_MARKER}${randomBytes(6).toString('hex')}`;
+    let temp: string | undefined;
     try {
-      await mkdir(dir, { recursive: true });
-      const fh = await open(temp, 'wx');
-      try {
-        await fh.writeFile(body);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      temp = await writeSynced(path, body);
       await rename(temp, path);
-      await syncDir(dir);
+      await syncDir(dirname(path));
     } catch (err) {
-      await rm(temp, { force: true }).catch(() => undefined);
+      if (temp) await rm(temp, { force: true }).catch(() => undefined);
       throw storeError('put', key, err);
     }
   }
@@ -79,29 +71,21 @@ export class LocalStore implements ObjectStore {
   /** Complete under a temporary name, then link(2) into place: fails with EEXIST, atomically. */
   private async putFileIfAbsent(key: string, body: Uint8Array): Promise<boolean> {
     const path = this.pathOf(key);
-    const dir = dirname(path);
-    const temp = `${path}${TEMP_MARKER}${randomBytes(6).toString('hex')}`;
+    let temp: string | undefined;
     try {
-      await mkdir(dir, { recursive: true });
-      const fh = await open(temp, 'wx');
-      try {
-        await fh.writeFile(body);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      temp = await writeSynced(path, body);
       try {
         await link(temp, path);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
         throw err;
       }
-      await syncDir(dir);
+      await syncDir(dirname(path));
       return true;
     } catch (err) {
       throw storeError('put', key, err);
     } finally {
-      await rm(temp, { force: true }).catch(() => undefined);
+      if (temp) await rm(temp, { force: true }).catch(() => undefined);
     }
   }
 
@@ -208,6 +192,28 @@ export class LocalStore implements ObjectStore {
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * Writes `body` completely and durably under a temporary name beside `path` (its directory made
+ * if needed) and returns that name; the caller moves it into place. A failed write removes it.
+ */
+async function writeSynced(path: string, body: Uint8Array): Promise<string> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = `${path}${TEMP_MARKER}${randomBytes(6).toString('hex')}`;
+  try {
+    const fh = await open(temp, 'wx');
+    try {
+      await fh.writeFile(body);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+  return temp;
 }
 
 async function syncDir(dir: string): Promise<void> {
