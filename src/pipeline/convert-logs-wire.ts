@@ -11,15 +11,14 @@
  */
 import { otlpTypes } from '../otlp/proto-root.js';
 import type { ExportLogsServiceRequest } from '../otlp/types.js';
-import { groupResource, groupScope, readRequestGroups, readWireGroup } from '../otlp/wire-group.js';
 import { WireReader } from '../otlp/wire-reader.js';
-import { resourceContext, scopeContext } from '../schema/common.js';
 import { LogsBatchBuilder, validateWireLogRecord, wireLogEventTime } from '../schema/logs.js';
 import type { PromotedSpec } from '../schema/promoted.js';
 import { WireLogRecord } from '../schema/wire-log-record.js';
 import { convertLogs } from './convert-logs.js';
 import { RequestCollector, type ConvertedRequest } from './converted.js';
 import type { Partitioner } from './partitioner.js';
+import { wireScopes } from './wire-scopes.js';
 
 export function convertLogsWire(body: Uint8Array, partitioner: Partitioner, promoted: readonly PromotedSpec[], receivedNs: bigint): ConvertedRequest {
   // `[[partitioning.keys]]` read record fields through the decoded shape; those setups keep it.
@@ -29,39 +28,31 @@ export function convertLogsWire(body: Uint8Array, partitioner: Partitioner, prom
   const out = new RequestCollector('log record', () => new LogsBatchBuilder(promoted));
   const r = new WireReader(body);
   const rec = new WireLogRecord();
-  const groups = readRequestGroups(r);
-  for (let gi = 0; gi < groups.length; gi += 2) {
-    const rg = readWireGroup(r, groups[gi]!, groups[gi + 1]!);
-    const resource = resourceContext(groupResource(r, rg), r.text(rg.url0, rg.url1));
+  for (const { resource, scope, records } of wireScopes(r)) {
     const service = resource.serviceName;
-    for (let si = 0; si < rg.children.length; si += 2) {
-      const sg = readWireGroup(r, rg.children[si]!, rg.children[si + 1]!);
-      const scope = scopeContext(groupScope(r, sg), r.text(sg.url0, sg.url1));
-      const records = sg.children;
-      // One partition builder looked up per run of records in the same partition (the usual case).
-      let lastPath = '';
-      let builder: LogsBatchBuilder | undefined;
-      for (let i = 0; i < records.length; i += 2) {
-        rec.read(r, records[i]!, records[i + 1]!);
-        const problem = validateWireLogRecord(rec);
-        if (problem !== null) {
-          out.reject(problem);
-          continue;
-        }
-        const time = wireLogEventTime(rec, receivedNs);
-        const at = partitioner.placeTime(time, receivedNs);
-        if (typeof at === 'string') {
-          out.reject(`timeUnixNano: ${at}`);
-          continue;
-        }
-        const path = partitioner.pathFor(at, service);
-        if (builder === undefined || path !== lastPath) {
-          builder = out.builder(path);
-          lastPath = path;
-        }
-        builder.appendWire(resource, scope, rec, r, time);
-        out.accept();
+    // One partition builder looked up per run of records in the same partition (the usual case).
+    let lastPath = '';
+    let builder: LogsBatchBuilder | undefined;
+    for (let i = 0; i < records.length; i += 2) {
+      rec.read(r, records[i]!, records[i + 1]!);
+      const problem = validateWireLogRecord(rec);
+      if (problem !== null) {
+        out.reject(problem);
+        continue;
       }
+      const time = wireLogEventTime(rec, receivedNs);
+      const at = partitioner.placeTime(time, receivedNs);
+      if (typeof at === 'string') {
+        out.reject(`timeUnixNano: ${at}`);
+        continue;
+      }
+      const path = partitioner.pathFor(at, service);
+      if (builder === undefined || path !== lastPath) {
+        builder = out.builder(path);
+        lastPath = path;
+      }
+      builder.appendWire(resource, scope, rec, r, time);
+      out.accept();
     }
   }
   return out.result();

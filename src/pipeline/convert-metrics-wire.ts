@@ -14,13 +14,13 @@ import type { ExportMetricsServiceRequest, Metric, MetricDataKind } from '../otl
 import { otlpTypes } from '../otlp/proto-root.js';
 import { decodeKeyValues, groupResource, groupScope, readRequestGroups, readWireGroup } from '../otlp/wire-group.js';
 import { WireReader } from '../otlp/wire-reader.js';
-import { resourceContext, scopeContext } from '../schema/common.js';
 import { MetricsBatchBuilder, metricContext, validateMetric, validateWireExemplars, type MetricContext } from '../schema/metrics.js';
 import type { PromotedSpec } from '../schema/promoted.js';
 import { EXPONENTIAL_HISTOGRAM, GAUGE, HISTOGRAM, SUM, SUMMARY, WireDataPoint, WireExemplar, WireMetric } from '../schema/wire-data-point.js';
 import { convertMetrics } from './convert-metrics.js';
 import { RequestCollector, type ConvertedRequest } from './converted.js';
 import type { Partitioner } from './partitioner.js';
+import { wireScopes } from './wire-scopes.js';
 
 const KINDS: Readonly<Record<number, MetricDataKind>> = {
   [GAUGE]: 'gauge',
@@ -59,51 +59,43 @@ export function convertMetricsWire(body: Uint8Array, partitioner: Partitioner, p
   const metric = new WireMetric();
   const point = new WireDataPoint();
   const exemplar = new WireExemplar();
-  const groups = readRequestGroups(r);
-  for (let gi = 0; gi < groups.length; gi += 2) {
-    const rg = readWireGroup(r, groups[gi]!, groups[gi + 1]!);
-    const resource = resourceContext(groupResource(r, rg), r.text(rg.url0, rg.url1));
+  for (const { resource, scope, records: metrics } of wireScopes(r)) {
     const service = resource.serviceName;
-    for (let si = 0; si < rg.children.length; si += 2) {
-      const sg = readWireGroup(r, rg.children[si]!, rg.children[si + 1]!);
-      const scope = scopeContext(groupScope(r, sg), r.text(sg.url0, sg.url1));
-      const metrics = sg.children;
-      let lastPath = '';
-      let builder: MetricsBatchBuilder | undefined;
-      for (let mi = 0; mi < metrics.length; mi += 2) {
-        metric.read(r, metrics[mi]!, metrics[mi + 1]!);
-        const head = metricHead(r, metric);
-        const problem = validateMetric(head);
-        if (metric.kind === 0) {
-          out.reject(problem!); // no data: one rejected point, as convertMetrics counts it
+    let lastPath = '';
+    let builder: MetricsBatchBuilder | undefined;
+    for (let mi = 0; mi < metrics.length; mi += 2) {
+      metric.read(r, metrics[mi]!, metrics[mi + 1]!);
+      const head = metricHead(r, metric);
+      const problem = validateMetric(head);
+      if (metric.kind === 0) {
+        out.reject(problem!); // no data: one rejected point, as convertMetrics counts it
+        continue;
+      }
+      // Prepared lazily: a metric whose points are all rejected never needs it.
+      let context: MetricContext | undefined;
+      const kind = metric.kind;
+      const points = metric.points;
+      for (let i = 0; i < points.length; i++) {
+        point.read(r, points.starts[i]!, points.ends[i]!, kind);
+        const bad = problem ?? (kind === SUMMARY ? null : validateWireExemplars(point, r, exemplar));
+        if (bad !== null) {
+          out.reject(bad);
           continue;
         }
-        // Prepared lazily: a metric whose points are all rejected never needs it.
-        let context: MetricContext | undefined;
-        const kind = metric.kind;
-        const points = metric.points;
-        for (let i = 0; i < points.length; i++) {
-          point.read(r, points.starts[i]!, points.ends[i]!, kind);
-          const bad = problem ?? (kind === SUMMARY ? null : validateWireExemplars(point, r, exemplar));
-          if (bad !== null) {
-            out.reject(bad);
-            continue;
-          }
-          context ??= metricContext(head);
-          const time = point.time > MAX_NS ? MAX_NS : point.time;
-          const at = partitioner.placeTime(time, receivedNs);
-          if (typeof at === 'string') {
-            out.reject(`timeUnixNano: ${at}`);
-            continue;
-          }
-          const path = partitioner.pathFor(at, service);
-          if (builder === undefined || path !== lastPath) {
-            builder = out.builder(path);
-            lastPath = path;
-          }
-          builder.appendWire(resource, scope, context, kind, point, r, time);
-          out.accept();
+        context ??= metricContext(head);
+        const time = point.time > MAX_NS ? MAX_NS : point.time;
+        const at = partitioner.placeTime(time, receivedNs);
+        if (typeof at === 'string') {
+          out.reject(`timeUnixNano: ${at}`);
+          continue;
         }
+        const path = partitioner.pathFor(at, service);
+        if (builder === undefined || path !== lastPath) {
+          builder = out.builder(path);
+          lastPath = path;
+        }
+        builder.appendWire(resource, scope, context, kind, point, r, time);
+        out.accept();
       }
     }
   }
