@@ -54,7 +54,8 @@ export async function benchIngest(
     await res.arrayBuffer();
     if (res.status !== 200) throw new Error(`status ${res.status}`);
   };
-  for (let i = 0; i < Math.min(8, payloads.length); i++) await sendOne(payloads[i]!); // warm-up
+  // Warm-up with the last payloads; given `requests + 8` distinct payloads, no span id repeats.
+  for (let i = Math.max(0, payloads.length - 8); i < payloads.length; i++) await sendOne(payloads[i]!);
   let peak = await d.rssMb();
   const sampler = setInterval(() => void d.rssMb().then((v) => (peak = Math.max(peak, v)), () => undefined), 50);
   const latencies: number[] = [];

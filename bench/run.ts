@@ -36,9 +36,11 @@ const traces = traceRequests(42, 64, SPANS);
 console.error('decode floor …');
 const floorSpansPerSecond = floor(traces, SPANS, quick ? 2 : 5);
 console.error('ingest over HTTP/protobuf …');
-const http = await benchIngest('http-protobuf', '/v1/traces', traces, SPANS, TRACE_REQUESTS, CLIENTS);
+// Ingest sends distinct requests only (span ids unique across the run, warm-up included).
+const ingestTraces = traceRequests(42, TRACE_REQUESTS + 8, SPANS);
+const http = await benchIngest('http-protobuf', '/v1/traces', ingestTraces, SPANS, TRACE_REQUESTS, CLIENTS);
 console.error('ingest over gRPC …');
-const grpc = await benchIngest('grpc', '/v1/traces', traces, SPANS, TRACE_REQUESTS, CLIENTS);
+const grpc = await benchIngest('grpc', '/v1/traces', ingestTraces, SPANS, TRACE_REQUESTS, CLIENTS);
 console.error('logs and metrics ingest …');
 const signals = await benchSignals(quick, CLIENTS);
 console.error('storage …');
