@@ -16,7 +16,7 @@ import { startServe, type ServingProcess } from '../helpers/cli.js';
 import { duckdbQuery } from '../helpers/duckdb.js';
 import { T0_NS, hexId } from '../helpers/otlp.js';
 import { downloadAll } from '../helpers/s3-files.js';
-import { s3ClientConfig, startS3Server, type S3Server } from '../helpers/s3-server.js';
+import { s3ClientConfig, s3DaemonToml, startS3Server, type S3Server } from '../helpers/s3-server.js';
 
 const LIMIT_MB = 16;
 /** The bound: resident memory within the limit plus 150 MiB (over the idle daemon). */
@@ -53,19 +53,7 @@ endpoint = "127.0.0.1:0"
 enabled = false
 [telemetry]
 enabled = false
-[storage]
-backend = "s3"
-[s3]
-endpoint = "${server.endpoint}"
-region = "${server.region}"
-bucket = "${bucket}"
-force_path_style = true
-create_bucket = true
-[s3.credentials]
-type = "explicit"
-access_key_id = "${server.accessKeyId}"
-secret_access_key = "${server.secretAccessKey}"
-[operations]
+${s3DaemonToml(server, bucket)}[operations]
 retry_attempts = 1
 timeout_seconds = 2
 [buffer]

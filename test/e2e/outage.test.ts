@@ -14,7 +14,7 @@ import { duckdbQuery } from '../helpers/duckdb.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { T0_NS, hexId } from '../helpers/otlp.js';
 import { downloadAll } from '../helpers/s3-files.js';
-import { s3ClientConfig, startS3Server, type S3Server } from '../helpers/s3-server.js';
+import { s3ClientConfig, s3DaemonToml, startS3Server, type S3Server } from '../helpers/s3-server.js';
 import { waitFor } from '../helpers/wait.js';
 
 let server: S3Server;
@@ -32,19 +32,7 @@ describe('store outage', () => {
   it('acknowledges into the WAL while S3 is down and drains everything afterwards', async () => {
     const proxy = await startFaultProxy(server.endpoint);
     const d = await startTestDaemon(`
-[storage]
-backend = "s3"
-[s3]
-endpoint = "${proxy.url}"
-region = "${server.region}"
-bucket = "lake-outage"
-force_path_style = true
-create_bucket = true
-[s3.credentials]
-type = "explicit"
-access_key_id = "${server.accessKeyId}"
-secret_access_key = "${server.secretAccessKey}"
-[operations]
+${s3DaemonToml(server, 'lake-outage', proxy.url)}[operations]
 retry_attempts = 1
 timeout_seconds = 2
 [buffer]
@@ -119,19 +107,7 @@ dir = "${join(work, 'wal')}"
   it('stores a flush once when the store wrote an object but its answer was lost', async () => {
     const proxy = await startFaultProxy(server.endpoint);
     const d = await startTestDaemon(`
-[storage]
-backend = "s3"
-[s3]
-endpoint = "${proxy.url}"
-region = "${server.region}"
-bucket = "lake-lost-answer"
-force_path_style = true
-create_bucket = true
-[s3.credentials]
-type = "explicit"
-access_key_id = "${server.accessKeyId}"
-secret_access_key = "${server.secretAccessKey}"
-[operations]
+${s3DaemonToml(server, 'lake-lost-answer', proxy.url)}[operations]
 retry_attempts = 1
 timeout_seconds = 2
 [buffer]

@@ -189,3 +189,23 @@ function once(fn: () => Promise<void>): () => Promise<void> {
   let running: Promise<void> | undefined;
   return () => (running ??= fn());
 }
+
+/**
+ * The daemon's `[storage]`, `[s3]` and `[s3.credentials]` tables for a bucket on the test server
+ * (created at start-up), reached at `endpoint` (a fault proxy in front of it, say).
+ */
+export function s3DaemonToml(server: S3Server, bucket: string, endpoint = server.endpoint): string {
+  return `[storage]
+backend = "s3"
+[s3]
+endpoint = "${endpoint}"
+region = "${server.region}"
+bucket = "${bucket}"
+force_path_style = true
+create_bucket = true
+[s3.credentials]
+type = "explicit"
+access_key_id = "${server.accessKeyId}"
+secret_access_key = "${server.secretAccessKey}"
+`;
+}
