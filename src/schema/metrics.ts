@@ -215,13 +215,7 @@ export class MetricsBatchBuilder extends DatasetBatchBuilderBase {
     c.time.append(time);
     const start = unixNanoToBigInt(point.startTimeUnixNano);
     c.start_time.append(start === 0n ? null : start);
-    c.metric_name.appendBytes(metric.name);
-    appendBytesOrNull(c.metric_description, metric.description);
-    appendBytesOrNull(c.metric_unit, metric.unit);
-    appendAttributes(c.metric_metadata, metric.metadata);
-    c.metric_type.append(metric.type);
-    c.aggregation_temporality.append(metric.temporality);
-    c.is_monotonic.append(metric.isMonotonic);
+    this.appendMetric(metric);
     // Each branch writes exactly one value (or null) to every type-specific column.
     const kind = metric.kind;
     if (kind === 'gauge' || kind === 'sum') this.appendNumber(point as NumberDataPoint);
@@ -234,6 +228,18 @@ export class MetricsBatchBuilder extends DatasetBatchBuilderBase {
     this.promoted.endRow();
   }
 
+  /** The metric's own columns, the same for every point of it (both decoders). */
+  private appendMetric(metric: MetricContext): void {
+    const c = this.c;
+    c.metric_name.appendBytes(metric.name);
+    appendBytesOrNull(c.metric_description, metric.description);
+    appendBytesOrNull(c.metric_unit, metric.unit);
+    appendAttributes(c.metric_metadata, metric.metadata);
+    c.metric_type.append(metric.type);
+    c.aggregation_temporality.append(metric.temporality);
+    c.is_monotonic.append(metric.isMonotonic);
+  }
+
   /**
    * `append` for a point read from protobuf bytes (the one-pass metrics decoder); `kind` is the
    * `Metric.data` member's field number (wire-data-point.ts) and `time` the clamped point time.
@@ -244,13 +250,7 @@ export class MetricsBatchBuilder extends DatasetBatchBuilderBase {
     c.time.append(time);
     const start = p.start > INT64_MAX ? INT64_MAX : p.start;
     c.start_time.append(start === 0n ? null : start);
-    c.metric_name.appendBytes(metric.name);
-    appendBytesOrNull(c.metric_description, metric.description);
-    appendBytesOrNull(c.metric_unit, metric.unit);
-    appendAttributes(c.metric_metadata, metric.metadata);
-    c.metric_type.append(metric.type);
-    c.aggregation_temporality.append(metric.temporality);
-    c.is_monotonic.append(metric.isMonotonic);
+    this.appendMetric(metric);
     if (kind === GAUGE || kind === SUM) {
       if (p.valueKind === 6) {
         c.value.append(Number(p.asInt));
