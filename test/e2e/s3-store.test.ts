@@ -28,7 +28,7 @@ import { exportLogs, makeLogExporter, makeLogRecords } from '../helpers/logs.js'
 import { exportMetrics, makeMetricExporter, makeMetrics } from '../helpers/metrics.js';
 import { jsonSpan, jsonTraceRequest } from '../helpers/otlp.js';
 import { awsS3Ls, downloadAll, listKeys } from '../helpers/s3-files.js';
-import { s3ClientConfig, startS3Server, type S3Server } from '../helpers/s3-server.js';
+import { s3ClientConfig, s3DaemonToml, startS3Server, type S3Server } from '../helpers/s3-server.js';
 import { exportSpans, makeExporter, makeTraceSpans } from '../helpers/spans.js';
 
 let server: S3Server;
@@ -50,19 +50,7 @@ afterAll(async () => {
 /** TOML for a daemon writing to `bucket` on the test server (plus `extra` tables). */
 function s3Toml(bucket: string, extra = '', endpoint = server.endpoint): string {
   return `
-[storage]
-backend = "s3"
-[s3]
-endpoint = "${endpoint}"
-region = "${server.region}"
-bucket = "${bucket}"
-force_path_style = true
-create_bucket = true
-[s3.credentials]
-type = "explicit"
-access_key_id = "${server.accessKeyId}"
-secret_access_key = "${server.secretAccessKey}"
-[buffer]
+${s3DaemonToml(server, bucket, endpoint)}[buffer]
 max_age_seconds = 3600
 ${extra}`;
 }
