@@ -30,9 +30,6 @@ export function convertLogsWire(body: Uint8Array, partitioner: Partitioner, prom
   const rec = new WireLogRecord();
   for (const { resource, scope, records } of wireScopes(r)) {
     const service = resource.serviceName;
-    // One partition builder looked up per run of records in the same partition (the usual case).
-    let lastPath = '';
-    let builder: LogsBatchBuilder | undefined;
     for (let i = 0; i < records.length; i += 2) {
       rec.read(r, records[i]!, records[i + 1]!);
       const problem = validateWireLogRecord(rec);
@@ -47,11 +44,7 @@ export function convertLogsWire(body: Uint8Array, partitioner: Partitioner, prom
         continue;
       }
       const path = partitioner.pathFor(at, service);
-      if (builder === undefined || path !== lastPath) {
-        builder = out.builder(path);
-        lastPath = path;
-      }
-      builder.appendWire(resource, scope, rec, r, time);
+      out.builder(path).appendWire(resource, scope, rec, r, time);
       out.accept();
     }
   }

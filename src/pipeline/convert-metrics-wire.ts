@@ -61,8 +61,6 @@ export function convertMetricsWire(body: Uint8Array, partitioner: Partitioner, p
   const exemplar = new WireExemplar();
   for (const { resource, scope, records: metrics } of wireScopes(r)) {
     const service = resource.serviceName;
-    let lastPath = '';
-    let builder: MetricsBatchBuilder | undefined;
     for (let mi = 0; mi < metrics.length; mi += 2) {
       metric.read(r, metrics[mi]!, metrics[mi + 1]!);
       const head = metricHead(r, metric);
@@ -90,11 +88,7 @@ export function convertMetricsWire(body: Uint8Array, partitioner: Partitioner, p
           continue;
         }
         const path = partitioner.pathFor(at, service);
-        if (builder === undefined || path !== lastPath) {
-          builder = out.builder(path);
-          lastPath = path;
-        }
-        builder.appendWire(resource, scope, context, kind, point, r, time);
+        out.builder(path).appendWire(resource, scope, context, kind, point, r, time);
         out.accept();
       }
     }

@@ -136,9 +136,6 @@ function scopeSpans(
   const spans = g.children;
   const scope = scopeContext(decoded, r.text(g.url0, g.url1));
   const service = resource.serviceName;
-  // One partition builder looked up per run of spans in the same partition (the usual case).
-  let lastPath = '';
-  let builder: TracesBatchBuilder | undefined;
   for (let i = 0; i < spans.length; i += 2) {
     span.read(r, spans[i]!, spans[i + 1]!);
     const problem = validateWireSpan(span, r.buf);
@@ -154,11 +151,7 @@ function scopeSpans(
       continue;
     }
     const path = partitioner.pathFor(at, service);
-    if (builder === undefined || path !== lastPath) {
-      builder = out.builder(path);
-      lastPath = path;
-    }
-    builder.appendWire(resource, scope, span, r);
+    out.builder(path).appendWire(resource, scope, span, r);
     out.accept();
   }
 }

@@ -42,14 +42,21 @@ export class RequestCollector<B extends DatasetBatchBuilder> {
   ) {}
 
   /** The builder for a partition; the caller appends the record and then calls `accept()`. */
+  /** The partition's builder; records come in runs of one partition, so the last one is kept at hand. */
   builder(partition: string): B {
+    if (partition === this.lastPartition && this.lastBuilder !== undefined) return this.lastBuilder;
     let b = this.builders.get(partition);
     if (b === undefined) {
       b = this.create();
       this.builders.set(partition, b);
     }
+    this.lastPartition = partition;
+    this.lastBuilder = b;
     return b;
   }
+
+  private lastPartition = '';
+  private lastBuilder: B | undefined;
 
   accept(): void {
     this.accepted++;
