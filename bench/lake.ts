@@ -7,6 +7,7 @@
  *
  *   npx tsx bench/lake.ts [runs=3]      (needs `npm run build`: the daemon runs from dist/)
  */
+import { best } from './harness/best.js';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -102,16 +103,6 @@ async function duck(sql: string): Promise<number> {
   return rows;
 }
 
-async function best(runs: number, fn: () => Promise<number>): Promise<{ ms: number; rows: number }> {
-  let ms = Number.POSITIVE_INFINITY;
-  let rows = 0;
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    rows = await fn();
-    ms = Math.min(ms, performance.now() - t);
-  }
-  return { ms, rows };
-}
 
 async function lookupIds(glob: string, seed: number): Promise<string[]> {
   const db = await DuckDBInstance.create(':memory:');

@@ -4,6 +4,7 @@
  * the best of several runs (DuckDB keeps no cache between runs here either: a fresh
  * connection, files re-read; our port keeps its footer cache, as it does in production).
  */
+import { best } from './harness/best.js';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { startBenchDaemon } from './harness/daemon.js';
 import { filterCases, type QueryCaseDef } from './harness/filter-cases.js';
@@ -17,15 +18,10 @@ export interface QueryCase {
   rows: number;
 }
 
-async function best(runs: number, fn: () => Promise<number>): Promise<{ ms: number; rows: number }> {
-  let ms = Number.POSITIVE_INFINITY;
-  let rows = 0;
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    rows = await fn();
-    ms = Math.min(ms, performance.now() - t);
-  }
-  return { ms: +ms.toFixed(1), rows };
+/** `best`, its time rounded to 0.1 ms for the table. */
+async function bestRounded(runs: number, fn: () => Promise<number>): Promise<{ ms: number; rows: number }> {
+  const r = await best(runs, fn);
+  return { ms: +r.ms.toFixed(1), rows: r.rows };
 }
 
 export async function benchQuery(workDir: string, dataDir: string, traceId: string, runs = 3): Promise<QueryCase[]> {
@@ -53,8 +49,8 @@ export async function benchQuery(workDir: string, dataDir: string, traceId: stri
   const out: QueryCase[] = [];
   try {
     for (const [name, ours, sql] of cases) {
-      const a = await best(runs, ours);
-      const b = await best(runs, () => duck(sql));
+      const a = await bestRounded(runs, ours);
+      const b = await bestRounded(runs, () => duck(sql));
       if (a.rows !== b.rows) throw new Error(`${name}: ${a.rows} rows from the port, ${b.rows} from DuckDB`);
       out.push({ name, oursMs: a.ms, duckdbMs: b.ms, ratio: +(a.ms / b.ms).toFixed(2), rows: a.rows });
     }
