@@ -3,7 +3,7 @@
  * (HTTP/protobuf) unless a dataDir from an earlier run is given, then runs `benchIsolation`.
  * Needs `npm run build` first (the daemon runs from dist/).
  *
- *   npx tsx bench/isolation-only.ts [requests=200] [lakeRequests=600] [dataDir]
+ *   npx tsx bench/isolation-only.ts [requests=200] [lakeRequests=600] [dataDir] [encodeWorkers=0]
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -15,6 +15,7 @@ import { traceRequests } from './load/traces.js';
 
 const requests = Number(process.argv[2] ?? 200);
 const lakeRequests = Number(process.argv[3] ?? 600);
+const encodeWorkers = Number(process.argv[5] ?? 0);
 const traces = traceRequests(42, 64, 512);
 let dataDir = process.argv[4];
 if (!dataDir || !existsSync(dataDir)) {
@@ -28,4 +29,4 @@ if (!dataDir || !existsSync(dataDir)) {
   await d.stop();
   console.error(`data in ${dataDir}`);
 }
-console.log(JSON.stringify(await benchIsolation(dataDir, traces, 512, requests, 4), null, 2));
+console.log(JSON.stringify(await benchIsolation(dataDir, traces, 512, requests, 4, encodeWorkers), null, 2));

@@ -112,10 +112,14 @@ async function duckdbNdjson(dataDir: string, workDir: string): Promise<BroadRead
   return { format: 'duckdb-ndjson', rows, ms, bytes, cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(2) };
 }
 
-export async function benchIsolation(dataDir: string, payloads: readonly Uint8Array[], perPayload: number, requests: number, clients: number): Promise<IsolationResult> {
+/**
+ * `encodeWorkers` is `[parquet] encode_workers` of the daemon under test (0 = flushes encode on
+ * the receivers' thread, the default).
+ */
+export async function benchIsolation(dataDir: string, payloads: readonly Uint8Array[], perPayload: number, requests: number, clients: number, encodeWorkers = 0): Promise<IsolationResult> {
   const workDir = await mkdtemp(join(tmpdir(), 's3pq-benchiso-'));
   // Generous limits: the bench measures speed, not the limits (Arrow gathers the whole result).
-  const d = await startBenchDaemon(workDir, '[wal]\nfsync = "never"', dataDir, [], 'workers = 2\nmax_concurrent_queries = 8\ntimeout_seconds = 600\nmax_memory_mb_per_query = 3072');
+  const d = await startBenchDaemon(workDir, `[wal]\nfsync = "never"\n[parquet]\nencode_workers = ${encodeWorkers}`, dataDir, [], 'workers = 2\nmax_concurrent_queries = 8\ntimeout_seconds = 600\nmax_memory_mb_per_query = 3072');
   try {
     await broadQuery(d.ports.query!, 'ndjson'); // warm the workers' footer caches
     const ndjson = await timed(d, () => broadQuery(d.ports.query!, 'ndjson'));

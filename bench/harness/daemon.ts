@@ -35,12 +35,13 @@ export async function startBenchDaemon(dir: string, extraToml = '', dataDir = `$
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`daemon exited with ${code}`)));
     createInterface({ input: child.stdout! }).on('line', (l) => {
-      let e: { msg?: string; transport?: 'http' | 'grpc' | 'query'; port?: number };
+      let e: { level?: number; msg?: string; transport?: 'http' | 'grpc' | 'query'; port?: number };
       try {
         e = JSON.parse(l) as typeof e;
       } catch {
         return;
       }
+      if ((e.level ?? 0) >= 40) console.error(l); // warnings and errors: why a bench run went wrong
       if ((e.msg === 'receiver listening' || e.msg === 'query port listening') && e.transport) ports[e.transport] = e.port!;
       if (e.msg === 'daemon started') resolve();
     });

@@ -6,8 +6,9 @@
  *
  *   npx tsx bench/query/broad-read.ts <dataDir> [answer=ndjson] [runs=3]
  *
- * answer: `ndjson`, `json`, `arrow` (what the query port runs: straight from the column
- * arrays); `records-ndjson`, `records-arrow` (the record path they replaced: an object per row,
+ * answer: `ndjson`, `json`, `arrow` (what the query port runs: JSON straight from the column
+ * arrays, Arrow decoded in wasm for a broad read); `arrow-scan` (Arrow built from the scan's
+ * column arrays, what a filtered query's Arrow answer runs); `records-ndjson`, `records-arrow` (the record path they replaced: an object per row,
  * JSON.stringify, and `tableFromJSON` for Arrow); `decode` (read and decode the columns, no
  * answer: the floor the serialisers stand on). The best run (by CPU) is printed last.
  */
@@ -16,11 +17,12 @@ import { parseConfigText } from '../../src/config/index.js';
 import { createLogger } from '../../src/logger.js';
 import { emptyStats, type QueryEngine, type QueryStats, type Record_ } from '../../src/query/engine.js';
 import { engineFromConfig } from '../../src/query/engine-from-config.js';
+import { arrowBatches } from '../../src/query/columnar/arrow-batches.js';
 import { execute } from '../../src/query/pool/execute.js';
 import { recordBatches } from '../../src/query/serialise.js';
 import { openStore } from '../../src/store/index.js';
 
-const ANSWERS = ['ndjson', 'json', 'arrow', 'records-ndjson', 'records-arrow', 'decode'] as const;
+const ANSWERS = ['ndjson', 'json', 'arrow', 'arrow-scan', 'records-ndjson', 'records-arrow', 'decode'] as const;
 type Answer = (typeof ANSWERS)[number];
 
 const dataDir = process.argv[2];
@@ -36,6 +38,9 @@ async function* bytesOf(e: QueryEngine, a: Answer, stats: QueryStats): AsyncGene
   switch (a) {
     case 'decode':
       for await (const b of e.queryColumns(q, stats).batches) yield new Uint8Array(b.rows.length * 0);
+      return;
+    case 'arrow-scan':
+      yield* arrowBatches(e.queryColumns(q, stats));
       return;
     case 'records-ndjson':
       yield* recordBatches(e.query(q, stats), 'ndjson');

@@ -126,6 +126,17 @@ export interface RowBatch {
   readonly rows: Int32Array;
 }
 
+/**
+ * A file of a broad read: its bytes and footer (null when it is larger than the caller takes
+ * whole), and `scan` to read it through the engine's own scan instead (a file the caller cannot
+ * decode: too large, or of another schema version) — same stats, same limit.
+ */
+export interface BroadFile {
+  readonly key: string;
+  readonly whole: { readonly bytes: Uint8Array; readonly metadata: FileMetaData } | null;
+  scan(): AsyncGenerator<RowBatch, boolean>;
+}
+
 /** A query's answer as column batches: its columns in order, with their types, then the batches. */
 export interface ColumnAnswer {
   readonly fields: readonly Field[];
@@ -361,6 +372,65 @@ export class QueryEngine {
   queryColumns(q: QueryOptions, stats: QueryStats = emptyStats()): ColumnAnswer {
     const plan = this.plan(q);
     return { fields: this.fieldsOf(plan), batches: this.scanDataset(plan, q, stats) };
+  }
+
+  /**
+   * A broad read — no filter and no time range — as whole files in scan order, with their
+   * footers: for decoders that take a whole file (parquet-wasm decodes a broad `select *` to
+   * Arrow several times faster than the value-by-value scan). Null when the query filters:
+   * then only the scan (`queryColumns`) prunes and evaluates. Counts files, bytes and requests;
+   * the caller counts the rows and row groups it reads. Files larger than `maxFileBytes` are
+   * not read: they come back without bytes, for the caller to scan (`queryFilesColumns`).
+   */
+  broadFiles(q: QueryOptions, stats: QueryStats, maxFileBytes: number): { fields: Field[]; select: string[]; files: AsyncGenerator<BroadFile> } | null {
+    const plan = this.plan(q);
+    if (plan.expr !== null) return null;
+    return { fields: this.fieldsOf(plan), select: [...plan.select], files: this.wholeFiles(plan, q, stats, maxFileBytes) };
+  }
+
+  private async *wholeFiles(plan: ScanPlan & { readonly dataset: DatasetName }, q: QueryOptions, stats: QueryStats, maxFileBytes: number): AsyncGenerator<BroadFile> {
+    const started = performance.now();
+    const counter: ReadCounter = { bytesRead: 0, requests: 0 };
+    const hits0 = this.footers.hits;
+    try {
+      if (plan.limit === 0) return;
+      for (const { files } of await this.locate(plan.dataset, q.partition ?? '', stats)) {
+        stats.partitions_considered++;
+        for (const info of files) {
+          if (stats.rows_returned >= plan.limit) return;
+          const scan = (): AsyncGenerator<RowBatch, boolean> => this.scanFile(plan, info, {}, stats, counter);
+          if (info.size > maxFileBytes || this.missing.has(info.key)) {
+            yield { key: info.key, whole: null, scan };
+            continue;
+          }
+          let bytes: Uint8Array;
+          try {
+            bytes = await this.o.store.get(info.key);
+          } catch (err) {
+            // Named by the log (or listed) but gone: the scan counts it missing.
+            if (await this.o.store.head(info.key).catch(() => 'unknown')) throw err;
+            yield { key: info.key, whole: null, scan };
+            continue;
+          }
+          stats.files_considered++;
+          counter.bytesRead += bytes.byteLength;
+          counter.requests++;
+          const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+          const metadata = await this.footers.get(info.key, { byteLength: buffer.byteLength, slice: async (a: number, b?: number) => buffer.slice(a, b) });
+          // The scan counts the file itself: undo this count if the caller scans it after all.
+          yield {
+            key: info.key,
+            whole: { bytes, metadata },
+            scan: () => {
+              stats.files_considered--;
+              return scan();
+            },
+          };
+        }
+      }
+    } finally {
+      this.finish(stats, counter, hits0, started);
+    }
   }
 
   /**

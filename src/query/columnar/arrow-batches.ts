@@ -18,7 +18,7 @@ import {
   type ColumnBuilder,
 } from '../../schema/columns.js';
 import { PrimitiveListBuilder } from '../../schema/list-columns.js';
-import type { ColumnAnswer } from '../engine.js';
+import type { ColumnAnswer, RowBatch } from '../engine.js';
 import { converterFor } from '../json-values.js';
 import { ColumnCursor } from './column-cursor.js';
 
@@ -114,35 +114,61 @@ export interface ArrowHooks {
   readonly onGathered?: () => void;
 }
 
-export async function* arrowBatches(answer: ColumnAnswer, hooks: ArrowHooks = {}): AsyncGenerator<Uint8Array> {
-  const { fields } = answer;
-  const cursors = fields.map((f) => new ColumnCursor(f.name));
-  const appenders = (): Appender[] => fields.map((f) => appenderFor(f.type));
-  const schema = new Schema(appenders().map((a, i) => new Field(fields[i]!.name, a.builder.type, true)));
-  const struct = new Struct(schema.fields);
-  const writer = new RecordBatchStreamWriter();
-  let gathered = 0;
-  let wrote = false;
-  const write = (cols: Appender[], length: number): void => {
-    for (const a of cols) gathered += a.builder.byteSize();
-    const children = cols.map((a) => a.builder.finish());
-    writer.write(new RecordBatch(schema, makeData({ type: struct, length, nullCount: 0, children })));
-    wrote = true;
-  };
-  for await (const { data, rows } of answer.batches) {
-    const cols = appenders();
-    for (let k = 0; k < cols.length; k++) {
-      const cursor = cursors[k]!;
-      const append = cols[k]!.append;
-      cursor.reset(data);
-      for (let i = 0; i < rows.length; i++) append(cursor.at(rows[i]!));
-    }
-    write(cols, rows.length);
-    hooks.checkMemory?.(gathered);
+/** The Arrow schema of an answer with these columns: the dataset's types, every field nullable. */
+export function answerSchema(fields: readonly Field[]): Schema {
+  return new Schema(fields.map((f) => new Field(f.name, appenderFor(f.type).builder.type, true)));
+}
+
+/**
+ * Builds record batches of an answer's columns from row batches (the scan's decoded column
+ * arrays); `gathered` is the bytes of the builders finished so far.
+ */
+export class RecordBatchMaker {
+  readonly schema: Schema;
+  gathered = 0;
+  private readonly struct: Struct;
+  private readonly cursors: ColumnCursor[];
+
+  constructor(private readonly fields: readonly Field[]) {
+    this.schema = answerSchema(fields);
+    this.struct = new Struct(this.schema.fields);
+    this.cursors = fields.map((f) => new ColumnCursor(f.name));
   }
-  if (!wrote) write(appenders(), 0); // the schema, and no rows
+
+  /** The rows of one row batch; a batch of no rows when none is given (an empty answer's). */
+  make(batch?: RowBatch): RecordBatch {
+    const cols = this.fields.map((f) => appenderFor(f.type));
+    if (batch) {
+      const { data, rows } = batch;
+      for (let k = 0; k < cols.length; k++) {
+        const cursor = this.cursors[k]!;
+        const append = cols[k]!.append;
+        cursor.reset(data);
+        for (let i = 0; i < rows.length; i++) append(cursor.at(rows[i]!));
+      }
+    }
+    for (const a of cols) this.gathered += a.builder.byteSize();
+    const children = cols.map((a) => a.builder.finish());
+    return new RecordBatch(this.schema, makeData({ type: this.struct, length: batch?.rows.length ?? 0, nullCount: 0, children }));
+  }
+}
+
+export async function* arrowBatches(answer: ColumnAnswer, hooks: ArrowHooks = {}): AsyncGenerator<Uint8Array> {
+  const maker = new RecordBatchMaker(answer.fields);
+  const writer = new RecordBatchStreamWriter();
+  let wrote = false;
+  for await (const batch of answer.batches) {
+    writer.write(maker.make(batch));
+    wrote = true;
+    hooks.checkMemory?.(maker.gathered);
+  }
+  if (!wrote) writer.write(maker.make()); // the schema, and no rows
   writer.finish();
-  const ipc = writer.toUint8Array(true);
+  yield* chunked(writer.toUint8Array(true), hooks);
+}
+
+/** A gathered IPC stream handed on in messages of `ARROW_CHUNK` bytes, once `onGathered` is told. */
+export function* chunked(ipc: Uint8Array, hooks: ArrowHooks): Generator<Uint8Array> {
   hooks.onGathered?.();
   for (let i = 0; i < ipc.length; i += ARROW_CHUNK) yield ipc.slice(i, Math.min(ipc.length, i + ARROW_CHUNK));
 }

@@ -6,6 +6,7 @@
 import type { QueryEngine, QueryStats, Record_ } from '../engine.js';
 import { arrowBatches } from '../columnar/arrow-batches.js';
 import { jsonBatches } from '../columnar/json-batches.js';
+import { wasmArrowAnswer } from '../columnar/wasm-arrow.js';
 import type { QueryTask } from './messages.js';
 
 export interface ExecuteHooks {
@@ -28,7 +29,14 @@ export async function* execute(engine: QueryEngine, task: QueryTask, stats: Quer
         return;
       }
       // One Arrow schema for the whole stream: the dataset's own types. Gathered within the memory
-      // budget (the final stats go in a header before the bytes), then sent in chunks.
+      // budget (the final stats go in a header before the bytes), then sent in chunks. A broad
+      // read is decoded in wasm, straight into Arrow batches; a filtered one is scanned.
+      const arrowHooks = { checkMemory: (bytes: number) => hooks.checkMemory?.(bytes), onGathered: () => hooks.onStats?.(stats) };
+      const broad = wasmArrowAnswer(engine, task.q, stats, arrowHooks);
+      if (broad) {
+        yield* broad;
+        return;
+      }
       yield* arrowBatches(engine.queryColumns(task.q, stats), { checkMemory: (bytes) => hooks.checkMemory?.(bytes), onGathered: () => hooks.onStats?.(stats) });
       return;
     }
