@@ -10,9 +10,11 @@
  * arrays, Arrow decoded in wasm for a broad read); `arrow-scan` (Arrow built from the scan's
  * column arrays, what a filtered query's Arrow answer runs); `records-ndjson`, `records-arrow` (the record path they replaced: an object per row,
  * JSON.stringify, and `tableFromJSON` for Arrow); `decode` (read and decode the columns, no
- * answer: the floor the serialisers stand on). The best run (by CPU) is printed last.
+ * answer: the floor the serialisers stand on). The best run (by CPU) is printed last, and
+ * each run's wasm memory (parquet-wasm's, which never shrinks) after it.
  */
 import { tableFromJSON, tableToIPC } from 'apache-arrow';
+import { wasmMemory } from 'parquet-wasm/node';
 import { parseConfigText } from '../../src/config/index.js';
 import { createLogger } from '../../src/logger.js';
 import { emptyStats, type QueryEngine, type QueryStats, type Record_ } from '../../src/query/engine.js';
@@ -64,7 +66,7 @@ for (let i = 0; i < runs; i++) {
   let bytes = 0;
   for await (const b of bytesOf(engine, answer, stats)) bytes += b.byteLength;
   const cpu = process.cpuUsage(cpu0);
-  const run = { answer, rows: stats.rows_returned, mib: +(bytes / 2 ** 20).toFixed(1), ms: Math.round(performance.now() - t0), cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(2) };
+  const run = { answer, rows: stats.rows_returned, mib: +(bytes / 2 ** 20).toFixed(1), ms: Math.round(performance.now() - t0), cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(2), wasmMiB: +(wasmMemory().buffer.byteLength / 2 ** 20).toFixed(1) };
   console.log(JSON.stringify(run));
   if (best === null || run.cpuSeconds < (best.cpuSeconds as number)) best = run;
 }

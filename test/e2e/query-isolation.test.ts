@@ -6,6 +6,7 @@
  * budget stop a query with a clear error; hostile filters and forged cursors are 400s.
  */
 import { request, type IncomingMessage } from 'node:http';
+import { tableFromIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { T0_NS, hexId } from '../helpers/otlp.js';
@@ -94,6 +95,20 @@ describe('query isolation', () => {
   afterAll(async () => {
     await d?.cleanup();
   });
+
+  it('a broad Arrow answer of many messages (decoded in wasm) arrives whole from the worker', async () => {
+    const res = await post(d, { dataset: 'traces', format: 'arrow' });
+    expect(res.status).toBe(200);
+    const stats = JSON.parse(res.headers.get('x-query-stats')!) as { rows_returned: number };
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect(bytes.byteLength).toBeGreaterThan(2 * 2 ** 20); // several 1 MiB messages
+    const table = tableFromIPC(bytes);
+    expect(stats.rows_returned).toBeGreaterThanOrEqual(20_000);
+    expect(table.numRows).toBe(stats.rows_returned);
+    expect(String(table.schema.fields.find((f) => f.name === 'start_time')!.type)).toBe('Timestamp<NANOSECOND>');
+    const last = table.getChild('attributes')!.get(table.numRows - 1) as { toJSON(): Record<string, string> };
+    expect(last.toJSON().payload!.length).toBeGreaterThan(200);
+  }, 60_000);
 
   it('every exporter batch succeeds within its timeout while two broad queries run back to back', async () => {
     let stop = false;

@@ -21,6 +21,8 @@ import { writeLake } from '../helpers/lake.js';
 async function concat(batches: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const parts: Uint8Array[] = [];
   for await (const b of batches) parts.push(b);
+  // Each message owns its ArrayBuffer: a query worker transfers it to the main thread.
+  for (const p of parts) expect([p.byteOffset, p.buffer.byteLength]).toEqual([0, p.byteLength]);
   return Buffer.concat(parts);
 }
 

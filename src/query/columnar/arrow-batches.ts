@@ -167,8 +167,16 @@ export async function* arrowBatches(answer: ColumnAnswer, hooks: ArrowHooks = {}
   yield* chunked(writer.toUint8Array(true), hooks);
 }
 
-/** A gathered IPC stream handed on in messages of `ARROW_CHUNK` bytes, once `onGathered` is told. */
+/**
+ * A gathered IPC stream handed on in messages of `ARROW_CHUNK` bytes, once `onGathered` is told.
+ * Each message is a copy with its own ArrayBuffer: a query worker transfers it to the main
+ * thread (a Buffer's `slice` is a view, and transferring it would detach the whole stream).
+ */
 export function* chunked(ipc: Uint8Array, hooks: ArrowHooks): Generator<Uint8Array> {
   hooks.onGathered?.();
-  for (let i = 0; i < ipc.length; i += ARROW_CHUNK) yield ipc.slice(i, Math.min(ipc.length, i + ARROW_CHUNK));
+  for (let i = 0; i < ipc.length; i += ARROW_CHUNK) {
+    const part = new Uint8Array(Math.min(ipc.length, i + ARROW_CHUNK) - i);
+    part.set(ipc.subarray(i, i + part.length));
+    yield part;
+  }
 }
