@@ -379,13 +379,13 @@ export class QueryEngine {
    * footers: for decoders that take a whole file (parquet-wasm decodes a broad `select *` to
    * Arrow several times faster than the value-by-value scan). Null when the query filters:
    * then only the scan (`queryColumns`) prunes and evaluates. Counts files, bytes and requests;
-   * the caller counts the rows and row groups it reads. Files larger than `maxFileBytes` are
-   * not read: they come back without bytes, for the caller to scan (`queryFilesColumns`).
+   * the caller counts the rows and row groups it decodes itself. Files larger than
+   * `maxFileBytes` are not read: they come back without bytes, for the caller to `scan`.
    */
-  broadFiles(q: QueryOptions, stats: QueryStats, maxFileBytes: number): { fields: Field[]; select: string[]; files: AsyncGenerator<BroadFile> } | null {
+  broadFiles(q: QueryOptions, stats: QueryStats, maxFileBytes: number): { fields: Field[]; files: AsyncGenerator<BroadFile> } | null {
     const plan = this.plan(q);
     if (plan.expr !== null) return null;
-    return { fields: this.fieldsOf(plan), select: [...plan.select], files: this.wholeFiles(plan, q, stats, maxFileBytes) };
+    return { fields: this.fieldsOf(plan), files: this.wholeFiles(plan, q, stats, maxFileBytes) };
   }
 
   private async *wholeFiles(plan: ScanPlan & { readonly dataset: DatasetName }, q: QueryOptions, stats: QueryStats, maxFileBytes: number): AsyncGenerator<BroadFile> {
