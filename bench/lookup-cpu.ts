@@ -6,11 +6,14 @@
  *
  *   npx tsx bench/lookup-cpu.ts [lakeDir] [lookup | filter "<our filter>" "<SQL where>"]
  *
+ * With `LOOKUP_PROFILE=file.cpuprofile`, our timed queries (only they) are profiled into that file.
+ *
  * The lake is written into `lakeDir` when it has none (default: a new temp dir).
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parseConfigText } from '../src/config/index.js';
@@ -54,6 +57,13 @@ async function query(id: string): Promise<{ rows: number; requests: number; byte
 }
 for (const id of ids.slice(0, 3)) await query(id); // footers, page indexes, the write log: warm
 
+const profile = process.env.LOOKUP_PROFILE;
+const inspector = profile ? new Session() : null;
+if (inspector) {
+  inspector.connect();
+  await inspector.post('Profiler.enable');
+  await inspector.post('Profiler.start');
+}
 let cpu = process.cpuUsage();
 const per = { rows: 0, requests: 0, bytes: 0 };
 for (const id of runs) {
@@ -63,6 +73,11 @@ for (const id of runs) {
   per.bytes += q.bytes;
 }
 const oursCpu = process.cpuUsage(cpu);
+if (inspector && profile) {
+  const { profile: taken } = await inspector.post('Profiler.stop');
+  await writeFile(profile, JSON.stringify(taken));
+  inspector.disconnect();
+}
 cpu = process.cpuUsage();
 let duckRows = 0;
 for (const id of runs) duckRows += await duck(sql(id));

@@ -14,6 +14,7 @@ import { compressors } from 'hyparquet-compressors';
 import { PARSERS } from '../parquet/source.js';
 import { PrefetchBuffer } from '../parquet/prefetch.js';
 import { rowRangeBytes } from '../parquet/page-index.js';
+import { readNestedRows } from '../parquet/nested-rows.js';
 
 /** Decoded values of rows [start, end), or one value for all of them. */
 export interface Chunk {
@@ -108,21 +109,39 @@ export async function readColumnRange(
   }
   if (decode.length === 0) return new ColumnRange(chunks);
   // All the pages the read will ask for, in a few merged requests rather than one or two per column.
-  if (file instanceof PrefetchBuffer) await file.prefetch(rowRangeBytes(group.rowGroup, decode, rowStart - group.groupStart, rowEnd - group.groupStart, file.pageIndex));
-  await parquetRead({
-    file,
-    metadata,
-    columns: decode,
-    rowStart,
-    rowEnd,
-    compressors,
-    parsers: PARSERS,
-    utf8: true,
-    useOffsetIndex: true,
-    onChunk: (chunk: ColumnData) => {
-      chunks.get(chunk.columnName)?.push({ start: chunk.rowStart, end: chunk.rowEnd, values: chunk.columnData as ArrayLike<unknown> });
-    },
-  });
+  const selectStart = rowStart - group.groupStart;
+  const selectEnd = rowEnd - group.groupStart;
+  if (file instanceof PrefetchBuffer) await file.prefetch(rowRangeBytes(group.rowGroup, decode, selectStart, selectEnd, file.pageIndex));
+  // A few rows of a nested column: only their slice of each page is assembled (a page of a
+  // mostly empty list column holds the whole row group). Whole row groups take hyparquet's path.
+  const narrowed = selectStart > 0 || selectEnd < Number(group.rowGroup.num_rows);
+  const region = narrowed && file instanceof PrefetchBuffer ? file.pageIndex : null;
+  const rest: string[] = [];
+  for (const c of decode) {
+    const node = region ? schema.children.find((n) => n.element.name === c) : undefined;
+    const values =
+      region && node && node.children.length > 0
+        ? await readNestedRows(file, schema, group.rowGroup, node, selectStart, selectEnd, region, { compressors, parsers: PARSERS, utf8: true })
+        : undefined;
+    if (values === undefined) rest.push(c);
+    else chunks.get(c)!.push({ start: rowStart, end: rowEnd, values });
+  }
+  if (rest.length > 0) {
+    await parquetRead({
+      file,
+      metadata,
+      columns: rest,
+      rowStart,
+      rowEnd,
+      compressors,
+      parsers: PARSERS,
+      utf8: true,
+      useOffsetIndex: true,
+      onChunk: (chunk: ColumnData) => {
+        chunks.get(chunk.columnName)?.push({ start: chunk.rowStart, end: chunk.rowEnd, values: chunk.columnData as ArrayLike<unknown> });
+      },
+    });
+  }
   for (const list of chunks.values()) list.sort((a, b) => a.start - b.start);
   return new ColumnRange(chunks);
 }
