@@ -83,6 +83,27 @@ let duckRows = 0;
 for (const id of runs) duckRows += await duck(sql(id));
 const duckCpu = process.cpuUsage(cpu);
 if (duckRows !== per.rows) throw new Error(`${per.rows} rows from the engine, ${duckRows} from DuckDB`);
+// Values too, not only counts: every selected column of every row, ours against DuckDB's (sorted).
+const canon = (rows: Record<string, unknown>[]): string[] => rows.map((r) => JSON.stringify((mode === 'lookup' ? ['trace_id', 'span_id', 'name', 'duration_ns', 'events', 'attributes'] : SELECT).map((c) => jsonish(r[c])))).sort();
+function jsonish(v: unknown): unknown {
+  if (typeof v === 'bigint' || typeof v === 'number') return String(v); // DuckDB's JSON gives int64 as text
+  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [String(k), jsonish(x)]));
+  if (Array.isArray(v)) return v.map(jsonish);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonish(x)]));
+  return v;
+}
+{
+  const oursRows: Record<string, unknown>[] = [];
+  for await (const rec of engine.query({ dataset: 'traces', ...ours(runs[0]!) })) oursRows.push(rec);
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  const theirs = (await conn.runAndReadAll(sql(runs[0]!))).getRowObjectsJson() as Record<string, unknown>[];
+  conn.closeSync();
+  db.closeSync();
+  const [a, b] = [canon(oursRows), canon(theirs)];
+  const same = mode === 'lookup' ? a.map((x) => JSON.parse(x).slice(0, 4)).join() === b.map((x) => JSON.parse(x).slice(0, 4)).join() : a.join() === b.join();
+  if (!same) throw new Error(`values differ from DuckDB's: ${a.slice(0, 2).join(' | ')} vs ${b.slice(0, 2).join(' | ')}`);
+}
 const ms = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000 / runs.length;
 const n = runs.length;
 console.log(

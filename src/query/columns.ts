@@ -15,6 +15,7 @@ import { PARSERS } from '../parquet/source.js';
 import { PrefetchBuffer } from '../parquet/prefetch.js';
 import { rowRangeBytes } from '../parquet/page-index.js';
 import { readNestedRows } from '../parquet/nested-rows.js';
+import { pagePlanBytes, planPageRows, readPageRows, type PagePlan } from '../parquet/page-rows.js';
 
 /** Decoded values of rows [start, end), or one value for all of them. */
 export interface Chunk {
@@ -143,5 +144,48 @@ export async function readColumnRange(
     });
   }
   for (const list of chunks.values()) list.sort((a, b) => a.start - b.start);
+  return new ColumnRange(chunks);
+}
+
+/**
+ * Reads `columns` for the rows of one row group flagged in `matches` (indexed from the group's
+ * first row; the first and last flagged rows are `first` and `last - 1`, absolute): a flat
+ * column's pages that hold no flagged row are neither fetched nor decoded (the offset index
+ * says which do). Nested columns, and files without a cached page index, are read for the whole
+ * span [first, last) as `readColumnRange` does. Values of rows not flagged may be absent.
+ */
+export async function readMatchedRows(
+  file: AsyncBuffer,
+  metadata: FileMetaData,
+  group: { readonly rowGroup: RowGroup; readonly groupStart: number },
+  columns: readonly string[],
+  matches: Uint8Array,
+  first: number,
+  last: number,
+): Promise<ColumnRange> {
+  if (!(file instanceof PrefetchBuffer) || !file.pageIndex) return readColumnRange(file, metadata, group, columns, first, last);
+  const region = file.pageIndex;
+  const schema = parquetSchema(metadata);
+  const rows: number[] = [];
+  for (let r = first - group.groupStart; r < last - group.groupStart; r++) if (matches[r]) rows.push(r);
+  const plans = new Map<string, PagePlan>();
+  const rest: string[] = [];
+  for (const c of columns) {
+    const plan = emptyInEveryRow(schema, group.rowGroup, c) === undefined ? planPageRows(group.rowGroup, schema, c, rows, region) : null;
+    if (plan) plans.set(c, plan);
+    else rest.push(c);
+  }
+  await file.prefetch([...plans.values()].flatMap(pagePlanBytes));
+  const chunks = new Map<string, Chunk[]>();
+  const options = { compressors, parsers: PARSERS, utf8: true };
+  for (const [c, plan] of plans) {
+    const pages = await readPageRows(file, schema, plan, options);
+    if (pages === undefined) rest.push(c);
+    else chunks.set(c, pages.map((p) => ({ start: group.groupStart + p.start, end: group.groupStart + p.end, values: p.values })));
+  }
+  if (rest.length > 0) {
+    const others = await readColumnRange(file, metadata, group, rest, first, last);
+    for (const c of rest) chunks.set(c, [...(others.chunksOf(c) ?? [])]);
+  }
   return new ColumnRange(chunks);
 }
