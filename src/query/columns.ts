@@ -10,7 +10,7 @@
  * assembling tens of thousands of empty lists was most of a trace lookup's time.
  */
 import { parquetRead, parquetSchema, type AsyncBuffer, type ColumnData, type FileMetaData, type RowGroup, type SchemaTree } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
+import { COMPRESSORS as compressors } from '../parquet/decompressors.js';
 import { PARSERS } from '../parquet/source.js';
 import { PrefetchBuffer } from '../parquet/prefetch.js';
 import { rowRangeBytes } from '../parquet/page-index.js';

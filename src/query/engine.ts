@@ -8,7 +8,7 @@
  */
 import { pendingDeleteKeys } from '../compaction/pending-deletes.js';
 import { parquetReadObjects, rowIndex, type FileMetaData, type RowGroup } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
+import { COMPRESSORS as compressors } from '../parquet/decompressors.js';
 import { S3ParquetError } from '../errors.js';
 import { DATASET_NAMES, DATASETS, isDatasetName, type DatasetName } from '../schema/datasets.js';
 import type { PromotedSpec } from '../schema/promoted.js';
