@@ -6,11 +6,14 @@
  *
  *   npx tsx bench/lookup-cpu.ts [lakeDir] [lookup | filter "<our filter>" "<SQL where>"]
  *
+ * With `LOOKUP_PROFILE=file.cpuprofile`, our timed queries (only they) are profiled into that file.
+ *
  * The lake is written into `lakeDir` when it has none (default: a new temp dir).
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parseConfigText } from '../src/config/index.js';
@@ -54,6 +57,13 @@ async function query(id: string): Promise<{ rows: number; requests: number; byte
 }
 for (const id of ids.slice(0, 3)) await query(id); // footers, page indexes, the write log: warm
 
+const profile = process.env.LOOKUP_PROFILE;
+const inspector = profile ? new Session() : null;
+if (inspector) {
+  inspector.connect();
+  await inspector.post('Profiler.enable');
+  await inspector.post('Profiler.start');
+}
 let cpu = process.cpuUsage();
 const per = { rows: 0, requests: 0, bytes: 0 };
 for (const id of runs) {
@@ -63,11 +73,37 @@ for (const id of runs) {
   per.bytes += q.bytes;
 }
 const oursCpu = process.cpuUsage(cpu);
+if (inspector && profile) {
+  const { profile: taken } = await inspector.post('Profiler.stop');
+  await writeFile(profile, JSON.stringify(taken));
+  inspector.disconnect();
+}
 cpu = process.cpuUsage();
 let duckRows = 0;
 for (const id of runs) duckRows += await duck(sql(id));
 const duckCpu = process.cpuUsage(cpu);
 if (duckRows !== per.rows) throw new Error(`${per.rows} rows from the engine, ${duckRows} from DuckDB`);
+// Values too, not only counts: every selected column of every row, ours against DuckDB's (sorted).
+const canon = (rows: Record<string, unknown>[]): string[] => rows.map((r) => JSON.stringify((mode === 'lookup' ? ['trace_id', 'span_id', 'name', 'duration_ns', 'events', 'attributes'] : SELECT).map((c) => jsonish(r[c])))).sort();
+function jsonish(v: unknown): unknown {
+  if (typeof v === 'bigint' || typeof v === 'number') return String(v); // DuckDB's JSON gives int64 as text
+  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [String(k), jsonish(x)]));
+  if (Array.isArray(v)) return v.map(jsonish);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonish(x)]));
+  return v;
+}
+{
+  const oursRows: Record<string, unknown>[] = [];
+  for await (const rec of engine.query({ dataset: 'traces', ...ours(runs[0]!) })) oursRows.push(rec);
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  const theirs = (await conn.runAndReadAll(sql(runs[0]!))).getRowObjectsJson() as Record<string, unknown>[];
+  conn.closeSync();
+  db.closeSync();
+  const [a, b] = [canon(oursRows), canon(theirs)];
+  const same = mode === 'lookup' ? a.map((x) => JSON.parse(x).slice(0, 4)).join() === b.map((x) => JSON.parse(x).slice(0, 4)).join() : a.join() === b.join();
+  if (!same) throw new Error(`values differ from DuckDB's: ${a.slice(0, 2).join(' | ')} vs ${b.slice(0, 2).join(' | ')}`);
+}
 const ms = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000 / runs.length;
 const n = runs.length;
 console.log(

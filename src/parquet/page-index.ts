@@ -83,7 +83,8 @@ export class PageIndexCache {
   }
 }
 
-function pageLocations(chunk: ColumnChunk, region: PageIndexRegion) {
+/** The page locations of `chunk` from the offset index held in `region` (null: none there). */
+export function pageLocations(chunk: ColumnChunk, region: PageIndexRegion) {
   if (chunk.offset_index_offset === undefined || chunk.offset_index_length === undefined) return null;
   const at = Number(chunk.offset_index_offset) - region.start;
   if (at < 0 || at + chunk.offset_index_length > region.bytes.byteLength) return null;

@@ -10,10 +10,12 @@
  * assembling tens of thousands of empty lists was most of a trace lookup's time.
  */
 import { parquetRead, parquetSchema, type AsyncBuffer, type ColumnData, type FileMetaData, type RowGroup, type SchemaTree } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
+import { COMPRESSORS as compressors } from '../parquet/decompressors.js';
 import { PARSERS } from '../parquet/source.js';
 import { PrefetchBuffer } from '../parquet/prefetch.js';
 import { rowRangeBytes } from '../parquet/page-index.js';
+import { readNestedRows } from '../parquet/nested-rows.js';
+import { pagePlanBytes, planPageRows, readPageRows, type PagePlan } from '../parquet/page-rows.js';
 
 /** Decoded values of rows [start, end), or one value for all of them. */
 export interface Chunk {
@@ -108,21 +110,82 @@ export async function readColumnRange(
   }
   if (decode.length === 0) return new ColumnRange(chunks);
   // All the pages the read will ask for, in a few merged requests rather than one or two per column.
-  if (file instanceof PrefetchBuffer) await file.prefetch(rowRangeBytes(group.rowGroup, decode, rowStart - group.groupStart, rowEnd - group.groupStart, file.pageIndex));
-  await parquetRead({
-    file,
-    metadata,
-    columns: decode,
-    rowStart,
-    rowEnd,
-    compressors,
-    parsers: PARSERS,
-    utf8: true,
-    useOffsetIndex: true,
-    onChunk: (chunk: ColumnData) => {
-      chunks.get(chunk.columnName)?.push({ start: chunk.rowStart, end: chunk.rowEnd, values: chunk.columnData as ArrayLike<unknown> });
-    },
-  });
+  const selectStart = rowStart - group.groupStart;
+  const selectEnd = rowEnd - group.groupStart;
+  if (file instanceof PrefetchBuffer) await file.prefetch(rowRangeBytes(group.rowGroup, decode, selectStart, selectEnd, file.pageIndex));
+  // A few rows of a nested column: only their slice of each page is assembled (a page of a
+  // mostly empty list column holds the whole row group). Whole row groups take hyparquet's path.
+  const narrowed = selectStart > 0 || selectEnd < Number(group.rowGroup.num_rows);
+  const region = narrowed && file instanceof PrefetchBuffer ? file.pageIndex : null;
+  const rest: string[] = [];
+  for (const c of decode) {
+    const node = region ? schema.children.find((n) => n.element.name === c) : undefined;
+    const values =
+      region && node && node.children.length > 0
+        ? await readNestedRows(file, schema, group.rowGroup, node, selectStart, selectEnd, region, { compressors, parsers: PARSERS, utf8: true })
+        : undefined;
+    if (values === undefined) rest.push(c);
+    else chunks.get(c)!.push({ start: rowStart, end: rowEnd, values });
+  }
+  if (rest.length > 0) {
+    await parquetRead({
+      file,
+      metadata,
+      columns: rest,
+      rowStart,
+      rowEnd,
+      compressors,
+      parsers: PARSERS,
+      utf8: true,
+      useOffsetIndex: true,
+      onChunk: (chunk: ColumnData) => {
+        chunks.get(chunk.columnName)?.push({ start: chunk.rowStart, end: chunk.rowEnd, values: chunk.columnData as ArrayLike<unknown> });
+      },
+    });
+  }
   for (const list of chunks.values()) list.sort((a, b) => a.start - b.start);
+  return new ColumnRange(chunks);
+}
+
+/**
+ * Reads `columns` for the rows of one row group flagged in `matches` (indexed from the group's
+ * first row; the first and last flagged rows are `first` and `last - 1`, absolute): a flat
+ * column's pages that hold no flagged row are neither fetched nor decoded (the offset index
+ * says which do). Nested columns, and files without a cached page index, are read for the whole
+ * span [first, last) as `readColumnRange` does. Values of rows not flagged may be absent.
+ */
+export async function readMatchedRows(
+  file: AsyncBuffer,
+  metadata: FileMetaData,
+  group: { readonly rowGroup: RowGroup; readonly groupStart: number },
+  columns: readonly string[],
+  matches: Uint8Array,
+  first: number,
+  last: number,
+): Promise<ColumnRange> {
+  if (!(file instanceof PrefetchBuffer) || !file.pageIndex) return readColumnRange(file, metadata, group, columns, first, last);
+  const region = file.pageIndex;
+  const schema = parquetSchema(metadata);
+  const rows: number[] = [];
+  for (let r = first - group.groupStart; r < last - group.groupStart; r++) if (matches[r]) rows.push(r);
+  const plans = new Map<string, PagePlan>();
+  const rest: string[] = [];
+  for (const c of columns) {
+    const plan = emptyInEveryRow(schema, group.rowGroup, c) === undefined ? planPageRows(group.rowGroup, schema, c, rows, region) : null;
+    if (plan) plans.set(c, plan);
+    else rest.push(c);
+  }
+  await file.prefetch([...plans.values()].flatMap(pagePlanBytes));
+  const chunks = new Map<string, Chunk[]>();
+  const options = { compressors, parsers: PARSERS, utf8: true };
+  for (const [c, plan] of plans) {
+    const pages = await readPageRows(file, schema, plan, options);
+    if (pages === undefined) rest.push(c);
+    else chunks.set(c, pages.map((p) => ({ start: group.groupStart + p.start, end: group.groupStart + p.end, values: p.values })));
+  }
+  if (rest.length > 0) {
+    const others = await readColumnRange(file, metadata, group, rest, first, last);
+    for (const c of rest) chunks.set(c, [...(others.chunksOf(c) ?? [])]);
+  }
   return new ColumnRange(chunks);
 }

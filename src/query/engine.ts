@@ -8,7 +8,7 @@
  */
 import { pendingDeleteKeys } from '../compaction/pending-deletes.js';
 import { parquetReadObjects, rowIndex, type FileMetaData, type RowGroup } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
+import { COMPRESSORS as compressors } from '../parquet/decompressors.js';
 import { S3ParquetError } from '../errors.js';
 import { DATASET_NAMES, DATASETS, isDatasetName, type DatasetName } from '../schema/datasets.js';
 import type { PromotedSpec } from '../schema/promoted.js';
@@ -18,7 +18,7 @@ import { datasetCatalog, type DatasetCatalog } from './catalog.js';
 import { columnsOf, evaluate, mightMatch, parseFilter, type ColumnCatalog, type ColumnStats, type Expr, type FilterLimits } from './filter/index.js';
 import type { Converter, JsonValue } from './json-values.js';
 import { checkPartitionPath, listPartitionFiles, partitionKeys, partitionsForRange, timePart, type TimeLayout } from './partitions.js';
-import { readColumnRange, type ColumnRange } from './columns.js';
+import { readColumnRange, readMatchedRows, type ColumnRange } from './columns.js';
 import type { Field } from 'apache-arrow';
 import { FooterCache, PARSERS, storeBuffer, TAIL_FETCH_BYTES, WHOLE_FILE_BYTES, wholeWhenSmall, type ReadCounter } from '../parquet/source.js';
 import { PageIndexCache } from '../parquet/page-index.js';
@@ -697,7 +697,9 @@ export class QueryEngine {
         first = lo;
         last = hi + 1;
       }
-      const data = await readColumnRange(file, metadata, { rowGroup: rg, groupStart }, matches ? selected : read, first, last);
+      const data = matches
+        ? await readMatchedRows(file, metadata, { rowGroup: rg, groupStart }, selected, matches, first, last)
+        : await readColumnRange(file, metadata, { rowGroup: rg, groupStart }, read, first, last);
       // The rows to return, up to the query's limit; no object per row (the caller serialises
       // from the column arrays, or makes records).
       const room = limit - stats.rows_returned;

@@ -10,7 +10,7 @@ import { decodeTraces } from '../../src/otlp/decode.js';
 import { encodeParquet } from '../../src/parquet/writer.js';
 import { convertTraces } from '../../src/pipeline/convert-traces.js';
 import { Partitioner } from '../../src/pipeline/partitioner.js';
-import { emptyInEveryRow, readColumnRange } from '../../src/query/columns.js';
+import { emptyInEveryRow, readColumnRange, readMatchedRows } from '../../src/query/columns.js';
 import { PARSERS } from '../../src/parquet/source.js';
 import { PageIndexCache, pageIndexRange, rowRangeBytes } from '../../src/parquet/page-index.js';
 import { coalesce, PrefetchBuffer } from '../../src/parquet/prefetch.js';
@@ -111,5 +111,44 @@ describe('readColumnRange', () => {
     expect(emptyInEveryRow(schema, g0!, 'attributes')).toBeUndefined();
     expect(emptyInEveryRow(schema, g0!, 'name')).toBeUndefined(); // not nested
     expect(emptyInEveryRow(schema, g0!, 'no_such_column')).toBeUndefined();
+  });
+
+  it('readMatchedRows: the flagged rows hold what hyparquet reads, and sparse matches fetch fewer bytes than their span', async () => {
+    const buf = file(true, { span_id: 'PLAIN', trace_id: 'PLAIN' }, { pageSize: 64, writeBatchRows: 10 });
+    const metadata = parquetMetadata(buf);
+    const all = parquetSchema(metadata).children.map((c) => c.element.name);
+    const base = { byteLength: buf.byteLength, bytes: 0, slice(start: number, end?: number): ArrayBuffer {
+      this.bytes += (end ?? buf.byteLength) - start;
+      return buf.slice(start, end);
+    } };
+    const region = await new PageIndexCache().get('k', base, metadata);
+    let groupStart = 0;
+    for (const rowGroup of metadata.row_groups) {
+      const rows = Number(rowGroup.num_rows);
+      const expected = await parquetReadObjects({ file: buf, metadata, columns: all, rowStart: groupStart, rowEnd: groupStart + rows, compressors, parsers: PARSERS, utf8: true });
+      for (const flagged of [[0], [rows - 1], [2, 3, 4], [5, rows - 5], [0, 33, 66, rows - 1]]) {
+        const matches = new Uint8Array(rows);
+        for (const r of flagged) matches[r] = 1;
+        const first = groupStart + flagged[0]!;
+        const last = groupStart + flagged[flagged.length - 1]! + 1;
+        base.bytes = 0;
+        // Prefetch gap 0 (through a buffer that merges nothing): bytes fetched are bytes needed.
+        const sparse = new PrefetchBuffer(base, region);
+        const prefetch = sparse.prefetch.bind(sparse);
+        sparse.prefetch = (ranges) => prefetch(ranges, 0);
+        const got = await readMatchedRows(sparse, metadata, { rowGroup, groupStart }, all, matches, first, last);
+        const matchedBytes = base.bytes;
+        for (const r of flagged) expect(Object.fromEntries(all.map((c) => [c, got.get(c, groupStart + r)])), `row ${r}`).toEqual(expected[r]);
+        if (flagged.length === 2) {
+          base.bytes = 0;
+          const span = new PrefetchBuffer(base, region);
+          const prefetchSpan = span.prefetch.bind(span);
+          span.prefetch = (ranges) => prefetchSpan(ranges, 0);
+          await readColumnRange(span, metadata, { rowGroup, groupStart }, all, first, last);
+          expect(matchedBytes, 'two matches far apart').toBeLessThan(base.bytes);
+        }
+      }
+      groupStart += rows;
+    }
   });
 });
