@@ -60,7 +60,7 @@ async function compactLake(dataDir: string): Promise<LakeCompaction> {
   const config = parseConfigText(`[storage]\nlocal_path = ${JSON.stringify(dataDir)}\n[compaction]\nmin_partition_age_seconds = 0\ndelete_grace_seconds = 0\n[partitioning]\nmax_past_hours = 0\n`);
   const store = await openStore(config, createLogger('silent'), 'bench-compact');
   try {
-    const writeLog = new WriteLog({ store, instanceId: 'bench-compact' });
+    const writeLog = new WriteLog({ store, instanceId: 'bench-compact', compactAfterEntries: config.write_log.compact_after_entries });
     const cpu = process.cpuUsage();
     const t = performance.now();
     const r = await new Compactor({ store, writeLog, config, instanceId: 'bench-compact' }).runOnce({ datasets: ['traces'] });

@@ -10,7 +10,7 @@ import { lockWalDir, type WalLock } from './wal/lock.js';
 import { S3ParquetError } from './errors.js';
 import { createLogger } from './logger.js';
 import { FileWriter } from './pipeline/file-writer.js';
-import { createFlushEncoder } from './pipeline/encode-pool.js';
+import { createFlushEncoder, EncodePool } from './pipeline/encode-pool.js';
 import { fileWriterSettings } from './pipeline/file-writer-settings.js';
 import { Compactor } from './compaction/compactor.js';
 import { Partitioner } from './pipeline/partitioner.js';
@@ -128,13 +128,14 @@ async function startLocked(
     throw err;
   }
   if (config.write_log.enabled) await initializeWriteLog(writeLog, logger);
+  const flushEncoder = createFlushEncoder(config.parquet.encode_workers);
   const writer = new FileWriter({
     store,
     instanceId,
     ...fileWriterSettings(config),
     ...(options.now ? { now: options.now } : {}),
     ...(config.write_log.enabled ? { writeLog } : {}),
-    encoder: createFlushEncoder(config.parquet.encode_workers),
+    encoder: flushEncoder,
   });
   const opened = config.wal.enabled
     ? await WriteAheadLog.open({
@@ -257,9 +258,22 @@ async function startLocked(
   }
   writer.warm();
   // Compaction (docs/compaction.md) runs in the background; it needs the write log to swap.
+  // Its encoding runs off the event loop: on the flush workers when there are some, else on one
+  // worker of its own, started for a round with work and stopped after it (its wasm memory goes).
+  const compactionEncoder = config.parquet.encode_workers > 0 ? undefined : new EncodePool(1);
   const compactor =
     config.compaction.enabled && config.write_log.enabled
-      ? new Compactor({ store, writeLog, config, instanceId, logger, onCompaction: (e) => telemetry.metrics.observeCompaction(e), ...(options.now ? { now: options.now } : {}) })
+      ? new Compactor({
+          store,
+          writeLog,
+          config,
+          instanceId,
+          logger,
+          encoder: compactionEncoder ?? flushEncoder,
+          ...(compactionEncoder ? { afterRound: () => compactionEncoder.close() } : {}),
+          onCompaction: (e) => telemetry.metrics.observeCompaction(e),
+          ...(options.now ? { now: options.now } : {}),
+        })
       : undefined;
   compactor?.start();
   logger.info({ store: store.description, instance: instanceId, version: VERSION, security: security.summary }, 'daemon started');
@@ -280,6 +294,7 @@ async function startLocked(
       (stopping ??= (async () => {
         telemetry.setListening(false);
         await compactor?.stop();
+        await compactionEncoder?.close();
         // Stop taking traffic first, then flush what was accepted.
         await Promise.all(receivers.map((r) => r.close()));
         await queryPool?.close();

@@ -27,7 +27,15 @@ export async function compactCommand(
   const instanceId = oneOffInstanceId('compact');
   const store = await openStore(config, createLogger('silent'), instanceId);
   try {
-    const writeLog = new WriteLog({ store, instanceId, settleWindowMs: config.write_log.settle_window_seconds * 1000, describeFile: footerDescriber(store) });
+    // Folds the log into a checkpoint as the daemon does: without it every view of a long log
+    // lists (and, on a local store, stats) every entry again, once or more per partition.
+    const writeLog = new WriteLog({
+      store,
+      instanceId,
+      settleWindowMs: config.write_log.settle_window_seconds * 1000,
+      compactAfterEntries: config.write_log.compact_after_entries,
+      describeFile: footerDescriber(store),
+    });
     const compactor = new Compactor({ store, writeLog, config, instanceId });
     const r = await compactor.runOnce({
       ...(args.dataset !== undefined ? { datasets: [args.dataset as (typeof DATASET_NAMES)[number]] } : {}),

@@ -18,9 +18,11 @@ import type { WriteLog } from '../log/write-log.js';
 import { BUCKET_MS } from '../partitioning/paths.js';
 import { FileWriter } from '../pipeline/file-writer.js';
 import { fileWriterSettings } from '../pipeline/file-writer-settings.js';
+import type { FlushEncoder } from '../pipeline/encode-pool.js';
 import { DATASET_NAMES, DATASETS, promotedSpecs, type DatasetName } from '../schema/datasets.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { acquireLease, decodeLease, Lease, LEASE_ROOT, type LeaseBody } from './lease.js';
+import { pausePoint } from './pause-point.js';
 import { deleteDue, recordPendingDeletes } from './pending-deletes.js';
 import { readAsSchema } from './read-inputs.js';
 
@@ -36,6 +38,14 @@ export interface CompactorOptions {
   readonly instanceId: string;
   readonly now?: () => number;
   readonly logger?: Logger;
+  /**
+   * Sorts and encodes the merged rows: the daemon passes a worker pool (its own encode pool, or
+   * one worker of compaction's), so a large merge never blocks its receivers; the calling
+   * thread when absent (the CLI, which receives nothing). See docs/compaction.md, "Encoding".
+   */
+  readonly encoder?: FlushEncoder;
+  /** Called after every round (the daemon stops compaction's own encode worker then). */
+  readonly afterRound?: () => Promise<void>;
   /** Told after every partition compaction (the daemon's metrics). */
   readonly onCompaction?: (e: CompactionEvent) => void;
 }
@@ -101,6 +111,14 @@ export class Compactor {
 
   /** Compacts whatever is due (and recovers dead holders' leases, deletes what is due). */
   async runOnce(options: RunOptions = {}): Promise<RunResult> {
+    try {
+      return await this.round(options);
+    } finally {
+      await this.o.afterRound?.();
+    }
+  }
+
+  private async round(options: RunOptions): Promise<RunResult> {
     const result: RunResult = { merged: [], skipped: [], failed: [], deleted: 0 };
     let deleted = 0;
     for (const dataset of options.datasets ?? DATASET_NAMES) {
@@ -213,18 +231,23 @@ export class Compactor {
         const rows = inputs.reduce((n, f) => n + f.rows, 0);
         return { dataset, partition, filesIn: inputs.length, filesOut: groups.length, rows, bytesIn, bytesOut: 0, dryRun };
       }
-      const writer = new FileWriter({ store: this.o.store, instanceId: this.o.instanceId, ...fileWriterSettings(this.o.config), now: this.now });
+      const writer = new FileWriter({ store: this.o.store, instanceId: this.o.instanceId, ...fileWriterSettings(this.o.config), now: this.now, ...(this.o.encoder ? { encoder: this.o.encoder } : {}) });
       const schema = DATASETS[dataset].schema(promotedSpecs(this.o.config)[dataset]);
       const inputKeys = inputs.map((f) => f.key);
       const added: LoggedFile[] = [];
       let rowsIn = 0;
       for (const group of groups) {
         const batches = [];
-        for (const f of group) batches.push(...readAsSchema(f.key, await this.o.store.get(f.key), schema));
+        for (const f of group) {
+          batches.push(...readAsSchema(f.key, await this.o.store.get(f.key), schema));
+          // Decoding is synchronous: one input file at a time, then the event loop runs.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
         const rows = batches.reduce((n, b) => n + b.numRows, 0);
         rowsIn += rows;
         const minTime = group.reduce((m, f) => (f.minTimeNs < m ? f.minTimeNs : m), group[0]!.minTimeNs);
         const maxTime = group.reduce((m, f) => (f.maxTimeNs > m ? f.maxTimeNs : m), group[0]!.maxTimeNs);
+        await pausePoint('merge', `${dataset}/${partition}`);
         const flush = { dataset, partition, batches, rows, bytes: group.reduce((n, f) => n + f.bytes, 0), minTime, maxTime, seqs: [], priorFlushes: [], abandonedKeys: [] };
         const written = await writer.write(flush, async (keys) => {
           outputs = [...outputs, ...keys];
@@ -234,6 +257,7 @@ export class Compactor {
         if (rowsOut !== rows) throw new S3ParquetError('STORE_FAILED', `compaction of ${dataset}/${partition} wrote ${rowsOut} rows for ${rows} read`);
         for (const w of written) added.push({ key: w.key, rows: w.rows, bytes: w.bytes, minTimeNs: minTime, maxTimeNs: maxTime, ...(w.index ? { index: w.index } : {}) });
       }
+      await pausePoint('upload', `${dataset}/${partition}`);
       await lease!.verify();
       const now = await this.o.writeLog.view(dataset);
       const live = new Set(now.complete ? now.files.map((f) => f.key) : []);
@@ -248,6 +272,7 @@ export class Compactor {
       }
       swapAttempted = true;
       await this.o.writeLog.append(dataset, added, { removed: inputKeys, removedFrom, compaction: true, notBeforeMs });
+      await pausePoint('swap', `${dataset}/${partition}`);
       await recordPendingDeletes(this.o.store, dataset, this.o.instanceId, inputKeys, this.now() + this.settings.delete_grace_seconds * 1000);
       await lease!.release();
       const bytesOut = added.reduce((n, f) => n + f.bytes, 0);

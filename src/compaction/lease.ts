@@ -84,8 +84,11 @@ export class Lease {
 
   /** Rewrites the lease with the outputs about to be uploaded (the intent a crash leaves). */
   async recordIntent(outputs: readonly string[], inputs: readonly string[]): Promise<void> {
-    await this.renewing;
-    await this.write({ ...this.body, outputs, inputs, expiresMs: this.now() + this.leaseMs });
+    // In the renewals' chain: a renewal that read the body before this write finished would
+    // otherwise rewrite the lease without the outputs, and a crash then would leave them orphaned.
+    const written = this.renewing.then(() => this.write({ ...this.body, outputs, inputs, expiresMs: this.now() + this.leaseMs }));
+    this.renewing = written.catch(() => undefined);
+    await written;
   }
 
   /** Throws when the lease is no longer ours (expired, or another holder's): no swap then. */

@@ -146,10 +146,11 @@ export class LocalStore implements ObjectStore {
     const slash = prefix.lastIndexOf('/');
     const base = slash >= 0 ? prefix.slice(0, slash) : '';
     const after = options.startAfter;
-    for await (const info of this.walk(base, prefix)) if (after === undefined || info.key > after) yield info;
+    yield* this.walk(base, prefix, after);
   }
 
-  private async *walk(dirKey: string, prefix: string): AsyncIterable<ObjectInfo> {
+  /** Files below `dirKey` under `prefix`, in key order; keys at or before `after` are skipped unstat'ed (a write log's old entries). */
+  private async *walk(dirKey: string, prefix: string, after: string | undefined): AsyncIterable<ObjectInfo> {
     let entries;
     try {
       entries = await this.timed('listObjects', () => readdir(this.pathOf(dirKey), { withFileTypes: true }), (err) => {
@@ -167,8 +168,8 @@ export class LocalStore implements ObjectStore {
       const key = dirKey === '' ? entry.name : `${dirKey}/${entry.name}`;
       if (entry.name.includes(TEMP_MARKER) || entry.name.startsWith('.')) continue;
       if (entry.isDirectory()) {
-        if (prefix.startsWith(key + '/') || (key + '/').startsWith(prefix) || key.startsWith(prefix)) yield* this.walk(key, prefix);
-      } else if (entry.isFile() && key.startsWith(prefix)) {
+        if (prefix.startsWith(key + '/') || (key + '/').startsWith(prefix) || key.startsWith(prefix)) yield* this.walk(key, prefix, after);
+      } else if (entry.isFile() && key.startsWith(prefix) && (after === undefined || key > after)) {
         const s = await stat(join(this.root, key));
         yield { key, size: s.size, lastModified: s.mtime };
       }

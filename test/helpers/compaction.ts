@@ -1,4 +1,5 @@
 /** Checks shared by the compaction tests: what the log names, what the store holds, counts. */
+import type { ChildProcess } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WriteLog } from '../../src/log/write-log.js';
@@ -60,4 +61,31 @@ export async function loggedKeys(store: ObjectStore, dataset = 'traces'): Promis
   const v = await new WriteLog({ store, instanceId: 'check' }).view(dataset);
   if (!v.complete) throw new Error(`write log not complete: ${v.reason}`);
   return v.files.map((f) => f.key).sort();
+}
+
+/** The write log's compaction entries (`…-{instance}-c{seq}.json`) of a local store. */
+export async function compactionEntries(data: string, dataset = 'traces'): Promise<string[]> {
+  const names = await readdir(join(data, '_log', dataset)).catch(() => [] as string[]);
+  return names.filter((n) => /-c\d+\.json$/.test(n)).sort();
+}
+
+/** Resolves once the child writes a stderr line matching `pattern` (the compaction pause points). */
+export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 120_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`no stderr line matching ${pattern} within ${timeoutMs} ms; stderr: ${seen.slice(-2000)}`)), timeoutMs);
+    const onData = (b: Buffer): void => {
+      seen += b.toString();
+      const line = seen.split('\n').find((l) => pattern.test(l));
+      if (line === undefined) return;
+      clearTimeout(timer);
+      child.stderr?.off('data', onData);
+      resolve(line);
+    };
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before a stderr line matching ${pattern}; stderr: ${seen.slice(-2000)}`));
+    });
+  });
 }
