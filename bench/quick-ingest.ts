@@ -21,8 +21,18 @@ const d = await startBenchDaemon(dir, process.env.BENCH_TOML ?? '', `${dir}/data
 // 16 warm-up requests come after the measured ones.
 const payloads = traceRequests(42, requests + 16, perRequest);
 const url = `http://127.0.0.1:${d.ports.http}/v1/traces`;
-const send = async (i: number) => {
-  const res = await fetch(url, { method: 'POST', body: payloads[i % payloads.length]!, headers: { 'content-type': 'application/x-protobuf' } });
+let resets = 0;
+const send = async (i: number): Promise<void> => {
+  let res: Response;
+  try {
+    res = await fetch(url, { method: 'POST', body: payloads[i % payloads.length]!, headers: { 'content-type': 'application/x-protobuf' } });
+  } catch (err) {
+    // A kept-alive connection the daemon closed as idle (its keep-alive timeout passes on a
+    // loaded machine) resets before the request is read: send again, on a new connection.
+    const code = (err as { cause?: { code?: string } }).cause?.code;
+    if (code !== 'ECONNRESET' || ++resets > 20) throw err;
+    return send(i);
+  }
   await res.arrayBuffer();
   if (res.status !== 200) throw new Error(`status ${res.status}`);
 };
@@ -42,5 +52,5 @@ const cpuAccepted = (await d.cpuSeconds()) - cpu0;
 const cpu = (await d.stop()) - cpu0; // includes the shutdown flush: every span stored
 clearInterval(sampler);
 const spans = requests * perRequest;
-console.log(JSON.stringify({ requests, perRequest, concurrency, spans, wallSeconds: +wall.toFixed(2), spansPerSecond: Math.round(spans / wall), daemonCpuSeconds: +cpu.toFixed(2), spansPerCpuSecond: Math.round(spans / cpu), spansPerCpuSecondUntilAccepted: Math.round(spans / cpuAccepted), peakRssMb: Math.round(peak) }));
+console.log(JSON.stringify({ requests, perRequest, concurrency, spans, wallSeconds: +wall.toFixed(2), spansPerSecond: Math.round(spans / wall), daemonCpuSeconds: +cpu.toFixed(2), spansPerCpuSecond: Math.round(spans / cpu), spansPerCpuSecondUntilAccepted: Math.round(spans / cpuAccepted), peakRssMb: Math.round(peak), resets }));
 await rm(dir, { recursive: true, force: true });

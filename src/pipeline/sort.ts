@@ -14,10 +14,20 @@
  */
 import { DataType, RecordBatch, Struct, makeData, type Data } from 'apache-arrow';
 
-/** Row `rows[i]` of chunk `chunks[i]`, for every output row i. */
-interface Gather {
+/**
+ * The output rows as runs of consecutive source rows: run i is rows [starts[i], starts[i] +
+ * lens[i]) of chunk chunks[i]. A map or list row's entries are one run of its child, so the
+ * child columns (most of a span's bytes: its attribute maps) are gathered by ranges, with one
+ * copy per row, not one per entry.
+ */
+interface Runs {
   readonly chunks: Int32Array;
-  readonly rows: Int32Array;
+  readonly starts: Int32Array;
+  readonly lens: Int32Array;
+  /** Runs in use (the arrays may be longer). */
+  readonly count: number;
+  /** Output rows: the sum of lens. */
+  readonly length: number;
 }
 
 function isValid(d: Data, row: number): boolean {
@@ -27,97 +37,103 @@ function isValid(d: Data, row: number): boolean {
   return (bitmap[i >> 3]! & (1 << (i & 7))) !== 0;
 }
 
-function gatherValidity(parts: readonly Data[], g: Gather): { bitmap: Uint8Array | undefined; nullCount: number } {
+function gatherValidity(parts: readonly Data[], g: Runs): { bitmap: Uint8Array | undefined; nullCount: number } {
   if (parts.every((p) => p.nullCount === 0)) return { bitmap: undefined, nullCount: 0 };
-  const n = g.rows.length;
-  const bitmap = new Uint8Array((n + 7) >> 3);
+  const bitmap = new Uint8Array((g.length + 7) >> 3);
   let nulls = 0;
-  for (let i = 0; i < n; i++) {
-    if (isValid(parts[g.chunks[i]!]!, g.rows[i]!)) bitmap[i >> 3]! |= 1 << (i & 7);
-    else nulls++;
+  for (let r = 0, k = 0; r < g.count; r++) {
+    const p = parts[g.chunks[r]!]!;
+    for (let row = g.starts[r]!, end = row + g.lens[r]!; row < end; row++, k++) {
+      if (isValid(p, row)) bitmap[k >> 3]! |= 1 << (k & 7);
+      else nulls++;
+    }
   }
   return { bitmap, nullCount: nulls };
 }
 
-/** For list-like parts: the child rows that the gathered parent rows cover, and new offsets. */
-function gatherChildren(parts: readonly Data[], g: Gather): { offsets: Int32Array; child: Gather } {
-  const n = g.rows.length;
-  const offsets = new Int32Array(n + 1);
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    const p = parts[g.chunks[i]!]!;
-    const o = p.valueOffsets as Int32Array;
-    const r = g.rows[i]!;
-    total += o[r + 1]! - o[r]!;
-    offsets[i + 1] = total;
-  }
-  const chunks = new Int32Array(total);
-  const rows = new Int32Array(total);
+/**
+ * New offsets for the gathered rows of offset-carrying parts (strings, lists, maps): each run's
+ * offsets copied, shifted to where the run lands.
+ */
+function gatherOffsets(offs: readonly Int32Array[], g: Runs): Int32Array {
+  const offsets = new Int32Array(g.length + 1);
+  let at = 0;
   let k = 0;
-  for (let i = 0; i < n; i++) {
-    const c = g.chunks[i]!;
-    const p = parts[c]!;
-    const o = p.valueOffsets as Int32Array;
-    const r = g.rows[i]!;
-    for (let j = o[r]!; j < o[r + 1]!; j++) {
-      chunks[k] = c;
-      rows[k++] = j; // child rows are addressed from the child's own start
-    }
+  for (let r = 0; r < g.count; r++) {
+    const o = offs[g.chunks[r]!]!;
+    const start = g.starts[r]!;
+    const end = start + g.lens[r]!;
+    const shift = at - o[start]!;
+    for (let j = start + 1; j <= end; j++) offsets[++k] = o[j]! + shift;
+    at = offsets[k]!;
   }
-  return { offsets, child: { chunks, rows } };
+  return offsets;
 }
 
-function gather(parts: readonly Data[], g: Gather): Data {
+/** For list-like parts: the child rows the gathered parent rows cover, one run per parent run. */
+function childRuns(offs: readonly Int32Array[], g: Runs): Runs {
+  const chunks = new Int32Array(g.count);
+  const starts = new Int32Array(g.count);
+  const lens = new Int32Array(g.count);
+  let count = 0;
+  let length = 0;
+  for (let r = 0; r < g.count; r++) {
+    const c = g.chunks[r]!;
+    const o = offs[c]!;
+    const from = o[g.starts[r]!]!; // child rows are addressed from the child's own start
+    const len = o[g.starts[r]! + g.lens[r]!]! - from;
+    if (len === 0) continue;
+    length += len;
+    if (count > 0 && chunks[count - 1] === c && starts[count - 1]! + lens[count - 1]! === from) {
+      lens[count - 1]! += len;
+      continue;
+    }
+    chunks[count] = c;
+    starts[count] = from;
+    lens[count++] = len;
+  }
+  return { chunks, starts, lens, count, length };
+}
+
+function gather(parts: readonly Data[], g: Runs): Data {
   const type = parts[0]!.type as DataType;
-  const n = g.rows.length;
+  const n = g.length;
   const { bitmap, nullCount } = gatherValidity(parts, g);
   const base = { type, length: n, nullCount, nullBitmap: bitmap };
   if (DataType.isUtf8(type)) {
-    // Buffers hoisted out of the Data objects, and short copies done byte by byte: a
-    // `subarray` per value (a new view object) cost more than the copy itself.
     const offs = parts.map((p) => p.valueOffsets as Int32Array);
     const vals = parts.map((p) => p.values as Uint8Array);
-    const chunks = g.chunks;
-    const rows = g.rows;
-    const offsets = new Int32Array(n + 1);
-    let size = 0;
-    for (let i = 0; i < n; i++) {
-      const o = offs[chunks[i]!]!;
-      const r = rows[i]!;
-      size += o[r + 1]! - o[r]!;
-      offsets[i + 1] = size;
-    }
-    const bytes = new Uint8Array(size);
-    // Rows that were neighbours before the sort (a trace's spans, a map's entries) still are:
-    // each such run is one contiguous copy.
-    for (let i = 0; i < n; ) {
-      const c = chunks[i]!;
-      const first = rows[i]!;
-      let j = i + 1;
-      while (j < n && chunks[j] === c && rows[j] === first + (j - i)) j++;
+    const offsets = gatherOffsets(offs, g);
+    const bytes = new Uint8Array(offsets[n]!);
+    // Short copies byte by byte: a `subarray` (a new view object) costs more than a short copy.
+    for (let r = 0, k = 0; r < g.count; r++) {
+      const c = g.chunks[r]!;
       const o = offs[c]!;
       const v = vals[c]!;
-      let from = o[first]!;
-      const end = o[first + (j - i)]!;
-      let to = offsets[i]!;
+      let from = o[g.starts[r]!]!;
+      const end = o[g.starts[r]! + g.lens[r]!]!;
+      let to = offsets[k]!;
       if (end - from > 64) bytes.set(v.subarray(from, end), to);
       else while (from < end) bytes[to++] = v[from++]!;
-      i = j;
+      k += g.lens[r]!;
     }
     return makeData({ ...base, type, valueOffsets: offsets, data: bytes } as Parameters<typeof makeData>[0]);
   }
   if (DataType.isBool(type)) {
     const bits = new Uint8Array((n + 7) >> 3);
-    for (let i = 0; i < n; i++) {
-      const p = parts[g.chunks[i]!]!;
-      const r = p.offset + g.rows[i]!;
-      if (((p.values as Uint8Array)[r >> 3]! & (1 << (r & 7))) !== 0) bits[i >> 3]! |= 1 << (i & 7);
+    for (let r = 0, k = 0; r < g.count; r++) {
+      const p = parts[g.chunks[r]!]!;
+      const v = p.values as Uint8Array;
+      for (let row = p.offset + g.starts[r]!, end = row + g.lens[r]!; row < end; row++, k++) {
+        if ((v[row >> 3]! & (1 << (row & 7))) !== 0) bits[k >> 3]! |= 1 << (k & 7);
+      }
     }
     return makeData({ ...base, type, data: bits } as Parameters<typeof makeData>[0]);
   }
   if (DataType.isList(type) || DataType.isMap(type)) {
-    const { offsets, child } = gatherChildren(parts, g);
-    const childData = gather(parts.map((p) => p.children[0]!), child);
+    const offs = parts.map((p) => p.valueOffsets as Int32Array);
+    const offsets = gatherOffsets(offs, g);
+    const childData = gather(parts.map((p) => p.children[0]!), childRuns(offs, g));
     return makeData({ ...base, type, valueOffsets: offsets, child: childData } as Parameters<typeof makeData>[0]);
   }
   if (DataType.isStruct(type)) {
@@ -131,17 +147,16 @@ function gather(parts: readonly Data[], g: Gather): Data {
 
 type FixedArray = Int32Array | Uint32Array | Float64Array | BigInt64Array | Int8Array | Int16Array | Uint8Array | Uint16Array | Float32Array | BigUint64Array;
 
-/** One element per row, buffers hoisted out of the Data objects (a single chunk skips the chunk lookup). */
-function gatherFixed<T extends FixedArray>(vals: readonly T[], g: Gather): T {
-  const n = g.rows.length;
-  const out = new (vals[0]!.constructor as new (n: number) => T)(n);
-  const chunks = g.chunks;
-  const rows = g.rows;
-  if (vals.length === 1) {
-    const v = vals[0]!;
-    for (let i = 0; i < n; i++) out[i] = v[rows[i]!]!;
-  } else {
-    for (let i = 0; i < n; i++) out[i] = vals[chunks[i]!]![rows[i]!]!;
+/** One element per row: a run of one is an element copy, a longer run one `set`. */
+function gatherFixed<T extends FixedArray>(vals: readonly T[], g: Runs): T {
+  const out = new (vals[0]!.constructor as new (n: number) => T)(g.length);
+  for (let r = 0, k = 0; r < g.count; r++) {
+    const v = vals[g.chunks[r]!]!;
+    const start = g.starts[r]!;
+    const len = g.lens[r]!;
+    if (len === 1) out[k] = v[start]!;
+    else (out as unknown as { set(src: unknown, at: number): void }).set(v.subarray(start, start + len), k); // same element type: TS cannot see it through the union
+    k += len;
   }
   return out;
 }
@@ -293,8 +308,29 @@ export function sortBatches(batches: readonly RecordBatch[], by: string | readon
   } else {
     order.sort(byRest);
   }
-  const g: Gather = { chunks: Int32Array.from(order, (i) => chunkOf[i]!), rows: Int32Array.from(order, (i) => rowOf[i]!) };
+  const g = runsOf(order, chunkOf, rowOf);
   const children = schema.fields.map((_, ci) => gather(batches.map((b) => b.data.children[ci]!), g));
   const data = makeData({ type: new Struct(schema.fields), length: order.length, nullCount: 0, children });
   return new RecordBatch(schema, data);
+}
+
+/** The sorted order as runs: rows that were neighbours in one chunk before the sort (a trace's spans) still are. */
+function runsOf(order: readonly number[], chunkOf: Int32Array, rowOf: Int32Array): Runs {
+  const n = order.length;
+  const chunks = new Int32Array(n);
+  const starts = new Int32Array(n);
+  const lens = new Int32Array(n);
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const c = chunkOf[order[i]!]!;
+    const row = rowOf[order[i]!]!;
+    if (count > 0 && chunks[count - 1] === c && starts[count - 1]! + lens[count - 1]! === row) {
+      lens[count - 1]!++;
+      continue;
+    }
+    chunks[count] = c;
+    starts[count] = row;
+    lens[count++] = 1;
+  }
+  return { chunks, starts, lens, count, length: n };
 }

@@ -86,6 +86,30 @@ export interface ColumnBuilder {
   finish(): Data;
 }
 
+/**
+ * Strings encoded once and appended many times as one block (a resource's or scope's
+ * attribute keys or values, the same for every record of the group): their UTF-8 bytes back to
+ * back, `ends[i]` where string i ends, `valid[i]` false for a null.
+ */
+export class PackedStrings {
+  private constructor(
+    readonly bytes: Uint8Array,
+    readonly ends: Int32Array,
+    readonly valid: readonly boolean[],
+    readonly nulls: number,
+  ) {}
+
+  static of(values: readonly (Uint8Array | null)[]): PackedStrings {
+    const ends = new Int32Array(values.length);
+    let size = 0;
+    values.forEach((v, i) => (ends[i] = size += v?.length ?? 0));
+    const bytes = new Uint8Array(size);
+    values.forEach((v, i) => v !== null && bytes.set(v, ends[i]! - v.length));
+    const valid = values.map((v) => v !== null);
+    return new PackedStrings(bytes, ends, valid, valid.filter((v) => !v).length);
+  }
+}
+
 export class Utf8Builder implements ColumnBuilder {
   readonly type = new Utf8();
   length = 0;
@@ -175,6 +199,36 @@ export class Utf8Builder implements ColumnBuilder {
     this.data.set(bytes, this.used);
     this.used += bytes.length;
     this.push(true);
+  }
+
+  /** Appends every string of `p`: one copy of the bytes, offsets shifted in one loop. */
+  appendPacked(p: PackedStrings): void {
+    const n = p.ends.length;
+    if (n === 0) return;
+    const size = p.bytes.length;
+    this.reserveBytes(size);
+    const base = this.used;
+    const data = this.data;
+    const src = p.bytes;
+    if (size > 64) data.set(src, base);
+    else for (let i = 0; i < size; i++) data[base + i] = src[i]!; // a native call costs more than a short copy
+    this.used = base + size;
+    const first = this.length;
+    while (this.offsets.length < first + n + 1) {
+      const next = new Int32Array(this.offsets.length * 2);
+      next.set(this.offsets);
+      this.offsets = next;
+    }
+    const offsets = this.offsets;
+    const ends = p.ends;
+    for (let i = 0; i < n; i++) offsets[first + 1 + i] = base + ends[i]!;
+    this.length = first + n;
+    if (p.nulls === 0) {
+      // All valid: only a bitmap already materialised (an earlier null) needs the bits.
+      for (let i = 0; i < n; i++) this.validity.set(first + i, true, offsets.length);
+    } else {
+      for (let i = 0; i < n; i++) this.validity.set(first + i, p.valid[i]!, offsets.length);
+    }
   }
 
   appendNull(): void {
@@ -383,6 +437,13 @@ export class StringMapBuilder implements ColumnBuilder {
 
   get length(): number {
     return this.rows.length;
+  }
+
+  /** Appends one row holding the entries of `keys` and `values` (the same count). */
+  appendPackedRow(keys: PackedStrings, values: PackedStrings): void {
+    this.keys.appendPacked(keys);
+    this.values.appendPacked(values);
+    this.endRow();
   }
 
   entry(key: string, value: string | null): void {

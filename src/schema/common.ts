@@ -2,23 +2,31 @@
  * Columns every dataset shares: who sent the record (resource, scope) and its attributes.
  *
  * Resource and scope values are the same for every record of a ResourceSpans/ScopeSpans, so
- * they are encoded to UTF-8 once per group (`ResourceContext`, `ScopeContext`) and copied as
- * bytes per row.
+ * they are encoded to UTF-8 once per group (`ResourceContext`, `ScopeContext`) and copied per
+ * row as one block of keys and one of values (`PackedStrings`), not entry by entry.
  */
-import { Int64Builder, StringMapBuilder, Utf8Builder, type ColumnBuilder } from './columns.js';
+import { Int64Builder, PackedStrings, StringMapBuilder, Utf8Builder, type ColumnBuilder } from './columns.js';
 import { anyValueToText, findStringAttribute } from '../otlp/values.js';
 import type { InstrumentationScope, KeyValue, Resource } from '../otlp/types.js';
 import type { PromotedColumns } from './promoted.js';
 
-/** One attribute map entry, pre-encoded. */
-type EncodedEntry = readonly [key: Buffer, value: Buffer | null];
+/** An attribute map's keys and values, encoded once per group and appended as a block per row. */
+interface EncodedEntries {
+  readonly keys: PackedStrings;
+  readonly values: PackedStrings;
+}
 
-function encodeEntries(attrs: readonly KeyValue[] | null | undefined): EncodedEntry[] {
-  if (!attrs) return [];
-  return attrs.map((kv) => {
-    const text = anyValueToText(kv.value);
-    return [Buffer.from(kv.key, 'utf8'), text === null ? null : Buffer.from(text, 'utf8')] as const;
-  });
+function encodeEntries(attrs: readonly KeyValue[] | null | undefined): EncodedEntries {
+  const list = attrs ?? [];
+  return {
+    keys: PackedStrings.of(list.map((kv) => Buffer.from(kv.key, 'utf8'))),
+    values: PackedStrings.of(
+      list.map((kv) => {
+        const text = anyValueToText(kv.value);
+        return text === null ? null : Buffer.from(text, 'utf8');
+      }),
+    ),
+  };
 }
 
 function nonEmpty(s: string | null | undefined): string | null {
@@ -27,7 +35,7 @@ function nonEmpty(s: string | null | undefined): string | null {
 
 export interface ResourceContext {
   readonly serviceName: string | null;
-  readonly attributes: EncodedEntry[];
+  readonly attributes: EncodedEntries;
   readonly droppedAttributesCount: number;
   readonly schemaUrl: string | null;
 }
@@ -44,7 +52,7 @@ export function resourceContext(resource: Resource | null | undefined, schemaUrl
 export interface ScopeContext {
   readonly name: string | null;
   readonly version: string | null;
-  readonly attributes: EncodedEntry[];
+  readonly attributes: EncodedEntries;
   readonly droppedAttributesCount: number;
   readonly schemaUrl: string | null;
 }
@@ -59,13 +67,8 @@ export function scopeContext(scope: InstrumentationScope | null | undefined, sch
   };
 }
 
-function appendEncoded(map: StringMapBuilder, entries: readonly EncodedEntry[]): void {
-  for (const [k, v] of entries) {
-    map.keys.appendBytes(k);
-    if (v === null) map.values.appendNull();
-    else map.values.appendBytes(v);
-  }
-  map.endRow();
+function appendEncoded(map: StringMapBuilder, entries: EncodedEntries): void {
+  map.appendPackedRow(entries.keys, entries.values);
 }
 
 /**

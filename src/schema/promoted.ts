@@ -51,7 +51,7 @@ export function promotedColumnName(attribute: string): string {
   return attribute.replace(/[^A-Za-z0-9_]/g, '_').toLowerCase();
 }
 
-type PromotedValue = string | bigint | number | boolean;
+export type PromotedValue = string | bigint | number | boolean;
 
 /** A builder plus an append that takes whatever `fit` produced for its type. */
 function builderFor(type: PromotedType): { builder: ColumnBuilder; append: (v: PromotedValue | null) => void } {
@@ -76,7 +76,7 @@ function builderFor(type: PromotedType): { builder: ColumnBuilder; append: (v: P
 }
 
 /** Converts a value to the column's type, or returns undefined when it does not fit. */
-function fit(type: PromotedType, v: AnyValue): PromotedValue | undefined {
+export function fitPromoted(type: PromotedType, v: AnyValue): PromotedValue | undefined {
   switch (type) {
     case 'string':
       return v.value === 'stringValue' ? v.stringValue : undefined;
@@ -127,12 +127,28 @@ export class PromotedColumns {
     return undefined;
   }
 
+  /**
+   * For a key still in protobuf bytes: the index of its promoted column when that column has no
+   * value yet in this row (the first occurrence wins, as in `take`), else -1.
+   */
+  openIndexAt(buf: Uint8Array, start: number, end: number): number {
+    const key = this.attributeAt(buf, start, end);
+    if (key === undefined) return -1;
+    const index = this.byAttribute.get(key)!;
+    return this.row[index] === undefined ? index : -1;
+  }
+
+  /** Sets column `index` of this row to a value already fitted to its type (`openIndexAt`). */
+  takeAt(index: number, value: PromotedValue): void {
+    this.row[index] = value;
+  }
+
   /** True when the attribute went into its column (and must not be written to the map). */
   take(key: string, value: AnyValue | null): boolean {
     if (this.specs.length === 0 || value === null) return false;
     const index = this.byAttribute.get(key);
     if (index === undefined || this.row[index] !== undefined) return false;
-    const fitted = fit(this.specs[index]!.type, value);
+    const fitted = fitPromoted(this.specs[index]!.type, value);
     if (fitted === undefined) return false;
     this.row[index] = fitted;
     return true;

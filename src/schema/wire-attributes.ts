@@ -14,7 +14,7 @@ import { anyValueToText } from '../otlp/values.js';
 import type { AnyValue } from '../otlp/types.js';
 import type { WireReader } from '../otlp/wire-reader.js';
 import type { StringMapBuilder, Utf8Builder } from './columns.js';
-import type { PromotedColumns } from './promoted.js';
+import { fitPromoted, type PromotedColumns, type PromotedType, type PromotedValue } from './promoted.js';
 
 let anyValueType: Type | undefined;
 
@@ -33,18 +33,28 @@ const ARRAY = 5;
 const KVLIST = 6;
 const BYTES = 7;
 
-/** Appends the map text of the AnyValue in bytes [start, end) (null when no member is set). */
-export function appendAnyValueText(out: Utf8Builder, r: WireReader, start: number, end: number): void {
+/** What a scan of one AnyValue's bytes found; one reused object, so a scan allocates nothing. */
+class AnyValueScan {
+  /** The member the oneof reads as set (NONE when none is). */
+  winner = NONE;
+  /** An array or kvlist member is present: the text needs protobufjs and JSON. */
+  complex = false;
+  s0 = 0;
+  s1 = 0;
+  bool = false;
+  int = 0n;
+  dbl = 0;
+  b0 = 0;
+  b1 = 0;
+}
+
+const scanned = new AnyValueScan();
+
+/** Reads the AnyValue in bytes [start, end) into `out`, with protobufjs's oneof rule (see the header). */
+function scanAnyValue(r: WireReader, start: number, end: number, out: AnyValueScan): void {
   let winner = NONE;
   let seen = 0; // bit per member
-  let complex = false;
-  let s0 = 0;
-  let s1 = 0;
-  let bool = false;
-  let int = 0n;
-  let dbl = 0;
-  let b0 = 0;
-  let b1 = 0;
+  out.complex = false;
   r.pos = start;
   while (r.pos < end) {
     const tag = r.varint();
@@ -58,55 +68,85 @@ export function appendAnyValueText(out: Utf8Builder, r: WireReader, start: numbe
     }
     switch (field) {
       case STRING:
-        s1 = r.varint() + r.pos;
-        s0 = r.pos;
-        r.pos = s1;
+        out.s1 = r.varint() + r.pos;
+        out.s0 = r.pos;
+        r.pos = out.s1;
         break;
       case BOOL:
-        bool = r.uint32() !== 0;
+        out.bool = r.uint32() !== 0;
         break;
       case INT:
-        int = r.int64();
+        out.int = r.int64();
         break;
       case DOUBLE:
-        dbl = r.double();
+        out.dbl = r.double();
         break;
       case ARRAY:
       case KVLIST:
-        complex = true;
+        out.complex = true;
         r.skip(wire);
         break;
       case BYTES:
-        b1 = r.varint() + r.pos;
-        b0 = r.pos;
-        r.pos = b1;
+        out.b1 = r.varint() + r.pos;
+        out.b0 = r.pos;
+        r.pos = out.b1;
         break;
       default:
         r.skip(wire);
     }
   }
-  if (complex) {
+  out.winner = winner;
+}
+
+/** Appends the map text of the AnyValue in bytes [start, end) (null when no member is set). */
+export function appendAnyValueText(out: Utf8Builder, r: WireReader, start: number, end: number): void {
+  const v = scanned;
+  scanAnyValue(r, start, end, v);
+  if (v.complex) {
     out.append(anyValueToText(decodeAnyValue(r, start, end)));
     return;
   }
-  switch (winner) {
+  switch (v.winner) {
     case NONE:
       out.appendNull();
       return;
     case STRING:
-      out.appendUtf8(r.buf, s0, s1);
+      out.appendUtf8(r.buf, v.s0, v.s1);
       return;
     case BOOL:
-      out.append(bool ? 'true' : 'false');
+      out.append(v.bool ? 'true' : 'false');
       return;
     case INT:
-      out.append(int.toString());
+      out.append(v.int.toString());
       return;
     case DOUBLE:
-      out.append(String(dbl));
+      out.append(String(v.dbl));
       return;
     default:
-      out.append(r.buf.toString('base64', b0, b1));
+      out.append(r.buf.toString('base64', v.b0, v.b1));
+  }
+}
+
+/**
+ * The AnyValue in bytes [start, end) as a value of a promoted column of `type`, or undefined
+ * when it does not fit: the rules of `fit` in promoted.ts, read from the bytes (was a
+ * protobufjs decode per promoted attribute). Values with an array or kvlist member still go
+ * through protobufjs.
+ */
+function fitWire(type: PromotedType, r: WireReader, start: number, end: number): PromotedValue | undefined {
+  const v = scanned;
+  scanAnyValue(r, start, end, v);
+  if (v.complex) return fitPromoted(type, decodeAnyValue(r, start, end));
+  switch (type) {
+    case 'string':
+      return v.winner === STRING ? r.text(v.s0, v.s1) : undefined;
+    case 'int64':
+      return v.winner === INT ? v.int : undefined;
+    case 'double':
+      if (v.winner === DOUBLE) return v.dbl;
+      return v.winner === INT ? Number(v.int) : undefined;
+    case 'bool':
+      return v.winner === BOOL ? v.bool : undefined;
   }
 }
 
@@ -144,8 +184,14 @@ export function appendWireAttributes(
       } else r.skip(tag & 7);
     }
     if (claim && v0 >= 0) {
-      const key = promoted.attributeAt(r.buf, k0, k1);
-      if (key !== undefined && promoted.take(key, decodeAnyValue(r, v0, v1))) continue;
+      const index = promoted.openIndexAt(r.buf, k0, k1);
+      if (index >= 0) {
+        const fitted = fitWire(promoted.specs[index]!.type, r, v0, v1);
+        if (fitted !== undefined) {
+          promoted.takeAt(index, fitted);
+          continue;
+        }
+      }
     }
     map.keys.appendUtf8(r.buf, k0, k1);
     if (v0 < 0) map.values.appendNull();

@@ -1,6 +1,6 @@
 /** sortBatches: every row survives with every nested value, in key order (one or several keys), nulls included. */
 import { describe, expect, it } from 'vitest';
-import { Field, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
+import { Bool, Field, Int32, List, RecordBatch, Schema, Struct, Table, Utf8, makeData, vectorFromArray } from 'apache-arrow';
 import { decodeTraces } from '../../src/otlp/decode.js';
 import { convertTraces } from '../../src/pipeline/convert-traces.js';
 import { Partitioner } from '../../src/pipeline/partitioner.js';
@@ -106,5 +106,29 @@ describe('sortBatches', () => {
     expect(order).toEqual(expected);
     expect(order.slice(0, 4)).toEqual([6, 2, 3, 4]); // '', 'ab', 'ab\0', 'ab\1'
     expect(order.at(-1)).toBe(5); // null last
+  });
+
+  it('gathers runs of neighbouring rows (booleans, lists and strings with nulls, a sliced batch) intact', () => {
+    const batch = (keys: string[], offset: number): RecordBatch => {
+      const n = keys.length;
+      const flag = vectorFromArray(Array.from({ length: n }, (_, i) => ((i + offset) % 5 === 0 ? null : (i + offset) % 2 === 0)), new Bool());
+      const list = vectorFromArray(
+        Array.from({ length: n }, (_, i) => ((i + offset) % 4 === 3 ? null : Array.from({ length: (i + offset) % 3 }, (_, j) => (i + offset) * 10 + j))),
+        new List(new Field('item', new Int32(), true)),
+      );
+      const text = vectorFromArray(Array.from({ length: n }, (_, i) => ((i + offset) % 6 === 1 ? null : `t${i + offset}`.repeat(1 + ((i + offset) % 40)))), new Utf8());
+      return new Table({ k: vectorFromArray(keys, new Utf8()), flag, list, text }).batches[0]! as RecordBatch;
+    };
+    // Keys in runs: rows of one key are neighbours in their batch, and stay neighbours sorted.
+    const a = batch(['m', 'm', 'm', 'c', 'c', 'x', 'a', 'a', 'a', 'a'], 0);
+    const b = batch(['z', 'b', 'b', 'b', 'c', 'c', 'y', 'a'], 100).slice(1, 7);
+    const sorted = sortBatches([a, b], 'k');
+    const plain = (x: RecordBatch) => x.toArray().map((r) => JSON.stringify(r.toJSON()));
+    expect(plain(sorted)).toEqual(
+      [...plain(a).map((r, i) => ({ r, key: a.get(i)!.k as string, at: i })), ...plain(b).map((r, i) => ({ r, key: b.get(i)!.k as string, at: 100 + i }))]
+        .sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : x.at - y.at))
+        .map((x) => x.r),
+    );
+    expect(sorted.getChild('flag')!.nullCount).toBe(a.getChild('flag')!.nullCount + b.getChild('flag')!.nullCount);
   });
 });
