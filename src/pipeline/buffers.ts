@@ -56,6 +56,12 @@ export interface FlushBatch {
 export interface SpillOptions {
   /** In-memory buffered bytes above which the oldest parts are dropped to references. */
   readonly budgetBytes: number;
+  /**
+   * The most (Arrow) bytes one flush chunk takes, when below `maxBytes`: a flush holds several
+   * copies of its chunk at once (sorted, Arrow IPC for the encoder, the encoder's wasm memory,
+   * which never shrinks once grown), so the chunk, not the buffers, decides the flush's peak.
+   */
+  readonly chunkBytes: number;
   readonly load: (seq: number, dataset: string, partition: string) => Promise<RecordBatch>;
   /** Told about parts that left memory (metrics). */
   readonly onSpill?: (dataset: string, rows: number, bytes: number) => void;
@@ -415,13 +421,17 @@ export class BufferManager {
     }
   }
 
-  /** The front of a buffer up to about one file's rows and bytes (pinned parts always together). */
+  /**
+   * The front of a buffer up to one file's rows, and bytes up to `maxBytes` or the spill's
+   * `chunkBytes` (the part that crosses them included; pinned parts always together).
+   */
   private takeChunk(buf: PartitionBuffer): Part[] {
+    const maxBytes = Math.min(this.limits.maxBytes, this.spill?.chunkBytes ?? Number.POSITIVE_INFINITY);
     let rows = 0;
     let bytes = 0;
     let n = 0;
     for (const p of buf.parts) {
-      if (n > 0 && !p.pinned && (rows >= this.limits.maxRows || bytes >= this.limits.maxBytes)) break;
+      if (n > 0 && !p.pinned && (rows >= this.limits.maxRows || bytes >= maxBytes)) break;
       rows += p.rows;
       bytes += p.bytes;
       n++;

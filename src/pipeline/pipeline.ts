@@ -44,6 +44,15 @@ const DECODE_EXPANSION = { protobuf: 8, json: 4 } as const;
  */
 const SPILL_SHARE = 0.5;
 
+/**
+ * The share of `memory_limit_mb` one flush chunk may hold (Arrow bytes). Measured (issue 20,
+ * bench/outage.ts): a flush holds about four copies of its chunk at its peak — the re-read
+ * batches, the sorted copy, the Arrow IPC handed to the encoder, and parquet-wasm's memory, which
+ * grows to the largest encode and never shrinks — so with a chunk of `max_bytes_mb` (64 MiB by
+ * default) above a small `memory_limit_mb`, RSS grew far past the bound during an outage.
+ */
+const CHUNK_SHARE = 0.25;
+
 /** The dataset each signal is stored in. */
 export const DATASET_OF: Readonly<Record<Signal, string>> = { traces: 'traces', logs: 'logs', metrics: 'metrics' };
 
@@ -125,6 +134,7 @@ export class Pipeline {
       options.wal && options.memoryLimitBytes !== undefined
         ? {
             budgetBytes: options.memoryLimitBytes * SPILL_SHARE,
+            chunkBytes: options.memoryLimitBytes * CHUNK_SHARE,
             load: (seq, dataset, partition) => this.loadSpilled(seq, dataset, partition),
             ...(options.deadLetters ? { lost: (seq: number, dataset: string, partition: string, rows: number, err: SpillLostError) => this.spillLost(seq, dataset, partition, rows, err) } : {}),
             ...(options.onSpill ? { onSpill: options.onSpill } : {}),
