@@ -199,6 +199,17 @@ enabled = false
   }
 }
 
+export function outageMarkdown(r: OutageResult): string {
+  return `## Outage backlog and drain (issue 20, bench/outage.ts)
+
+radosgw stopped (SIGSTOP) while ${CLIENTS} clients sent **${r.backlogMiB} MiB** of OTLP/protobuf requests (${r.requests.toLocaleString('en')} requests, ${r.spans.toLocaleString('en')} spans, retrying ${r.refusals} refusals) to a daemon with \`memory_limit_mb = ${LIMIT_MB}\`; then radosgw ran again and the backlog drained (load average ${r.loadAverage.join(' / ')}${r.env ? `; ${r.env}` : ''}).
+
+| accepted in | RSS idle | peak RSS outage | peak RSS drain | at the peak: heap used / total, external, arrayBuffers (MiB) | drain time | drain spans/s | drain MiB/s | drain CPU s | files |
+|---|---|---|---|---|---|---|---|---|---|
+| ${r.acceptSeconds} s | ${r.baselineRssMb} | ${r.peakRssOutageMb} (+${r.peakRssOutageMb - r.baselineRssMb}) | ${r.peakRssDrainMb} (+${r.peakRssDrainMb - r.baselineRssMb}) | ${r.atPeak.heapUsed} / ${r.atPeak.heapTotal}, ${r.atPeak.external}, ${r.atPeak.arrayBuffers} | ${r.drainSeconds} s | ${r.drainSpansPerSecond.toLocaleString('en')} | ${r.drainMiBPerSecond} | ${r.drainCpuSeconds} | ${r.files} |
+`;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const arg = (name: string): string | undefined => {
     const i = process.argv.indexOf(name);
