@@ -190,7 +190,7 @@ describe('after an outage longer than memory', () => {
     const clients = new Clients(() => current.ports.http!);
     try {
       server.pause();
-      await clients.sendBytes('outage', 3 * LIMIT_MB * 1024 * 1024);
+      await clients.sendBytes('outage', 2 * LIMIT_MB * 1024 * 1024);
       const before = flushedRows(serving);
       server.resume();
       // In the middle of the drain: some of the backlog is stored, most is not.
