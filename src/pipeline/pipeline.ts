@@ -46,12 +46,14 @@ const SPILL_SHARE = 0.5;
 
 /**
  * The share of `memory_limit_mb` one flush chunk may hold (Arrow bytes). Measured (issue 20,
- * bench/outage.ts): a flush holds about four copies of its chunk at its peak — the re-read
- * batches, the sorted copy, the Arrow IPC handed to the encoder, and parquet-wasm's memory, which
- * grows to the largest encode and never shrinks — so with a chunk of `max_bytes_mb` (64 MiB by
- * default) above a small `memory_limit_mb`, RSS grew far past the bound during an outage.
+ * bench/outage.ts, limit 64 MiB): a flush holds about four copies of its chunk at its peak — the
+ * re-read batches, the sorted copy, the Arrow IPC handed to the encoder, and parquet-wasm's
+ * memory, which grows to the largest encode and never shrinks. A chunk of `max_bytes_mb` (64 MiB
+ * by default) took RSS to 601 MiB; a quarter of the limit still drained at +229..253 MiB over
+ * the idle daemon, past the limit + 150 MiB bound; an eighth drained at +199 MiB for the same CPU
+ * per span (files are smaller: an eighth of the limit of Arrow each).
  */
-const CHUNK_SHARE = 0.25;
+const CHUNK_SHARE = 0.125;
 
 /** The dataset each signal is stored in. */
 export const DATASET_OF: Readonly<Record<Signal, string>> = { traces: 'traces', logs: 'logs', metrics: 'metrics' };
