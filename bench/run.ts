@@ -18,6 +18,7 @@ import { benchStorage } from './storage.js';
 import { logRequests, metricRequests, METRICS_PER_REQUEST } from './load/logs-metrics.js';
 import { benchSignals, signalsMarkdown } from './signals.js';
 import { traceRequests } from './load/traces.js';
+import { benchOutage, outageMarkdown } from './outage.js';
 
 const quick = process.argv.includes('--quick');
 const SPANS = 512;
@@ -58,10 +59,15 @@ const isolation = await benchIsolation(http.dataDir, traces, SPANS, quick ? 60 :
 console.error('lakes (local and radosgw) …');
 const lakes = await benchLakes(quick ? 2 : 3, !process.argv.includes('--no-s3'));
 const lakeCompaction = lastLakeCompaction();
+// Issue 20: a backlog accepted while radosgw is stopped, then drained (1 GiB; 256 MiB quick).
+console.error('outage backlog and drain …');
+const outage = process.argv.includes('--no-s3')
+  ? undefined
+  : await benchOutage({ mib: quick ? 256 : 1024 }).catch((err: unknown) => (console.error(`outage bench failed: ${String(err)}`), undefined));
 
 const ingestRow = (r: IngestResult) =>
   `| ${r.transport} | ${r.clients} | ${r.records.toLocaleString('en')} | ${r.recordsPerSecond.toLocaleString('en')} | ${(r.recordsPerSecond / floorSpansPerSecond).toFixed(2)}× | ${r.recordsPerCpuSecond.toLocaleString('en')} | ${r.cpuSecondsPerMillion} | ${r.peakRssMb} | ${r.p50Ms} / ${r.p99Ms} | ${r.storedBytesPerRecord} |`;
-const results = { date: started.toISOString(), quick, machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, floorSpansPerSecond, ingest: [http, grpc], signals, storage, queries, isolation, lakes, lakeCompaction };
+const results = { date: started.toISOString(), quick, machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, floorSpansPerSecond, ingest: [http, grpc], signals, storage, queries, isolation, lakes, lakeCompaction, outage };
 await writeFile('bench/results.json', JSON.stringify(results, null, 2) + '\n');
 const codecs = Object.keys(storage[0]!.bytesPerRecord);
 const md = `# Benchmark results
@@ -106,7 +112,8 @@ ${lakeCompaction ? `## Compaction of the 500-file lake (docs/compaction.md)
 The lake above compacted in place (defaults: 256 MiB target, 100,000 rows a file); the
 "compacted" rows of the lakes table are the same queries after it.
 
-${compactionTable(lakeCompaction)}` : ''}`;
+${compactionTable(lakeCompaction)}` : ''}
+${outage ? `${outageMarkdown(outage)}\n` : ''}`;
 await writeFile('bench/RESULTS.md', md + (await notes()));
 console.log(md);
 

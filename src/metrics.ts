@@ -280,7 +280,7 @@ export class DaemonMetrics {
 
     this.deadLetters = new Counter({
       name: 's3parquet_dead_letters_total',
-      help: 'Dead-letter files written next to the write-ahead log (stage: replay = a log entry that no longer decodes, flush = rows the store refuses for good)',
+      help: 'Dead-letter files written next to the write-ahead log (stage: replay = a log entry that no longer decodes, flush = rows the store refuses for good, spill = a spilled log entry that no longer yields its records at its flush)',
       labelNames: ['stage'],
       registers,
     });
@@ -302,7 +302,7 @@ export class DaemonMetrics {
       labelNames: ['dataset'],
       registers,
     });
-    for (const stage of ['replay', 'flush']) this.deadLetters.inc({ stage }, 0);
+    for (const stage of ['replay', 'flush', 'spill']) this.deadLetters.inc({ stage }, 0);
     this.compactions = new Counter({ name: 's3parquet_compactions_total', help: 'Partition compactions, by outcome (merged, failed)', labelNames: ['dataset', 'outcome'], registers });
     this.compactionFiles = new Counter({ name: 's3parquet_compaction_files_total', help: 'Files a compaction replaced (in) and wrote (out)', labelNames: ['dataset', 'direction'], registers });
     this.compactionBytes = new Counter({ name: 's3parquet_compaction_bytes_total', help: 'Parquet bytes a compaction replaced (in) and wrote (out)', labelNames: ['dataset', 'direction'], registers });
@@ -361,7 +361,7 @@ export class DaemonMetrics {
 
   // ---- hooks --------------------------------------------------------------
 
-  observeDeadLetter(stage: 'replay' | 'flush', dataset: string, records: number): void {
+  observeDeadLetter(stage: 'replay' | 'flush' | 'spill', dataset: string, records: number): void {
     this.deadLetters.inc({ stage });
     this.deadLetterRecords.inc({ stage, dataset }, records);
   }

@@ -19,7 +19,10 @@
  * partition's batch when it is flushed. A buffer with spilled parts is flushed in chunks of
  * about `maxRows`/`maxBytes` each, re-read one chunk at a time, so a backlog of any size drains
  * in normal-sized files with memory bounded by one chunk. A chunk that fails drops what it
- * re-read again. Failing partitions are retried oldest first, one flush at a time.
+ * re-read again. Failing partitions are retried oldest first, one flush at a time. A spilled
+ * part that can never come back (`SpillLostError`: its log entry is damaged, gone, or no longer
+ * yields the partition's records) goes to `spill.lost` (a dead letter) and the chunk flushes
+ * without it, rather than the partition being retried forever.
  */
 import type { RecordBatch } from 'apache-arrow';
 
@@ -53,9 +56,33 @@ export interface FlushBatch {
 export interface SpillOptions {
   /** In-memory buffered bytes above which the oldest parts are dropped to references. */
   readonly budgetBytes: number;
+  /**
+   * The most (Arrow) bytes one flush chunk takes, when below `maxBytes`: a flush holds several
+   * copies of its chunk at once (sorted, Arrow IPC for the encoder, the encoder's wasm memory,
+   * which never shrinks once grown), so the chunk, not the buffers, decides the flush's peak.
+   */
+  readonly chunkBytes: number;
   readonly load: (seq: number, dataset: string, partition: string) => Promise<RecordBatch>;
   /** Told about parts that left memory (metrics). */
   readonly onSpill?: (dataset: string, rows: number, bytes: number) => void;
+  /**
+   * A spilled part `load` refused with a `SpillLostError`: its records can never come back, so
+   * it is moved aside (a dead letter) and its log group released, and the rest of the chunk
+   * flushes without it. When this throws, the chunk is retried like any failed one. Without it,
+   * such a part is retried forever.
+   */
+  readonly lost?: (seq: number, dataset: string, partition: string, rows: number, err: SpillLostError) => Promise<void>;
+}
+
+/**
+ * `spill.load`'s answer for a part that retrying cannot bring back: its log entry is damaged or
+ * gone, or no longer yields this partition's records. `entry` is what could still be read.
+ */
+export class SpillLostError extends Error {
+  constructor(message: string, readonly entry: unknown, options?: { cause: unknown }) {
+    super(message, options);
+    this.name = 'SpillLostError';
+  }
 }
 
 const RETRY_BASE_MS = 1000;
@@ -323,14 +350,25 @@ export class BufferManager {
 
   /** Flushes the next chunk of a detached buffer; false when it failed (the rest went back). */
   private async flushChunk(buf: PartitionBuffer, reason: FlushReason): Promise<boolean> {
-    const parts = this.takeChunk(buf);
+    let parts = this.takeChunk(buf);
     let loadedBytes = 0;
     let batch: FlushBatch;
+    const lost = new Set<Part>();
     try {
       const batches: RecordBatch[] = [];
       for (const p of parts) {
         if (p.batch === null) {
-          batches.push(await this.spill!.load(p.seqs[0]!, buf.dataset, buf.partition));
+          let loaded: RecordBatch;
+          try {
+            loaded = await this.spill!.load(p.seqs[0]!, buf.dataset, buf.partition);
+          } catch (err) {
+            if (!(err instanceof SpillLostError) || !this.spill!.lost) throw err;
+            await this.spill!.lost(p.seqs[0]!, buf.dataset, buf.partition, p.rows, err);
+            this.dropLost(buf.dataset, p);
+            lost.add(p);
+            continue;
+          }
+          batches.push(loaded);
           loadedBytes += p.bytes;
           this.totalBytes += p.bytes;
           this.spilledRowsNow -= p.rows;
@@ -338,9 +376,12 @@ export class BufferManager {
           this.countDataset(buf.dataset, 0, p.bytes);
         } else batches.push(p.batch);
       }
+      if (lost.size > 0) parts = parts.filter((p) => !lost.has(p));
+      if (parts.length === 0) return true;
       batch = this.chunkBatch(buf, parts, batches);
     } catch (err) {
       // The log entry could not be read back (disk trouble): the chunk stays, retried later.
+      if (lost.size > 0) parts = parts.filter((p) => !lost.has(p));
       const failed = this.chunkBatch(buf, parts, []);
       this.onError(err, failed);
       this.unload(buf.dataset, parts, loadedBytes);
@@ -380,13 +421,17 @@ export class BufferManager {
     }
   }
 
-  /** The front of a buffer up to about one file's rows and bytes (pinned parts always together). */
+  /**
+   * The front of a buffer up to one file's rows, and bytes up to `maxBytes` or the spill's
+   * `chunkBytes` (the part that crosses them included; pinned parts always together).
+   */
   private takeChunk(buf: PartitionBuffer): Part[] {
+    const maxBytes = Math.min(this.limits.maxBytes, this.spill?.chunkBytes ?? Number.POSITIVE_INFINITY);
     let rows = 0;
     let bytes = 0;
     let n = 0;
     for (const p of buf.parts) {
-      if (n > 0 && !p.pinned && (rows >= this.limits.maxRows || bytes >= this.limits.maxBytes)) break;
+      if (n > 0 && !p.pinned && (rows >= this.limits.maxRows || bytes >= maxBytes)) break;
       rows += p.rows;
       bytes += p.bytes;
       n++;
@@ -411,6 +456,15 @@ export class BufferManager {
       dataset: buf.dataset, partition: buf.partition, batches, rows, bytes, minTime, maxTime, seqs,
       priorFlushes: buf.priorFlushes, abandonedKeys: buf.abandonedKeys,
     };
+  }
+
+  /** A spilled part whose records can never come back (moved aside by `spill.lost`) stops counting. */
+  private dropLost(dataset: string, p: Part): void {
+    this.totalRows -= p.rows;
+    this.spilledRowsNow -= p.rows;
+    this.spilledBytesNow -= p.bytes;
+    // Its bytes left the dataset's count when it was spilled; its rows leave now.
+    this.countDataset(dataset, -p.rows, 0);
   }
 
   /** Parts that were re-read for a chunk that did not reach the store leave memory again. */

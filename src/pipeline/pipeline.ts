@@ -13,7 +13,7 @@ import { LOGS_SCHEMA_VERSION } from '../schema/logs.js';
 import { METRICS_SCHEMA_VERSION } from '../schema/metrics.js';
 import type { ExportMetricsServiceRequest } from '../otlp/metric-types.js';
 import { TRACES_SCHEMA_VERSION } from '../schema/traces.js';
-import { BufferManager, PartialFlushError, type BufferLimits, type FlushBatch, type FlushReason } from './buffers.js';
+import { BufferManager, PartialFlushError, SpillLostError, type BufferLimits, type FlushBatch, type FlushReason } from './buffers.js';
 import { convertLogs } from './convert-logs.js';
 import { convertLogsWire } from './convert-logs-wire.js';
 import { convertMetricsWire } from './convert-metrics-wire.js';
@@ -25,6 +25,7 @@ import type { ConvertedRequest, PartitionGroup } from './converted.js';
 import { prepareRequest, type WireFormat } from '../otlp/decode.js';
 import type { ObjectStore } from '../store/object-store.js';
 import type { Recovered, WriteAheadLog } from '../wal/log.js';
+import type { DataEntry } from '../wal/format.js';
 import type { DeadLetters } from '../wal/dead-letter.js';
 import { isPermanentStoreFailure } from '../store/permanent.js';
 import type { FileWriter, WrittenFile } from './file-writer.js';
@@ -42,6 +43,17 @@ const DECODE_EXPANSION = { protobuf: 8, json: 4 } as const;
  * chunk a flush has re-read and copies while sorting and encoding.
  */
 const SPILL_SHARE = 0.5;
+
+/**
+ * The share of `memory_limit_mb` one flush chunk may hold (Arrow bytes). Measured (issue 20,
+ * bench/outage.ts, limit 64 MiB): a flush holds about four copies of its chunk at its peak — the
+ * re-read batches, the sorted copy, the Arrow IPC handed to the encoder, and parquet-wasm's
+ * memory, which grows to the largest encode and never shrinks. A chunk of `max_bytes_mb` (64 MiB
+ * by default) took RSS to 601 MiB; a quarter of the limit still drained at +229..253 MiB over
+ * the idle daemon, past the limit + 150 MiB bound; an eighth drained at +199 MiB for the same CPU
+ * per span (files are smaller: an eighth of the limit of Arrow each).
+ */
+const CHUNK_SHARE = 0.125;
 
 /** The dataset each signal is stored in. */
 export const DATASET_OF: Readonly<Record<Signal, string>> = { traces: 'traces', logs: 'logs', metrics: 'metrics' };
@@ -124,7 +136,9 @@ export class Pipeline {
       options.wal && options.memoryLimitBytes !== undefined
         ? {
             budgetBytes: options.memoryLimitBytes * SPILL_SHARE,
+            chunkBytes: options.memoryLimitBytes * CHUNK_SHARE,
             load: (seq, dataset, partition) => this.loadSpilled(seq, dataset, partition),
+            ...(options.deadLetters ? { lost: (seq: number, dataset: string, partition: string, rows: number, err: SpillLostError) => this.spillLost(seq, dataset, partition, rows, err) } : {}),
             ...(options.onSpill ? { onSpill: options.onSpill } : {}),
           }
         : undefined,
@@ -256,27 +270,35 @@ export class Pipeline {
   /**
    * Replays what the write-ahead log holds after a restart: objects of flushes that never
    * committed are removed (their rows are written again), and groups already inside committed
-   * flushes are skipped, so nothing is stored twice.
+   * flushes are skipped, so nothing is stored twice. Entries are read back one at a time and
+   * buffered the way live requests are, so what outgrows the spill budget stays in the log as a
+   * reference: a log of `max_size_mb` (GiBs after a long outage) replays within the memory limit.
    */
   async replay(recovered: Recovered, store: ObjectStore): Promise<{ requests: number; records: number; deadLetters: number }> {
+    const wal = this.options.wal;
+    if (!wal) throw new S3ParquetError('WAL_FAILED', 'replay needs the write-ahead log it recovered from');
     if (recovered.orphanKeys.length > 0) await this.deleteOrphans(recovered.orphanKeys, store);
     let records = 0;
     let deadLetters = 0;
-    for (const entry of recovered.data) {
+    for (const ref of recovered.data) {
       let groups: readonly PartitionGroup[] = [];
+      let entry: DataEntry | undefined;
       try {
+        entry = await wal.readData(ref.seq);
         const converted = this.convert(entry.signal, prepareRequest(entry.signal, entry.format, entry.body), entry.receivedNs);
         const dataset = DATASET_OF[entry.signal];
-        groups = converted.groups.filter((g) => !recovered.committed.has(`${entry.seq}|${dataset}/${g.partition}`));
+        groups = converted.groups.filter((g) => !recovered.committed.has(`${entry!.seq}|${dataset}/${g.partition}`));
       } catch (err) {
         // Never abort start-up on one entry: move it aside (or, without a place for it, say so).
         if (this.options.deadLetters) {
-          await this.options.deadLetters.entry(entry, err);
+          if (entry) await this.options.deadLetters.entry(entry, err);
+          else await this.options.deadLetters.unreadable(ref.seq, DATASET_OF[ref.signal], err);
           deadLetters++;
-        } else this.options.logger.error({ err, seq: entry.seq }, 'write-ahead log entry could not be replayed');
+        } else this.options.logger.error({ err, seq: ref.seq }, 'write-ahead log entry could not be replayed');
       }
       for (const g of groups) records += g.batch.numRows;
-      this.add(entry.signal, groups, entry.seq);
+      this.add(ref.signal, groups, ref.seq);
+      entry = undefined;
     }
     return { requests: recovered.data.length, records, deadLetters };
   }
@@ -318,17 +340,44 @@ export class Pipeline {
 
   /**
    * A spilled part comes back: its log entry is decoded again and this partition's group taken.
-   * The same bytes, partitioner and received time give the same group; if the group is gone
-   * (the configuration changed under a restart), the error names the entry and the flush is retried.
+   * The same bytes, partitioner and received time give the same group. An entry that cannot give
+   * it back — its segment damaged or deleted, its bytes no longer decodable, the group gone (the
+   * configuration changed under a restart) — is a `SpillLostError`, dead-lettered by `spillLost`;
+   * other read errors (EIO, EMFILE) are retried with the flush.
    */
   private async loadSpilled(seq: number, dataset: string, partition: string): Promise<RecordBatch> {
-    const entry = await this.options.wal!.readData(seq);
-    const converted = this.convert(entry.signal, prepareRequest(entry.signal, entry.format, entry.body), entry.receivedNs);
-    const group = converted.groups.find((g) => g.partition === partition);
-    if (!group || DATASET_OF[entry.signal] !== dataset) {
-      throw new S3ParquetError('WAL_FAILED', `write-ahead log entry ${seq} no longer yields records for ${dataset}/${partition}`);
+    let entry: DataEntry;
+    try {
+      entry = await this.options.wal!.readData(seq);
+    } catch (err) {
+      const gone = (err instanceof S3ParquetError && err.code === 'WAL_FAILED') || (err as NodeJS.ErrnoException).code === 'ENOENT';
+      if (gone) throw new SpillLostError(`write-ahead log entry ${seq} cannot be read back for ${dataset}/${partition}: ${(err as Error).message}`, undefined, { cause: err });
+      throw err;
     }
+    let group: PartitionGroup | undefined;
+    try {
+      const converted = this.convert(entry.signal, prepareRequest(entry.signal, entry.format, entry.body), entry.receivedNs);
+      group = DATASET_OF[entry.signal] === dataset ? converted.groups.find((g) => g.partition === partition) : undefined;
+    } catch (err) {
+      throw new SpillLostError(`write-ahead log entry ${seq} no longer decodes: ${(err as Error).message}`, entry, { cause: err });
+    }
+    if (!group) throw new SpillLostError(`write-ahead log entry ${seq} no longer yields records for ${dataset}/${partition}`, entry);
     return group.batch;
+  }
+
+  /**
+   * A spilled part that can never come back: moved to a dead letter (the entry's bytes when they
+   * could be read, a note when not), and its group released in the log (an empty flush,
+   * committed), so neither retries nor a restart try it again.
+   */
+  private async spillLost(seq: number, dataset: string, partition: string, rows: number, err: SpillLostError): Promise<void> {
+    const spilled = { partition, records: rows };
+    const entry = err.entry as DataEntry | undefined;
+    if (entry) await this.options.deadLetters!.entry(entry, err, spilled);
+    else await this.options.deadLetters!.unreadable(seq, dataset, err, spilled);
+    const wal = this.options.wal!;
+    const flushId = await wal.intent(dataset, partition, [seq], []);
+    await wal.commit([flushId], [seq]);
   }
 
   /** Records (and their in-memory bytes) living only in the write-ahead log right now. */

@@ -9,12 +9,12 @@
  * `never` — the OS decides; a process crash loses nothing (the bytes are in the page cache
  * before the ack), a power cut can lose what the OS had not written.
  */
-import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { S3ParquetError } from '../errors.js';
 import { LogRateLimiter } from '../log-rate-limit.js';
-import { decodeEntry, encodeEntry, type DataEntry, type IntentEntry, type Signal, type WalEntry, type WireFormat } from './format.js';
+import { decodeEntry, encodeEntry, ENTRY_HEADER, MAX_ENTRY_BYTES, type DataEntry, type DecodeResult, type IntentEntry, type Signal, type WireFormat } from './format.js';
 
 export type FsyncMode = 'always' | 'interval' | 'never';
 
@@ -31,12 +31,76 @@ export interface WalOptions {
 
 /** What a restart finds: data to replay, what is already stored, objects of unfinished flushes. */
 export interface Recovered {
-  readonly data: DataEntry[];
+  /** Data entries found, oldest first, without their bodies: `readData(seq)` reads one back. */
+  readonly data: RecoveredData[];
   /** `${seq}|${dataset}/${partition}` of every group already inside a committed flush. */
   readonly committed: Set<string>;
   /** Objects written by flushes that never committed: the replay writes their rows again. */
   readonly orphanKeys: string[];
   readonly problems: string[];
+}
+
+/** A data entry a restart found: where its request is, not the request itself. */
+export interface RecoveredData {
+  readonly seq: number;
+  readonly receivedNs: bigint;
+  readonly signal: Signal;
+  readonly format: WireFormat;
+  /** Bytes of the request body. */
+  readonly bytes: number;
+}
+
+/** What the start-up scan reads at once: entries are a request each (a few MiB at most). */
+const SCAN_BLOCK = 4 * 1024 * 1024;
+
+/**
+ * Reads a segment's entries through one block buffer: an entry inside the block is decoded in
+ * place, the next block starts at the first entry not wholly inside it.
+ */
+class BlockReader {
+  private block = Buffer.alloc(0);
+  private start = 0;
+  private loaded = 0;
+
+  constructor(private readonly fh: FileHandle, private readonly size: number) {}
+
+  async entry(offset: number): Promise<DecodeResult> {
+    if (offset >= this.size) return offset === this.size ? null : { problem: `entry offset ${offset} beyond the end` };
+    await this.cover(offset, Math.min(this.size, offset + ENTRY_HEADER));
+    const header = this.view(offset);
+    if (header.length >= ENTRY_HEADER) {
+      const length = header.readUInt32LE(0);
+      // An implausible length is reported by decodeEntry from the header alone.
+      if (length <= MAX_ENTRY_BYTES) await this.cover(offset, Math.min(this.size, offset + ENTRY_HEADER + length));
+    }
+    // The view runs to the end of what is loaded: a torn tail at the end of the file shows as one.
+    return rebase(decodeEntry(this.view(offset), 0), offset);
+  }
+
+  private view(offset: number): Buffer {
+    return this.block.subarray(offset - this.start, this.loaded);
+  }
+
+  private async cover(from: number, to: number): Promise<void> {
+    if (from >= this.start && to <= this.start + this.loaded) return;
+    const want = Math.max(SCAN_BLOCK, to - from);
+    if (this.block.length < want) this.block = Buffer.allocUnsafe(want);
+    this.start = from;
+    this.loaded = 0;
+    const end = Math.min(this.size, from + want);
+    while (this.start + this.loaded < end) {
+      const { bytesRead } = await this.fh.read(this.block, this.loaded, end - this.start - this.loaded, this.start + this.loaded);
+      if (bytesRead === 0) break;
+      this.loaded += bytesRead;
+    }
+  }
+}
+
+/** decodeEntry's offsets are relative to the view it was given. */
+function rebase(r: DecodeResult, base: number): DecodeResult {
+  if (r === null) return null;
+  if ('problem' in r) return { problem: r.problem.replace(/offset (\d+)/g, (_, n: string) => `offset ${Number(n) + base}`) };
+  return { entry: r.entry, next: r.next + base };
 }
 
 interface Segment {
@@ -90,41 +154,52 @@ export class WriteAheadLog {
     return { wal, recovered };
   }
 
+  /**
+   * Reads every segment an entry at a time (a block of `SCAN_BLOCK` bytes, or one entry when it
+   * is larger), keeping only where each data entry is: after a long outage the log can hold
+   * `max_size_mb` (GiBs), far more than memory. The replay reads each entry back by its seq.
+   */
   private async recover(): Promise<Recovered> {
     const names = (await readdir(this.o.dir)).filter((n) => /^\d{12}\.wal$/.test(n)).sort();
-    const data: DataEntry[] = [];
+    const data: RecoveredData[] = [];
     const intents: IntentEntry[] = [];
     const committedFlushes = new Set<number>();
     const problems: string[] = [];
     for (const name of names) {
       const path = join(this.o.dir, name);
-      const buf = await readFile(path);
-      const seg: Segment = { id: Number(name.slice(0, 12)), path, size: buf.length, live: new Set() };
-      this.segments.push(seg);
-      let offset = 0;
-      for (;;) {
-        const at = offset;
-        const r = decodeEntry(buf, offset);
-        if (r === null) break;
-        if ('problem' in r) {
-          // Entries before a torn or corrupt one are intact; what follows it cannot be trusted.
-          problems.push(`${name}: ${r.problem}; ${buf.length - offset} bytes skipped`);
-          break;
+      const fh = await open(path, 'r');
+      try {
+        const size = (await fh.stat()).size;
+        const seg: Segment = { id: Number(name.slice(0, 12)), path, size, live: new Set() };
+        this.segments.push(seg);
+        const reader = new BlockReader(fh, size);
+        let offset = 0;
+        for (;;) {
+          const at = offset;
+          const r = await reader.entry(offset);
+          if (r === null) break;
+          if ('problem' in r) {
+            // Entries before a torn or corrupt one are intact; what follows it cannot be trusted.
+            problems.push(`${name}: ${r.problem}; ${size - offset} bytes skipped`);
+            break;
+          }
+          offset = r.next;
+          const e = r.entry;
+          if (e.type === 'data') {
+            data.push({ seq: e.seq, receivedNs: e.receivedNs, signal: e.signal, format: e.format, bytes: e.body.length });
+            seg.live.add(e.seq);
+            this.segmentOf.set(e.seq, seg);
+            this.placeOf.set(e.seq, { offset: at, length: r.next - at });
+            this.seq = Math.max(this.seq, e.seq + 1);
+          } else if (e.type === 'intent') {
+            intents.push(e);
+            this.flushId = Math.max(this.flushId, e.flush + 1);
+          } else {
+            for (const f of e.flushes) committedFlushes.add(f);
+          }
         }
-        offset = r.next;
-        const e = r.entry;
-        if (e.type === 'data') {
-          data.push(e);
-          seg.live.add(e.seq);
-          this.segmentOf.set(e.seq, seg);
-          this.placeOf.set(e.seq, { offset: at, length: r.next - at });
-          this.seq = Math.max(this.seq, e.seq + 1);
-        } else if (e.type === 'intent') {
-          intents.push(e);
-          this.flushId = Math.max(this.flushId, e.flush + 1);
-        } else {
-          for (const f of e.flushes) committedFlushes.add(f);
-        }
+      } finally {
+        await fh.close();
       }
     }
     const committed = new Set<string>();
