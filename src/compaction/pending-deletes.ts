@@ -1,47 +1,16 @@
 /**
- * Files a compaction replaced, waiting for `delete_grace_seconds` before they are deleted:
- * one record per compaction, `_compaction/deletes/{dataset}/{due time}-{holder}.json`, so the
- * deletion survives a restart of whoever wrote it (any compactor of the store deletes what is due).
+ * Deletes the files a compaction replaced once `delete_grace_seconds` have passed (the records
+ * are described in src/log/pending-deletes.ts). Any compactor of the store deletes what is due,
+ * so the deletion survives a restart of whoever wrote the record.
  *
  * A key is deleted only when the dataset's complete write-log view no longer has it: a record
  * can never take away a file the log still names (a swap that did not land, say).
  */
-import { randomBytes } from 'node:crypto';
-import { sortableUtc } from '../log/entry.js';
+import { decodePendingDeletes, pendingDeletesPrefix } from '../log/pending-deletes.js';
 import type { WriteLog } from '../log/write-log.js';
 import type { ObjectStore } from '../store/object-store.js';
 
-export const PENDING_DELETES_ROOT = '_compaction/deletes';
-
-export function pendingDeletesPrefix(dataset: string): string {
-  return `${PENDING_DELETES_ROOT}/${dataset}/`;
-}
-
-export async function recordPendingDeletes(store: ObjectStore, dataset: string, holder: string, keys: readonly string[], dueMs: number): Promise<string> {
-  const key = `${pendingDeletesPrefix(dataset)}${sortableUtc(dueMs)}-${holder}-${randomBytes(3).toString('hex')}.json`;
-  await store.put(key, new TextEncoder().encode(JSON.stringify({ v: 1, dataset, due_ms: dueMs, keys })));
-  return key;
-}
-
-function decode(body: Uint8Array): { dueMs: number; keys: string[] } | null {
-  try {
-    const j = JSON.parse(new TextDecoder().decode(body)) as Record<string, unknown>;
-    if (j.v !== 1 || !Number.isSafeInteger(j.due_ms) || !Array.isArray(j.keys) || !j.keys.every((k) => typeof k === 'string')) return null;
-    return { dueMs: j.due_ms as number, keys: j.keys as string[] };
-  } catch {
-    return null;
-  }
-}
-
-/** Keys replaced by a compaction and not deleted yet (listing readers skip them). */
-export async function pendingDeleteKeys(store: ObjectStore, dataset: string): Promise<Set<string>> {
-  const out = new Set<string>();
-  for await (const info of store.list(pendingDeletesPrefix(dataset))) {
-    const r = decode(await store.get(info.key).catch(() => new Uint8Array()));
-    for (const k of r?.keys ?? []) out.add(k);
-  }
-  return out;
-}
+export { recordPendingDeletes } from '../log/pending-deletes.js';
 
 /**
  * Deletes the files of every due record (or all records with `all`) that the log no longer
@@ -51,7 +20,7 @@ export async function pendingDeleteKeys(store: ObjectStore, dataset: string): Pr
 export async function deleteDue(store: ObjectStore, log: WriteLog, dataset: string, nowMs: number): Promise<number> {
   const due: { key: string; keys: string[] }[] = [];
   for await (const info of store.list(pendingDeletesPrefix(dataset))) {
-    const r = decode(await store.get(info.key).catch(() => new Uint8Array()));
+    const r = decodePendingDeletes(await store.get(info.key).catch(() => new Uint8Array()));
     if (r === null) {
       await store.delete([info.key]); // damaged: its files stay (a listing reader may see them twice)
       continue;

@@ -15,6 +15,7 @@ import { partitionPath, type Partitioning } from '../partitioning/strategies.js'
 import { FOOTER_KEYS } from '../parquet/contract.js';
 import type { FlushBatch } from '../pipeline/buffers.js';
 import { encodeParquet } from '../parquet/writer.js';
+import { pendingDeleteKeys } from '../log/pending-deletes.js';
 import { WriteLog } from '../log/write-log.js';
 import { footerDescriber } from '../log/describe.js';
 import type { LoggedFile } from '../log/entry.js';
@@ -369,7 +370,40 @@ export class S3ParquetConnector {
   private async dataFiles(store: ObjectStore, dir: string): Promise<ObjectInfo[]> {
     const files: ObjectInfo[] = [];
     for await (const info of store.list(dir === '' ? '' : `${dir}/`)) if (isDataFile(info.key)) files.push(info);
-    return files;
+    return this.config.write_log.enabled ? this.liveFiles(store, files) : files;
+  }
+
+  /**
+   * The listed files a reader should see, dataset by dataset: those the write log names when
+   * its view is complete, else all but the files a compaction replaced. A listing alone would
+   * show a compaction's merged files beside their inputs (during the delete grace, or between
+   * upload and swap) and so every row twice.
+   */
+  private async liveFiles(store: ObjectStore, files: readonly ObjectInfo[]): Promise<ObjectInfo[]> {
+    const { log } = await this.open();
+    const byDataset = new Map<string, ObjectInfo[]>();
+    const out: ObjectInfo[] = [];
+    for (const f of files) {
+      const dataset = loggedDataset(f.key);
+      if (dataset === undefined) {
+        out.push(f); // outside any dataset folder: no log, no compaction
+        continue;
+      }
+      let list = byDataset.get(dataset);
+      if (!list) byDataset.set(dataset, (list = []));
+      list.push(f);
+    }
+    for (const [dataset, list] of byDataset) {
+      const view = await log.view(dataset);
+      if (view.complete) {
+        const live = new Set(view.files.map((f) => f.key));
+        for (const f of list) if (live.has(f.key)) out.push(f);
+      } else {
+        const replaced = await pendingDeleteKeys(store, dataset);
+        for (const f of list) if (!replaced.has(f.key)) out.push(f);
+      }
+    }
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   private async *scan(o: ReadOptions): AsyncGenerator<Record_> {

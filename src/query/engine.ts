@@ -6,7 +6,7 @@
  *
  * Files come from the dataset's write log when it is complete (src/log/), else from a listing.
  */
-import { pendingDeleteKeys } from '../compaction/pending-deletes.js';
+import { pendingDeleteKeys } from '../log/pending-deletes.js';
 import { parquetReadObjects, rowIndex, type FileMetaData, type RowGroup } from 'hyparquet';
 import { COMPRESSORS as compressors } from '../parquet/decompressors.js';
 import { S3ParquetError } from '../errors.js';

@@ -3,8 +3,9 @@
  * a column the old file lacks comes back null, every other value unchanged; a column the
  * current schema no longer has, or one whose type changed, is refused with the file's key.
  */
-import { Field, Int64, Map_, RecordBatch, Schema, Struct, Table, TimestampNanosecond, Utf8, makeBuilder, makeData } from 'apache-arrow';
+import { Field, Int64, RecordBatch, Schema, Struct, Table, TimestampNanosecond, Utf8, makeBuilder, makeData } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
+import { MAP_TYPE } from '../../src/schema/columns.js';
 import { readAsSchema } from '../../src/compaction/read-inputs.js';
 import { encodeParquet, type ParquetWriterOptions } from '../../src/parquet/writer.js';
 import { S3ParquetError } from '../../src/errors.js';
@@ -20,11 +21,7 @@ const WRITER: ParquetWriterOptions = {
 const NAME = new Field('name', new Utf8(), true);
 const START = new Field('start_time', new TimestampNanosecond(), false);
 const COUNT = new Field('count', new Int64(), true);
-const ATTRS = new Field(
-  'attributes',
-  new Map_(new Field('entries', new Struct([new Field('key', new Utf8(), false), new Field('value', new Utf8(), true)]), false)),
-  true,
-);
+const ATTRS = new Field('attributes', MAP_TYPE, true); // the datasets' own map type
 
 function file(fields: Field[], columns: Record<string, unknown[]>): Uint8Array {
   const schema = new Schema(fields);
