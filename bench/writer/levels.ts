@@ -8,7 +8,8 @@
  * rows (EXCEPT ALL both ways) and the footer key-value metadata, schema, row groups' statistics
  * and page index are the same. The ratio is to the same requests as OTLP protobuf + zstd(3)
  * (bench/storage.ts's measure). `--hyparquet-writer` also times hyparquet-writer 0.17.0 (if
- * installed, `npm i --no-save hyparquet-writer@0.17.0`) on the file's flat top-level columns.
+ * installed, `npm i --no-save hyparquet-writer@0.17.0`, or
+ * HYPARQUET_WRITER=/path/to/its/src/index.js) on the file's flat top-level columns.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -136,7 +137,7 @@ async function same(path: string, bytes: Uint8Array): Promise<string> {
 async function hyparquetWriter(): Promise<void> {
   let mod: { parquetWriteBuffer: (o: Record<string, unknown>) => ArrayBuffer };
   try {
-    mod = (await import('hyparquet-writer' as string)) as typeof mod;
+    mod = (await import(process.env.HYPARQUET_WRITER ?? 'hyparquet-writer')) as typeof mod;
   } catch {
     console.log('\nhyparquet-writer is not installed (npm i --no-save hyparquet-writer@0.17.0)');
     return;

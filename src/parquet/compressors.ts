@@ -11,20 +11,9 @@
 import * as zlib from 'node:zlib';
 import { compress as zstdWasmCompress, init as zstdWasmInit } from '@bokuweb/zstd-wasm';
 import { S3ParquetError } from '../errors.js';
+import { levelProblem, type LeveledCodec } from './levels.js';
 import { CODEC_ID, type PageCompressor } from './recompress.js';
 
-/** Codecs that take a level, with their valid range (`[parquet] compression_level`). */
-export const LEVEL_RANGES = {
-  ZSTD: [1, 22],
-  GZIP: [1, 9],
-  BROTLI: [0, 11],
-} as const satisfies Record<string, readonly [number, number]>;
-
-export type LeveledCodec = keyof typeof LEVEL_RANGES;
-
-export function takesLevel(codec: string): codec is LeveledCodec {
-  return Object.hasOwn(LEVEL_RANGES, codec);
-}
 
 type ZstdSync = (buffer: Uint8Array, options: { params: Record<number, number> }) => Buffer;
 const nativeZstd = (zlib as unknown as { zstdCompressSync?: ZstdSync }).zstdCompressSync;
@@ -67,6 +56,8 @@ export function zstdImplementation(): 'node:zlib' | '@bokuweb/zstd-wasm' {
 
 /** The page compressor and Parquet codec id for `codec` at `level` (validated by the config). */
 export function levelCompressor(codec: LeveledCodec, level: number): { codecId: number; compress: PageCompressor } {
+  const problem = levelProblem(codec, level);
+  if (problem) throw new S3ParquetError('PARQUET_WRITE_FAILED', `compression level ${level}: ${problem}`);
   switch (codec) {
     case 'GZIP':
       return { codecId: CODEC_ID.GZIP, compress: (page) => zlib.gzipSync(page, { level }) };

@@ -8,7 +8,8 @@
 import { Table, tableToIPC, type RecordBatch } from 'apache-arrow';
 import * as wasm from 'parquet-wasm/node';
 import { S3ParquetError } from '../errors.js';
-import { levelCompressor, takesLevel } from './compressors.js';
+import { levelCompressor } from './compressors.js';
+import { levelProblem, takesLevel } from './levels.js';
 import { recompressPages } from './recompress.js';
 import type { ColumnEncoding } from './storage-layout.js';
 
@@ -86,6 +87,7 @@ export function encodeParquet(
     const columns = new Set(arrow.schema.fields.map((f) => f.name));
     const table = wasm.Table.fromIPCStream(tableToIPC(arrow, 'stream'));
     const { compression, compressionLevel } = options;
+    if (compressionLevel !== undefined && !takesLevel(compression)) throw new Error(levelProblem(compression, compressionLevel));
     if (compressionLevel === undefined || !takesLevel(compression)) {
       return wasm.writeParquet(table, writerProperties(options, metadata, columns, compression));
     }
