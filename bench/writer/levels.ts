@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/writer/levels.ts [--quick] [--hyparquet-writer]`: bytes and write CPU per span of
+ * `npx tsx bench/writer/levels.ts [--quick] [--hyparquet-writer] [--skip-levels]`: bytes and write CPU per span of
  * the traces files at each `[parquet] compression` / `compression_level`, on the bench's
  * realistic trace load (bench/load/traces.ts, 64 requests × 512 spans) through the pipeline's
  * converter, sort and traces storage layout (8,192-row groups, its page bytes and encodings).
@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compress as zstdCompress } from '@bokuweb/zstd-wasm';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { RecordBatch } from 'apache-arrow';
+import { Table, type RecordBatch } from 'apache-arrow';
 import { parquetMetadata } from 'hyparquet';
 import { decodeRequest } from '../../src/otlp/decode.js';
 import { buildFileIndex, FOOTER_KEYS } from '../../src/parquet/contract.js';
@@ -93,7 +93,7 @@ console.log(`OTLP protobuf + zstd(3) of the same requests: ${fmt(otlpZstd)} B/sp
 console.log('| writer, codec, level | CPU µs/span | × today | B/span | vs today | ÷ OTLP+zstd | DuckDB rows, footer, page index |');
 console.log('|---|---|---|---|---|---|---|');
 let todayCpu = 0;
-for (const [name, compression, level] of variants) {
+for (const [name, compression, level] of process.argv.includes('--skip-levels') ? [] : variants) {
   const options: ParquetWriterOptions = { ...base, compression, ...(level === undefined ? {} : { compressionLevel: level }) };
   let bytes: Uint8Array = new Uint8Array();
   const cpu = cpuMicros(() => {
@@ -104,6 +104,18 @@ for (const [name, compression, level] of variants) {
   await writeFile(path, bytes);
   const check = await same(path, bytes);
   console.log(`| ${name} | ${(cpu / spans).toFixed(2)} | ${(cpu / todayCpu).toFixed(2)} | ${fmt(bytes.length)} | ${((bytes.length / reference.length - 1) * 100).toFixed(1)} % | ${(bytes.length / otlpZstd).toFixed(3)} | ${check} |`);
+}
+
+// Levels against the schema lever (issue 19, bytes): end_time derived (start_time + duration_ns)
+// instead of stored, bytes only (a schema v2 the readers would derive it in).
+{
+  const t = new Table(sorted);
+  const noEnd = t.select(t.schema.fields.map((f) => f.name).filter((n) => n !== 'end_time')).batches[0]!;
+  console.log('\n| end_time not stored, codec, level | B/span | vs today | ÷ OTLP+zstd |\n|---|---|---|---|');
+  for (const [compression, level] of [['ZSTD', undefined], ['ZSTD', 12], ['ZSTD', 19], ['BROTLI', 4]] as [CompressionName, number | undefined][]) {
+    const n = encodeParquet([noEnd], metadata, { ...base, compression, ...(level === undefined ? {} : { compressionLevel: level }) }).length;
+    console.log(`| ${compression} ${level ?? '(parquet-wasm, level 1)'} | ${fmt(n)} | ${((n / reference.length - 1) * 100).toFixed(1)} % | ${(n / otlpZstd).toFixed(3)} |`);
+  }
 }
 
 if (process.argv.includes('--hyparquet-writer')) await hyparquetWriter();
@@ -149,8 +161,9 @@ async function hyparquetWriter(): Promise<void> {
     return { name: f.name, data: Array.isArray(data) ? data : Array.from(data as ArrayLike<unknown>), ...(enc && enc !== 'DELTA_LENGTH_BYTE_ARRAY' ? { encoding: enc } : {}), columnIndex: true };
   });
   const names = new Set(flat.map((f) => f.name));
-  const wasmFlat = encodeParquet([sorted.select([...names] as never) as unknown as RecordBatch], metadata, base);
-  const wasmCpu = cpuMicros(() => encodeParquet([sorted.select([...names] as never) as unknown as RecordBatch], metadata, base), times);
+  const flatBatch = new Table(sorted).select([...names]).batches[0]!;
+  const wasmFlat = encodeParquet([flatBatch], metadata, base);
+  const wasmCpu = cpuMicros(() => encodeParquet([flatBatch], metadata, base), times);
   for (const level of [1, 9]) {
     let out = new ArrayBuffer(0);
     const cpu = cpuMicros(() => {
