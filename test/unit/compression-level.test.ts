@@ -24,6 +24,8 @@ import { encodeParquet, type CompressionName, type ParquetWriterOptions } from '
 import { convertTraces } from '../../src/pipeline/convert-traces.js';
 import { Partitioner } from '../../src/pipeline/partitioner.js';
 import { sortBatches } from '../../src/pipeline/sort.js';
+import { EncodePool, InThreadEncoder } from '../../src/pipeline/encode-pool.js';
+import type { EncodePlan } from '../../src/pipeline/encode-flush.js';
 import { DATASETS } from '../../src/schema/datasets.js';
 import { parsePromoted } from '../../src/schema/promoted.js';
 import { duckdbQuery } from '../helpers/duckdb.js';
@@ -141,6 +143,39 @@ describe('compression levels on the realistic trace load', () => {
   it('a level with a codec that takes none is a write error naming the codec', () => {
     expect(() => encodeParquet([sorted.slice(0, 10)], new Map(), { ...BASE, compression: 'SNAPPY', compressionLevel: 3 })).toThrow(/SNAPPY takes no level/);
   });
+});
+
+describe('a level on the daemon encoders', () => {
+  const pool = new EncodePool(1);
+  afterAll(() => pool.close());
+
+  it('an encode worker loads the compressor itself and writes what the event loop writes', async () => {
+    const plan: EncodePlan = {
+      head: [[FOOTER_KEYS.dataset, 'traces']],
+      writer: 'compression-level test',
+      parquet: { ...BASE, compression: 'ZSTD', compressionLevel: 9 },
+      sortBy: layout.sortBy,
+      maxRows: 3000,
+      bloomColumn: 'trace_id',
+      indexColumn: 'trace_id',
+    };
+    const batches = [sorted.slice(0, 5000)];
+    const local = await new InThreadEncoder().encode(batches, plan);
+    const remote = await pool.encode(batches, plan);
+    expect(remote.map((c) => c.rows)).toEqual([3000, 2000]);
+    for (let i = 0; i < local.length; i++) {
+      expect(remote[i]!.index).toEqual(local[i]!.index);
+      const [a, b] = [join(dir, `local-${i}.parquet`), join(dir, `remote-${i}.parquet`)];
+      await writeFile(a, local[i]!.body);
+      await writeFile(b, remote[i]!.body);
+      const [row] = await duckdbQuery(
+        `SELECT (SELECT count(*) FROM (SELECT * FROM read_parquet('${a}') EXCEPT ALL SELECT * FROM read_parquet('${b}'))) AS d,
+                (SELECT count(*) FROM read_parquet('${b}')) AS n,
+                (SELECT list(DISTINCT compression) FROM parquet_metadata('${b}')) AS codecs`,
+      );
+      expect(row).toEqual({ d: '0', n: String(remote[i]!.rows), codecs: ['ZSTD'] });
+    }
+  }, 120_000);
 });
 
 describe('[parquet] compression_level config', () => {
