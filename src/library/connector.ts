@@ -477,7 +477,9 @@ export class S3ParquetConnector {
     const dir = flush.partition === '' ? flush.dataset : `${flush.dataset}/${flush.partition}`;
     const key = `${dir}/${this.fileName()}`;
     const metadata = new Map([[FOOTER_KEYS.writer, WRITER]]);
-    const bytes = encodeParquet(flush.batches, metadata, this.writerOptions());
+    const parquet = this.writerOptions();
+    if (parquet.compressionLevel !== undefined) await prepareCompressors();
+    const bytes = encodeParquet(flush.batches, metadata, parquet);
     await this.put(store, key, { bytes, rows: flush.rows, rawBytes: flush.bytes }, started);
     await this.logFiles(log, [{ key, rows: flush.rows, bytes: bytes.length, minTimeNs: flush.minTime, maxTimeNs: flush.maxTime }]);
   }

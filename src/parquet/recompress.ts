@@ -7,8 +7,8 @@
  * Why: parquet-wasm 0.8 (our encoder) takes a codec but no level (ZSTD is always level 1, GZIP
  * and BROTLI their crate defaults). Letting it encode UNCOMPRESSED and compressing each page
  * here keeps every encoding choice of the storage layouts and only swaps the compressor, which
- * a wholesale writer change (hyparquet-writer) could not promise (bench/writer/RESULTS in
- * bench/RESULTS.md).
+ * a wholesale writer change (hyparquet-writer: 2.7× the CPU on our flat columns) could not
+ * promise (bench/writer/levels.ts; the h-writer section of bench/RESULTS.md).
  *
  * Layout handled: what parquet-rs writes — column chunks (an optional dictionary page, then data
  * pages V1 or V2), then column indexes, offset indexes and native bloom filters, then the footer.
