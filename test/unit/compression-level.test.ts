@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { traceRequests } from '../../bench/load/traces.js';
 import { ConfigError, parseConfigText } from '../../src/config/index.js';
 import { ParquetConfig, S3Config } from '../../src/library/configs.js';
+import { ParquetSchema } from '../../src/parquet/schema.js';
 import { S3ParquetConnector } from '../../src/library/connector.js';
 import { decodeRequest } from '../../src/otlp/decode.js';
 import { buildFileIndex, FOOTER_KEYS } from '../../src/parquet/contract.js';
@@ -210,6 +211,20 @@ describe('[parquet] compression_level config', () => {
     expect(err.issues[0]!.path).toBe('parquet.compression_level');
     expect(err.issues[0]!.message).toContain(message);
   });
+
+  it('the library writes with the level: BROTLI 5 column chunks, the same values read back', async () => {
+    const connector = new S3ParquetConnector(S3Config.local(join(dir, 'lib')), ParquetConfig.create().withCompression('brotli').withCompressionLevel(5));
+    try {
+      const schema = ParquetSchema.empty().withField('id', 'string', false).withField('n', 'int64', false);
+      const records = Array.from({ length: 500 }, (_, i) => ({ id: `id-${i % 37}`, n: BigInt(i) }));
+      await connector.write({ schema, records, partitionPath: 'events', fileName: 'one.parquet' });
+      const path = join(dir, 'lib', 'events', 'one.parquet');
+      const [row] = await duckdbQuery(`SELECT count(*) AS n, sum(n)::VARCHAR AS s, (SELECT list(DISTINCT compression) FROM parquet_metadata('${path}')) AS codecs FROM read_parquet('${path}')`);
+      expect(row).toEqual({ n: '500', s: String((499 * 500) / 2), codecs: ['BROTLI'] });
+    } finally {
+      await connector.close();
+    }
+  }, 60_000);
 
   it('the library: ParquetConfig.withCompressionLevel sets the key, and a bad level fails the connector', () => {
     expect(ParquetConfig.create().withCompression('gzip').withCompressionLevel(9).toDocument()).toEqual({ parquet: { compression: 'GZIP', compression_level: 9 } });
