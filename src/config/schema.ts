@@ -23,6 +23,7 @@ const DEFAULT_PROMOTED = ['http.request.method', 'http.response.status_code', 'u
 import { operationsSchema, s3Schema } from './s3-schema.js';
 import { partitionKeySchema } from './partition-keys-schema.js';
 import { authSchema, checkHttpTimeouts, grpcServerKeys, httpServerKeys, tlsSchema } from './security-schema.js';
+import { levelProblem } from '../parquet/levels.js';
 import { asString, bool, checked, nonEmpty, oneOf, positiveNumber, str, table, wholeNumber } from './fields.js';
 
 // ---- endpoint --------------------------------------------------------------
@@ -167,6 +168,8 @@ export const configSchema = table({
   }),
   parquet: table({
     compression: compression.default('ZSTD'),
+    // Unset: the codec's default (parquet-wasm: ZSTD 1). ZSTD 1–22, GZIP 1–9, BROTLI 0–11.
+    compression_level: wholeNumber(0).optional(),
     row_group_size: wholeNumber(1).default(100_000),
     page_size: wholeNumber(1024).default(65_536),
     dictionary_enabled: bool().default(true),
@@ -178,6 +181,9 @@ export const configSchema = table({
     // Worker threads that sort and encode flushes, off the receivers' event loop; 0 encodes on
     // the event loop. Each holds its own wasm memory, so the default is sized for a sidecar.
     encode_workers: wholeNumber(0, 64).default(0),
+  }).superRefine((p, ctx) => {
+    const problem = p.compression_level === undefined ? undefined : levelProblem(p.compression, p.compression_level);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['compression_level'], input: p.compression_level });
   }),
   partitioning: table({
     granularity: oneOf(GRANULARITIES).default('hour'),

@@ -137,6 +137,15 @@ export class ParquetConfig {
     return this.with({ compression: codec.toUpperCase() });
   }
 
+  /**
+   * The codec's compression level: ZSTD 1–22, GZIP 1–9, BROTLI 0–11 (`[parquet]
+   * compression_level`); unset keeps the codec's default (ZSTD 1). Checked when the connector is
+   * built: a level the codec does not take is a CONFIG_INVALID naming `parquet.compression_level`.
+   */
+  withCompressionLevel(level: number): ParquetConfig {
+    return this.with({ compression_level: level });
+  }
+
   withRowGroupSize(rows: number): ParquetConfig {
     return this.with({ row_group_size: rows });
   }

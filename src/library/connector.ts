@@ -14,6 +14,7 @@ import { compactUtc } from '../partitioning/paths.js';
 import { partitionPath, type Partitioning } from '../partitioning/strategies.js';
 import { FOOTER_KEYS } from '../parquet/contract.js';
 import type { FlushBatch } from '../pipeline/buffers.js';
+import { prepareCompressors } from '../parquet/compressors.js';
 import { encodeParquet } from '../parquet/writer.js';
 import { pendingDeleteKeys } from '../log/pending-deletes.js';
 import { WriteLog } from '../log/write-log.js';
@@ -198,6 +199,7 @@ export class S3ParquetConnector {
       dictionaryEnabled: p.dictionary_enabled,
       statisticsEnabled: p.statistics_enabled,
       createdBy: WRITER,
+      ...(p.compression_level !== undefined ? { compressionLevel: p.compression_level } : {}),
     };
   }
 
@@ -256,7 +258,9 @@ export class S3ParquetConnector {
     const file = o.fileName !== undefined ? checkFileName(o.fileName) : this.fileName();
     const key = dir === '' ? file : `${dir}/${file}`;
     const started = performance.now();
-    const encoded = encodeFile(this.task(o.schema, records, 0), this.writerOptions());
+    const parquet = this.writerOptions();
+    if (parquet.compressionLevel !== undefined) await prepareCompressors();
+    const encoded = encodeFile(this.task(o.schema, records, 0), parquet);
     const { store, log } = await this.open();
     try {
       await this.put(store, key, encoded, started);
@@ -339,6 +343,7 @@ export class S3ParquetConnector {
     const pool = workers > 0 ? this.pool : undefined;
     const results: (EncodedFile | Misfit | Promise<EncodedFile | Misfit>)[] = new Array(tasks.length);
     const local: number[] = [];
+    if (parquet.compressionLevel !== undefined) await prepareCompressors();
     tasks.forEach((task, i) => {
       if (!pool || i % parallelism === 0) local.push(i);
       else {
@@ -506,7 +511,9 @@ export class S3ParquetConnector {
     const dir = flush.partition === '' ? flush.dataset : `${flush.dataset}/${flush.partition}`;
     const key = `${dir}/${this.fileName()}`;
     const metadata = new Map([[FOOTER_KEYS.writer, WRITER]]);
-    const bytes = encodeParquet(flush.batches, metadata, this.writerOptions());
+    const parquet = this.writerOptions();
+    if (parquet.compressionLevel !== undefined) await prepareCompressors();
+    const bytes = encodeParquet(flush.batches, metadata, parquet);
     await this.put(store, key, { bytes, rows: flush.rows, rawBytes: flush.bytes }, started);
     await this.logFiles(log, [{ key, rows: flush.rows, bytes: bytes.length, minTimeNs: flush.minTime, maxTimeNs: flush.maxTime }]);
   }

@@ -8,12 +8,22 @@
 import { Table, tableToIPC, type RecordBatch } from 'apache-arrow';
 import * as wasm from 'parquet-wasm/node';
 import { S3ParquetError } from '../errors.js';
+import { levelCompressor } from './compressors.js';
+import { levelProblem, takesLevel } from './levels.js';
+import { recompressPages } from './recompress.js';
 import type { ColumnEncoding } from './storage-layout.js';
 
 export type CompressionName = 'UNCOMPRESSED' | 'SNAPPY' | 'GZIP' | 'LZ4' | 'ZSTD' | 'BROTLI';
 
 export interface ParquetWriterOptions {
   readonly compression: CompressionName;
+  /**
+   * The codec's level (`[parquet] compression_level`; ZSTD 1–22, GZIP 1–9, BROTLI 0–11).
+   * Unset: parquet-wasm compresses at its own default (ZSTD 1). Set: parquet-wasm writes the
+   * pages uncompressed and `recompress.ts` compresses them at this level — same pages, same
+   * footer, only the compressor differs (a ZSTD level needs `prepareCompressors()` first).
+   */
+  readonly compressionLevel?: number;
   readonly rowGroupSize: number;
   readonly pageSize: number;
   readonly dictionaryEnabled: boolean;
@@ -49,9 +59,9 @@ const ENCODINGS: Record<ColumnEncoding, wasm.Encoding> = {
   BYTE_STREAM_SPLIT: wasm.Encoding.BYTE_STREAM_SPLIT,
 };
 
-function writerProperties(options: ParquetWriterOptions, metadata: ReadonlyMap<string, string>, columns: ReadonlySet<string>): wasm.WriterProperties {
+function writerProperties(options: ParquetWriterOptions, metadata: ReadonlyMap<string, string>, columns: ReadonlySet<string>, codec: CompressionName): wasm.WriterProperties {
   let b = new wasm.WriterPropertiesBuilder()
-    .setCompression(CODECS[options.compression])
+    .setCompression(CODECS[codec])
     .setMaxRowGroupSize(options.rowGroupSize)
     .setDataPageSizeLimit(options.pageSize)
     .setDictionaryEnabled(options.dictionaryEnabled)
@@ -76,7 +86,13 @@ export function encodeParquet(
     const arrow = new Table(batches as RecordBatch[]);
     const columns = new Set(arrow.schema.fields.map((f) => f.name));
     const table = wasm.Table.fromIPCStream(tableToIPC(arrow, 'stream'));
-    return wasm.writeParquet(table, writerProperties(options, metadata, columns));
+    const { compression, compressionLevel } = options;
+    if (compressionLevel !== undefined && !takesLevel(compression)) throw new Error(levelProblem(compression, compressionLevel));
+    if (compressionLevel === undefined || !takesLevel(compression)) {
+      return wasm.writeParquet(table, writerProperties(options, metadata, columns, compression));
+    }
+    const { codecId, compress } = levelCompressor(compression, compressionLevel);
+    return recompressPages(wasm.writeParquet(table, writerProperties(options, metadata, columns, 'UNCOMPRESSED')), codecId, compress);
   } catch (err) {
     throw new S3ParquetError('PARQUET_WRITE_FAILED', `encoding Parquet failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }

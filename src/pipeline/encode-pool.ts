@@ -15,6 +15,7 @@
 import { Table, tableToIPC, type RecordBatch } from 'apache-arrow';
 import { Piscina } from 'piscina';
 import { S3ParquetError } from '../errors.js';
+import { prepareCompressors } from '../parquet/compressors.js';
 import { workerExecArgv } from '../worker-argv.js';
 import { encodeFlush, type EncodedChunk, type EncodePlan } from './encode-flush.js';
 import type { EncodeAnswer, EncodeTask } from './encode-task.js';
@@ -34,7 +35,8 @@ export class InThreadEncoder implements FlushEncoder {
   warm(): void {}
 
   encode(batches: readonly RecordBatch[], plan: EncodePlan): Promise<EncodedChunk[]> {
-    return Promise.resolve().then(() => encodeFlush(batches, plan));
+    const ready = plan.parquet.compressionLevel !== undefined ? prepareCompressors() : Promise.resolve();
+    return ready.then(() => encodeFlush(batches, plan));
   }
 
   close(): Promise<void> {

@@ -21,6 +21,7 @@ export function fileWriterSettings(config: Config): Omit<FileWriterOptions, 'sto
       dictionaryEnabled: config.parquet.dictionary_enabled,
       statisticsEnabled: config.parquet.statistics_enabled,
       createdBy: `s3-parquet-connector ${VERSION}`,
+      ...(config.parquet.compression_level !== undefined ? { compressionLevel: config.parquet.compression_level } : {}),
     },
     // max_rows caps a file's rows too, within the chunk size that keeps wasm memory flat.
     maxRowsPerFile: Math.min(config.buffer.max_rows, MAX_ROWS_PER_FILE),
