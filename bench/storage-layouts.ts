@@ -4,7 +4,8 @@
  * bytes per span of each column (ZSTD column chunks, from the footer) and of whole files under
  * layout variants — encodings per column, and columns that could be derived instead of stored.
  */
-import { compress as zstdCompress, init as zstdInit } from '@bokuweb/zstd-wasm';
+import { compress as zstdCompress } from '@bokuweb/zstd-wasm';
+import { loadZstdWasm } from '../src/parquet/zstd-wasm.js';
 import { Table, type RecordBatch } from 'apache-arrow';
 import { parquetMetadata } from 'hyparquet';
 import { decodeRequest } from '../src/otlp/decode.js';
@@ -20,7 +21,7 @@ import { traceRequests } from './load/traces.js';
 const SPANS = 512;
 const payloads = traceRequests(42, 64, SPANS);
 const spans = payloads.length * SPANS;
-await zstdInit();
+await loadZstdWasm(); // the process's one loader (a second init() corrupts calls in flight)
 const otlpZstd = payloads.reduce((n, p) => n + zstdCompress(Buffer.from(p), 3).length, 0);
 const partitioner = new Partitioner({ granularity: 'day', format: 'date=%Y-%m-%d', byService: false });
 const promoted = ['http.request.method', 'http.response.status_code', 'url.path', 'server.address'].map(parsePromoted);

@@ -4,7 +4,8 @@
  * request batch) against our Parquet with each codec.
  */
 import { gzipSync } from 'node:zlib';
-import { compress as zstdCompress, init as zstdInit } from '@bokuweb/zstd-wasm';
+import { compress as zstdCompress } from '@bokuweb/zstd-wasm';
+import { loadZstdWasm } from '../src/parquet/zstd-wasm.js';
 import type { RecordBatch } from 'apache-arrow';
 import { decodeRequest, type Signal } from '../src/otlp/decode.js';
 import { otlpTypes } from '../src/otlp/proto-root.js';
@@ -41,7 +42,7 @@ function toOtlpJson(signal: Signal, body: Uint8Array): string {
 }
 
 export async function benchStorage(signal: Signal, payloads: readonly Uint8Array[], recordsPerPayload: number): Promise<StorageResult> {
-  await zstdInit();
+  await loadZstdWasm(); // the process's one loader (a second init() corrupts calls in flight)
   const records = payloads.length * recordsPerPayload;
   const sizes: Record<string, number> = { 'otlp-protobuf-raw': 0, 'otlp-protobuf+gzip': 0, 'otlp-protobuf+zstd': 0, 'otlp-json+gzip': 0 };
   for (const p of payloads) {

@@ -9,44 +9,24 @@
  *   library's connector on its first flush, each encode worker when it starts).
  */
 import * as zlib from 'node:zlib';
-import { compress as zstdWasmCompress, init as zstdWasmInit } from '@bokuweb/zstd-wasm';
+import { compress as zstdWasmCompress } from '@bokuweb/zstd-wasm';
 import { S3ParquetError } from '../errors.js';
 import { levelProblem, type LeveledCodec } from './levels.js';
 import { CODEC_ID, type PageCompressor } from './recompress.js';
+import { loadZstdWasm, zstdWasmLoaded } from './zstd-wasm.js';
 
 
 type ZstdSync = (buffer: Uint8Array, options: { params: Record<number, number> }) => Buffer;
 const nativeZstd = (zlib as unknown as { zstdCompressSync?: ZstdSync }).zstdCompressSync;
 const ZSTD_LEVEL_PARAM = (zlib.constants as unknown as Record<string, number>).ZSTD_c_compressionLevel;
 
-let wasmReady: Promise<void> | undefined;
-let wasmLoaded = false;
-
-/** Whether the wasm module is up already (another part of the process may have loaded it). */
-function wasmUp(): boolean {
-  try {
-    zstdWasmCompress(new Uint8Array(1), 1);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Loads what the ZSTD compressor needs (a no-op where node:zlib has zstd); safe to call often.
- * The wasm module is loaded once per process: a second `init()` swaps its instance under calls
- * in flight and corrupts their output (seen in the bench), so an instance already up is reused.
+ * The wasm module is shared with the query's page decompressors (zstd-wasm.ts loads it once).
  */
-export function prepareCompressors(): Promise<void> {
-  if (nativeZstd || wasmLoaded) return Promise.resolve();
-  if (wasmUp()) {
-    wasmLoaded = true;
-    return Promise.resolve();
-  }
-  wasmReady ??= zstdWasmInit().then(() => {
-    wasmLoaded = true;
-  });
-  return wasmReady;
+export async function prepareCompressors(): Promise<void> {
+  if (nativeZstd) return;
+  if (!(await loadZstdWasm())) throw new S3ParquetError('PARQUET_WRITE_FAILED', 'the ZSTD compressor (@bokuweb/zstd-wasm) failed to load');
 }
 
 /** Which ZSTD implementation this process compresses with (reported by the bench). */
@@ -74,7 +54,7 @@ export function levelCompressor(codec: LeveledCodec, level: number): { codecId: 
         const native = nativeZstd;
         return { codecId: CODEC_ID.ZSTD, compress: (page) => native(page, { params: { [ZSTD_LEVEL_PARAM]: level } }) };
       }
-      if (!wasmLoaded) {
+      if (!zstdWasmLoaded()) {
         throw new S3ParquetError('PARQUET_WRITE_FAILED', 'the ZSTD compressor is not loaded: await prepareCompressors() before writing with a ZSTD compression level');
       }
       return { codecId: CODEC_ID.ZSTD, compress: (page) => zstdWasmCompress(page, level) };

@@ -9,16 +9,13 @@
  * The WebAssembly module loads asynchronously, once per process (or worker); until it has,
  * and if it ever fails to load, pages go through fzstd as before.
  */
-import { decompress as wasmDecompress, init } from '@bokuweb/zstd-wasm';
+import { decompress as wasmDecompress } from '@bokuweb/zstd-wasm';
 import type { Compressors } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
+import { loadZstdWasm, zstdWasmLoaded } from './zstd-wasm.js';
 
-let ready = false;
 /** Resolves once the WebAssembly decoder is in use (never rejects: fzstd stays otherwise). */
-export const zstdReady: Promise<boolean> = init().then(
-  () => (ready = true),
-  () => false,
-);
+export const zstdReady: Promise<boolean> = loadZstdWasm();
 
 const fzstd = compressors.ZSTD!;
 
@@ -26,5 +23,5 @@ export const COMPRESSORS: Compressors = {
   ...compressors,
   // `length` is the page's uncompressed size (from its header): the output buffer when the
   // frame does not carry its own content size.
-  ZSTD: (input: Uint8Array, length: number): Uint8Array => (ready ? wasmDecompress(input, { defaultHeapSize: Math.max(length, 1) }) : fzstd(input, length)),
+  ZSTD: (input: Uint8Array, length: number): Uint8Array => (zstdWasmLoaded() ? wasmDecompress(input, { defaultHeapSize: Math.max(length, 1) }) : fzstd(input, length)),
 };
