@@ -50,7 +50,10 @@ encode_workers = 0
 [compaction]
 enabled = false
 `;
-  const config = parseConfigText(mergeToml(base, toml));
+  // With an S3 store the log's default is ./wal, which test files running at once would share
+  // (the second daemon is refused: the log is locked). A local store keeps {local_path}/.wal.
+  const wal = /^\[s3\]/m.test(toml) && !/^\[wal\]/m.test(toml) ? `\n[wal]\ndir = ${JSON.stringify(join(dir, 'wal'))}\n` : '';
+  const config = parseConfigText(mergeToml(base, toml + wal));
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {

@@ -45,6 +45,7 @@ max_past_hours = 0
 [compaction]
 enabled = false
 ${extraToml}
+${extraToml.includes('[wal]') ? '' : `# Its own log: with an S3 store the default is ./wal, which test files running at once would share.\n[wal]\ndir = ${JSON.stringify(`${dataDir}-wal`)}`}
 `);
   const sink = new Writable({ write: (_c, _e, cb) => cb() });
   const daemon = await startDaemon(config, { logger: createLogger('silent', sink) });
