@@ -6,7 +6,7 @@
  * splits at the peak (a probe loaded into the daemon with `--import`), the drain's rate
  * (spans/s and MiB of requests/s) and its duration.
  *
- *   npx tsx bench/outage.ts [--mib 1024] [--drain-concurrency N] [--snapshot]
+ *   npx tsx bench/outage.ts [--mib 1024] [--snapshot]
  *
  * `--snapshot` writes a heap snapshot of the daemon (SIGUSR2) once its RSS passes 80 % of the
  * peak seen so far during the outage, into the bench's work directory.
@@ -56,7 +56,7 @@ async function procStat(pid: number): Promise<{ rssMb: number; cpu: number } | n
   }
 }
 
-export async function benchOutage(options: { mib: number; drainConcurrency?: number; snapshot?: boolean; env?: Record<string, string>; s3?: S3Server }): Promise<OutageResult> {
+export async function benchOutage(options: { mib: number; snapshot?: boolean; env?: Record<string, string>; s3?: S3Server }): Promise<OutageResult> {
   const work = await mkdtemp(join(tmpdir(), 's3pq-outage-bench-'));
   const s3 = options.s3 ?? (await startS3Server());
   const probe = join(work, 'memory.jsonl');
@@ -77,7 +77,7 @@ retry_attempts = 1
 timeout_seconds = 2
 [buffer]
 memory_limit_mb = ${LIMIT_MB}
-${options.drainConcurrency ? `drain_concurrency = ${options.drainConcurrency}\n` : ''}[wal]
+[wal]
 dir = "${join(work, 'wal')}"
 fsync = "never"
 max_size_mb = ${Math.ceil(options.mib * 1.3) + 64}
@@ -222,7 +222,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   }
   const result = await benchOutage({
     mib: Number(arg('--mib') ?? 1024),
-    ...(arg('--drain-concurrency') ? { drainConcurrency: Number(arg('--drain-concurrency')) } : {}),
     snapshot: process.argv.includes('--snapshot'),
     env,
   });
