@@ -17,6 +17,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { s3DaemonToml, startS3Server, type S3Server } from '../test/helpers/s3-server.js';
+import { cpuSeconds, rssMb } from './harness/proc.js';
 import { traceRequests } from './load/traces.js';
 
 const SPANS = 512;
@@ -43,16 +44,13 @@ export interface OutageResult {
   readonly env: string;
 }
 
-const TICKS = 100;
 const MIB = 1048576;
 
 async function procStat(pid: number): Promise<{ rssMb: number; cpu: number } | null> {
   try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-    return { rssMb: Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024, cpu: (Number(stat[11]) + Number(stat[12])) / TICKS };
+    return { rssMb: await rssMb(pid), cpu: await cpuSeconds(pid) };
   } catch {
-    return null;
+    return null; // gone
   }
 }
 

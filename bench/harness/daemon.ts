@@ -1,8 +1,9 @@
 /** The daemon as a separate process for benchmarks: ports from its log, CPU and RSS from /proc. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { cpuSeconds, rssMb } from './proc.js';
 
 export interface BenchDaemon {
   readonly child: ChildProcess;
@@ -17,7 +18,6 @@ export interface BenchDaemon {
   stop(): Promise<number>;
 }
 
-const TICKS = 100; // USER_HZ
 
 /**
  * `nodeArgs` go before the script, e.g. `--cpu-prof` to profile the daemon under load;
@@ -50,19 +50,12 @@ export async function startBenchDaemon(dir: string, extraToml = '', dataDir = `$
   return {
     child,
     ports,
-    async cpuSeconds() {
-      const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-      return (Number(stat[11]) + Number(stat[12])) / TICKS;
-    },
-    async rssMb() {
-      const status = await readFile(`/proc/${pid}/status`, 'utf8');
-      return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
-    },
+    cpuSeconds: () => cpuSeconds(pid),
+    rssMb: () => rssMb(pid),
     async stop() {
       const read = async (): Promise<number | undefined> => {
         try {
-          const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-          return (Number(stat[11]) + Number(stat[12])) / TICKS;
+          return await cpuSeconds(pid);
         } catch {
           return undefined; // gone
         }

@@ -14,7 +14,7 @@ import { startFaultProxy, type FaultMode } from '../helpers/fault-proxy.js';
 import { requestWithOneBad } from '../helpers/otlp-requests.js';
 import { jsonSpan, jsonTraceRequest } from '../helpers/otlp.js';
 import { sampleValue, scrape, type Family } from '../helpers/prometheus.js';
-import { startS3Server, type S3Server } from '../helpers/s3-server.js';
+import { s3DaemonToml, startS3Server, type S3Server } from '../helpers/s3-server.js';
 import { exportSpans, makeExporter, makeTraceSpans } from '../helpers/spans.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -242,19 +242,7 @@ describe('/readyz against an S3 store', () => {
 dir = "${walDir}"
 [buffer]
 max_age_seconds = 3600
-[storage]
-backend = "s3"
-[s3]
-endpoint = "${proxy.url}"
-region = "${server.region}"
-bucket = "lake-readyz"
-force_path_style = true
-create_bucket = true
-[s3.credentials]
-type = "explicit"
-access_key_id = "${server.accessKeyId}"
-secret_access_key = "${server.secretAccessKey}"
-[operations]
+${s3DaemonToml(server, 'lake-readyz', proxy.url)}[operations]
 retry_attempts = 1
 timeout_seconds = 5
 `);

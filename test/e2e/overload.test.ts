@@ -5,13 +5,14 @@
  * retryably (503 + Retry-After). Its resident memory stays within the limit plus a margin,
  * and everything it acknowledged is stored.
  */
-import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe } from '../helpers/cli.js';
 import { duckdbQuery } from '../helpers/duckdb.js';
 import { T0_NS, hexId } from '../helpers/otlp.js';
+import { rssMb } from '../../bench/harness/proc.js';
 
 const LIMIT_MB = 24;
 /**
@@ -29,10 +30,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function rssMb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
-}
 
 describe('overload', () => {
   it('answers retryably at the memory limit, stays within it, and stores all it acknowledged', async () => {

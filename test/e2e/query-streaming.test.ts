@@ -3,12 +3,13 @@
  * budget of this test passes through a slow reader while the daemon's resident memory (a
  * separate process, sampled from /proc) stays flat.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type ServingProcess } from '../helpers/cli.js';
 import { T0_NS, hexId } from '../helpers/otlp.js';
+import { rssMb } from '../../bench/harness/proc.js';
 
 const ROWS = 24_000;
 const PAYLOAD = 'x'.repeat(2000);
@@ -17,9 +18,6 @@ const PAYLOAD = 'x'.repeat(2000);
  * calibrates itself: the same result answered as one JSON document (buffered) must cost the
  * daemon at least twice the memory growth of the NDJSON stream.
  */
-async function rssMb(pid: number): Promise<number> {
-  return Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-}
 
 describe('NDJSON streaming', () => {
   let dir: string;

@@ -9,6 +9,9 @@ import { Writable } from 'node:stream';
 import { parseConfigText } from '../../src/config/index.js';
 import { startDaemon } from '../../src/daemon.js';
 import { createLogger } from '../../src/logger.js';
+import type { QueryEngine } from '../../src/query/engine.js';
+import { engineFromConfig } from '../../src/query/engine-from-config.js';
+import { openStore } from '../../src/store/index.js';
 import { traceRequests } from '../../bench/load/traces.js';
 
 export interface LakeShape {
@@ -73,4 +76,14 @@ ${extraToml.includes('[wal]') ? '' : `# Its own log: with an S3 store the defaul
     await daemon.stop();
   }
   return spans;
+}
+
+/**
+ * A small two-partition lake written by the daemon under `root/data`, and a read-only query
+ * engine over it (the columnar answer tests compare their paths on it).
+ */
+export async function smallLakeEngine(root: string): Promise<QueryEngine> {
+  await writeLake(`${root}/data`, { files: 2, partitions: 2, spansPerFile: 3000, seed: 11 });
+  const config = parseConfigText(`[storage]\nbackend = "local"\nlocal_path = ${JSON.stringify(`${root}/data`)}\n[partitioning]\nmax_past_hours = 0\n`);
+  return engineFromConfig(config, await openStore(config, createLogger('silent'), 'test', { readOnly: true }), 'test');
 }

@@ -4,11 +4,12 @@
  * retry refusals as SDKs do, RSS sampling from /proc, and exact-once counting with DuckDB over
  * the downloaded objects.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { rssMb } from '../../bench/harness/proc.js';
 import { duckdbQuery } from './duckdb.js';
 import { T0_NS, hexId } from './otlp.js';
 import { downloadAll } from './s3-files.js';
@@ -20,10 +21,7 @@ export const OUTAGE_MARGIN_MB = 150;
 const SPANS = 400;
 const PAYLOAD = 'p'.repeat(1500);
 
-export async function rssMb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
-}
+export { rssMb };
 
 /** Samples a process's RSS every 50 ms and keeps the peak. */
 export function sampleRss(pid: number): { peak: () => number; stop: () => void } {

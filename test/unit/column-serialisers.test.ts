@@ -11,17 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataType, Field, Float64, Int32, Int64, List, Map_, Struct, TimestampNanosecond, Utf8, Bool, tableFromIPC, type Table } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfigText } from '../../src/config/index.js';
-import { createLogger } from '../../src/logger.js';
 import { arrowBatches } from '../../src/query/columnar/arrow-batches.js';
 import { BATCH_BYTES, jsonBatches } from '../../src/query/columnar/json-batches.js';
 import { ColumnRange, type Chunk } from '../../src/query/columns.js';
 import { emptyStats, type ColumnAnswer, type QueryEngine, type QueryOptions, type RowBatch } from '../../src/query/engine.js';
-import { engineFromConfig } from '../../src/query/engine-from-config.js';
 import { converterFor } from '../../src/query/json-values.js';
 import { recordBatches, type RecordFormat } from '../../src/query/serialise.js';
-import { openStore } from '../../src/store/index.js';
-import { writeLake } from '../helpers/lake.js';
+import { smallLakeEngine } from '../helpers/lake.js';
 
 /** An Int64/Timestamp value as stored (apache-arrow's row objects turn timestamps into milliseconds). */
 function rawInt64(table: Table, column: string, row: number): bigint | null {
@@ -53,9 +49,7 @@ describe('column serialisers on a lake the daemon wrote', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 's3pq-columnar-'));
-    await writeLake(`${root}/data`, { files: 2, partitions: 2, spansPerFile: 3000, seed: 11 });
-    const config = parseConfigText(`[storage]\nbackend = "local"\nlocal_path = ${JSON.stringify(`${root}/data`)}\n[partitioning]\nmax_past_hours = 0\n`);
-    engine = engineFromConfig(config, await openStore(config, createLogger('silent'), 'test', { readOnly: true }), 'test');
+    engine = await smallLakeEngine(root);
   }, 120_000);
 
   afterAll(async () => {

@@ -9,14 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableFromIPC, Vector, type Table } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfigText } from '../../src/config/index.js';
-import { createLogger } from '../../src/logger.js';
 import { arrowBatches } from '../../src/query/columnar/arrow-batches.js';
 import { wasmArrowAnswer } from '../../src/query/columnar/wasm-arrow.js';
 import { emptyStats, type QueryEngine, type QueryOptions } from '../../src/query/engine.js';
-import { engineFromConfig } from '../../src/query/engine-from-config.js';
-import { openStore } from '../../src/store/index.js';
-import { writeLake } from '../helpers/lake.js';
+import { smallLakeEngine } from '../helpers/lake.js';
 
 async function concat(batches: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const parts: Uint8Array[] = [];
@@ -56,9 +52,7 @@ describe('broad Arrow answers decoded in wasm', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 's3pq-wasm-arrow-'));
-    await writeLake(`${root}/data`, { files: 2, partitions: 2, spansPerFile: 3000, seed: 11 });
-    const config = parseConfigText(`[storage]\nbackend = "local"\nlocal_path = ${JSON.stringify(`${root}/data`)}\n[partitioning]\nmax_past_hours = 0\n`);
-    engine = engineFromConfig(config, await openStore(config, createLogger('silent'), 'test', { readOnly: true }), 'test');
+    engine = await smallLakeEngine(root);
   }, 120_000);
 
   afterAll(async () => {
