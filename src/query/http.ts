@@ -374,6 +374,11 @@ export async function startQueryServer(o: QueryServerOptions): Promise<RunningQu
     }
     route(req, res).catch((e: unknown) => {
       const err = toS3ParquetError(e);
+      if (res.destroyed && !res.writableFinished) {
+        // The client left first (its query was stopped and its worker freed): not our failure.
+        logger.debug({ path: req.url, reason: err.message }, 'query stopped: the client closed the connection');
+        return;
+      }
       if (err.httpStatus >= 500) errorLog.error(err.code, { err }, 'query failed');
       if (res.headersSent) {
         res.destroy(err); // mid-stream: the client sees a truncated body, not a fake success
