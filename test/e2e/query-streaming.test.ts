@@ -110,9 +110,18 @@ describe('NDJSON streaming', () => {
         // A reader that stops: the daemon must stop reading the lake too, not run ahead and
         // hold the rest of the answer (it produces ~70 MiB/s: without backpressure it would
         // finish the whole scan during this pause).
+        // The pipeline between the lake and this reader (two batches in flight, the socket's
+        // buffers) takes a moment to fill, longer on a loaded machine: wait until the reads have
+        // stood still for a second (or 15 s have passed), then check they stay still for 2 s more.
         paused = true;
-        await new Promise((r) => setTimeout(r, 1000));
-        readsWhilePaused.push(await reads());
+        let last = await reads();
+        for (const until = Date.now() + 15_000; Date.now() < until; ) {
+          await new Promise((r) => setTimeout(r, 1000));
+          const now = await reads();
+          if (now === last) break;
+          last = now;
+        }
+        readsWhilePaused.push(last);
         await new Promise((r) => setTimeout(r, 2000));
         readsWhilePaused.push(await reads());
       }
