@@ -180,6 +180,23 @@ export class Utf8Builder implements ColumnBuilder {
     this.push(true);
   }
 
+  /** Appends the decimal text of a non-negative integer below 2^28 (small int attributes), with no interim string. */
+  appendUint28(value: number): void {
+    this.reserveBytes(9);
+    const data = this.data;
+    let digits = 1;
+    for (let v = value; v >= 10; v = (v / 10) | 0) digits++;
+    let at = this.used + digits;
+    this.used = at;
+    let v = value;
+    do {
+      const q = (v / 10) | 0;
+      data[--at] = 48 + v - q * 10;
+      v = q;
+    } while (v > 0);
+    this.push(true);
+  }
+
   /** Appends the lowercase hex text of bytes [start, end) of `src`. */
   appendHexRange(src: Uint8Array, start: number, end: number): void {
     this.reserveBytes((end - start) * 2);
