@@ -101,12 +101,12 @@ export class SourceColumns {
   append(resource: ResourceContext, scope: ScopeContext): void {
     this.service_name.append(resource.serviceName);
     appendEncoded(this.resource_attributes, resource.attributes);
-    this.resource_dropped_attributes_count.append(BigInt(resource.droppedAttributesCount));
+    this.resource_dropped_attributes_count.appendUint32(resource.droppedAttributesCount);
     this.resource_schema_url.append(resource.schemaUrl);
     this.scope_name.append(scope.name);
     this.scope_version.append(scope.version);
     appendEncoded(this.scope_attributes, scope.attributes);
-    this.scope_dropped_attributes_count.append(BigInt(scope.droppedAttributesCount));
+    this.scope_dropped_attributes_count.appendUint32(scope.droppedAttributesCount);
     this.scope_schema_url.append(scope.schemaUrl);
   }
 

@@ -182,7 +182,7 @@ export class TracesBatchBuilder extends DatasetBatchBuilderBase {
     else c.parent_span_id.appendNull();
     if (span.traceState1 > span.traceState0) c.trace_state.appendUtf8(buf, span.traceState0, span.traceState1);
     else c.trace_state.appendNull();
-    c.flags.append(BigInt(span.flags));
+    c.flags.appendUint32(span.flags);
     c.name.appendUtf8(buf, span.name0, span.name1);
     c.kind.append(enumName(SPAN_KINDS, span.kind));
     c.start_time.append(start);
@@ -192,11 +192,11 @@ export class TracesBatchBuilder extends DatasetBatchBuilderBase {
     const attrs = span.attributes;
     appendWireAttributes(c.attributes, r, attrs.starts, attrs.ends, 0, attrs.length, this.promoted);
     this.promoted.endRow();
-    c.dropped_attributes_count.append(BigInt(span.droppedAttributes));
+    c.dropped_attributes_count.appendUint32(span.droppedAttributes);
     this.appendWireEvents(span, r);
-    c.dropped_events_count.append(BigInt(span.droppedEvents));
+    c.dropped_events_count.appendUint32(span.droppedEvents);
     this.appendWireLinks(span, r);
-    c.dropped_links_count.append(BigInt(span.droppedLinks));
+    c.dropped_links_count.appendUint32(span.droppedLinks);
     this.source.append(resource, scope);
   }
 
@@ -253,7 +253,7 @@ export class TracesBatchBuilder extends DatasetBatchBuilderBase {
       ev.time.append(time > MAX_NS ? MAX_NS : time);
       ev.name.appendUtf8(r.buf, n0, n1);
       appendWireAttributes(ev.attributes, r, attrs.starts, attrs.ends, 0, attrs.length);
-      ev.dropped_attributes_count.append(BigInt(dropped));
+      ev.dropped_attributes_count.appendUint32(dropped);
       list.items.endRow();
     }
     list.endRow();
@@ -304,8 +304,8 @@ export class TracesBatchBuilder extends DatasetBatchBuilderBase {
       if (ts1 > ts0) ln.trace_state.appendUtf8(r.buf, ts0, ts1);
       else ln.trace_state.appendNull();
       appendWireAttributes(ln.attributes, r, attrs.starts, attrs.ends, 0, attrs.length);
-      ln.dropped_attributes_count.append(BigInt(dropped));
-      ln.flags.append(BigInt(flags));
+      ln.dropped_attributes_count.appendUint32(dropped);
+      ln.flags.appendUint32(flags);
       list.items.endRow();
     }
     list.endRow();
