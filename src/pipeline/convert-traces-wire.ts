@@ -52,7 +52,7 @@ export function convertTracesWire(
   if (partitioner.keysFor('traces').length > 0) {
     return convertTraces(otlpTypes().ExportTraceServiceRequest.decode(body) as unknown as ExportTraceServiceRequest, partitioner, promoted, receivedNs);
   }
-  const out = new RequestCollector('span', () => new TracesBatchBuilder(promoted));
+  const out = new RequestCollector('span', (rows) => new TracesBatchBuilder(promoted, rows));
   const r = new WireReader(body);
   const span = new WireSpan();
   const end = body.length;
@@ -151,7 +151,7 @@ function scopeSpans(
       continue;
     }
     const path = partitioner.pathFor(at, service);
-    out.builder(path).appendWire(resource, scope, span, r);
+    out.builder(path, (spans.length - i) >> 1).appendWire(resource, scope, span, r);
     out.accept();
   }
 }

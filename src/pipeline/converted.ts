@@ -38,16 +38,20 @@ export class RequestCollector<B extends DatasetBatchBuilder> {
 
   constructor(
     private readonly recordNoun: string,
-    private readonly create: () => B,
+    /** A new partition's builder; `rows` is how many records it may take (a start size, not a bound). */
+    private readonly create: (rows?: number) => B,
   ) {}
 
-  /** The builder for a partition; the caller appends the record and then calls `accept()`. */
-  /** The partition's builder; records come in runs of one partition, so the last one is kept at hand. */
-  builder(partition: string): B {
+  /**
+   * The partition's builder (the caller appends the record, then calls `accept()`); records come
+   * in runs of one partition, so the last one is kept at hand. `rows`: the records the group
+   * being read still holds, when known, to size a new builder.
+   */
+  builder(partition: string, rows?: number): B {
     if (partition === this.lastPartition && this.lastBuilder !== undefined) return this.lastBuilder;
     let b = this.builders.get(partition);
     if (b === undefined) {
-      b = this.create();
+      b = this.create(rows);
       this.builders.set(partition, b);
     }
     this.lastPartition = partition;

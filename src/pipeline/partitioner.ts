@@ -85,7 +85,18 @@ export class Partitioner {
     return path;
   }
 
+  /**
+   * The last path and the event times it covers, [lastLo, lastHi) in ns: a request's records
+   * nearly all fall into one bucket, and a range check skips the division, the key string and
+   * the map lookup that `timePathFor` pays per record otherwise (~5 % of the one-pass decoder).
+   */
+  private lastLo = 0n;
+  private lastHi = 0n;
+  private lastService: string | null = null;
+  private lastPath = '';
+
   private timePathFor(timeNs: bigint, serviceName: string | null): string {
+    if (timeNs >= this.lastLo && timeNs < this.lastHi && (!this.options.byService || serviceName === this.lastService)) return this.lastPath;
     const ms = Number(timeNs / NS_PER_MS);
     const bucket = Math.floor(ms / this.bucketMs) * this.bucketMs;
     const key = this.options.byService ? `${bucket}|${serviceName ?? ''}` : String(bucket);
@@ -95,6 +106,13 @@ export class Partitioner {
       if (this.options.byService) path = `service_name=${escapePartitionValue(serviceName)}/${path}`;
       if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
       this.cache.set(key, path);
+    }
+    if (timeNs >= 0n) {
+      // Every time in [bucket, bucket + bucketMs) ms floors to this bucket (truncation is a floor only from 0 up).
+      this.lastLo = BigInt(bucket) * NS_PER_MS;
+      this.lastHi = this.lastLo + BigInt(this.bucketMs) * NS_PER_MS;
+      this.lastService = serviceName;
+      this.lastPath = path;
     }
     return path;
   }

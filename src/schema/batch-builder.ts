@@ -10,7 +10,7 @@ import { SourceColumns } from './common.js';
 import { PromotedColumns, type PromotedSpec } from './promoted.js';
 
 export abstract class DatasetBatchBuilderBase {
-  protected readonly source = new SourceColumns();
+  protected readonly source: SourceColumns;
   protected readonly promoted: PromotedColumns;
   private rows = 0;
   minTime = 0n;
@@ -19,8 +19,11 @@ export abstract class DatasetBatchBuilderBase {
   constructor(
     promoted: readonly PromotedSpec[],
     private readonly notNull: ReadonlySet<string>,
+    /** Records expected (the request's count when the converter knows it): builders start that large. */
+    rows?: number,
   ) {
-    this.promoted = new PromotedColumns(promoted);
+    this.source = new SourceColumns(rows);
+    this.promoted = new PromotedColumns(promoted, rows);
   }
 
   get length(): number {

@@ -113,10 +113,20 @@ export class PackedStrings {
 export class Utf8Builder implements ColumnBuilder {
   readonly type = new Utf8();
   length = 0;
-  private offsets = new Int32Array(INITIAL + 1);
-  private data: Buffer = Buffer.allocUnsafe(INITIAL * 16);
+  private offsets: Int32Array;
+  private data: Buffer;
   private used = 0;
   private readonly validity = new Validity();
+
+  /**
+   * `capacity` rows before the offsets grow and `bytesPerRow` bytes per row before the data
+   * does: a converter that knows a request's row count passes it, so the offsets are never
+   * copied to grow nor copied again by `tight` at the end.
+   */
+  constructor(capacity = INITIAL, bytesPerRow = 16) {
+    this.offsets = new Int32Array(capacity + 1);
+    this.data = Buffer.allocUnsafe(capacity * bytesPerRow);
+  }
 
   append(value: string | null | undefined): void {
     if (value === null || value === undefined) return this.appendNull();
@@ -177,6 +187,23 @@ export class Utf8Builder implements ColumnBuilder {
       data[at++] = c;
     }
     this.used = at;
+    this.push(true);
+  }
+
+  /** Appends the decimal text of a non-negative integer below 2^28 (small int attributes), with no interim string. */
+  appendUint28(value: number): void {
+    this.reserveBytes(9);
+    const data = this.data;
+    let digits = 1;
+    for (let v = value; v >= 10; v = (v / 10) | 0) digits++;
+    let at = this.used + digits;
+    this.used = at;
+    let v = value;
+    do {
+      const q = (v / 10) | 0;
+      data[--at] = 48 + v - q * 10;
+      v = q;
+    } while (v > 0);
     this.push(true);
   }
 
@@ -276,10 +303,11 @@ abstract class FixedBuilder<A extends NumericArray, V> implements ColumnBuilder 
   abstract readonly type: DataType;
   length = 0;
   protected values: A;
-  private readonly validity = new Validity();
+  protected readonly validity = new Validity();
 
-  constructor(create: (n: number) => A) {
-    this.values = create(INITIAL);
+  /** `capacity`: the rows expected (a request's row count when the converter knows it). */
+  constructor(create: (n: number) => A, capacity = INITIAL) {
+    this.values = create(Math.max(1, capacity));
   }
 
   protected abstract zero: V;
@@ -315,7 +343,7 @@ abstract class FixedBuilder<A extends NumericArray, V> implements ColumnBuilder 
     } as Parameters<typeof makeData>[0]);
   }
 
-  private grow(): void {
+  protected grow(): void {
     const Ctor = this.values.constructor as new (n: number) => A;
     const next = new Ctor(this.values.length * 2);
     (next as unknown as { set(a: A): void }).set(this.values);
@@ -326,32 +354,51 @@ abstract class FixedBuilder<A extends NumericArray, V> implements ColumnBuilder 
 export class Int32Builder extends FixedBuilder<Int32Array, number> {
   readonly type = new Int32();
   protected zero = 0;
-  constructor() {
-    super((n) => new Int32Array(n));
+  constructor(capacity = INITIAL) {
+    super((n) => new Int32Array(n), capacity);
   }
 }
 
 export class Uint32Builder extends FixedBuilder<Uint32Array, number> {
   readonly type = new Uint32();
   protected zero = 0;
-  constructor() {
-    super((n) => new Uint32Array(n));
+  constructor(capacity = INITIAL) {
+    super((n) => new Uint32Array(n), capacity);
   }
 }
 
 export class Float64Builder extends FixedBuilder<Float64Array, number> {
   readonly type = new Float64();
   protected zero = 0;
-  constructor() {
-    super((n) => new Float64Array(n));
+  constructor(capacity = INITIAL) {
+    super((n) => new Float64Array(n), capacity);
   }
 }
 
 export class Int64Builder extends FixedBuilder<BigInt64Array, bigint> {
   readonly type: DataType = new Int64();
   protected zero = 0n;
-  constructor() {
-    super((n) => new BigInt64Array(n));
+  /** The values as 32-bit words (little-endian: low word first), for `appendUint32`. */
+  private words: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  constructor(capacity = INITIAL) {
+    super((n) => new BigInt64Array(n), capacity);
+  }
+
+  /**
+   * Appends an unsigned 32-bit count or flag word (`0 <= value < 2^32`) without making a bigint:
+   * the low word takes its bits, the high word is zero. Six of these per span were six bigint
+   * allocations.
+   */
+  appendUint32(value: number): void {
+    if (this.length === this.values.length) this.grow();
+    const i = this.length++;
+    let words = this.words;
+    if (words.buffer !== this.values.buffer) {
+      words = this.words = new Int32Array(this.values.buffer, this.values.byteOffset, this.values.length * 2);
+    }
+    words[2 * i] = value | 0;
+    words[2 * i + 1] = 0;
+    this.validity.set(i, true, this.values.length);
   }
 }
 
@@ -363,8 +410,12 @@ export class TimestampNsBuilder extends Int64Builder {
 export class BoolBuilder implements ColumnBuilder {
   readonly type = new Bool();
   length = 0;
-  private bits = new Uint8Array(INITIAL >> 3);
+  private bits: Uint8Array;
   private readonly validity = new Validity();
+
+  constructor(capacity = INITIAL) {
+    this.bits = new Uint8Array(Math.max(1, (capacity + 7) >> 3));
+  }
 
   append(value: boolean | null | undefined): void {
     const i = this.length++;
@@ -404,8 +455,12 @@ export class BoolBuilder implements ColumnBuilder {
 /** Offsets plus validity, shared by List and Map builders. */
 class OffsetsBuilder {
   length = 0;
-  offsets = new Int32Array(INITIAL + 1);
+  offsets: Int32Array;
   readonly validity = new Validity();
+
+  constructor(capacity = INITIAL) {
+    this.offsets = new Int32Array(capacity + 1);
+  }
 
   push(childLength: number, valid: boolean): void {
     const i = this.length++;
@@ -431,9 +486,16 @@ export const MAP_TYPE = new Map_<Utf8, Utf8>(
 /** `Map<Utf8, Utf8>`: callers append entries, then close the row with `endRow()`. */
 export class StringMapBuilder implements ColumnBuilder {
   readonly type = MAP_TYPE;
-  readonly keys = new Utf8Builder();
-  readonly values = new Utf8Builder();
-  private readonly rows = new OffsetsBuilder();
+  readonly keys: Utf8Builder;
+  readonly values: Utf8Builder;
+  private readonly rows: OffsetsBuilder;
+
+  /** `rows` expected and about `entriesPerRow` entries each (sizes to start from, see Utf8Builder). */
+  constructor(rows = INITIAL, entriesPerRow = 1) {
+    this.rows = new OffsetsBuilder(rows);
+    this.keys = new Utf8Builder(rows * entriesPerRow);
+    this.values = new Utf8Builder(rows * entriesPerRow);
+  }
 
   get length(): number {
     return this.rows.length;

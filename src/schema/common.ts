@@ -88,25 +88,39 @@ export function appendAttributes(map: StringMapBuilder, attrs: readonly KeyValue
 
 /** The resource and scope columns, in schema order. */
 export class SourceColumns {
-  readonly service_name = new Utf8Builder();
-  readonly resource_attributes = new StringMapBuilder();
-  readonly resource_dropped_attributes_count = new Int64Builder();
-  readonly resource_schema_url = new Utf8Builder();
-  readonly scope_name = new Utf8Builder();
-  readonly scope_version = new Utf8Builder();
-  readonly scope_attributes = new StringMapBuilder();
-  readonly scope_dropped_attributes_count = new Int64Builder();
-  readonly scope_schema_url = new Utf8Builder();
+  readonly service_name: Utf8Builder;
+  readonly resource_attributes: StringMapBuilder;
+  readonly resource_dropped_attributes_count: Int64Builder;
+  readonly resource_schema_url: Utf8Builder;
+  readonly scope_name: Utf8Builder;
+  readonly scope_version: Utf8Builder;
+  readonly scope_attributes: StringMapBuilder;
+  readonly scope_dropped_attributes_count: Int64Builder;
+  readonly scope_schema_url: Utf8Builder;
+
+  /** `rows`: the records expected (sizes to start from; the builders grow past them). */
+  constructor(rows?: number) {
+    // Declared in schema order: `entries()` lists the columns in the order they are assigned.
+    this.service_name = new Utf8Builder(rows);
+    this.resource_attributes = new StringMapBuilder(rows, 6); // a handful of semantic-convention resource attributes
+    this.resource_dropped_attributes_count = new Int64Builder(rows);
+    this.resource_schema_url = new Utf8Builder(rows, 0);
+    this.scope_name = new Utf8Builder(rows, 32);
+    this.scope_version = new Utf8Builder(rows, 8);
+    this.scope_attributes = new StringMapBuilder(rows, 0);
+    this.scope_dropped_attributes_count = new Int64Builder(rows);
+    this.scope_schema_url = new Utf8Builder(rows, 0);
+  }
 
   append(resource: ResourceContext, scope: ScopeContext): void {
     this.service_name.append(resource.serviceName);
     appendEncoded(this.resource_attributes, resource.attributes);
-    this.resource_dropped_attributes_count.append(BigInt(resource.droppedAttributesCount));
+    this.resource_dropped_attributes_count.appendUint32(resource.droppedAttributesCount);
     this.resource_schema_url.append(resource.schemaUrl);
     this.scope_name.append(scope.name);
     this.scope_version.append(scope.version);
     appendEncoded(this.scope_attributes, scope.attributes);
-    this.scope_dropped_attributes_count.append(BigInt(scope.droppedAttributesCount));
+    this.scope_dropped_attributes_count.appendUint32(scope.droppedAttributesCount);
     this.scope_schema_url.append(scope.schemaUrl);
   }
 

@@ -54,22 +54,22 @@ export function promotedColumnName(attribute: string): string {
 export type PromotedValue = string | bigint | number | boolean;
 
 /** A builder plus an append that takes whatever `fit` produced for its type. */
-function builderFor(type: PromotedType): { builder: ColumnBuilder; append: (v: PromotedValue | null) => void } {
+function builderFor(type: PromotedType, rows?: number): { builder: ColumnBuilder; append: (v: PromotedValue | null) => void } {
   switch (type) {
     case 'string': {
-      const b = new Utf8Builder();
+      const b = new Utf8Builder(rows);
       return { builder: b, append: (v) => b.append(v as string | null) };
     }
     case 'int64': {
-      const b = new Int64Builder();
+      const b = new Int64Builder(rows);
       return { builder: b, append: (v) => b.append(v as bigint | null) };
     }
     case 'double': {
-      const b = new Float64Builder();
+      const b = new Float64Builder(rows);
       return { builder: b, append: (v) => b.append(v as number | null) };
     }
     case 'bool': {
-      const b = new BoolBuilder();
+      const b = new BoolBuilder(rows);
       return { builder: b, append: (v) => b.append(v as boolean | null) };
     }
   }
@@ -98,9 +98,9 @@ export class PromotedColumns {
   private readonly byAttribute = new Map<string, number>();
   private readonly row: (PromotedValue | undefined)[];
 
-  constructor(specs: readonly PromotedSpec[]) {
+  constructor(specs: readonly PromotedSpec[], rows?: number) {
     this.specs = specs;
-    const made = specs.map((s) => builderFor(s.type));
+    const made = specs.map((s) => builderFor(s.type, rows));
     this.builders = made.map((m) => m.builder);
     this.appenders = made.map((m) => m.append);
     specs.forEach((s, i) => this.byAttribute.set(s.attribute, i));

@@ -114,28 +114,35 @@ function linkColumns() {
 
 /** Builds one record batch of spans; one builder per partition per request. */
 export class TracesBatchBuilder extends DatasetBatchBuilderBase {
-  private readonly c = {
-    trace_id: new Utf8Builder(),
-    span_id: new Utf8Builder(),
-    parent_span_id: new Utf8Builder(),
-    trace_state: new Utf8Builder(),
-    flags: new Int64Builder(),
-    name: new Utf8Builder(),
-    kind: new Utf8Builder(),
-    start_time: new TimestampNsBuilder(),
-    end_time: new TimestampNsBuilder(),
-    duration_ns: new Int64Builder(),
-    status_code: new Utf8Builder(),
-    status_message: new Utf8Builder(),
-    attributes: new StringMapBuilder(),
-    dropped_attributes_count: new Int64Builder(),
-    events: new ListBuilder(eventColumns()),
-    dropped_events_count: new Int64Builder(),
-    links: new ListBuilder(linkColumns()),
-    dropped_links_count: new Int64Builder(),
-  };
-  constructor(promoted: readonly PromotedSpec[]) {
-    super(promoted, NOT_NULL);
+  private readonly c;
+
+  /**
+   * `rows`: the spans expected (the one-pass decoder passes the request's count), so the
+   * builders start at their final row count: no growth copies, and `tight` hands the arrays
+   * over as they are. The bytes per row are the bench load's (ids exact), a start only.
+   */
+  constructor(promoted: readonly PromotedSpec[], rows?: number) {
+    super(promoted, NOT_NULL, rows);
+    this.c = {
+      trace_id: new Utf8Builder(rows, 32),
+      span_id: new Utf8Builder(rows, 16),
+      parent_span_id: new Utf8Builder(rows, 16),
+      trace_state: new Utf8Builder(rows, 0),
+      flags: new Int64Builder(rows),
+      name: new Utf8Builder(rows, 24),
+      kind: new Utf8Builder(rows, 8),
+      start_time: new TimestampNsBuilder(rows),
+      end_time: new TimestampNsBuilder(rows),
+      duration_ns: new Int64Builder(rows),
+      status_code: new Utf8Builder(rows, 5),
+      status_message: new Utf8Builder(rows, 0),
+      attributes: new StringMapBuilder(rows, 8),
+      dropped_attributes_count: new Int64Builder(rows),
+      events: new ListBuilder(eventColumns()),
+      dropped_events_count: new Int64Builder(rows),
+      links: new ListBuilder(linkColumns()),
+      dropped_links_count: new Int64Builder(rows),
+    };
   }
 
   /** Appends a span that passed `validateSpan`; `start` is its start time in ns. */
@@ -182,7 +189,7 @@ export class TracesBatchBuilder extends DatasetBatchBuilderBase {
     else c.parent_span_id.appendNull();
     if (span.traceState1 > span.traceState0) c.trace_state.appendUtf8(buf, span.traceState0, span.traceState1);
     else c.trace_state.appendNull();
-    c.flags.append(BigInt(span.flags));
+    c.flags.appendUint32(span.flags);
     c.name.appendUtf8(buf, span.name0, span.name1);
     c.kind.append(enumName(SPAN_KINDS, span.kind));
     c.start_time.append(start);
@@ -192,11 +199,11 @@ export class TracesBatchBuilder extends DatasetBatchBuilderBase {
     const attrs = span.attributes;
     appendWireAttributes(c.attributes, r, attrs.starts, attrs.ends, 0, attrs.length, this.promoted);
     this.promoted.endRow();
-    c.dropped_attributes_count.append(BigInt(span.droppedAttributes));
+    c.dropped_attributes_count.appendUint32(span.droppedAttributes);
     this.appendWireEvents(span, r);
-    c.dropped_events_count.append(BigInt(span.droppedEvents));
+    c.dropped_events_count.appendUint32(span.droppedEvents);
     this.appendWireLinks(span, r);
-    c.dropped_links_count.append(BigInt(span.droppedLinks));
+    c.dropped_links_count.appendUint32(span.droppedLinks);
     this.source.append(resource, scope);
   }
 
@@ -253,7 +260,7 @@ export class TracesBatchBuilder extends DatasetBatchBuilderBase {
       ev.time.append(time > MAX_NS ? MAX_NS : time);
       ev.name.appendUtf8(r.buf, n0, n1);
       appendWireAttributes(ev.attributes, r, attrs.starts, attrs.ends, 0, attrs.length);
-      ev.dropped_attributes_count.append(BigInt(dropped));
+      ev.dropped_attributes_count.appendUint32(dropped);
       list.items.endRow();
     }
     list.endRow();
@@ -304,8 +311,8 @@ export class TracesBatchBuilder extends DatasetBatchBuilderBase {
       if (ts1 > ts0) ln.trace_state.appendUtf8(r.buf, ts0, ts1);
       else ln.trace_state.appendNull();
       appendWireAttributes(ln.attributes, r, attrs.starts, attrs.ends, 0, attrs.length);
-      ln.dropped_attributes_count.append(BigInt(dropped));
-      ln.flags.append(BigInt(flags));
+      ln.dropped_attributes_count.appendUint32(dropped);
+      ln.flags.appendUint32(flags);
       list.items.endRow();
     }
     list.endRow();

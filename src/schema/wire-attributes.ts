@@ -151,6 +151,23 @@ function fitWire(type: PromotedType, r: WireReader, start: number, end: number):
 }
 
 /**
+ * The varint that fills bytes [start, end) exactly (at most 4 bytes, so below 2^28 and never
+ * negative: the int64 text protobufjs makes of it is its plain decimal), or -1 when the bytes
+ * are not one whole varint (it ends early and more fields follow, or it runs on).
+ */
+function smallVarint(buf: Uint8Array, start: number, end: number): number {
+  let v = 0;
+  let scale = 1;
+  for (let i = start; i < end; i++) {
+    const b = buf[i]!;
+    if ((b < 0x80) !== (i === end - 1)) return -1;
+    v += (b & 0x7f) * scale;
+    scale *= 128;
+  }
+  return v;
+}
+
+/**
  * Appends one map row from the KeyValue messages at `starts[i]..ends[i]` for i in [from, to),
  * letting promoted columns claim theirs first (the caller ends the promoted row).
  */
@@ -164,8 +181,31 @@ export function appendWireAttributes(
   promoted?: PromotedColumns,
 ): void {
   const claim = promoted !== undefined && promoted.specs.length > 0;
+  const buf = r.buf;
   for (let i = from; i < to; i++) {
     const end = ends[i]!;
+    // Most KeyValues of real traffic are `key: string` with a short string or small int value,
+    // written by every exporter as `0a klen key 12 vlen (0a slen text | 18 varint)`: read those
+    // bytes in place and copy them straight into the map (no field loop, no AnyValue scan, no
+    // bigint). Anything else — a long key, another value member, a repeated field — takes the
+    // general path below, which stores the same text.
+    const s = starts[i]!;
+    if (buf[s] === 0x0a && buf[s + 1]! < 0x80) {
+      const fk0 = s + 2;
+      const fk1 = fk0 + buf[s + 1]!;
+      const fv0 = fk1 + 2;
+      if (fv0 <= end && buf[fk1] === 0x12 && fv0 + buf[fk1 + 1]! === end && end - fv0 >= 2) {
+        const member = buf[fv0];
+        const int = member === 0x18 && end - fv0 <= 5 ? smallVarint(buf, fv0 + 1, end) : -1;
+        const fast = member === 0x0a && buf[fv0 + 1] === end - fv0 - 2 ? STRING : int >= 0 ? INT : NONE;
+        if (fast !== NONE && (!claim || promoted.openIndexAt(buf, fk0, fk1) < 0)) {
+          map.keys.appendUtf8(buf, fk0, fk1);
+          if (fast === STRING) map.values.appendUtf8(buf, fv0 + 2, end);
+          else map.values.appendUint28(int);
+          continue;
+        }
+      }
+    }
     let k0 = 0;
     let k1 = 0;
     let v0 = -1;

@@ -143,6 +143,36 @@ describe('one-pass traces decoder = protobufjs + convertTraces', () => {
     expect(same(spanBytes(concat(ids, fixed64(7, t0), varint(10 << 3), sevenBytes)), 'a 7-byte count')).toBe(false);
   });
 
+  it('on the shapes the KeyValue fast path reads in place, and their near misses', () => {
+    const ids = concat(ld(1, Buffer.from(hexId(16, 91), 'hex')), ld(2, Buffer.from(hexId(8, 92), 'hex')));
+    const start = concat(varint((7 << 3) | 1), Buffer.from([0, 0, 0x5c, 0x3a, 0x4c, 0x8a, 0xa5, 0x17])); // 2024-01-01
+    const attr = (key: Uint8Array, value: Uint8Array) => ld(9, concat(ld(1, key), ld(2, value)));
+    const int = (...bytes: number[]) => concat(varint(3 << 3), Uint8Array.from(bytes));
+    const text = (s: string | Uint8Array) => ld(1, typeof s === 'string' ? Buffer.from(s) : s);
+    const k = Buffer.from('k');
+    const cases: [string, Uint8Array][] = [
+      ['zero', attr(k, int(0))],
+      ['2^28 - 1 in 4 bytes', attr(k, int(0xff, 0xff, 0xff, 0x7f))],
+      ['2^28 in 5 bytes', attr(k, int(0x80, 0x80, 0x80, 0x80, 0x01))],
+      ['a non-minimal zero', attr(k, int(0x80, 0x00))],
+      ['two int members (the last wins)', attr(k, concat(int(5), int(7)))],
+      ['an int then an unknown field', attr(k, concat(int(5), varint(9 << 3), varint(1)))],
+      ['a string then an unknown field', attr(k, concat(text('v'), varint(9 << 3), varint(1)))],
+      ['an empty key and an empty string', attr(new Uint8Array(0), text(''))],
+      ['a 127-byte key, a 125-byte value', attr(Buffer.alloc(127, 0x61), text('b'.repeat(125)))],
+      ['a 128-byte key, a 126-byte value', attr(Buffer.alloc(128, 0x61), text('b'.repeat(126)))],
+      ['non-ASCII and invalid UTF-8 values', concat(attr(k, text('ünï ✓')), attr(k, text(Uint8Array.from([0x66, 0xff, 0xc3]))))],
+      ['a value before its key', ld(9, concat(ld(2, int(5)), ld(1, k)))],
+      ['the key twice', ld(9, concat(ld(1, Buffer.from('a')), ld(1, k), ld(2, text('v'))))],
+      ['promoted: claimed, then the same key again', concat(attr(Buffer.from('http.response.status_code'), int(0xc8, 0x01)), attr(Buffer.from('http.response.status_code'), int(0xf4, 0x03)))],
+      ['promoted: a value of the wrong type', attr(Buffer.from('http.response.status_code'), text('200'))],
+    ];
+    for (const [what, attrs] of cases) {
+      const body = ld(1, ld(2, ld(2, concat(ids, start, attrs))));
+      expect(same(body, what), what).toBe(true);
+    }
+  });
+
   it('on the realistic bench load', () => {
     for (const body of traceRequests(7, 6, 300)) expect(same(body, 'bench load')).toBe(true);
   });

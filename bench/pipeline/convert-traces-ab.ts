@@ -1,0 +1,74 @@
+/**
+ * Old against new, in one process: the one-pass traces decoder (limits walk + bytes → Arrow) of
+ * two source trees (each `git archive`d into its own directory, node_modules linked), run on the
+ * same seeded bench requests. First it checks that both store the same thing (the Arrow IPC
+ * bytes of every partition group hash alike), then it times them in interleaved rounds (CPU
+ * time of this process, so a loaded machine disturbs each side alike) and prints the best and
+ * the median µs per span of each.
+ *
+ *   npx tsx bench/pipeline/convert-traces-ab.ts DIR_OLD DIR_NEW [rounds=24]
+ */
+import { createHash } from 'node:crypto';
+import { Table, tableToIPC, type RecordBatch } from 'apache-arrow';
+import { traceRequests } from '../load/traces.js';
+
+interface Tree {
+  readonly root: string;
+  convert(body: Uint8Array): { groups: readonly { partition: string; batch: RecordBatch }[] };
+}
+
+const [oldRoot, newRoot, roundsArg] = process.argv.slice(2);
+if (oldRoot === undefined || newRoot === undefined) throw new Error('usage: convert-traces-ab.ts DIR_OLD DIR_NEW [rounds]');
+const rounds = Number(roundsArg ?? 24);
+const PROMOTED = ['http.request.method', 'http.response.status_code', 'url.path', 'server.address'];
+
+async function load(root: string): Promise<Tree> {
+  // Each tree's own modules: the two builds never share a function, so neither warms the other's JIT.
+  const { convertTracesWire } = (await import(`${root}/src/pipeline/convert-traces-wire.ts`)) as typeof import('../../src/pipeline/convert-traces-wire.js');
+  const { walkProtobuf } = (await import(`${root}/src/otlp/limits.ts`)) as typeof import('../../src/otlp/limits.js');
+  const { otlpTypes } = (await import(`${root}/src/otlp/proto-root.ts`)) as typeof import('../../src/otlp/proto-root.js');
+  const { Partitioner } = (await import(`${root}/src/pipeline/partitioner.ts`)) as typeof import('../../src/pipeline/partitioner.js');
+  const { parsePromoted } = (await import(`${root}/src/schema/promoted.ts`)) as typeof import('../../src/schema/promoted.js');
+  const partitioner = new Partitioner({ granularity: 'hour', format: 'date=%Y-%m-%d/hour=%H', byService: true });
+  const promoted = PROMOTED.map(parsePromoted);
+  const type = otlpTypes().ExportTraceServiceRequest;
+  return {
+    root,
+    convert: (body) => {
+      walkProtobuf(type, body, undefined);
+      return convertTracesWire(body, partitioner, promoted);
+    },
+  };
+}
+
+const trees = [await load(oldRoot), await load(newRoot)];
+const timed = traceRequests(42, 32, 512);
+const checked = [...timed, ...traceRequests(7, 8, 37)];
+const spans = 32 * 512;
+
+const digests = trees.map((t) => {
+  const h = createHash('sha256');
+  for (const body of checked) {
+    for (const g of t.convert(body).groups) {
+      h.update(g.partition);
+      h.update(tableToIPC(new Table(g.batch)));
+    }
+  }
+  return h.digest('hex');
+});
+console.log(`stored Arrow IPC: ${digests[0] === digests[1] ? 'identical' : 'DIFFERENT'} (${digests[1]!.slice(0, 16)}…)`);
+if (digests[0] !== digests[1]) process.exitCode = 1;
+
+const times: number[][] = [[], []];
+for (let i = 0; i < rounds + 2; i++) {
+  for (let j = 0; j < 2; j++) {
+    const c0 = process.cpuUsage();
+    for (const body of timed) trees[j]!.convert(body);
+    const c = process.cpuUsage(c0);
+    if (i >= 2) times[j]!.push((c.user + c.system) / spans); // the first two rounds warm the JIT
+  }
+}
+trees.forEach((t, j) => {
+  const s = times[j]!.sort((a, b) => a - b);
+  console.log(`${t.root}: walk + one-pass → Arrow, CPU µs/span best ${s[0]!.toFixed(2)}, median ${s[s.length >> 1]!.toFixed(2)}`);
+});
