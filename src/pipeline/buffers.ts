@@ -296,6 +296,7 @@ export class BufferManager {
     this.spilledBytesNow += bytes;
     this.countDataset(dataset, rows, 0);
     this.spill.onSpill?.(dataset, rows, bytes);
+    if (buf.notBefore > now) return; // backing off after a failure: the timer retries
     if (buf.rows >= this.limits.maxRows) this.enqueue(key, 'rows');
     else if (buf.bytes >= this.limits.maxBytes) this.enqueue(key, 'bytes');
   }
