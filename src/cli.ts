@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
 import { ConfigError, checkConfigPaths, loadConfig, renderConfigToml, walDirOf } from './config/index.js';
 import { lockWalDir } from './wal/lock.js';
+import { capYoungGeneration } from './runtime/young-generation.js';
 import { S3ParquetError } from './errors.js';
 import { VERSION } from './version.js';
 
@@ -43,7 +44,21 @@ Configuration:
   Documentation: README.md and docs/ (configuration, s3, durability, query, operations).
 `;
 
+/**
+ * The young generation's cap for the daemon (MiB per semi-space): Node 20's default is 16, Node
+ * 22+ grows to 64, which cost ~50 MiB of RSS over the memory bound during a drain (issue 20).
+ * An explicit `--max-semi-space-size` (command line or NODE_OPTIONS) is the operator's choice.
+ */
+const SEMI_SPACE_MB = 8;
+
+function capYoungGenerationUnlessSet(): void {
+  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  if (flags.some((f) => f.startsWith('--max-semi-space-size'))) return;
+  capYoungGeneration(SEMI_SPACE_MB);
+}
+
 async function serve(configPath: string | undefined): Promise<number> {
+  capYoungGenerationUnlessSet();
   const config = loadConfig(configPath);
   // Before loading the daemon's modules (the AWS SDK, Arrow, gRPC: over a second of CPU), so a
   // bad path is reported at once.

@@ -263,6 +263,45 @@ export class BufferManager {
   }
 
   /**
+   * Whether `bytes` more of records fit in memory under the spill budget (below the level
+   * spilling brings it back to), so a replay builds rows only while they would stay; false
+   * without spill (then everything is built, as without a log to re-read from).
+   */
+  roomFor(bytes: number): boolean {
+    return !this.spill || this.totalBytes + bytes <= this.spill.budgetBytes * 0.75;
+  }
+
+  /** Whether parts can be buffered as references only (`addSpilled`): there is a log to re-read. */
+  get canSpill(): boolean {
+    return this.spill !== undefined;
+  }
+
+  /**
+   * Buffers one request's records for a partition as a reference only (a replay after a
+   * restart, for records beyond the budget): they were never built, and are read back from the
+   * log entry `seq` when the partition flushes, as spilled parts are.
+   */
+  addSpilled(dataset: string, partition: string, rows: number, bytes: number, minTime: bigint, maxTime: bigint, seq: number): void {
+    if (!this.spill) throw new Error('addSpilled needs spill options (a write-ahead log to re-read)');
+    const key = `${dataset}/${partition}`;
+    let buf = this.buffers.get(key);
+    const now = this.now();
+    if (!buf) {
+      buf = new PartitionBuffer(dataset, partition, now);
+      this.buffers.set(key, buf);
+    }
+    buf.push({ batch: null, seqs: [seq], rows, bytes, minTime, maxTime, receivedAt: now, pinned: false, resident: false });
+    this.totalRows += rows;
+    this.spilledRowsNow += rows;
+    this.spilledBytesNow += bytes;
+    this.countDataset(dataset, rows, 0);
+    this.spill.onSpill?.(dataset, rows, bytes);
+    if (buf.notBefore > now) return; // backing off after a failure: the timer retries
+    if (buf.rows >= this.limits.maxRows) this.enqueue(key, 'rows');
+    else if (buf.bytes >= this.limits.maxBytes) this.enqueue(key, 'bytes');
+  }
+
+  /**
    * Above the budget, the oldest parts of the buffers (failing and detached ones first: they
    * wait longest) leave memory until a quarter of the budget is free again, so spilling runs
    * in bursts rather than on every request.

@@ -8,6 +8,7 @@
  * add levels after the time levels, computed per record from the fields the converter passes.
  */
 
+import { createHash } from 'node:crypto';
 import { keyLevelName, type PartitionKeyConfig } from '../config/partition-keys-schema.js';
 import { BUCKET_MS, formatUtc, escapePartitionValue } from '../partitioning/paths.js';
 import type { Granularity } from '../partitioning/paths.js';
@@ -48,7 +49,14 @@ export class Partitioner {
 
   private readonly keysByDataset = new Map<string, Partitioning[]>();
 
+  /**
+   * Identifies this partitioning (granularity, format, levels, window): the write-ahead log
+   * stores it with each request's partitions, which a restart trusts only under the same one.
+   */
+  readonly fingerprint: string;
+
   constructor(private readonly options: PartitioningOptions) {
+    this.fingerprint = createHash('sha256').update(JSON.stringify(options, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).digest('base64url').slice(0, 16);
     this.bucketMs = BUCKET_MS[options.granularity];
     for (const key of options.keys ?? []) {
       const strategy = keyStrategy(key);

@@ -24,8 +24,8 @@ import { WireRequest } from '../otlp/wire-reader.js';
 import type { ConvertedRequest, PartitionGroup } from './converted.js';
 import { prepareRequest, type WireFormat } from '../otlp/decode.js';
 import type { ObjectStore } from '../store/object-store.js';
-import type { Recovered, WriteAheadLog } from '../wal/log.js';
-import type { DataEntry } from '../wal/format.js';
+import type { Recovered, RecoveredData, WriteAheadLog } from '../wal/log.js';
+import type { DataEntry, EntryPlacement, GroupMeta } from '../wal/format.js';
 import type { DeadLetters } from '../wal/dead-letter.js';
 import { isPermanentStoreFailure } from '../store/permanent.js';
 import type { FileWriter, WrittenFile } from './file-writer.js';
@@ -164,7 +164,7 @@ export class Pipeline {
     let seq: number | undefined;
     const wal = this.options.wal;
     if (wal && raw && kept.length > 0) {
-      seq = await wal.appendData(signal, raw.format, receivedNs, raw.body);
+      seq = await wal.appendData(signal, raw.format, receivedNs, raw.body, this.placement(converted.groups));
       if (refused.length > 0) await this.markRefused(wal, signal, seq, refused);
     }
     this.add(signal, kept, seq);
@@ -203,6 +203,14 @@ export class Pipeline {
       throw new S3ParquetError('OVERLOADED', `[buffer] max_partitions (${max}) partitions are buffered and this request adds only new ones; retry after the next flushes`);
     }
     return { kept, refused };
+  }
+
+  /** Where a request's records went, for its log entry (a restart buffers them without building rows). */
+  private placement(groups: readonly PartitionGroup[]): EntryPlacement {
+    return {
+      placing: this.options.partitioner.fingerprint,
+      groups: groups.map((g) => ({ partition: g.partition, rows: g.batch.numRows, bytes: g.bytes, minTime: g.minTime, maxTime: g.maxTime })),
+    };
   }
 
   /** The log holds the whole request: record its refused groups as done, so a restart skips them. */
@@ -281,6 +289,18 @@ export class Pipeline {
     let records = 0;
     let deadLetters = 0;
     for (const ref of recovered.data) {
+      const placed = this.placedGroups(ref, recovered.committed);
+      if (placed) {
+        // Past the budget the records stay in the log as references: no rows are built (and no
+        // garbage made) until their partition flushes, however long the backlog.
+        const dataset = DATASET_OF[ref.signal];
+        for (const g of placed) {
+          this.buffers.addSpilled(dataset, g.partition, g.rows, g.bytes, g.minTime, g.maxTime, ref.seq);
+          records += g.rows;
+        }
+        this.options.wal!.track(ref.seq, placed.length);
+        continue;
+      }
       let groups: readonly PartitionGroup[] = [];
       let entry: DataEntry | undefined;
       try {
@@ -301,6 +321,21 @@ export class Pipeline {
       entry = undefined;
     }
     return { requests: recovered.data.length, records, deadLetters };
+  }
+
+  /**
+   * A recovered entry's groups not yet stored, when it can be buffered as references without
+   * building its rows: its log entry says where its records went, under this partitioning, and
+   * they would not fit under the spill budget anyway. Undefined: convert it (an older entry, a
+   * changed partitioning, or room in memory).
+   */
+  private placedGroups(ref: RecoveredData, committed: ReadonlySet<string>): readonly GroupMeta[] | undefined {
+    const placement = ref.placement;
+    if (!placement || placement.placing !== this.options.partitioner.fingerprint || !this.buffers.canSpill) return undefined;
+    const dataset = DATASET_OF[ref.signal];
+    const groups = placement.groups.filter((g) => !committed.has(`${ref.seq}|${dataset}/${g.partition}`));
+    const bytes = groups.reduce((n, g) => n + g.bytes, 0);
+    return this.buffers.roomFor(bytes) ? undefined : groups;
   }
 
   /**

@@ -64,7 +64,8 @@ export class DeadLetters {
   async entry(entry: DataEntry, reason: unknown, spilled?: { readonly partition: string; readonly records: number }): Promise<string> {
     const stage: DeadLetterStage = spilled ? 'spill' : 'replay';
     const file = join(this.dir, `${stamp(this.now())}-wal-${entry.seq}-${this.counter++}.wal`);
-    await this.write(file, encodeEntry(entry), { stage, signal: entry.signal, format: entry.format, seq: entry.seq, ...spilled, reason: describe(reason) });
+    // Without the placement: a dead letter holds the plain DATA entry (header, then the request).
+    await this.write(file, encodeEntry({ ...entry, placement: undefined }), { stage, signal: entry.signal, format: entry.format, seq: entry.seq, ...spilled, reason: describe(reason) });
     this.warn(stage, { file, seq: entry.seq, signal: entry.signal, ...spilled, err: describe(reason) }, spilled
       ? 'spilled write-ahead log entry no longer yields its records; moved to a dead-letter file, the partition flushes on'
       : 'write-ahead log entry cannot be replayed; moved to a dead-letter file, start-up goes on');

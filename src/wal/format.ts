@@ -4,6 +4,11 @@
  *
  * Bodies:
  *   DATA   (1): u64 seq | u64 received ns | u8 signal | u8 format | request bytes (decompressed)
+ *   DATA+  (4): as DATA, with `u32 n | n bytes of JSON {placing, groups}` before the request
+ *               bytes: the partitions the request's records went to (issue 20), so a restart
+ *               can leave a long backlog in the log without building its rows. Written since
+ *               the groups were added; DATA entries of older logs are still read (and replayed
+ *               by converting them, as before).
  *   INTENT (2): JSON {flush, dataset, partition, seqs, keys} — written before a flush's objects
  *   COMMIT (3): JSON {flushes} — written once every object of those flushes is in the store
  */
@@ -18,6 +23,25 @@ export type WireFormat = 'protobuf' | 'json';
 const SIGNALS: readonly Signal[] = ['traces', 'logs', 'metrics'];
 const FORMATS: readonly WireFormat[] = ['protobuf', 'json'];
 
+/** One partition's records of a request, as the request's conversion found them when it was accepted. */
+export interface GroupMeta {
+  readonly partition: string;
+  readonly rows: number;
+  /** Bytes the records held in memory as Arrow (the buffers' accounting). */
+  readonly bytes: number;
+  readonly minTime: bigint;
+  readonly maxTime: bigint;
+}
+
+/**
+ * Where a request's records went: `groups` hold only for the partitioning that computed them
+ * (`placing`, a fingerprint of it); a restart under another partitioning converts the request.
+ */
+export interface EntryPlacement {
+  readonly placing: string;
+  readonly groups: readonly GroupMeta[];
+}
+
 export interface DataEntry {
   readonly type: 'data';
   readonly seq: number;
@@ -25,6 +49,27 @@ export interface DataEntry {
   readonly signal: Signal;
   readonly format: WireFormat;
   readonly body: Uint8Array;
+  /** Absent in entries written before placements were logged. */
+  readonly placement?: EntryPlacement;
+}
+
+interface PlacementJson {
+  readonly placing: string;
+  readonly groups: readonly (readonly [string, number, number, string, string])[];
+}
+
+function placementJson(p: EntryPlacement): Buffer {
+  const json: PlacementJson = { placing: p.placing, groups: p.groups.map((g) => [g.partition, g.rows, g.bytes, String(g.minTime), String(g.maxTime)] as const) };
+  return Buffer.from(JSON.stringify(json));
+}
+
+function parsePlacement(bytes: Buffer): EntryPlacement {
+  const json = JSON.parse(bytes.toString('utf8')) as PlacementJson;
+  if (typeof json.placing !== 'string' || !Array.isArray(json.groups)) throw new Error('placement is not {placing, groups}');
+  return {
+    placing: json.placing,
+    groups: json.groups.map(([partition, rows, bytes, min, max]) => ({ partition, rows, bytes, minTime: BigInt(min), maxTime: BigInt(max) })),
+  };
 }
 
 export interface IntentEntry {
@@ -53,13 +98,16 @@ function frame(body: Uint8Array): Buffer {
 
 export function encodeEntry(e: WalEntry): Buffer {
   if (e.type === 'data') {
-    const head = Buffer.allocUnsafe(19);
-    head.writeUInt8(1, 0);
+    const placement = e.placement ? placementJson(e.placement) : undefined;
+    const head = Buffer.allocUnsafe(placement ? 23 : 19);
+    head.writeUInt8(placement ? 4 : 1, 0);
     head.writeBigUInt64LE(BigInt(e.seq), 1);
     head.writeBigInt64LE(e.receivedNs, 9);
     head.writeUInt8(SIGNALS.indexOf(e.signal), 17);
     head.writeUInt8(FORMATS.indexOf(e.format), 18);
-    return frame(Buffer.concat([head, e.body]));
+    if (!placement) return frame(Buffer.concat([head, e.body]));
+    head.writeUInt32LE(placement.length, 19);
+    return frame(Buffer.concat([head, placement, e.body]));
   }
   const { type, ...rest } = e;
   const json = Buffer.from(JSON.stringify(rest));
@@ -82,11 +130,16 @@ export function decodeEntry(buf: Buffer, offset: number): DecodeResult {
   const next = start + length;
   try {
     switch (body[0]) {
-      case 1: {
+      case 1:
+      case 4: {
         const signal = SIGNALS[body.readUInt8(17)];
         const format = FORMATS[body.readUInt8(18)];
         if (!signal || !format) return { problem: `unknown signal or format at offset ${offset}` };
-        return { entry: { type: 'data', seq: Number(body.readBigUInt64LE(1)), receivedNs: body.readBigInt64LE(9), signal, format, body: body.subarray(19) }, next };
+        const head = { type: 'data', seq: Number(body.readBigUInt64LE(1)), receivedNs: body.readBigInt64LE(9), signal, format } as const;
+        if (body[0] === 1) return { entry: { ...head, body: body.subarray(19) }, next };
+        const end = 23 + body.readUInt32LE(19);
+        if (end > body.length) return { problem: `placement runs past its entry at offset ${offset}` };
+        return { entry: { ...head, placement: parsePlacement(body.subarray(23, end)), body: body.subarray(end) }, next };
       }
       case 2:
         return { entry: { type: 'intent', ...(JSON.parse(body.subarray(1).toString('utf8')) as Omit<IntentEntry, 'type'>) }, next };

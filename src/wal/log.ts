@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { S3ParquetError } from '../errors.js';
 import { LogRateLimiter } from '../log-rate-limit.js';
-import { decodeEntry, encodeEntry, ENTRY_HEADER, MAX_ENTRY_BYTES, type DataEntry, type DecodeResult, type IntentEntry, type Signal, type WireFormat } from './format.js';
+import { decodeEntry, encodeEntry, ENTRY_HEADER, MAX_ENTRY_BYTES, type DataEntry, type DecodeResult, type EntryPlacement, type IntentEntry, type Signal, type WireFormat } from './format.js';
 
 export type FsyncMode = 'always' | 'interval' | 'never';
 
@@ -48,6 +48,8 @@ export interface RecoveredData {
   readonly format: WireFormat;
   /** Bytes of the request body. */
   readonly bytes: number;
+  /** The partitions its records went to, when the entry says (written since issue 20). */
+  readonly placement?: EntryPlacement;
 }
 
 /** What the start-up scan reads at once: entries are a request each (a few MiB at most). */
@@ -186,7 +188,7 @@ export class WriteAheadLog {
           offset = r.next;
           const e = r.entry;
           if (e.type === 'data') {
-            data.push({ seq: e.seq, receivedNs: e.receivedNs, signal: e.signal, format: e.format, bytes: e.body.length });
+            data.push({ seq: e.seq, receivedNs: e.receivedNs, signal: e.signal, format: e.format, bytes: e.body.length, ...(e.placement ? { placement: e.placement } : {}) });
             seg.live.add(e.seq);
             this.segmentOf.set(e.seq, seg);
             this.placeOf.set(e.seq, { offset: at, length: r.next - at });
@@ -226,10 +228,13 @@ export class WriteAheadLog {
     return n;
   }
 
-  /** Appends a request; resolves once it is as durable as the fsync mode promises. */
-  async appendData(signal: Signal, format: WireFormat, receivedNs: bigint, body: Uint8Array): Promise<number> {
+  /**
+   * Appends a request (with where its records went, when known: a restart then need not build
+   * its rows to buffer it); resolves once it is as durable as the fsync mode promises.
+   */
+  async appendData(signal: Signal, format: WireFormat, receivedNs: bigint, body: Uint8Array, placement?: EntryPlacement): Promise<number> {
     const seq = this.seq++;
-    const bytes = encodeEntry({ type: 'data', seq, receivedNs, signal, format, body });
+    const bytes = encodeEntry({ type: 'data', seq, receivedNs, signal, format, body, ...(placement ? { placement } : {}) });
     if (this.bytes + bytes.length > this.o.maxBytes) {
       throw new S3ParquetError('WAL_FULL', `the write-ahead log is full (${this.o.maxBytes} bytes); the store is not keeping up — retry later`);
     }

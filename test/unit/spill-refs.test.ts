@@ -1,0 +1,69 @@
+/**
+ * Issue 20: records a replay buffers as references only (`addSpilled`: never built, re-read
+ * from the log when their partition flushes) count as buffered and spilled, flush in chunks
+ * like spilled records, and wait out a failing partition's backoff rather than retrying it at
+ * once. The store failure is injected (the flush function throws): no server fails on demand
+ * between two calls.
+ */
+import { tableFromArrays, type RecordBatch } from 'apache-arrow';
+import { describe, expect, it } from 'vitest';
+import { BufferManager, type FlushBatch } from '../../src/pipeline/buffers.js';
+
+const batchOf = (seq: number, rows: number): RecordBatch => tableFromArrays({ seq: Int32Array.from({ length: rows }, () => seq) }).batches[0]!;
+
+function setup(fail: () => boolean) {
+  const flushed: FlushBatch[] = [];
+  const loads: number[] = [];
+  let attempts = 0;
+  const buffers = new BufferManager(
+    { maxRows: 30, maxBytes: 1 << 30, maxAgeMs: 3_600_000 },
+    async (b) => {
+      attempts++;
+      if (fail()) throw new Error('store down');
+      flushed.push(b);
+    },
+    () => undefined,
+    Date.now,
+    undefined,
+    {
+      budgetBytes: 1000,
+      chunkBytes: 1 << 30,
+      load: async (seq) => {
+        loads.push(seq);
+        return batchOf(seq, 10);
+      },
+    },
+  );
+  return { buffers, flushed, loads, attempts: () => attempts };
+}
+
+describe('records buffered as references (a replay past the budget)', () => {
+  it('count as buffered and spilled, are read back only when flushed, and flush in chunks of max_rows', async () => {
+    const { buffers, flushed, loads } = setup(() => false);
+    for (let seq = 1; seq <= 2; seq++) buffers.addSpilled('traces', 'p', 10, 100, 0n, 0n, seq);
+    expect([buffers.bufferedRows, buffers.bufferedBytes, buffers.spilledRows, buffers.spilledBytes]).toEqual([20, 0, 20, 200]);
+    expect(loads).toEqual([]);
+    for (let seq = 3; seq <= 6; seq++) buffers.addSpilled('traces', 'p', 10, 100, 0n, 0n, seq);
+    await buffers.flushAll();
+    expect(loads).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(flushed.map((b) => b.seqs)).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect([buffers.bufferedRows, buffers.bufferedBytes, buffers.spilledRows, buffers.spilledBytes]).toEqual([0, 0, 0, 0]);
+  });
+
+  it('wait out a failing partition\'s backoff instead of flushing again at once', async () => {
+    let down = true;
+    const { buffers, flushed, attempts } = setup(() => down);
+    for (let seq = 1; seq <= 3; seq++) buffers.addSpilled('traces', 'p', 10, 100, 0n, 0n, seq);
+    await buffers.idle();
+    expect(attempts()).toBe(1);
+    // More references for the failing partition, past max_rows: no new attempt before the backoff.
+    for (let seq = 4; seq <= 9; seq++) buffers.addSpilled('traces', 'p', 10, 100, 0n, 0n, seq);
+    await buffers.idle();
+    expect(attempts()).toBe(1);
+    expect(buffers.bufferedRows).toBe(90);
+    down = false;
+    await buffers.flushAll('retry');
+    expect(flushed.reduce((n, b) => n + b.rows, 0)).toBe(90);
+    expect(buffers.bufferedRows).toBe(0);
+  });
+});
