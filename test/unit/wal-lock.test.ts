@@ -1,7 +1,7 @@
 /** The write-ahead log directory lock on its own: who holds it, when a found lock is stale. */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -73,7 +73,10 @@ describe('write-ahead log lock', () => {
     const { stat } = await import('node:fs/promises');
     while ((await stat(join(dir, LOCK_FILE))).mtimeMs < Date.now() - 60_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect((await stat(join(dir, LOCK_FILE))).mtimeMs).toBeGreaterThan(Date.now() - 60_000);
-    await writeFile(join(dir, LOCK_FILE), holder(1, 'thief'));
+    // Replaced whole (rename), as a real taker does: writing in place would let the heartbeat
+    // read a torn file in between.
+    await writeFile(join(dir, 'thief.tmp'), holder(1, 'thief'));
+    await rename(join(dir, 'thief.tmp'), join(dir, LOCK_FILE));
     while (lost.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(lost[0]).toMatch(/now names pid 1/);
     await lock.release();
