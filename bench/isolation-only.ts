@@ -3,19 +3,26 @@
  * (HTTP/protobuf) unless a dataDir from an earlier run is given, then runs `benchIsolation`.
  * Needs `npm run build` first (the daemon runs from dist/).
  *
- *   npx tsx bench/isolation-only.ts [requests=200] [lakeRequests=600] [dataDir] [encodeWorkers=0]
+ *   npx tsx bench/isolation-only.ts [requests=200] [lakeRequests=600] [dataDir] [encodeWorkers=0] [readers=child] [queryToml]
+ *
+ * readers: `child` (each broad query read by a `curl` process of its own) or `in-process` (read
+ * on the load generator's own event loop, the earlier measurement); queryToml: extra `[query]`
+ * keys for the daemon under test, e.g. `worker_nice = 0` (newlines as `\n`).
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBenchDaemon } from './harness/daemon.js';
-import { benchIsolation } from './isolation.js';
+import { benchIsolation, type QueryReaders } from './isolation.js';
 import { traceRequests } from './load/traces.js';
 
 const requests = Number(process.argv[2] ?? 200);
 const lakeRequests = Number(process.argv[3] ?? 600);
 const encodeWorkers = Number(process.argv[5] ?? 0);
+const readers = (process.argv[6] ?? 'child') as QueryReaders;
+if (readers !== 'child' && readers !== 'in-process') throw new Error(`readers: child or in-process, not ${String(readers)}`);
+const queryToml = (process.argv[7] ?? '').replaceAll('\\n', '\n');
 const traces = traceRequests(42, 64, 512);
 let dataDir = process.argv[4];
 if (!dataDir || !existsSync(dataDir)) {
@@ -29,4 +36,4 @@ if (!dataDir || !existsSync(dataDir)) {
   await d.stop();
   console.error(`data in ${dataDir}`);
 }
-console.log(JSON.stringify(await benchIsolation(dataDir, traces, 512, requests, 4, encodeWorkers), null, 2));
+console.log(JSON.stringify(await benchIsolation(dataDir, traces, 512, requests, 4, encodeWorkers, readers, queryToml), null, 2));

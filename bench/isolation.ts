@@ -5,6 +5,7 @@
  * Arrow against DuckDB on one thread writing the same result as NDJSON.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,8 +31,19 @@ export interface BroadRead {
   cpuSeconds: number;
 }
 
+/**
+ * Where the broad queries' answers are read during the ingest phases. `child`: each query by a
+ * `curl` process of its own (answer to /dev/null), as a user's export runs elsewhere — the
+ * load generator keeps its event loop to itself. `in-process`: read by this process's `fetch`,
+ * on the generator's own loop (how the bench measured before 2026-11-29 12:30Z): reading
+ * ~180 MiB of NDJSON per query then delays the generator's own requests and inflates the
+ * latencies it reports.
+ */
+export type QueryReaders = 'child' | 'in-process';
+
 export interface IsolationResult {
   lakeSpans: number;
+  readers: QueryReaders;
   phases: IngestPhase[];
   broad: BroadRead[];
 }
@@ -48,16 +60,27 @@ async function broadQuery(port: number, format: 'ndjson' | 'arrow'): Promise<{ r
   return { rows, bytes };
 }
 
-async function ingestPhase(d: BenchDaemon, payloads: readonly Uint8Array[], perPayload: number, requests: number, clients: number, broadQueries: number): Promise<IngestPhase> {
+/** A broad NDJSON query read by `curl` in a process of its own, the answer dropped. */
+function broadQueryInChild(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('curl', ['-sS', '--fail', '-o', '/dev/null', '-X', 'POST', '-H', 'content-type: application/json', '--data', JSON.stringify({ dataset: 'traces', format: 'ndjson' }), `http://127.0.0.1:${port}/api/v1/query`], { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`broad query (curl): exit code ${code}`))));
+  });
+}
+
+async function ingestPhase(d: BenchDaemon, payloads: readonly Uint8Array[], perPayload: number, requests: number, clients: number, broadQueries: number, readers: QueryReaders): Promise<IngestPhase> {
   let stop = false;
   let completed = 0;
   const loops = Array.from({ length: broadQueries }, async () => {
     while (!stop) {
-      await broadQuery(d.ports.query!, 'ndjson');
+      if (readers === 'child') await broadQueryInChild(d.ports.query!);
+      else await broadQuery(d.ports.query!, 'ndjson');
       if (!stop) completed++;
     }
   });
   if (broadQueries > 0) await new Promise((r) => setTimeout(r, 1000)); // the queries are under way
+  if (process.env.BENCH_LOG_FLUSHES === '1') console.error(`${new Date().toISOString()} phase with ${broadQueries} broad queries: ingest starts`);
   const latencies: number[] = [];
   let refused = 0;
   let next = 0;
@@ -75,6 +98,7 @@ async function ingestPhase(d: BenchDaemon, payloads: readonly Uint8Array[], perP
     }),
   );
   const wall = (performance.now() - t0) / 1000;
+  if (process.env.BENCH_LOG_FLUSHES === '1') console.error(`${new Date().toISOString()} phase with ${broadQueries} broad queries: ingest ends, slowest request ${Math.round(Math.max(...latencies))} ms`);
   stop = true;
   await Promise.all(loops);
   latencies.sort((a, b) => a - b);
@@ -116,10 +140,14 @@ async function duckdbNdjson(dataDir: string, workDir: string): Promise<BroadRead
  * `encodeWorkers` is `[parquet] encode_workers` of the daemon under test (0 = flushes encode on
  * the receivers' thread, the default).
  */
-export async function benchIsolation(dataDir: string, payloads: readonly Uint8Array[], perPayload: number, requests: number, clients: number, encodeWorkers = 0): Promise<IsolationResult> {
+export async function benchIsolation(dataDir: string, payloads: readonly Uint8Array[], perPayload: number, requests: number, clients: number, encodeWorkers = 0, readers: QueryReaders = 'child', queryToml = ''): Promise<IsolationResult> {
   const workDir = await mkdtemp(join(tmpdir(), 's3pq-benchiso-'));
   // Generous limits: the bench measures speed, not the limits (Arrow gathers the whole result).
-  const d = await startBenchDaemon(workDir, `[wal]\nfsync = "never"\n[parquet]\nencode_workers = ${encodeWorkers}`, dataDir, [], 'workers = 2\nmax_concurrent_queries = 8\ntimeout_seconds = 600\nmax_memory_mb_per_query = 3072');
+  // Three flushes in every phase, the alone phase included: with the default thresholds the
+  // first flush (~88k spans, by bytes) fell into the 1-query phase and none into the alone
+  // phase, so the query phases paid a flush the baseline did not (2026-11-29 13:20Z).
+  const flushRows = perPayload * Math.max(1, Math.floor(requests / 3));
+  const d = await startBenchDaemon(workDir, `[wal]\nfsync = "never"\n[parquet]\nencode_workers = ${encodeWorkers}\n[buffer]\nmax_rows = ${flushRows}`, dataDir, [], `workers = 2\nmax_concurrent_queries = 8\ntimeout_seconds = 600\nmax_memory_mb_per_query = 3072\n${queryToml}`);
   try {
     await broadQuery(d.ports.query!, 'ndjson'); // warm the workers' footer caches
     const ndjson = await timed(d, () => broadQuery(d.ports.query!, 'ndjson'));
@@ -127,8 +155,8 @@ export async function benchIsolation(dataDir: string, payloads: readonly Uint8Ar
     const duck = await duckdbNdjson(dataDir, workDir);
     const broad: BroadRead[] = [{ format: 'ndjson', ...ndjson }, { format: 'arrow', ...arrow, rows: ndjson.rows }, duck];
     const phases: IngestPhase[] = [];
-    for (const n of [0, 1, 2]) phases.push(await ingestPhase(d, payloads, perPayload, requests, clients, n));
-    return { lakeSpans: ndjson.rows, phases, broad };
+    for (const n of [0, 1, 2]) phases.push(await ingestPhase(d, payloads, perPayload, requests, clients, n, readers));
+    return { lakeSpans: ndjson.rows, readers, phases, broad };
   } finally {
     await d.stop();
     await rm(workDir, { recursive: true, force: true });

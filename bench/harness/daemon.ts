@@ -42,6 +42,8 @@ export async function startBenchDaemon(dir: string, extraToml = '', dataDir = `$
         return;
       }
       if ((e.level ?? 0) >= 40) console.error(l); // warnings and errors: why a bench run went wrong
+      // BENCH_LOG_FLUSHES=1: every flush with its duration, to line stalls up with flushes.
+      else if (process.env.BENCH_LOG_FLUSHES === '1' && e.msg === 'flushed') console.error(`${new Date().toISOString()} ${l}`);
       if ((e.msg === 'receiver listening' || e.msg === 'query port listening') && e.transport) ports[e.transport] = e.port!;
       if (e.msg === 'daemon started') resolve();
     });

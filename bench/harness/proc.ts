@@ -1,5 +1,5 @@
 /** A process's CPU and resident memory from /proc (Linux), for benches and tests that run the daemon as a child. */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
 const TICKS = 100;
@@ -8,6 +8,25 @@ const TICKS = 100;
 export async function cpuSeconds(pid: number): Promise<number> {
   const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
   return (Number(stat[11]) + Number(stat[12])) / TICKS;
+}
+
+/**
+ * CPU seconds of each thread of the process, by thread name (/proc/<pid>/task/<tid>/comm; Node
+ * names its main thread after the process and its worker threads by their kind), summed per name.
+ * The main thread (tid = pid) is reported as `main`.
+ */
+export async function cpuSecondsByThread(pid: number): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const tid of await readdir(`/proc/${pid}/task`)) {
+    try {
+      const stat = (await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+      const name = Number(tid) === pid ? 'main' : (await readFile(`/proc/${pid}/task/${tid}/comm`, 'utf8')).trim();
+      out[name] = (out[name] ?? 0) + (Number(stat[11]) + Number(stat[12])) / TICKS;
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
 }
 
 /** Resident memory in MiB (VmRSS). */

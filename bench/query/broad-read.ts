@@ -6,25 +6,32 @@
  *
  *   npx tsx bench/query/broad-read.ts <dataDir> [answer=ndjson] [runs=3]
  *
- * answer: `ndjson`, `json`, `arrow` (what the query port runs: JSON straight from the column
- * arrays, Arrow decoded in wasm for a broad read); `arrow-scan` (Arrow built from the scan's
- * column arrays, what a filtered query's Arrow answer runs); `records-ndjson`, `records-arrow` (the record path they replaced: an object per row,
+ * answer: `ndjson`, `json`, `arrow` (what the query port runs: a broad read decoded in wasm,
+ * NDJSON/JSON written from its Arrow buffers, Arrow forwarded); `ndjson-scan` (NDJSON from the
+ * scan's column arrays, what a filtered query runs and broad reads ran before 2026-11-29 13:00Z);
+ * `duckdb` (DuckDB on one thread, `COPY … (FORMAT JSON)` to a temporary file: the yardstick);
+ * `arrow-scan` (Arrow built from the scan's column arrays, what a filtered query's Arrow answer runs); `records-ndjson`, `records-arrow` (the record path they replaced: an object per row,
  * JSON.stringify, and `tableFromJSON` for Arrow); `decode` (read and decode the columns, no
  * answer: the floor the serialisers stand on). The best run (by CPU) is printed last, and
  * each run's wasm memory (parquet-wasm's, which never shrinks) after it.
  */
+import { DuckDBInstance } from '@duckdb/node-api';
 import { tableFromJSON, tableToIPC } from 'apache-arrow';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { wasmMemory } from 'parquet-wasm/node';
 import { parseConfigText } from '../../src/config/index.js';
 import { createLogger } from '../../src/logger.js';
 import { emptyStats, type QueryEngine, type QueryStats, type Record_ } from '../../src/query/engine.js';
 import { engineFromConfig } from '../../src/query/engine-from-config.js';
 import { arrowBatches } from '../../src/query/columnar/arrow-batches.js';
+import { jsonBatches } from '../../src/query/columnar/json-batches.js';
 import { execute } from '../../src/query/pool/execute.js';
 import { recordBatches } from '../../src/query/serialise.js';
 import { openStore } from '../../src/store/index.js';
 
-const ANSWERS = ['ndjson', 'json', 'arrow', 'arrow-scan', 'records-ndjson', 'records-arrow', 'decode'] as const;
+const ANSWERS = ['ndjson', 'json', 'ndjson-scan', 'duckdb', 'arrow', 'arrow-scan', 'records-ndjson', 'records-arrow', 'decode'] as const;
 type Answer = (typeof ANSWERS)[number];
 
 const dataDir = process.argv[2];
@@ -43,6 +50,23 @@ async function* bytesOf(e: QueryEngine, a: Answer, stats: QueryStats): AsyncGene
       return;
     case 'arrow-scan':
       yield* arrowBatches(e.queryColumns(q, stats));
+      return;
+    case 'duckdb': {
+      // DuckDB on one thread writing the same rows as NDJSON (its CPU is this process's): the goal's yardstick.
+      const out = join(await mkdtemp(join(tmpdir(), 's3pq-broad-duck-')), 'duck.ndjson');
+      const db = await DuckDBInstance.create(':memory:', { threads: '1' });
+      const conn = await db.connect();
+      const glob = `read_parquet('${dataDir}/traces/**/*.parquet', hive_partitioning = true, union_by_name = true)`;
+      const count = Number((await conn.runAndReadAll(`COPY (SELECT * FROM ${glob}) TO '${out}' (FORMAT JSON)`)).getRowObjectsJson()[0]?.Count ?? 0);
+      conn.closeSync();
+      db.closeSync();
+      stats.rows_returned = count;
+      yield new Uint8Array((await stat(out)).size); // its size, for the MiB column
+      await rm(dirname(out), { recursive: true, force: true });
+      return;
+    }
+    case 'ndjson-scan':
+      yield* jsonBatches(e.queryColumns(q, stats), 'ndjson');
       return;
     case 'records-ndjson':
       yield* recordBatches(e.query(q, stats), 'ndjson');

@@ -10,6 +10,9 @@ import { nsToRfc3339 } from '../json-values.js';
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const NS = 1_000_000_000n;
+/** JSON.stringify's two-character escapes, by the escaped byte. */
+const SHORT_ESCAPES: Partial<Record<number, number>> = { 0x08: 0x62, 0x09: 0x74, 0x0a: 0x6e, 0x0c: 0x66, 0x0d: 0x72, 0x22: 0x22, 0x5c: 0x5c };
+const HEX = new TextEncoder().encode('0123456789abcdef');
 /** 9999-12-31T23:59:59Z: the fast timestamp path covers 1970 to 9999, the rest goes through Date. */
 const MAX_FAST_SECONDS = 253_402_300_799;
 
@@ -93,6 +96,41 @@ export class JsonBytes {
         return;
       }
       b[p++] = c;
+    }
+    b[p++] = QUOTE;
+    this.pos = p;
+  }
+
+  /**
+   * A quoted, escaped JSON string from well-formed UTF-8 bytes `src[start, end)` (an Arrow Utf8
+   * column's values): what `string()` writes for the decoded text. JSON.stringify escapes only
+   * the quote, the backslash and control characters; every other character (non-ASCII
+   * included) is copied as its UTF-8 bytes. Well-formed UTF-8 holds no lone surrogates.
+   */
+  utf8(src: Uint8Array, start: number, end: number): void {
+    // At most 6 bytes (`\u00XX`) per input byte, and the quotes.
+    this.ensure((end - start) * 6 + 2);
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = QUOTE;
+    for (let i = start; i < end; i++) {
+      const c = src[i]!;
+      if (c >= 0x20 && c !== QUOTE && c !== BACKSLASH) {
+        b[p++] = c;
+        continue;
+      }
+      b[p++] = BACKSLASH;
+      const short = SHORT_ESCAPES[c];
+      if (short !== undefined) {
+        b[p++] = short;
+      } else {
+        // \u00XX with lowercase hex digits, as JSON.stringify writes them.
+        b[p++] = 0x75;
+        b[p++] = 0x30;
+        b[p++] = 0x30;
+        b[p++] = HEX[c >> 4]!;
+        b[p++] = HEX[c & 15]!;
+      }
     }
     b[p++] = QUOTE;
     this.pos = p;

@@ -93,7 +93,7 @@ async function* gather(fields: readonly Field[], files: AsyncGenerator<BroadFile
  * (`select`) is scanned: parquet-wasm 0.8's `columns` option decoded nested columns (lists of
  * structs) into batches apache-arrow could not read back (test/unit/wasm-arrow.test.ts).
  */
-function fitsAnswer(bytes: Uint8Array, answer: Schema): boolean {
+export function fitsAnswer(bytes: Uint8Array, answer: Schema): boolean {
   let fileSchema: Schema;
   try {
     fileSchema = tableFromIPC(wasm.readSchema(bytes).intoIPCStream()).schema;

@@ -7,6 +7,7 @@ import type { QueryEngine, QueryStats, Record_ } from '../engine.js';
 import { arrowBatches } from '../columnar/arrow-batches.js';
 import { jsonBatches } from '../columnar/json-batches.js';
 import { wasmArrowAnswer } from '../columnar/wasm-arrow.js';
+import { wasmJsonAnswer } from '../columnar/wasm-json.js';
 import type { QueryTask } from './messages.js';
 
 export interface ExecuteHooks {
@@ -25,7 +26,9 @@ export async function* execute(engine: QueryEngine, task: QueryTask, stats: Quer
   switch (task.kind) {
     case 'query': {
       if (task.format !== 'arrow') {
-        yield* jsonBatches(engine.queryColumns(task.q, stats), task.format === 'json' ? 'json-items' : 'ndjson');
+        // A broad read is decoded in wasm and written from the Arrow buffers; a filtered one is scanned.
+        const format = task.format === 'json' ? 'json-items' : 'ndjson';
+        yield* wasmJsonAnswer(engine, task.q, stats, format) ?? jsonBatches(engine.queryColumns(task.q, stats), format);
         return;
       }
       // One Arrow schema for the whole stream: the dataset's own types. Gathered within the memory
