@@ -31,10 +31,10 @@ async function concat(batches: AsyncIterable<Uint8Array>): Promise<Buffer> {
 }
 
 /** Both paths' bytes, their stats, and how the wasm path read each file. */
-async function bothWays(engine: QueryEngine, q: QueryOptions, format: RecordFormat) {
+async function bothWays(engine: QueryEngine, q: QueryOptions, format: RecordFormat, maxFileBytes?: number) {
   const wasmStats = emptyStats();
   const how: string[] = [];
-  const answer = wasmJsonAnswer(engine, q, wasmStats, format, { onFile: (_k, h) => how.push(h) });
+  const answer = wasmJsonAnswer(engine, q, wasmStats, format, maxFileBytes, { onFile: (_k, h) => how.push(h) });
   expect(answer).not.toBeNull();
   const wasm = await concat(answer!);
   const scanStats = emptyStats();
@@ -62,6 +62,13 @@ describe('broad NDJSON from wasm-decoded Arrow, on a lake of the seeded load', (
 
   afterAll(async () => {
     if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it('files larger than the whole-file bound (a quarter of the query budget in a worker) are scanned, into the same bytes', async () => {
+    const r = await bothWays(engine, { dataset: 'traces' }, 'ndjson', 1024);
+    expect(r.how.length).toBeGreaterThan(0);
+    expect(new Set(r.how)).toEqual(new Set(['scan']));
+    expect(firstDifference(r.wasm, r.scan)).toBeNull();
   });
 
   it('select * as NDJSON: every row the same bytes, every file decoded in wasm, the same row counts', async () => {
@@ -169,7 +176,7 @@ describe('broad NDJSON from wasm-decoded Arrow, on awkward values', () => {
     const q = { dataset };
     const wasmStats = emptyStats();
     const how: string[] = [];
-    const answer = wasmJsonAnswer(engine, q, wasmStats, 'ndjson', { onFile: (_k, h) => how.push(h) });
+    const answer = wasmJsonAnswer(engine, q, wasmStats, 'ndjson', undefined, { onFile: (_k, h) => how.push(h) });
     const scan = await concat(jsonBatches(engine.queryColumns(q, emptyStats()), 'ndjson'));
     expect(scan.toString('utf8').trim().split('\n').length).toBe(rows);
     expect(answer).not.toBeNull(); // the Arrow writers cover every column type of the datasets

@@ -24,10 +24,12 @@ const encoder = new TextEncoder();
 
 /**
  * The answer of `q` in `format` when it is a broad read of columns the Arrow writers cover, else
- * null (the caller runs the column-array path). Throws on a bad query before any read.
+ * null (the caller runs the column-array path). Throws on a bad query before any read. Files
+ * larger than `maxFileBytes` are scanned: a streamed answer's memory is not checked against the
+ * query's budget, so the caller sizes this from it (the file and wasm's copy of it are held).
  */
-export function wasmJsonAnswer(engine: QueryEngine, q: QueryOptions, stats: QueryStats, format: RecordFormat, hooks: Pick<WasmArrowHooks, 'onFile'> = {}): AsyncGenerator<Uint8Array> | null {
-  const broad = engine.broadFiles(q, stats, WASM_WHOLE_FILE_BYTES);
+export function wasmJsonAnswer(engine: QueryEngine, q: QueryOptions, stats: QueryStats, format: RecordFormat, maxFileBytes = WASM_WHOLE_FILE_BYTES, hooks: Pick<WasmArrowHooks, 'onFile'> = {}): AsyncGenerator<Uint8Array> | null {
+  const broad = engine.broadFiles(q, stats, maxFileBytes);
   if (broad === null) return null;
   const makers = broad.fields.map((f) => arrowJsonWriterFor(f.type));
   if (makers.some((m) => m === null)) return null;

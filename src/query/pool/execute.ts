@@ -6,7 +6,7 @@
 import type { QueryEngine, QueryStats, Record_ } from '../engine.js';
 import { arrowBatches } from '../columnar/arrow-batches.js';
 import { jsonBatches } from '../columnar/json-batches.js';
-import { wasmArrowAnswer } from '../columnar/wasm-arrow.js';
+import { WASM_WHOLE_FILE_BYTES, wasmArrowAnswer } from '../columnar/wasm-arrow.js';
 import { wasmJsonAnswer } from '../columnar/wasm-json.js';
 import type { QueryTask } from './messages.js';
 
@@ -18,6 +18,11 @@ export interface ExecuteHooks {
   readonly checkMemory?: (externalBytes?: number) => void;
   /** Final stats known before the bytes (arrow: the whole result is gathered first). */
   readonly onStats?: (stats: QueryStats) => void;
+  /**
+   * The query's memory budget ([query] max_memory_mb_per_query), where one applies: a streamed
+   * broad read takes a file whole (and wasm copies it) only when it is at most a quarter of it.
+   */
+  readonly memoryBudgetBytes?: number;
 }
 
 const encoder = new TextEncoder();
@@ -28,7 +33,8 @@ export async function* execute(engine: QueryEngine, task: QueryTask, stats: Quer
       if (task.format !== 'arrow') {
         // A broad read is decoded in wasm and written from the Arrow buffers; a filtered one is scanned.
         const format = task.format === 'json' ? 'json-items' : 'ndjson';
-        yield* wasmJsonAnswer(engine, task.q, stats, format) ?? jsonBatches(engine.queryColumns(task.q, stats), format);
+        const maxFileBytes = hooks.memoryBudgetBytes === undefined ? WASM_WHOLE_FILE_BYTES : Math.min(WASM_WHOLE_FILE_BYTES, Math.floor(hooks.memoryBudgetBytes / 4));
+        yield* wasmJsonAnswer(engine, task.q, stats, format, maxFileBytes) ?? jsonBatches(engine.queryColumns(task.q, stats), format);
         return;
       }
       // One Arrow schema for the whole stream: the dataset's own types. Gathered within the memory

@@ -98,7 +98,7 @@ export default async function runQuery({ task, port, memoryBudgetBytes, deleted 
     const onStats = (st: QueryStats): void => port.postMessage({ t: 'stats', stats: st, store: takeStoreCalls() } satisfies WorkerMessage);
     const e = await getEngine();
     forgetDeleted(e, deleted);
-    for await (const batch of execute(e, task, stats, { checkMemory, onStats })) await send(batch);
+    for await (const batch of execute(e, task, stats, { checkMemory, onStats, memoryBudgetBytes })) await send(batch);
     port.postMessage({ t: 'end', stats, store: takeStoreCalls() } satisfies WorkerMessage);
   } catch (e) {
     const err = toS3ParquetError(e);
