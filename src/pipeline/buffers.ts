@@ -244,14 +244,19 @@ export class BufferManager {
     } else this.perDataset.set(dataset, { rows, bytes });
   }
 
-  add(dataset: string, partition: string, batch: RecordBatch, bytes: number, minTime: bigint, maxTime: bigint, seq?: number): void {
-    const key = `${dataset}/${partition}`;
+  private bufferOf(key: string, dataset: string, partition: string, now: number): PartitionBuffer {
     let buf = this.buffers.get(key);
-    const now = this.now();
     if (!buf) {
       buf = new PartitionBuffer(dataset, partition, now);
       this.buffers.set(key, buf);
     }
+    return buf;
+  }
+
+  add(dataset: string, partition: string, batch: RecordBatch, bytes: number, minTime: bigint, maxTime: bigint, seq?: number): void {
+    const key = `${dataset}/${partition}`;
+    const now = this.now();
+    const buf = this.bufferOf(key, dataset, partition, now);
     buf.push({ batch, seqs: seq === undefined ? [] : [seq], rows: batch.numRows, bytes, minTime, maxTime, receivedAt: now, pinned: false, resident: false });
     this.totalRows += batch.numRows;
     this.totalBytes += bytes;
@@ -284,12 +289,8 @@ export class BufferManager {
   addSpilled(dataset: string, partition: string, rows: number, bytes: number, minTime: bigint, maxTime: bigint, seq: number): void {
     if (!this.spill) throw new Error('addSpilled needs spill options (a write-ahead log to re-read)');
     const key = `${dataset}/${partition}`;
-    let buf = this.buffers.get(key);
     const now = this.now();
-    if (!buf) {
-      buf = new PartitionBuffer(dataset, partition, now);
-      this.buffers.set(key, buf);
-    }
+    const buf = this.bufferOf(key, dataset, partition, now);
     buf.push({ batch: null, seqs: [seq], rows, bytes, minTime, maxTime, receivedAt: now, pinned: false, resident: false });
     this.totalRows += rows;
     this.spilledRowsNow += rows;

@@ -64,17 +64,7 @@ async function* gather(fields: readonly Field[], files: AsyncGenerator<BroadFile
       const groupRows = Number(metadata.row_groups[g]!.num_rows);
       const room = limit - stats.rows_returned;
       stats.row_groups_considered++;
-      let ipc: Uint8Array;
-      try {
-        const table = wasm.readParquet(bytes, {
-          rowGroups: [g],
-          batchSize: Math.max(1, groupRows),
-          ...(room < groupRows ? { limit: room } : {}),
-        });
-        ipc = table.intoIPCStream(); // consumes (frees) the wasm table
-      } catch (err) {
-        throw new S3ParquetError('INTERNAL', `cannot decode row group ${g} of ${file.key}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-      }
+      const ipc = decodeRowGroup(bytes, file.key, g, groupRows, room);
       const n = Math.min(groupRows, room);
       stats.rows_scanned += n;
       stats.rows_returned += n;
@@ -85,6 +75,23 @@ async function* gather(fields: readonly Field[], files: AsyncGenerator<BroadFile
   if (parts.length === 1) push(batchMessages(streamOf(maker, null))); // the schema, and no rows
   parts.push(EOS);
   yield* chunked(Buffer.concat(parts), hooks);
+}
+
+/**
+ * Row group `g` of a whole file (`groupRows` rows, at most `room` of them wanted) decoded by
+ * parquet-wasm as one Arrow IPC stream; the wasm table is freed by the conversion.
+ */
+export function decodeRowGroup(bytes: Uint8Array, key: string, g: number, groupRows: number, room: number): Uint8Array {
+  try {
+    const table = wasm.readParquet(bytes, {
+      rowGroups: [g],
+      batchSize: Math.max(1, groupRows),
+      ...(room < groupRows ? { limit: room } : {}),
+    });
+    return table.intoIPCStream(); // consumes (frees) the wasm table
+  } catch (err) {
+    throw new S3ParquetError('INTERNAL', `cannot decode row group ${g} of ${key}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
 }
 
 /**

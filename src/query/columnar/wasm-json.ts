@@ -11,14 +11,12 @@
  * through the engine's scan and that path, into the same stream.
  */
 import { Schema, tableFromIPC } from 'apache-arrow';
-import * as wasm from 'parquet-wasm/node';
-import { S3ParquetError } from '../../errors.js';
 import type { BroadFile, QueryEngine, QueryOptions, QueryStats } from '../engine.js';
 import type { RecordFormat } from '../serialise.js';
 import { arrowJsonWriterFor, type RowWriterMaker } from './arrow-json-writers.js';
 import { BATCH_BYTES, jsonBatches } from './json-batches.js';
 import { JsonBytes } from './json-bytes.js';
-import { fitsAnswer, WASM_WHOLE_FILE_BYTES, type WasmArrowHooks } from './wasm-arrow.js';
+import { decodeRowGroup, fitsAnswer, WASM_WHOLE_FILE_BYTES, type WasmArrowHooks } from './wasm-arrow.js';
 
 const encoder = new TextEncoder();
 
@@ -55,17 +53,7 @@ async function* write(schema: Schema, makers: readonly RowWriterMaker[], files: 
       const groupRows = Number(metadata.row_groups[g]!.num_rows);
       const room = limit - stats.rows_returned;
       stats.row_groups_considered++;
-      let ipc: Uint8Array;
-      try {
-        const table = wasm.readParquet(bytes, {
-          rowGroups: [g],
-          batchSize: Math.max(1, groupRows),
-          ...(room < groupRows ? { limit: room } : {}),
-        });
-        ipc = table.intoIPCStream(); // consumes (frees) the wasm table
-      } catch (err) {
-        throw new S3ParquetError('INTERNAL', `cannot decode row group ${g} of ${file.key}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-      }
+      const ipc = decodeRowGroup(bytes, file.key, g, groupRows, room);
       for (const batch of tableFromIPC(ipc).batches) {
         const writers = makers.map((m, k) => m(batch.data.children[k]!));
         const rows = batch.numRows;
