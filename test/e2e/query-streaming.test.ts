@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type ServingProcess } from '../helpers/cli.js';
 import { T0_NS, hexId } from '../helpers/otlp.js';
 import { rssMb } from '../../bench/harness/proc.js';
+import { scrape } from '../helpers/prometheus.js';
 
 const ROWS = 48_000;
 const PAYLOAD = 'x'.repeat(3000);
@@ -90,11 +91,8 @@ describe('NDJSON streaming', () => {
     expect(res.headers.get('content-type')).toBe('application/x-ndjson');
     // Store reads so far, from the daemon's metrics (the worker reports its reads as it goes).
     const reads = async (): Promise<number> => {
-      const text = await (await fetch(`http://127.0.0.1:${queryPort}/metrics`)).text();
-      return text
-        .split('\n')
-        .filter((l) => l.startsWith('s3parquet_store_requests_total{') && l.includes('operation="get'))
-        .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+      const family = (await scrape(`http://127.0.0.1:${queryPort}/metrics`)).get('s3parquet_store_requests_total');
+      return (family?.samples ?? []).filter((x) => x.labels.operation?.startsWith('get')).reduce((n, x) => n + x.value, 0);
     };
     const readsBefore = await reads();
     let bytes = 0;
