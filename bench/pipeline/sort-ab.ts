@@ -3,13 +3,14 @@
  * sort + Parquet with the dataset's layout) of two source trees (each `git archive`d into its own
  * directory, node_modules linked), on the same batches: the seeded bench traces (64 × 512 spans),
  * logs and metrics. First it checks that both store the same thing — the sorted batches' Arrow
- * IPC bytes are identical for every dataset —, then it times the traces sort and encode in
+ * IPC bytes are identical for every dataset, and the traces files read back the same values, with the same trace index —, then it times the traces sort and encode in
  * interleaved rounds (CPU time of this process) and prints the best and the median µs per span.
  *
  *   npx tsx bench/pipeline/sort-ab.ts DIR_OLD DIR_NEW [rounds=12]
  */
 import { createHash } from 'node:crypto';
 import { Table, tableToIPC, type RecordBatch } from 'apache-arrow';
+import * as wasm from 'parquet-wasm/node';
 import { decodeRequest } from '../../src/otlp/decode.js';
 import { convertLogs } from '../../src/pipeline/convert-logs.js';
 import { convertMetrics } from '../../src/pipeline/convert-metrics.js';
@@ -77,8 +78,15 @@ const plan = {
   indexColumn: 'trace_id',
 };
 const spans = data.traces.reduce((n, x) => n + x.numRows, 0);
-const bytes = trees.map((t) => t.encode(data.traces, plan).reduce((n, c) => n + c.body.length, 0));
-console.log(`traces file bytes per span: old ${(bytes[0]! / spans).toFixed(2)}, new ${(bytes[1]! / spans).toFixed(2)}`);
+const files = trees.map((t) => t.encode(data.traces, plan));
+const bytes = files.map((f) => f.reduce((n, c) => n + c.body.length, 0));
+// What a reader gets back (parquet-wasm's own output bytes vary from call to call — the same
+// tree encoding the same rows twice gives different bodies —, so the values are compared).
+const readBack = (body: Uint8Array): string => createHash('sha256').update(wasm.readParquet(body).intoIPCStream()).digest('hex');
+const digest = (f: (typeof files)[number]): string => JSON.stringify(f.map((c) => [readBack(c.body), c.rows, c.index]));
+const same = digest(files[0]!) === digest(files[1]!);
+console.log(`traces files: ${same ? 'identical values read back, identical trace index' : 'DIFFERENT'}; bytes per span: old ${(bytes[0]! / spans).toFixed(2)}, new ${(bytes[1]! / spans).toFixed(2)}`);
+if (!same) process.exitCode = 1;
 
 const cpu = (fn: () => unknown): number => {
   const c = process.cpuUsage();

@@ -47,6 +47,7 @@ interface Settings {
   readonly columnStats?: Readonly<Record<string, wasm.EnabledStatistics>>;
   readonly encodings: boolean;
   readonly v2?: boolean;
+  readonly dictionaryPageBytes?: number;
 }
 
 const today: Settings = {
@@ -76,6 +77,7 @@ function props(s: Settings, columns: ReadonlySet<string>): wasm.WriterProperties
     for (const [c, e] of Object.entries(layout.encodings)) if (columns.has(c)) b = b.setColumnDictionaryEnabled(c, false).setColumnEncoding(c, ENC[e]!);
   }
   if (s.v2) b = b.setWriterVersion(wasm.WriterVersion.V2);
+  if (s.dictionaryPageBytes) b = b.setDictionaryPageSizeLimit(s.dictionaryPageBytes);
   for (const [c, st] of Object.entries(s.columnStats ?? {})) if (columns.has(c)) b = b.setColumnStatisticsEnabled(c, st);
   return b.build();
 }
@@ -122,6 +124,8 @@ const variants: Array<[string, Settings]> = [
   ['stats chunk, page on 5 pruned', { ...today, stats: wasm.EnabledStatistics.Chunk, columnStats: pruned(wasm.EnabledStatistics.Page) }],
   ['stats none on nested leaves only', { ...today, stats: wasm.EnabledStatistics.None, columnStats: topLevel(wasm.EnabledStatistics.Page) }],
   ['writer version 2 (data page V2)', { ...today, v2: true }],
+  ['dictionary pages ≤ 64 KiB', { ...today, dictionaryPageBytes: 64 << 10 }],
+  ['dictionary pages ≤ 16 KiB', { ...today, dictionaryPageBytes: 16 << 10 }],
   ['dictionary off', { ...today, dictionary: false }],
   ['UNCOMPRESSED', { ...today, codec: wasm.Compression.UNCOMPRESSED }],
   ['LZ4_RAW', { ...today, codec: wasm.Compression.LZ4_RAW }],
