@@ -94,15 +94,17 @@ const cpu = (fn: () => unknown): number => {
   const u = process.cpuUsage(c);
   return (u.user + u.system) / spans; // µs per span
 };
-const times = trees.map(() => ({ sort: [] as number[], encode: [] as number[] }));
+const times = trees.map(() => ({ sort: [] as number[], 'sort by span_id (runs of one row)': [] as number[], encode: [] as number[] }));
 for (let r = 0; r < rounds; r++) {
   // Alternate which tree goes first, so neither always runs on a warmer or cooler machine.
   const order = r % 2 === 0 ? [0, 1] : [1, 0];
   for (const i of order) times[i]!.sort.push(cpu(() => trees[i]!.sort(data.traces, plan.sortBy)));
+  // The worst case for sorting key runs: every key distinct, so every run is one row.
+  for (const i of order) times[i]!['sort by span_id (runs of one row)'].push(cpu(() => trees[i]!.sort(data.traces, ['span_id'])));
   for (const i of order) times[i]!.encode.push(cpu(() => trees[i]!.encode(data.traces, plan)));
 }
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-for (const stage of ['sort', 'encode'] as const) {
+for (const stage of ['sort', 'sort by span_id (runs of one row)', 'encode'] as const) {
   const line = trees.map((t, i) => `${i === 0 ? 'old' : 'new'} best ${Math.min(...times[i]![stage]).toFixed(2)} median ${median(times[i]![stage]).toFixed(2)}`);
   console.log(`traces ${stage} (µs/span, ${rounds} rounds): ${line.join(' | ')}`);
 }
