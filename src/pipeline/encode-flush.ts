@@ -5,7 +5,7 @@
  * (`[parquet] encode_workers = 0`) or on an encode worker (encode-worker.ts), where the plan
  * crosses by structured clone: plain data only.
  */
-import type { RecordBatch } from 'apache-arrow';
+import { DataType, type RecordBatch } from 'apache-arrow';
 import { chunkBatches, encodeParquet, type ParquetWriterOptions } from '../parquet/writer.js';
 import { buildFileIndex, FOOTER_KEYS } from '../parquet/contract.js';
 import { sortBatches } from './sort.js';
@@ -57,13 +57,42 @@ function encodeChunk(chunk: readonly RecordBatch[], plan: EncodePlan): EncodedCh
   return { body, rows, ...(index ? { index: { column: index.column, encoded: index.encoded } } : {}) };
 }
 
-function* columnStrings(batches: readonly RecordBatch[], column: string): Generator<string> {
+/**
+ * A string column's values for its bloom filter / trace index, repeats of the previous value left
+ * out: `buildFileIndex` keeps distinct values only, and the rows are sorted by this column (a
+ * trace's spans are one run), so only a run's first row is decoded from UTF-8 — decoding every
+ * row cost about as much as handing the whole file to wasm.
+ */
+export function* columnStrings(batches: readonly RecordBatch[], column: string): Generator<string> {
   for (const b of batches) {
     const vec = b.getChild(column);
     if (!vec) continue;
-    for (let i = 0; i < b.numRows; i++) {
-      const v = vec.get(i) as string | null;
-      if (v !== null) yield v;
+    if (!DataType.isUtf8(vec.type as DataType)) {
+      for (let i = 0; i < b.numRows; i++) {
+        const v = vec.get(i) as string | null;
+        if (v !== null) yield v;
+      }
+      continue;
+    }
+    for (const d of vec.data) {
+      // A sliced Data's offsets are already a sub-array; its validity bits start at `offset`.
+      const o = d.valueOffsets as Int32Array;
+      const v = d.values as Uint8Array;
+      const text = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+      const bits = d.nullCount > 0 ? d.nullBitmap : undefined;
+      let prev = -1;
+      for (let r = 0; r < d.length; r++) {
+        if (bits && (bits[(d.offset + r) >> 3]! & (1 << ((d.offset + r) & 7))) === 0) continue;
+        if (prev >= 0 && sameBytes(v, o[prev]!, o[prev + 1]!, o[r]!, o[r + 1]!)) continue;
+        prev = r;
+        yield text.toString('utf8', o[r]!, o[r + 1]!);
+      }
     }
   }
+}
+
+function sameBytes(v: Uint8Array, a: number, aEnd: number, b: number, bEnd: number): boolean {
+  if (aEnd - a !== bEnd - b) return false;
+  for (; a < aEnd; a++, b++) if (v[a] !== v[b]) return false;
+  return true;
 }

@@ -113,7 +113,7 @@ function gather(parts: readonly Data[], g: Runs): Data {
       let from = o[g.starts[r]!]!;
       const end = o[g.starts[r]! + g.lens[r]!]!;
       let to = offsets[k]!;
-      if (end - from > 64) bytes.set(v.subarray(from, end), to);
+      if (end - from > SHORT_BYTES) bytes.set(v.subarray(from, end), to);
       else while (from < end) bytes[to++] = v[from++]!;
       k += g.lens[r]!;
     }
@@ -147,19 +147,34 @@ function gather(parts: readonly Data[], g: Runs): Data {
 
 type FixedArray = Int32Array | Uint32Array | Float64Array | BigInt64Array | Int8Array | Int16Array | Uint8Array | Uint16Array | Float32Array | BigUint64Array;
 
-/** One element per row: a run of one is an element copy, a longer run one `set`. */
+/**
+ * One element per row. A short run is copied element by element, a longer one by one `set`: a
+ * `subarray` view is a heap object and costs more than copying a few elements. 64-bit columns
+ * are copied as pairs of 32-bit words through Int32Array views, so no BigInt is made per value.
+ */
 function gatherFixed<T extends FixedArray>(vals: readonly T[], g: Runs): T {
-  const out = new (vals[0]!.constructor as new (n: number) => T)(g.length);
+  const first = vals[0]!;
+  const out = new (first.constructor as new (n: number) => T)(g.length);
+  const wide = first.BYTES_PER_ELEMENT === 8;
+  const src = wide ? vals.map((v) => new Int32Array(v.buffer, v.byteOffset, v.length * 2)) : vals;
+  const dst = wide ? new Int32Array(out.buffer, out.byteOffset, g.length * 2) : out;
+  const w = wide ? 2 : 1;
   for (let r = 0, k = 0; r < g.count; r++) {
-    const v = vals[g.chunks[r]!]!;
-    const start = g.starts[r]!;
-    const len = g.lens[r]!;
-    if (len === 1) out[k] = v[start]!;
-    else (out as unknown as { set(src: unknown, at: number): void }).set(v.subarray(start, start + len), k); // same element type: TS cannot see it through the union
+    const v = src[g.chunks[r]!]! as ArrayLike<number> & { subarray(a: number, b: number): unknown };
+    const start = g.starts[r]! * w;
+    const len = g.lens[r]! * w;
+    if (len <= SHORT_RUN) {
+      const o = dst as unknown as { [i: number]: number };
+      for (let j = 0; j < len; j++) o[k + j] = v[start + j]!;
+    } else (dst as unknown as { set(src: unknown, at: number): void }).set(v.subarray(start, start + len), k); // same element type: TS cannot see it through the union
     k += len;
   }
   return out;
 }
+
+/** Elements (or bytes) up to which a loop copy beats a `subarray` + `set` (measured on the bench load). */
+const SHORT_RUN = 32;
+const SHORT_BYTES = 64;
 
 type SortKey = string | bigint | number | null;
 
@@ -249,6 +264,18 @@ function utf8Compare(parts: readonly Data[], offs: readonly Int32Array[], vals: 
   return ea - i === eb - j ? 0 : i === ea ? -1 : 1;
 }
 
+/** True when rows a and b (same chunk) of a string column hold the same value (or are both null). */
+function utf8Same(d: Data, o: Int32Array, v: Uint8Array, a: number, b: number): boolean {
+  const na = !isValid(d, a);
+  if (na || !isValid(d, b)) return na && !isValid(d, b);
+  let i = o[a]!;
+  let j = o[b]!;
+  const end = o[a + 1]!;
+  if (end - i !== o[b + 1]! - j) return false;
+  for (; i < end; i++, j++) if (v[i] !== v[j]) return false;
+  return true;
+}
+
 /**
  * One batch holding every row of `batches`, ordered by the columns `by` (each ascending, nulls
  * last; ties keep arrival order). Key columns may be strings, integers, timestamps or string maps.
@@ -263,14 +290,6 @@ export function sortBatches(batches: readonly RecordBatch[], by: string | readon
   });
   let total = 0;
   for (const b of batches) total += b.numRows;
-  const chunkOf = new Int32Array(total);
-  const rowOf = new Int32Array(total);
-  for (let c = 0, i = 0; c < batches.length; c++) {
-    for (let r = 0, n = batches[c]!.numRows; r < n; r++, i++) {
-      chunkOf[i] = c;
-      rowOf[i] = r;
-    }
-  }
   // A leading string column (traces' trace_id, every dataset's first key) is compared by a
   // number made of its first 6 bytes, and only ties read the bytes: building a JavaScript
   // string per row and comparing strings cost more than half of the sort.
@@ -281,6 +300,40 @@ export function sortBatches(batches: readonly RecordBatch[], by: string | readon
   const keys: SortKey[][] = rest.map(() => []);
   batches.forEach((b) => rest.forEach((ci, k) => columnKeys(b.data.children[ci]!, keys[k]!)));
   const width = keys.length;
+
+  // Neighbours in a chunk with equal keys (a trace's spans, a service's records) stay neighbours
+  // in the output, in arrival order: so the sort orders these key runs, not rows — a stable sort
+  // of the runs by (keys, first row) is the stable sort of the rows. Run i starts at global row
+  // runAt[i], chunk runChunk[i], row runRow[i] of that chunk, and holds runLen[i] rows.
+  const runAt = new Int32Array(total);
+  const runChunk = new Int32Array(total);
+  const runRow = new Int32Array(total);
+  const runLen = new Int32Array(total);
+  let runs = 0;
+  const offs = first.map((d) => d.valueOffsets as Int32Array);
+  const vals = first.map((d) => d.values as Uint8Array);
+  for (let c = 0, i = 0; c < batches.length; c++) {
+    const d = first[c]!;
+    for (let r = 0, n = batches[c]!.numRows; r < n; r++, i++) {
+      if (r > 0 && sameKeys(d, c, r, i)) {
+        runLen[runs - 1]!++;
+        continue;
+      }
+      runAt[runs] = i;
+      runChunk[runs] = c;
+      runRow[runs] = r;
+      runLen[runs++] = 1;
+    }
+  }
+  function sameKeys(d: Data, c: number, r: number, i: number): boolean {
+    if (prefix) {
+      if (prefix[i] !== prefix[i - 1]) return false; // nulls are Infinity: equal to each other only
+      if (!utf8Same(d, offs[c]!, vals[c]!, r, r - 1)) return false;
+    }
+    for (let k = 0; k < width; k++) if (keys[k]![i] !== keys[k]![i - 1]) return false;
+    return true;
+  }
+
   const byRest = (a: number, b: number): number => {
     for (let k = 0; k < width; k++) {
       const col = keys[k]!;
@@ -293,44 +346,47 @@ export function sortBatches(batches: readonly RecordBatch[], by: string | readon
     }
     return a - b;
   };
-  const order = Array.from({ length: total }, (_, i) => i);
+  // Sorted are run numbers; a run is compared by its first row (global row runAt[run]).
+  const order = new Array<number>(runs);
+  for (let i = 0; i < runs; i++) order[i] = i;
   if (prefix) {
-    const offs = first.map((d) => d.valueOffsets as Int32Array);
-    const vals = first.map((d) => d.values as Uint8Array);
-    order.sort((a, b) => {
+    order.sort((ra, rb) => {
+      const a = runAt[ra]!;
+      const b = runAt[rb]!;
       const d = prefix[a]! - prefix[b]!;
       if (d < 0) return -1;
       if (d > 0) return 1;
       // Equal prefixes (or both null, Infinity - Infinity = NaN): the bytes decide.
-      const x = utf8Compare(first, offs, vals, chunkOf[a]!, rowOf[a]!, chunkOf[b]!, rowOf[b]!);
+      const x = utf8Compare(first, offs, vals, runChunk[ra]!, runRow[ra]!, runChunk[rb]!, runRow[rb]!);
       return x !== 0 ? x : byRest(a, b);
     });
   } else {
-    order.sort(byRest);
+    order.sort((ra, rb) => byRest(runAt[ra]!, runAt[rb]!));
   }
-  const g = runsOf(order, chunkOf, rowOf);
+  const g = gatherRuns(order, runChunk, runRow, runLen, total);
   const children = schema.fields.map((_, ci) => gather(batches.map((b) => b.data.children[ci]!), g));
-  const data = makeData({ type: new Struct(schema.fields), length: order.length, nullCount: 0, children });
+  const data = makeData({ type: new Struct(schema.fields), length: total, nullCount: 0, children });
   return new RecordBatch(schema, data);
 }
 
-/** The sorted order as runs: rows that were neighbours in one chunk before the sort (a trace's spans) still are. */
-function runsOf(order: readonly number[], chunkOf: Int32Array, rowOf: Int32Array): Runs {
+/** The sorted key runs as gather runs: key runs that were neighbours in one chunk before the sort are merged. */
+function gatherRuns(order: readonly number[], runChunk: Int32Array, runRow: Int32Array, runLen: Int32Array, length: number): Runs {
   const n = order.length;
   const chunks = new Int32Array(n);
   const starts = new Int32Array(n);
   const lens = new Int32Array(n);
   let count = 0;
   for (let i = 0; i < n; i++) {
-    const c = chunkOf[order[i]!]!;
-    const row = rowOf[order[i]!]!;
+    const run = order[i]!;
+    const c = runChunk[run]!;
+    const row = runRow[run]!;
     if (count > 0 && chunks[count - 1] === c && starts[count - 1]! + lens[count - 1]! === row) {
-      lens[count - 1]!++;
+      lens[count - 1]! += runLen[run]!;
       continue;
     }
     chunks[count] = c;
     starts[count] = row;
-    lens[count++] = 1;
+    lens[count++] = runLen[run]!;
   }
-  return { chunks, starts, lens, count, length: n };
+  return { chunks, starts, lens, count, length };
 }

@@ -131,4 +131,48 @@ describe('sortBatches', () => {
     );
     expect(sorted.getChild('flag')!.nullCount).toBe(a.getChild('flag')!.nullCount + b.getChild('flag')!.nullCount);
   });
+  it('sorts runs of equal keys like a stable row sort (random batches, runs long and short, nulls, 64-bit values)', () => {
+    // A seeded generator: the same cases every run.
+    let seed = 7;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const services = [null, 'api', 'web', 'web-1', 'db', 'abcdefg', 'abcdefh'];
+    let n = 0;
+    const batches: RecordBatch[] = [];
+    for (let c = 0; c < 12; c++) {
+      const rows: [string | null, Record<string, string> | null, bigint | null, number][] = [];
+      while (rows.length < 40 + rnd(60)) {
+        // A run of one key (1–70 rows), as an exporter's batch holds a trace's spans.
+        const service = services[rnd(services.length)]!;
+        const attrs = rnd(4) === 0 ? null : { route: `/r${rnd(3)}` };
+        const time = rnd(5) === 0 ? null : BigInt(rnd(3)) * 2n ** 60n - 2n ** 61n + BigInt(rnd(1000));
+        for (let len = 1 + rnd(rnd(2) === 0 ? 3 : 70); len > 0; len--) rows.push([service, attrs, time, n++]);
+      }
+      const batch = keyed(rows);
+      batches.push(c % 5 === 4 ? batch.slice(3, batch.numRows - 2) : batch);
+    }
+    // Times read from the column's int64 values (a row's toJSON gives lossy milliseconds).
+    const all = batches.flatMap((b) => {
+      const times = b.getChild('time')!;
+      const raw = times.data[0]!.values as BigInt64Array;
+      return b.toArray().map((r, i) => ({ service: r.service as string | null, time: times.isValid(i) ? raw[i]! : null, n: r.n as number }));
+    });
+    const cmp = (x: string | bigint | null, y: string | bigint | null): number => (x === y ? 0 : x === null ? 1 : y === null ? -1 : x < y ? -1 : 1);
+    for (const by of [['service'], ['service', 'time'], ['time', 'service']]) {
+      const sorted = sortBatches(batches, by);
+      const expected = [...all].sort((x, y) => {
+        for (const k of by) {
+          const d = cmp(x[k as 'service' | 'time'], y[k as 'service' | 'time']);
+          if (d !== 0) return d;
+        }
+        return 0; // Array.prototype.sort is stable: ties keep arrival order
+      });
+      expect(sorted.toArray().map((r) => r.n as number)).toEqual(expected.map((r) => r.n));
+      // Every 64-bit value copied intact (they do not fit a double).
+      expect([...(sorted.getChild('time')!.data[0]!.values as BigInt64Array)]).toEqual(expected.map((r) => r.time ?? 0n));
+      expect(sorted.getChild('time')!.nullCount).toBe(all.filter((r) => r.time === null).length);
+    }
+  });
 });
