@@ -23,7 +23,6 @@ import { RequestCollector, type ConvertedRequest } from './converted.js';
 import type { Partitioner } from './partitioner.js';
 
 let types: { resource: Type; scope: Type } | undefined;
-const MAX_NS = 9223372036854775807n;
 
 function sourceTypes(): { resource: Type; scope: Type } {
   if (types === undefined) {
@@ -144,8 +143,8 @@ function scopeSpans(
       continue;
     }
     // The same event-time window as convertTraces: a time outside it is refused, never clamped.
-    // Clamped first as protobufjs's path does (unixNanoToBigInt), so both refuse with one message.
-    const at = partitioner.placeTime(span.start > MAX_NS ? MAX_NS : span.start, receivedNs);
+    // Clamped first as protobufjs's path does (unixNanoToBigInt; WireSpan clamps), so both refuse with one message.
+    const at = partitioner.placeTime(span.start, receivedNs);
     if (typeof at === 'string') {
       out.reject(`startTimeUnixNano: ${at}`);
       continue;

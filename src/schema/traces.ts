@@ -180,9 +180,7 @@ export class TracesBatchBuilder extends DatasetBatchBuilderBase {
   appendWire(resource: ResourceContext, scope: ScopeContext, span: WireSpan, r: WireReader): void {
     const c = this.c;
     const buf = r.buf;
-    const start = span.start > MAX_NS ? MAX_NS : span.start;
-    const end = span.end > MAX_NS ? MAX_NS : span.end;
-    this.countRow(start);
+    this.countRow(span.start);
     c.trace_id.appendHexRange(buf, span.traceId0, span.traceId1);
     c.span_id.appendHexRange(buf, span.spanId0, span.spanId1);
     if (span.parent1 > span.parent0) c.parent_span_id.appendHexRange(buf, span.parent0, span.parent1);
@@ -192,9 +190,17 @@ export class TracesBatchBuilder extends DatasetBatchBuilderBase {
     c.flags.appendUint32(span.flags);
     c.name.appendUtf8(buf, span.name0, span.name1);
     c.kind.append(enumName(SPAN_KINDS, span.kind));
-    c.start_time.append(start);
-    c.end_time.append(end);
-    c.duration_ns.append(end - start);
+    // The times from the wire's 32-bit words, no bigint: both are clamped to [0, 2^63), so
+    // end − start fits int64; its low word borrows from the high one (the one-pass decoder test
+    // covers end before start and values beyond 2^32, 2^53 and 2^63).
+    const sLo = span.startLo;
+    const sHi = span.startHi;
+    const eLo = span.endLo;
+    const eHi = span.endHi;
+    c.start_time.appendWords(sLo, sHi);
+    c.end_time.appendWords(eLo, eHi);
+    const lo = eLo - sLo;
+    c.duration_ns.appendWords(lo, eHi - sHi - (lo < 0 ? 1 : 0));
     this.appendWireStatus(span, r);
     const attrs = span.attributes;
     appendWireAttributes(c.attributes, r, attrs.starts, attrs.ends, 0, attrs.length, this.promoted);

@@ -2,7 +2,8 @@
  * One Span read from protobuf bytes without building it: scalars as values, strings and ids as
  * byte ranges of the body, repeated fields as lists of ranges. One instance is reused for every
  * span of a request (the one-pass traces decoder), so reading a span allocates nothing but the
- * bigint times.
+ * start time's bigint (the partitioner and the batch's time range need it); the end time stays
+ * two 32-bit words, written into the columns as they are.
  *
  * Later occurrences of a singular field replace earlier ones and repeated fields keep wire
  * order, as protobufjs decodes them (it is the oracle of the differential test).
@@ -35,8 +36,16 @@ export class WireSpan {
   name0 = 0;
   name1 = 0;
   kind = 0;
+  /**
+   * The times as unsigned 32-bit halves of the fixed64 (`lo`, `hi`), clamped to int64's maximum
+   * as protobufjs's path clamps them (`unixNanoToBigInt`): see `clampTimes`.
+   */
+  startLo = 0;
+  startHi = 0;
+  endLo = 0;
+  endHi = 0;
+  /** The start time in ns (clamped), for the partitioner and the batch's time range. */
   start = 0n;
-  end = 0n;
   droppedAttributes = 0;
   droppedEvents = 0;
   droppedLinks = 0;
@@ -54,7 +63,7 @@ export class WireSpan {
     this.traceState0 = this.traceState1 = this.status0 = this.status1 = -1;
     this.name0 = this.name1 = 0;
     this.kind = this.droppedAttributes = this.droppedEvents = this.droppedLinks = this.flags = 0;
-    this.start = this.end = 0n;
+    this.startLo = this.startHi = this.endLo = this.endHi = 0;
     this.attributes.length = this.events.length = this.links.length = 0;
     r.pos = start;
     while (r.pos < end) {
@@ -89,10 +98,14 @@ export class WireSpan {
           this.kind = r.int32();
           break;
         case (7 << 3) | 1:
-          this.start = r.fixed64();
+          this.startLo = r.buf.readUInt32LE(r.pos);
+          this.startHi = r.buf.readUInt32LE(r.pos + 4);
+          r.pos += 8;
           break;
         case (8 << 3) | 1:
-          this.end = r.fixed64();
+          this.endLo = r.buf.readUInt32LE(r.pos);
+          this.endHi = r.buf.readUInt32LE(r.pos + 4);
+          r.pos += 8;
           break;
         case (9 << 3) | 2: {
           const e = r.varint() + r.pos;
@@ -135,5 +148,24 @@ export class WireSpan {
           r.skip(tag & 7);
       }
     }
+    this.clampTimes();
+  }
+
+  /**
+   * An unsigned fixed64 above int64's maximum (high word ≥ 2^31) is stored as that maximum, as
+   * `unixNanoToBigInt` does on protobufjs's path; then the start's bigint is made from the words.
+   */
+  private clampTimes(): void {
+    if (this.startHi >= 0x80000000) {
+      this.startHi = 0x7fffffff;
+      this.startLo = 0xffffffff;
+    }
+    if (this.endHi >= 0x80000000) {
+      this.endHi = 0x7fffffff;
+      this.endLo = 0xffffffff;
+    }
+    const hi = this.startHi;
+    // Below 2^53 the value is an exact double (one bigint from a number); above, two halves.
+    this.start = hi < 0x200000 ? BigInt(hi * 4294967296 + this.startLo) : (BigInt(hi) << 32n) | BigInt(this.startLo);
   }
 }

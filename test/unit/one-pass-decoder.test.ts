@@ -143,6 +143,26 @@ describe('one-pass traces decoder = protobufjs + convertTraces', () => {
     expect(same(spanBytes(concat(ids, fixed64(7, t0), varint(10 << 3), sevenBytes)), 'a 7-byte count')).toBe(false);
   });
 
+  it('on span times written from their 32-bit words: end before start, at and beyond 2^32, 2^53 and 2^63', () => {
+    // The one-pass decoder writes start, end and duration as two 32-bit words each, no bigint
+    // (duration's low word borrows from the high one); the oracle computes them as bigints.
+    const ids = concat(ld(1, Buffer.from(hexId(16, 61), 'hex')), ld(2, Buffer.from(hexId(8, 62), 'hex')));
+    const fixed64 = (field: number, v: bigint) => {
+      const b = Buffer.alloc(8);
+      b.writeBigUInt64LE(v);
+      return concat(varint((field << 3) | 1), b);
+    };
+    const t0 = 1704067500000000000n;
+    const times = [0n, 1n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 32n + 1n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, t0, t0 + 4294967295n, 2n ** 63n - 1n, 2n ** 63n, 2n ** 64n - 1n];
+    const rng = new Rng(0x71e5);
+    for (let i = 0; i < 40; i++) times.push(BigInt(rng.int(0, 2 ** 31)) * 2n ** 32n + BigInt(rng.int(0, 2 ** 32)));
+    const spans: Uint8Array[] = [];
+    for (const start of times) for (const end of times) spans.push(ld(2, concat(ids, fixed64(7, start), fixed64(8, end))));
+    // One scope of every pair (2,809 spans, end < start half of them); a span with no times at all.
+    spans.push(ld(2, ids));
+    expect(same(ld(1, ld(2, concat(...spans))), 'every pair of times')).toBe(true);
+  });
+
   it('on the shapes the KeyValue fast path reads in place, and their near misses', () => {
     const ids = concat(ld(1, Buffer.from(hexId(16, 91), 'hex')), ld(2, Buffer.from(hexId(8, 92), 'hex')));
     const start = concat(varint((7 << 3) | 1), Buffer.from([0, 0, 0x5c, 0x3a, 0x4c, 0x8a, 0xa5, 0x17])); // 2024-01-01
