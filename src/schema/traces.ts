@@ -21,7 +21,7 @@ import { NANOS, RANDOM_ID, type StorageLayout } from '../parquet/contract.js';
 import { describeId, hexOrNull, isAllZero, unixNanoToBigInt } from '../otlp/values.js';
 import type { Span } from '../otlp/types.js';
 import type { WireReader } from '../otlp/wire-reader.js';
-import { appendWireAttributes } from './wire-attributes.js';
+import { appendWireAttributes, type AttributesCheck } from './wire-attributes.js';
 import { Ranges, type WireSpan } from './wire-span.js';
 
 export const TRACES_SCHEMA_VERSION = 1;
@@ -176,8 +176,10 @@ export class TracesBatchBuilder extends DatasetBatchBuilderBase {
   /**
    * `append` for a span read from protobuf bytes (the one-pass decoder): strings and ids are
    * copied from the body into the columns; what is stored is the same, value for value.
+   * `check`: the span's attributes are still to be checked as they are read (WireSpan.read
+   * checked the rest).
    */
-  appendWire(resource: ResourceContext, scope: ScopeContext, span: WireSpan, r: WireReader): void {
+  appendWire(resource: ResourceContext, scope: ScopeContext, span: WireSpan, r: WireReader, check?: AttributesCheck): void {
     const c = this.c;
     const buf = r.buf;
     this.countRow(span.start);
@@ -203,7 +205,7 @@ export class TracesBatchBuilder extends DatasetBatchBuilderBase {
     c.duration_ns.appendWords(lo, eHi - sHi - (lo < 0 ? 1 : 0));
     this.appendWireStatus(span, r);
     const attrs = span.attributes;
-    appendWireAttributes(c.attributes, r, attrs.starts, attrs.ends, 0, attrs.length, this.promoted);
+    appendWireAttributes(c.attributes, r, attrs.starts, attrs.ends, 0, attrs.length, this.promoted, check);
     this.promoted.endRow();
     c.dropped_attributes_count.appendUint32(span.droppedAttributes);
     this.appendWireEvents(span, r);
