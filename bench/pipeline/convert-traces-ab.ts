@@ -71,5 +71,5 @@ for (let i = 0; i < rounds + 2; i++) {
 }
 trees.forEach((t, j) => {
   const s = times[j]!.sort((a, b) => a - b);
-  console.log(`${t.root}: walk + one-pass → Arrow, CPU µs/span best ${s[0]!.toFixed(2)}, median ${s[s.length >> 1]!.toFixed(2)}`);
+  console.log(`${t.root}: prepareRequest + one-pass → Arrow, CPU µs/span best ${s[0]!.toFixed(2)}, median ${s[s.length >> 1]!.toFixed(2)}`);
 });

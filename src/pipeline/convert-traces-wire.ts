@@ -146,6 +146,7 @@ function readGroup(r: WireReader, start: number, end: number, guard: WireGuard, 
       r.pos = g.head1;
     } else if (tag === 0x12) {
       const e = r.lengthIn(end);
+      guard.add(1); // counted as met: a bomb of empty children stops at the limit, not after listing them all
       g.children.push(r.pos, e);
       r.pos = e;
     } else if (tag === 0x1a) {
@@ -154,7 +155,6 @@ function readGroup(r: WireReader, start: number, end: number, guard: WireGuard, 
       r.pos = g.url1;
     } else r.skipIn(tag, end, GROUP_FIELDS);
   }
-  guard.add(g.children.length >> 1); // each child is a message the walk counts
   return g;
 }
 
