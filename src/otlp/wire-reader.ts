@@ -2,10 +2,12 @@
  * Primitives of the protobuf wire format over one request body, for the one-pass decoders that
  * read OTLP straight into column builders (no intermediate message objects).
  *
- * They trust the body's structure: a decoder runs only on bodies the limits walk (limits.ts)
- * went through completely — every length within its message, every known field with its wire
- * type, nesting bounded — so bounds are not checked again here. Anything the walk could not
- * vouch for goes through protobufjs instead (decode.ts), which describes the problem.
+ * The plain reads trust the body's structure: the logs and metrics decoders run only on bodies
+ * the limits walk (limits.ts) went through completely — every length within its message, every
+ * known field with its wire type, nesting bounded — so bounds are not checked again. The traces
+ * decoder has no walk before it: it uses the checked reads (`…In`), which throw NotClean where
+ * the walk would not vouch for the body, and it then takes the walk + protobufjs road, which
+ * describes the problem (decode.ts).
  */
 import type { Signal } from './json-ids.js';
 
