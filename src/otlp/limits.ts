@@ -316,6 +316,13 @@ export function messagePlan(type: Type): Plan {
   return planFor(type);
 }
 
+/** The field numbers below 32 a plan knows, as bits (for WireReader `skipIn`). */
+export function knownFields(plan: Plan): number {
+  let bits = 0;
+  for (let f = 0; f < plan.fields.length && f < 32; f++) if (plan.fields[f] !== undefined) bits |= 1 << f;
+  return bits;
+}
+
 /**
  * The limits walk in pieces, for a one-pass decoder that checks the body as it reads it (the
  * traces decoder: the walk was a separate pass over the same bytes, ~12 % of decoding). The

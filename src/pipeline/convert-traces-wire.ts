@@ -17,11 +17,11 @@
  * recorded exporter requests, and that it gives up on exactly the bodies the walk does not
  * call complete.
  */
-import type { Type } from 'protobufjs';
 import { decodeRequest } from '../otlp/decode.js';
-import { isNotClean, messagePlan, WireGuard, type Plan } from '../otlp/limits.js';
-import { loadOtlpRoot, otlpTypes } from '../otlp/proto-root.js';
-import type { ExportTraceServiceRequest, InstrumentationScope, Resource } from '../otlp/types.js';
+import { isNotClean, WireGuard } from '../otlp/limits.js';
+import { otlpTypes } from '../otlp/proto-root.js';
+import type { ExportTraceServiceRequest } from '../otlp/types.js';
+import { groupResource, groupScope, headPlans, readRequestGroupsChecked, readWireGroupChecked, RESOURCE_DEPTH, SCOPE_DEPTH } from '../otlp/wire-group.js';
 import { WireReader } from '../otlp/wire-reader.js';
 import { resourceContext, scopeContext, type ResourceContext } from '../schema/common.js';
 import type { PromotedSpec } from '../schema/promoted.js';
@@ -31,36 +31,6 @@ import { PART_DEPTH, spanPlans, WireSpan } from '../schema/wire-span.js';
 import { convertTraces } from './convert-traces.js';
 import { RequestCollector, type ConvertedRequest } from './converted.js';
 import type { Partitioner } from './partitioner.js';
-
-interface SourceTypes {
-  readonly resource: Type;
-  readonly scope: Type;
-  readonly resourcePlan: Plan;
-  readonly scopePlan: Plan;
-}
-let types: SourceTypes | undefined;
-
-function sourceTypes(): SourceTypes {
-  if (types === undefined) {
-    const root = loadOtlpRoot();
-    const resource = root.lookupType('opentelemetry.proto.resource.v1.Resource');
-    const scope = root.lookupType('opentelemetry.proto.common.v1.InstrumentationScope');
-    types = { resource, scope, resourcePlan: messagePlan(resource), scopePlan: messagePlan(scope) };
-  }
-  return types;
-}
-
-/** Field numbers known to ExportTraceServiceRequest (1), and to ResourceSpans and ScopeSpans (1–3), as bits. */
-const REQUEST_FIELDS = 0b10;
-const GROUP_FIELDS = 0b1110;
-/** The depths at which the whole walk reads a resource's and a scope's fields. */
-const RESOURCE_DEPTH = 2;
-const SCOPE_DEPTH = 3;
-
-/** A length-delimited field's value range: [r.pos, returned end). */
-function lengthEnd(r: WireReader): number {
-  return r.varint() + r.pos;
-}
 
 export function convertTracesWire(
   body: Uint8Array,
@@ -94,68 +64,14 @@ export function convertTracesChecked(
   const guard = new WireGuard(otlpTypes().ExportTraceServiceRequest, body);
   const check: AttributesCheck = { guard, plan: spanPlans().keyValue, depth: PART_DEPTH };
   const span = new WireSpan();
-  const end = body.length;
   try {
-    while (r.pos < end) {
-      const tag = r.tagIn(end);
-      if (tag !== 0x0a) {
-        r.skipIn(tag, end, REQUEST_FIELDS);
-        continue;
-      }
-      const e = r.lengthIn(end);
-      guard.add(1);
-      resourceSpans(r, r.pos, e, span, out, partitioner, receivedNs, check);
-      r.pos = e;
-    }
+    const groups = readRequestGroupsChecked(r, guard);
+    for (let i = 0; i < groups.length; i += 2) resourceSpans(r, groups[i]!, groups[i + 1]!, span, out, partitioner, receivedNs, check);
   } catch (err) {
     if (isNotClean(err)) return undefined;
     throw err;
   }
   return out.result();
-}
-
-/**
- * ResourceSpans and ScopeSpans share one shape: field 1 the message they describe (resource,
- * scope), field 2 their repeated children (scope groups, spans), field 3 a schema URL.
- */
-interface Group {
-  /** Range of field 1; head0 = -1 when absent. A later field 1 replaces an earlier one, as in protobufjs. */
-  head0: number;
-  head1: number;
-  url0: number;
-  url1: number;
-  /** Children's ranges as [start, end] pairs. */
-  children: number[];
-}
-
-/**
- * Reads a ResourceSpans or ScopeSpans in [start, end), checked: each field 1 (every one, also
- * those a later one replaces) is walked by `guard` along `headPlan` at `headDepth`; the
- * children are counted here and checked as they are read.
- */
-function readGroup(r: WireReader, start: number, end: number, guard: WireGuard, headPlan: Plan, headDepth: number): Group {
-  const g: Group = { head0: -1, head1: -1, url0: 0, url1: 0, children: [] };
-  r.pos = start;
-  while (r.pos < end) {
-    const tag = r.tagIn(end);
-    if (tag === 0x0a) {
-      g.head1 = r.lengthIn(end);
-      g.head0 = r.pos;
-      guard.add(1);
-      guard.message(headPlan, g.head0, g.head1, headDepth);
-      r.pos = g.head1;
-    } else if (tag === 0x12) {
-      const e = r.lengthIn(end);
-      guard.add(1); // counted as met: a bomb of empty children stops at the limit, not after listing them all
-      g.children.push(r.pos, e);
-      r.pos = e;
-    } else if (tag === 0x1a) {
-      g.url1 = r.lengthIn(end);
-      g.url0 = r.pos;
-      r.pos = g.url1;
-    } else r.skipIn(tag, end, GROUP_FIELDS);
-  }
-  return g;
 }
 
 function resourceSpans(
@@ -168,10 +84,8 @@ function resourceSpans(
   receivedNs: bigint | undefined,
   check: AttributesCheck,
 ): void {
-  const t = sourceTypes();
-  const g = readGroup(r, start, end, check.guard, t.resourcePlan, RESOURCE_DEPTH);
-  const decoded = g.head0 >= 0 ? (t.resource.decode(r.buf.subarray(g.head0, g.head1)) as unknown as Resource) : null;
-  const resource = resourceContext(decoded, r.text(g.url0, g.url1));
+  const g = readWireGroupChecked(r, start, end, check.guard, headPlans().resource, RESOURCE_DEPTH);
+  const resource = resourceContext(groupResource(r, g), r.text(g.url0, g.url1));
   const scopes = g.children;
   for (let i = 0; i < scopes.length; i += 2) scopeSpans(r, scopes[i]!, scopes[i + 1]!, resource, span, out, partitioner, receivedNs, check);
 }
@@ -187,12 +101,10 @@ function scopeSpans(
   receivedNs: bigint | undefined,
   check: AttributesCheck,
 ): void {
-  const t = sourceTypes();
   const guard = check.guard;
-  const g = readGroup(r, start, end, guard, t.scopePlan, SCOPE_DEPTH);
-  const decoded = g.head0 >= 0 ? (t.scope.decode(r.buf.subarray(g.head0, g.head1)) as unknown as InstrumentationScope) : null;
+  const g = readWireGroupChecked(r, start, end, guard, headPlans().scope, SCOPE_DEPTH);
   const spans = g.children;
-  const scope = scopeContext(decoded, r.text(g.url0, g.url1));
+  const scope = scopeContext(groupScope(r, g), r.text(g.url0, g.url1));
   const service = resource.serviceName;
   for (let i = 0; i < spans.length; i += 2) {
     span.read(r, spans[i]!, spans[i + 1]!, guard);
