@@ -75,32 +75,29 @@ export const SCOPE_DEPTH = 3;
 /**
  * `readWireGroup`, checked (WireReader's `…In` reads): every field 1 — also one a later one
  * replaces — is walked by `guard` along `headPlan` (Resource or InstrumentationScope) at
- * `headDepth`; heads and children are counted as they are met (a bomb of empty children stops
- * at the limit, not after listing them all); the children's insides are the caller's to check.
+ * `headDepth`; heads and children are counted as they are met; the children's insides are the
+ * caller's to check. The check is a pass of its own before the trusting `readWireGroup` lists
+ * the children: a bomb of empty children then stops at the limit without a growing list (with
+ * the list, refusing a 1 MiB bomb cost ~2–3× the old walk's CPU; without, the same).
  */
 export function readWireGroupChecked(r: WireReader, start: number, end: number, guard: WireGuard, headPlan: Plan, headDepth: number): WireGroup {
-  const g: WireGroup = { head0: -1, head1: -1, url0: 0, url1: 0, children: [] };
   r.pos = start;
   while (r.pos < end) {
     const tag = r.tagIn(end);
     if (tag === 0x0a) {
-      g.head1 = r.lengthIn(end);
-      g.head0 = r.pos;
+      const e = r.lengthIn(end);
       guard.add(1);
-      guard.message(headPlan, g.head0, g.head1, headDepth);
-      r.pos = g.head1;
+      guard.message(headPlan, r.pos, e, headDepth);
+      r.pos = e;
     } else if (tag === 0x12) {
       const e = r.lengthIn(end);
       guard.add(1);
-      g.children.push(r.pos, e);
       r.pos = e;
     } else if (tag === 0x1a) {
-      g.url1 = r.lengthIn(end);
-      g.url0 = r.pos;
-      r.pos = g.url1;
+      r.pos = r.lengthIn(end);
     } else r.skipIn(tag, end, GROUP_FIELDS);
   }
-  return g;
+  return readWireGroup(r, start, end);
 }
 
 /** `readRequestGroups`, checked and counted (see readWireGroupChecked). */
