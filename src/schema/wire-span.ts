@@ -9,7 +9,7 @@
  * order, as protobufjs decodes them (it is the oracle of the differential test).
  */
 import type { Type } from 'protobufjs';
-import { messagePlan, type Plan, type WireGuard } from '../otlp/limits.js';
+import { knownFields, messagePlan, type Plan, type WireGuard } from '../otlp/limits.js';
 import { loadOtlpRoot } from '../otlp/proto-root.js';
 import type { WireReader } from '../otlp/wire-reader.js';
 
@@ -21,21 +21,43 @@ const SPAN_FIELDS = 0x1fffe;
  */
 export const PART_DEPTH = 4;
 
-let plans: { event: Plan; link: Plan; status: Plan; keyValue: Plan } | undefined;
+interface SpanPlans {
+  readonly event: Plan;
+  readonly link: Plan;
+  readonly keyValue: Plan;
+  /** Status's known field numbers as bits (it is checked in place: `checkStatus`). */
+  readonly statusFields: number;
+}
+let plans: SpanPlans | undefined;
 
 /** The limits walk's plans of a span's sub-messages. */
-export function spanPlans(): { event: Plan; link: Plan; status: Plan; keyValue: Plan } {
+export function spanPlans(): SpanPlans {
   if (plans === undefined) {
     const root = loadOtlpRoot();
     const plan = (name: string) => messagePlan(root.lookupType(name) as Type);
     plans = {
       event: plan('opentelemetry.proto.trace.v1.Span.Event'),
       link: plan('opentelemetry.proto.trace.v1.Span.Link'),
-      status: plan('opentelemetry.proto.trace.v1.Status'),
+      statusFields: knownFields(plan('opentelemetry.proto.trace.v1.Status')),
       keyValue: plan('opentelemetry.proto.common.v1.KeyValue'),
     };
   }
   return plans;
+}
+
+/**
+ * A span's Status in [pos, end), checked in place as the walk checks it (a message string and a
+ * code; no sub-message to count): one per span, where a walk call cost ~0.3 % of the daemon.
+ */
+function checkStatus(r: WireReader, end: number, known: number): void {
+  while (r.pos < end) {
+    const tag = r.tagIn(end);
+    if (tag === 0x12) r.pos = r.lengthIn(end);
+    else if (tag === 0x18) {
+      r.checkVarint32(end);
+      r.varintIn(end);
+    } else r.skipIn(tag, end, known);
+  }
 }
 
 /** Growable start/end lists of sub-message ranges. */
@@ -183,8 +205,8 @@ export class WireSpan {
           break;
         case (15 << 3) | 2: {
           const e = r.lengthIn(end);
-          guard.message(plans.status, r.pos, e, PART_DEPTH);
           this.status0 = r.pos;
+          checkStatus(r, e, plans.statusFields);
           this.status1 = e;
           this.statuses++;
           r.pos = e;
