@@ -203,6 +203,7 @@ export function appendWireAttributes(
     // bigint). Anything else — a long key, another value member, a repeated field — takes the
     // general path below, which stores the same text.
     const s = starts[i]!;
+    let shaped = false; // the bytes are the fast shape (checked by it), whether or not a promoted column claims them
     // (Every length byte of the shape is below 0x80, so no other reading of the bytes exists:
     // when they match, they are the whole check a walk would make — a KeyValue and its AnyValue.)
     if (buf[s] === 0x0a && buf[s + 1]! < 0x80) {
@@ -213,7 +214,8 @@ export function appendWireAttributes(
         const member = buf[fv0];
         const int = member === 0x18 && end - fv0 <= 5 ? smallVarint(buf, fv0 + 1, end) : -1;
         const fast = member === 0x0a && buf[fv0 + 1] === end - fv0 - 2 ? STRING : int >= 0 ? INT : NONE;
-        if (fast !== NONE && (!claim || promoted.openIndexAt(buf, fk0, fk1) < 0)) {
+        shaped = fast !== NONE;
+        if (shaped && (!claim || promoted.openIndexAt(buf, fk0, fk1) < 0)) {
           if (check !== undefined) check.guard.add(1); // the AnyValue
           map.keys.appendUtf8(buf, fk0, fk1);
           if (fast === STRING) map.values.appendUtf8(buf, fv0 + 2, end);
@@ -222,7 +224,10 @@ export function appendWireAttributes(
         }
       }
     }
-    if (check !== undefined) check.guard.message(check.plan, s, end, check.depth);
+    if (check !== undefined) {
+      if (shaped) check.guard.add(1); // a promoted key in the fast shape: its bytes are checked
+      else check.guard.message(check.plan, s, end, check.depth);
+    }
     let k0 = 0;
     let k1 = 0;
     let v0 = -1;
