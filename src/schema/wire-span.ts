@@ -112,8 +112,9 @@ export class WireSpan {
 
   /**
    * Reads the Span in bytes [start, end), checking as the limits walk does (see WireGuard):
-   * every tag, length and value inside the span, every known field with its wire type; events,
-   * links and statuses are walked by `guard` (few, and read again when appended); attributes
+   * every tag, length and value inside the span, every known field with its wire type; the
+   * status is checked in place (`checkStatus`); events and links are walked by `guard` (few,
+   * and read again when appended); attributes
    * are counted here and checked as they are appended (`appendWireAttributes`), or by
    * `checkParts` for a span that is not appended.
    */
