@@ -1,5 +1,5 @@
 /**
- * Old against new, in one process: the one-pass traces decoder (limits walk + bytes → Arrow) of
+ * Old against new, in one process: the one-pass traces decoder (`prepareRequest` + bytes → Arrow) of
  * two source trees (each `git archive`d into its own directory, node_modules linked), run on the
  * same seeded bench requests. First it checks that both store the same thing (the Arrow IPC
  * bytes of every partition group hash alike), then it times them in interleaved rounds (CPU
@@ -25,18 +25,19 @@ const PROMOTED = ['http.request.method', 'http.response.status_code', 'url.path'
 async function load(root: string): Promise<Tree> {
   // Each tree's own modules: the two builds never share a function, so neither warms the other's JIT.
   const { convertTracesWire } = (await import(`${root}/src/pipeline/convert-traces-wire.ts`)) as typeof import('../../src/pipeline/convert-traces-wire.js');
-  const { walkProtobuf } = (await import(`${root}/src/otlp/limits.ts`)) as typeof import('../../src/otlp/limits.js');
-  const { otlpTypes } = (await import(`${root}/src/otlp/proto-root.ts`)) as typeof import('../../src/otlp/proto-root.js');
+  const { prepareRequest } = (await import(`${root}/src/otlp/decode.ts`)) as typeof import('../../src/otlp/decode.js');
   const { Partitioner } = (await import(`${root}/src/pipeline/partitioner.ts`)) as typeof import('../../src/pipeline/partitioner.js');
   const { parsePromoted } = (await import(`${root}/src/schema/promoted.ts`)) as typeof import('../../src/schema/promoted.js');
   const partitioner = new Partitioner({ granularity: 'hour', format: 'date=%Y-%m-%d/hour=%H', byService: true });
   const promoted = PROMOTED.map(parsePromoted);
-  const type = otlpTypes().ExportTraceServiceRequest;
   return {
     root,
+    // What the daemon runs: `prepareRequest` (the limits walk, in builds before it merged into the
+    // decoder), then the one-pass decoder.
     convert: (body) => {
-      walkProtobuf(type, body, undefined);
-      return convertTracesWire(body, partitioner, promoted);
+      const prepared = prepareRequest('traces', 'protobuf', body) as { body?: Uint8Array };
+      if (prepared.body === undefined) throw new Error(`${root}: the bench request did not take the one-pass path`);
+      return convertTracesWire(prepared.body, partitioner, promoted);
     },
   };
 }
@@ -70,5 +71,5 @@ for (let i = 0; i < rounds + 2; i++) {
 }
 trees.forEach((t, j) => {
   const s = times[j]!.sort((a, b) => a - b);
-  console.log(`${t.root}: walk + one-pass → Arrow, CPU µs/span best ${s[0]!.toFixed(2)}, median ${s[s.length >> 1]!.toFixed(2)}`);
+  console.log(`${t.root}: prepareRequest + one-pass → Arrow, CPU µs/span best ${s[0]!.toFixed(2)}, median ${s[s.length >> 1]!.toFixed(2)}`);
 });

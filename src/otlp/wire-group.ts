@@ -5,9 +5,11 @@
  * URL. The resource and scope themselves are few per request, so protobufjs decodes them (they
  * become pre-encoded contexts shared by every record of the group).
  *
- * Like wire-reader.ts, it trusts bodies the limits walk went through completely.
+ * Like wire-reader.ts, the plain reads trust bodies the limits walk went through completely;
+ * the `…Checked` ones check as they read (a decoder with no walk before it, see WireGuard).
  */
 import type { Type } from 'protobufjs';
+import { messagePlan, type Plan, type WireGuard } from './limits.js';
 import { loadOtlpRoot } from './proto-root.js';
 import type { InstrumentationScope, KeyValue, Resource } from './types.js';
 import type { WireReader } from './wire-reader.js';
@@ -61,6 +63,68 @@ export function readRequestGroups(r: WireReader): number[] {
     r.pos = e;
   }
   return out;
+}
+
+/** Field numbers known to an Export*ServiceRequest (1), and to a ResourceX or ScopeX group (1–3), as bits. */
+const REQUEST_FIELDS = 0b10;
+const GROUP_FIELDS = 0b1110;
+/** The depths at which the whole walk reads a resource's and a scope's fields. */
+export const RESOURCE_DEPTH = 2;
+export const SCOPE_DEPTH = 3;
+
+/**
+ * `readWireGroup`, checked (WireReader's `…In` reads): every field 1 — also one a later one
+ * replaces — is walked by `guard` along `headPlan` (Resource or InstrumentationScope) at
+ * `headDepth`; heads and children are counted as they are met; the children's insides are the
+ * caller's to check. The check is a pass of its own before the trusting `readWireGroup` lists
+ * the children: a bomb of empty children then stops at the limit without a growing list (with
+ * the list, refusing a 1 MiB bomb cost ~2–3× the old walk's CPU; without, the same).
+ */
+export function readWireGroupChecked(r: WireReader, start: number, end: number, guard: WireGuard, headPlan: Plan, headDepth: number): WireGroup {
+  r.pos = start;
+  while (r.pos < end) {
+    const tag = r.tagIn(end);
+    if (tag === 0x0a) {
+      const e = r.lengthIn(end);
+      guard.add(1);
+      guard.message(headPlan, r.pos, e, headDepth);
+      r.pos = e;
+    } else if (tag === 0x12) {
+      const e = r.lengthIn(end);
+      guard.add(1);
+      r.pos = e;
+    } else if (tag === 0x1a) {
+      r.pos = r.lengthIn(end);
+    } else r.skipIn(tag, end, GROUP_FIELDS);
+  }
+  return readWireGroup(r, start, end);
+}
+
+/** `readRequestGroups`, checked and counted (see readWireGroupChecked). */
+export function readRequestGroupsChecked(r: WireReader, guard: WireGuard): number[] {
+  const out: number[] = [];
+  const end = r.buf.length;
+  r.pos = 0;
+  while (r.pos < end) {
+    const tag = r.tagIn(end);
+    if (tag !== 0x0a) {
+      r.skipIn(tag, end, REQUEST_FIELDS);
+      continue;
+    }
+    const e = r.lengthIn(end);
+    guard.add(1);
+    out.push(r.pos, e);
+    r.pos = e;
+  }
+  return out;
+}
+
+let plans: { resource: Plan; scope: Plan } | undefined;
+
+/** The limits walk's plans of Resource and InstrumentationScope. */
+export function headPlans(): { resource: Plan; scope: Plan } {
+  plans ??= { resource: messagePlan(headTypes().resource), scope: messagePlan(headTypes().scope) };
+  return plans;
 }
 
 let types: { resource: Type; scope: Type; keyValue: Type } | undefined;

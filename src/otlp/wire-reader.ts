@@ -2,14 +2,19 @@
  * Primitives of the protobuf wire format over one request body, for the one-pass decoders that
  * read OTLP straight into column builders (no intermediate message objects).
  *
- * They trust the body's structure: a decoder runs only on bodies the limits walk (limits.ts)
- * went through completely — every length within its message, every known field with its wire
- * type, nesting bounded — so bounds are not checked again here. Anything the walk could not
- * vouch for goes through protobufjs instead (decode.ts), which describes the problem.
+ * The plain reads trust the body's structure: the logs and metrics decoders run only on bodies
+ * the limits walk (limits.ts) went through completely — every length within its message, every
+ * known field with its wire type, nesting bounded — so bounds are not checked again. The traces
+ * decoder has no walk before it: it uses the checked reads (`…In`), which throw NotClean where
+ * the walk would not vouch for the body, and it then takes the walk + protobufjs road, which
+ * describes the problem (decode.ts).
  */
 import type { Signal } from './json-ids.js';
 
-/** A request body the walk vouched for, to be decoded by the pipeline straight into columns. */
+/**
+ * A request body to be decoded by the pipeline straight into columns: one the walk vouched for
+ * (logs, metrics), or a traces body not yet checked, whose decoder checks it as it reads.
+ */
 export class WireRequest {
   constructor(
     readonly signal: Signal,
@@ -18,6 +23,21 @@ export class WireRequest {
 }
 
 const TWO_32 = 4294967296;
+
+/**
+ * A checked one-pass decoder met bytes the limits walk would not call complete (malformed,
+ * a wrong wire type, an encoding protobufjs reads its own way, too many messages). Not an
+ * error to answer with: the caller drops what it read and takes the walk + protobufjs road,
+ * which names the problem exactly as before (limits.ts `WireGuard`).
+ */
+export class NotClean extends Error {
+  constructor() {
+    super('the body needs the limits walk');
+  }
+}
+
+/** Longest tag or 32-bit varint protobufjs reads alike (limits.ts LONGEST_SHORT_VARINT). */
+const SHORT = 5;
 
 export class WireReader {
   /** The body as a Buffer (same memory), for native UTF-8, base64 and float reads. */
@@ -141,6 +161,99 @@ export class WireReader {
         return;
       default:
         throw new Error(`wire type ${wire} at offset ${this.pos}: the limits walk should have refused it`);
+    }
+  }
+
+  // ---- checked reads -------------------------------------------------------------
+  // For a decoder that runs without the walk before it (traces): each read stays inside `end`
+  // (the enclosing message's end) and throws NotClean wherever the walk would stop or call the
+  // body odd, by the same rules (limits.ts Walker: varints of at most 10 bytes; a tag over 5
+  // bytes, a length or 32-bit value of 6 to 9 bytes is read differently by protobufjs).
+
+  /** Bytes of the last `varintIn`. */
+  n = 0;
+
+  /** A varint inside `end`, as the walk reads it (the value below 2^53 is exact). */
+  varintIn(end: number): number {
+    const buf = this.buf;
+    let pos = this.pos;
+    if (pos < end) {
+      const b = buf[pos]!;
+      if (b < 0x80) {
+        this.pos = pos + 1;
+        this.n = 1;
+        return b;
+      }
+    }
+    const from = pos;
+    let result = 0;
+    let shift = 0;
+    for (;;) {
+      if (pos >= end || shift > 63) throw new NotClean();
+      const b = buf[pos++]!;
+      if (shift < 53) result += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) {
+        this.pos = pos;
+        this.n = pos - from;
+        return result;
+      }
+      shift += 7;
+    }
+  }
+
+  /** A tag inside `end` (at most 5 bytes). Compare it whole with known tags; `& 7` is its wire type. */
+  tagIn(end: number): number {
+    const tag = this.varintIn(end);
+    if (this.n > SHORT) throw new NotClean();
+    return tag;
+  }
+
+  /** A length-delimited value inside `end`: returns its end, with `pos` at its start. */
+  lengthIn(end: number): number {
+    const len = this.varintIn(end);
+    if (this.n > SHORT && this.n < 10) throw new NotClean();
+    const stop = this.pos + len;
+    if (stop > end) throw new NotClean();
+    return stop;
+  }
+
+  /** Checks that a 32-bit varint value starts at `pos` inside `end`, and leaves `pos` there for the trusting read. */
+  checkVarint32(end: number): void {
+    const at = this.pos;
+    this.varintIn(end);
+    if (this.n > SHORT && this.n < 10) throw new NotClean();
+    this.pos = at;
+  }
+
+  /** Checks that `width` bytes of a fixed-width value fit inside `end`. */
+  checkFixed(width: number, end: number): void {
+    if (this.pos + width > end) throw new NotClean();
+  }
+
+  /**
+   * Skips a field the decoder does not read, inside `end`. `known` has bit f set for each field
+   * number f (< 32) of the message's type: a known field here arrived with another wire type than
+   * the decoder's cases take, which the walk refuses. Unknown fields are skipped unread, as the
+   * walk skips them.
+   */
+  skipIn(tag: number, end: number, known: number): void {
+    const field = Math.floor(tag / 8);
+    if (field < 32 && (known & (1 << field)) !== 0) throw new NotClean();
+    switch (tag & 7) {
+      case 0:
+        this.varintIn(end);
+        return;
+      case 1:
+        if ((this.pos += 8) > end) throw new NotClean();
+        return;
+      case 2:
+        this.pos = this.lengthIn(end);
+        return;
+      case 5:
+        if ((this.pos += 4) > end) throw new NotClean();
+        return;
+      default:
+        throw new NotClean(); // groups and invalid wire types
     }
   }
 

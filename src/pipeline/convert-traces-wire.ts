@@ -5,41 +5,32 @@
  * ids from the body; the resource and scope of a group are decoded once (by protobufjs: they
  * are few) and shared by every span.
  *
- * It runs only on bodies the limits walk went through completely (decode.ts `prepareRequest`),
- * and must store exactly what `convertTraces` stores from protobufjs's decoding of the same
+ * The request limits are checked in the same pass (limits.ts `WireGuard`): no walk goes over
+ * the body first. Whatever the walk would not call complete — malformed bytes, a wrong wire
+ * type, too many messages, an encoding protobufjs reads its own way — makes the decoder drop
+ * what it read (a per-request collector: nothing reached the buffers) and take the old road,
+ * the whole walk then protobufjs (`decodeRequest`), which refuses with the same message or
+ * decodes such a body as it always did.
+ *
+ * It must store exactly what `convertTraces` stores from protobufjs's decoding of the same
  * bytes: test/unit/one-pass-decoder.test.ts proves that on the fuzz corpus, hand-built and
- * recorded exporter requests.
+ * recorded exporter requests, and that it gives up on exactly the bodies the walk does not
+ * call complete.
  */
-import type { Type } from 'protobufjs';
-import { loadOtlpRoot, otlpTypes } from '../otlp/proto-root.js';
-import type { ExportTraceServiceRequest, InstrumentationScope, Resource } from '../otlp/types.js';
+import { decodeRequest } from '../otlp/decode.js';
+import { isNotClean, WireGuard } from '../otlp/limits.js';
+import { otlpTypes } from '../otlp/proto-root.js';
+import type { ExportTraceServiceRequest } from '../otlp/types.js';
+import { groupResource, groupScope, headPlans, readRequestGroupsChecked, readWireGroupChecked, RESOURCE_DEPTH, SCOPE_DEPTH } from '../otlp/wire-group.js';
 import { WireReader } from '../otlp/wire-reader.js';
 import { resourceContext, scopeContext, type ResourceContext } from '../schema/common.js';
 import type { PromotedSpec } from '../schema/promoted.js';
 import { TracesBatchBuilder, validateWireSpan } from '../schema/traces.js';
-import { WireSpan } from '../schema/wire-span.js';
+import type { AttributesCheck } from '../schema/wire-attributes.js';
+import { PART_DEPTH, spanPlans, WireSpan } from '../schema/wire-span.js';
 import { convertTraces } from './convert-traces.js';
 import { RequestCollector, type ConvertedRequest } from './converted.js';
 import type { Partitioner } from './partitioner.js';
-
-let types: { resource: Type; scope: Type } | undefined;
-const MAX_NS = 9223372036854775807n;
-
-function sourceTypes(): { resource: Type; scope: Type } {
-  if (types === undefined) {
-    const root = loadOtlpRoot();
-    types = {
-      resource: root.lookupType('opentelemetry.proto.resource.v1.Resource'),
-      scope: root.lookupType('opentelemetry.proto.common.v1.InstrumentationScope'),
-    };
-  }
-  return types;
-}
-
-/** A length-delimited field's value range: [r.pos, returned end). */
-function lengthEnd(r: WireReader): number {
-  return r.varint() + r.pos;
-}
 
 export function convertTracesWire(
   body: Uint8Array,
@@ -49,60 +40,38 @@ export function convertTracesWire(
   receivedNs?: bigint,
 ): ConvertedRequest {
   // `[[partitioning.keys]]` read span fields through the decoded shape; those setups keep it.
-  if (partitioner.keysFor('traces').length > 0) {
-    return convertTraces(otlpTypes().ExportTraceServiceRequest.decode(body) as unknown as ExportTraceServiceRequest, partitioner, promoted, receivedNs);
-  }
-  const out = new RequestCollector('span', (rows) => new TracesBatchBuilder(promoted, rows));
-  const r = new WireReader(body);
-  const span = new WireSpan();
-  const end = body.length;
-  while (r.pos < end) {
-    const tag = r.varint();
-    if (tag !== 0x0a) {
-      r.skip(tag & 7);
-      continue;
-    }
-    const e = lengthEnd(r);
-    resourceSpans(r, r.pos, e, span, out, partitioner, receivedNs);
-    r.pos = e;
-  }
-  return out.result();
+  if (partitioner.keysFor('traces').length > 0) return viaProtobufjs(body, partitioner, promoted, receivedNs);
+  return convertTracesChecked(body, partitioner, promoted, receivedNs) ?? viaProtobufjs(body, partitioner, promoted, receivedNs);
+}
+
+/** The old road: the whole limits walk (its refusals and their messages), then protobufjs. */
+function viaProtobufjs(body: Uint8Array, partitioner: Partitioner, promoted: readonly PromotedSpec[], receivedNs: bigint | undefined): ConvertedRequest {
+  return convertTraces(decodeRequest('traces', 'protobuf', body) as ExportTraceServiceRequest, partitioner, promoted, receivedNs);
 }
 
 /**
- * ResourceSpans and ScopeSpans share one shape: field 1 the message they describe (resource,
- * scope), field 2 their repeated children (scope groups, spans), field 3 a schema URL.
+ * The one pass, checking as it reads; undefined when the body is not one the limits walk would
+ * call complete (see the header). Exported for the differential test.
  */
-interface Group {
-  /** Range of field 1; head0 = -1 when absent. A later field 1 replaces an earlier one, as in protobufjs. */
-  head0: number;
-  head1: number;
-  url0: number;
-  url1: number;
-  /** Children's ranges as [start, end] pairs. */
-  children: number[];
-}
-
-function readGroup(r: WireReader, start: number, end: number): Group {
-  const g: Group = { head0: -1, head1: -1, url0: 0, url1: 0, children: [] };
-  r.pos = start;
-  while (r.pos < end) {
-    const tag = r.varint();
-    if (tag === 0x0a) {
-      g.head1 = lengthEnd(r);
-      g.head0 = r.pos;
-      r.pos = g.head1;
-    } else if (tag === 0x12) {
-      const e = lengthEnd(r);
-      g.children.push(r.pos, e);
-      r.pos = e;
-    } else if (tag === 0x1a) {
-      g.url1 = lengthEnd(r);
-      g.url0 = r.pos;
-      r.pos = g.url1;
-    } else r.skip(tag & 7);
+export function convertTracesChecked(
+  body: Uint8Array,
+  partitioner: Partitioner,
+  promoted: readonly PromotedSpec[],
+  receivedNs?: bigint,
+): ConvertedRequest | undefined {
+  const out = new RequestCollector('span', (rows) => new TracesBatchBuilder(promoted, rows));
+  const r = new WireReader(body);
+  const guard = new WireGuard(otlpTypes().ExportTraceServiceRequest, body);
+  const check: AttributesCheck = { guard, plan: spanPlans().keyValue, depth: PART_DEPTH };
+  const span = new WireSpan();
+  try {
+    const groups = readRequestGroupsChecked(r, guard);
+    for (let i = 0; i < groups.length; i += 2) resourceSpans(r, groups[i]!, groups[i + 1]!, span, out, partitioner, receivedNs, check);
+  } catch (err) {
+    if (isNotClean(err)) return undefined;
+    throw err;
   }
-  return g;
+  return out.result();
 }
 
 function resourceSpans(
@@ -113,12 +82,12 @@ function resourceSpans(
   out: RequestCollector<TracesBatchBuilder>,
   partitioner: Partitioner,
   receivedNs: bigint | undefined,
+  check: AttributesCheck,
 ): void {
-  const g = readGroup(r, start, end);
-  const decoded = g.head0 >= 0 ? (sourceTypes().resource.decode(r.buf.subarray(g.head0, g.head1)) as unknown as Resource) : null;
-  const resource = resourceContext(decoded, r.text(g.url0, g.url1));
+  const g = readWireGroupChecked(r, start, end, check.guard, headPlans().resource, RESOURCE_DEPTH);
+  const resource = resourceContext(groupResource(r, g), r.text(g.url0, g.url1));
   const scopes = g.children;
-  for (let i = 0; i < scopes.length; i += 2) scopeSpans(r, scopes[i]!, scopes[i + 1]!, resource, span, out, partitioner, receivedNs);
+  for (let i = 0; i < scopes.length; i += 2) scopeSpans(r, scopes[i]!, scopes[i + 1]!, resource, span, out, partitioner, receivedNs, check);
 }
 
 function scopeSpans(
@@ -130,28 +99,31 @@ function scopeSpans(
   out: RequestCollector<TracesBatchBuilder>,
   partitioner: Partitioner,
   receivedNs: bigint | undefined,
+  check: AttributesCheck,
 ): void {
-  const g = readGroup(r, start, end);
-  const decoded = g.head0 >= 0 ? (sourceTypes().scope.decode(r.buf.subarray(g.head0, g.head1)) as unknown as InstrumentationScope) : null;
+  const guard = check.guard;
+  const g = readWireGroupChecked(r, start, end, guard, headPlans().scope, SCOPE_DEPTH);
   const spans = g.children;
-  const scope = scopeContext(decoded, r.text(g.url0, g.url1));
+  const scope = scopeContext(groupScope(r, g), r.text(g.url0, g.url1));
   const service = resource.serviceName;
   for (let i = 0; i < spans.length; i += 2) {
-    span.read(r, spans[i]!, spans[i + 1]!);
+    span.read(r, spans[i]!, spans[i + 1]!, guard);
     const problem = validateWireSpan(span, r.buf);
     if (problem !== null) {
+      span.checkParts(guard); // a refused span's bytes are checked all the same
       out.reject(problem);
       continue;
     }
     // The same event-time window as convertTraces: a time outside it is refused, never clamped.
-    // Clamped first as protobufjs's path does (unixNanoToBigInt), so both refuse with one message.
-    const at = partitioner.placeTime(span.start > MAX_NS ? MAX_NS : span.start, receivedNs);
+    // Clamped first as protobufjs's path does (unixNanoToBigInt; WireSpan clamps), so both refuse with one message.
+    const at = partitioner.placeTime(span.start, receivedNs);
     if (typeof at === 'string') {
+      span.checkParts(guard);
       out.reject(`startTimeUnixNano: ${at}`);
       continue;
     }
     const path = partitioner.pathFor(at, service);
-    out.builder(path, (spans.length - i) >> 1).appendWire(resource, scope, span, r);
+    out.builder(path, (spans.length - i) >> 1).appendWire(resource, scope, span, r, check);
     out.accept();
   }
 }

@@ -400,6 +400,23 @@ export class Int64Builder extends FixedBuilder<BigInt64Array, bigint> {
     words[2 * i + 1] = 0;
     this.validity.set(i, true, this.values.length);
   }
+
+  /**
+   * Appends the int64 whose two's-complement words are `lo` and `hi` (each taken modulo 2^32:
+   * any integer in (−2^53, 2^53) whose low 32 bits are the word's), without making a bigint.
+   * The span times and durations of the one-pass decoder: three bigints per span fewer.
+   */
+  appendWords(lo: number, hi: number): void {
+    if (this.length === this.values.length) this.grow();
+    const i = this.length++;
+    let words = this.words;
+    if (words.buffer !== this.values.buffer) {
+      words = this.words = new Int32Array(this.values.buffer, this.values.byteOffset, this.values.length * 2);
+    }
+    words[2 * i] = lo | 0;
+    words[2 * i + 1] = hi | 0;
+    this.validity.set(i, true, this.values.length);
+  }
 }
 
 /** Unzoned nanosecond timestamps: DuckDB keeps them exact (a zoned one is read as µs). */

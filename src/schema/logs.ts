@@ -13,7 +13,7 @@ import { NANOS, RANDOM_ID, type StorageLayout } from '../parquet/contract.js';
 import { anyValueToJsonText, bytesToHex, describeId, isAllZero, isZeroInt64, unixNanoToBigInt } from '../otlp/values.js';
 import type { LogRecord } from '../otlp/types.js';
 import type { WireReader } from '../otlp/wire-reader.js';
-import { appendWireAttributes, decodeAnyValue } from './wire-attributes.js';
+import { appendWireAttributes, decodeAnyValue, type AttributesCheck } from './wire-attributes.js';
 import type { WireLogRecord } from './wire-log-record.js';
 
 export const LOGS_SCHEMA_VERSION = 1;
@@ -135,7 +135,7 @@ export class LogsBatchBuilder extends DatasetBatchBuilderBase {
    * are copied from the body; a body that is not a plain string is decoded by protobufjs and
    * written by the same function as `append` (they are rare, and need JSON).
    */
-  appendWire(resource: ResourceContext, scope: ScopeContext, rec: WireLogRecord, r: WireReader, eventTime: bigint): void {
+  appendWire(resource: ResourceContext, scope: ScopeContext, rec: WireLogRecord, r: WireReader, eventTime: bigint, check?: AttributesCheck): void {
     const c = this.c;
     const buf = r.buf;
     this.countRow(eventTime);
@@ -156,7 +156,7 @@ export class LogsBatchBuilder extends DatasetBatchBuilderBase {
     else c.event_name.appendNull();
     this.source.append(resource, scope);
     const attrs = rec.attributes;
-    appendWireAttributes(this.attributes, r, attrs.starts, attrs.ends, 0, attrs.length, this.promoted);
+    appendWireAttributes(this.attributes, r, attrs.starts, attrs.ends, 0, attrs.length, this.promoted, check);
     this.promoted.endRow();
     this.droppedAttributesCount.append(BigInt(rec.droppedAttributes >>> 0));
   }

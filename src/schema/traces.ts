@@ -21,7 +21,7 @@ import { NANOS, RANDOM_ID, type StorageLayout } from '../parquet/contract.js';
 import { describeId, hexOrNull, isAllZero, unixNanoToBigInt } from '../otlp/values.js';
 import type { Span } from '../otlp/types.js';
 import type { WireReader } from '../otlp/wire-reader.js';
-import { appendWireAttributes } from './wire-attributes.js';
+import { appendWireAttributes, type AttributesCheck } from './wire-attributes.js';
 import { Ranges, type WireSpan } from './wire-span.js';
 
 export const TRACES_SCHEMA_VERSION = 1;
@@ -176,13 +176,13 @@ export class TracesBatchBuilder extends DatasetBatchBuilderBase {
   /**
    * `append` for a span read from protobuf bytes (the one-pass decoder): strings and ids are
    * copied from the body into the columns; what is stored is the same, value for value.
+   * `check`: the span's attributes are still to be checked as they are read (WireSpan.read
+   * checked the rest).
    */
-  appendWire(resource: ResourceContext, scope: ScopeContext, span: WireSpan, r: WireReader): void {
+  appendWire(resource: ResourceContext, scope: ScopeContext, span: WireSpan, r: WireReader, check?: AttributesCheck): void {
     const c = this.c;
     const buf = r.buf;
-    const start = span.start > MAX_NS ? MAX_NS : span.start;
-    const end = span.end > MAX_NS ? MAX_NS : span.end;
-    this.countRow(start);
+    this.countRow(span.start);
     c.trace_id.appendHexRange(buf, span.traceId0, span.traceId1);
     c.span_id.appendHexRange(buf, span.spanId0, span.spanId1);
     if (span.parent1 > span.parent0) c.parent_span_id.appendHexRange(buf, span.parent0, span.parent1);
@@ -192,12 +192,20 @@ export class TracesBatchBuilder extends DatasetBatchBuilderBase {
     c.flags.appendUint32(span.flags);
     c.name.appendUtf8(buf, span.name0, span.name1);
     c.kind.append(enumName(SPAN_KINDS, span.kind));
-    c.start_time.append(start);
-    c.end_time.append(end);
-    c.duration_ns.append(end - start);
+    // The times from the wire's 32-bit words, no bigint: both are clamped to [0, 2^63), so
+    // end − start fits int64; its low word borrows from the high one (the one-pass decoder test
+    // covers end before start and values beyond 2^32, 2^53 and 2^63).
+    const sLo = span.startLo;
+    const sHi = span.startHi;
+    const eLo = span.endLo;
+    const eHi = span.endHi;
+    c.start_time.appendWords(sLo, sHi);
+    c.end_time.appendWords(eLo, eHi);
+    const lo = eLo - sLo;
+    c.duration_ns.appendWords(lo, eHi - sHi - (lo < 0 ? 1 : 0));
     this.appendWireStatus(span, r);
     const attrs = span.attributes;
-    appendWireAttributes(c.attributes, r, attrs.starts, attrs.ends, 0, attrs.length, this.promoted);
+    appendWireAttributes(c.attributes, r, attrs.starts, attrs.ends, 0, attrs.length, this.promoted, check);
     this.promoted.endRow();
     c.dropped_attributes_count.appendUint32(span.droppedAttributes);
     this.appendWireEvents(span, r);

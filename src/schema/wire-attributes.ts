@@ -13,6 +13,7 @@ import { loadOtlpRoot } from '../otlp/proto-root.js';
 import { anyValueToText } from '../otlp/values.js';
 import type { AnyValue } from '../otlp/types.js';
 import type { WireReader } from '../otlp/wire-reader.js';
+import type { Plan, WireGuard } from '../otlp/limits.js';
 import type { StringMapBuilder, Utf8Builder } from './columns.js';
 import { fitPromoted, type PromotedColumns, type PromotedType, type PromotedValue } from './promoted.js';
 
@@ -168,6 +169,17 @@ function smallVarint(buf: Uint8Array, start: number, end: number): number {
 }
 
 /**
+ * A body no walk has vouched for (the traces decoder): the KeyValues are checked as they are
+ * read, the fast shapes in place (their bytes are the whole check), the others walked by
+ * `guard` along the KeyValue `plan` at `depth` (limits.ts WireGuard).
+ */
+export interface AttributesCheck {
+  readonly guard: WireGuard;
+  readonly plan: Plan;
+  readonly depth: number;
+}
+
+/**
  * Appends one map row from the KeyValue messages at `starts[i]..ends[i]` for i in [from, to),
  * letting promoted columns claim theirs first (the caller ends the promoted row).
  */
@@ -179,6 +191,7 @@ export function appendWireAttributes(
   from: number,
   to: number,
   promoted?: PromotedColumns,
+  check?: AttributesCheck,
 ): void {
   const claim = promoted !== undefined && promoted.specs.length > 0;
   const buf = r.buf;
@@ -190,21 +203,30 @@ export function appendWireAttributes(
     // bigint). Anything else — a long key, another value member, a repeated field — takes the
     // general path below, which stores the same text.
     const s = starts[i]!;
+    let shaped = false; // the bytes are the fast shape (checked by it), whether or not a promoted column claims them
+    // (Every length byte of the shape is below 0x80, so no other reading of the bytes exists:
+    // when they match, they are the whole check a walk would make — a KeyValue and its AnyValue.)
     if (buf[s] === 0x0a && buf[s + 1]! < 0x80) {
       const fk0 = s + 2;
       const fk1 = fk0 + buf[s + 1]!;
       const fv0 = fk1 + 2;
-      if (fv0 <= end && buf[fk1] === 0x12 && fv0 + buf[fk1 + 1]! === end && end - fv0 >= 2) {
+      if (fv0 <= end && buf[fk1] === 0x12 && buf[fk1 + 1]! < 0x80 && fv0 + buf[fk1 + 1]! === end && end - fv0 >= 2) {
         const member = buf[fv0];
         const int = member === 0x18 && end - fv0 <= 5 ? smallVarint(buf, fv0 + 1, end) : -1;
         const fast = member === 0x0a && buf[fv0 + 1] === end - fv0 - 2 ? STRING : int >= 0 ? INT : NONE;
-        if (fast !== NONE && (!claim || promoted.openIndexAt(buf, fk0, fk1) < 0)) {
+        shaped = fast !== NONE;
+        if (shaped && (!claim || promoted.openIndexAt(buf, fk0, fk1) < 0)) {
+          if (check !== undefined) check.guard.add(1); // the AnyValue
           map.keys.appendUtf8(buf, fk0, fk1);
           if (fast === STRING) map.values.appendUtf8(buf, fv0 + 2, end);
           else map.values.appendUint28(int);
           continue;
         }
       }
+    }
+    if (check !== undefined) {
+      if (shaped) check.guard.add(1); // a promoted key in the fast shape: its bytes are checked
+      else check.guard.message(check.plan, s, end, check.depth);
     }
     let k0 = 0;
     let k1 = 0;

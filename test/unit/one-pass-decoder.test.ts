@@ -13,10 +13,10 @@ import { gunzipSync } from 'node:zlib';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { describe, expect, it } from 'vitest';
 import { decodeRequest } from '../../src/otlp/decode.js';
-import { differential, summary } from '../helpers/decoder-differential.js';
+import { differential, summary, walkComplete } from '../helpers/decoder-differential.js';
 import type { ExportTraceServiceRequest } from '../../src/otlp/types.js';
 import { convertTraces } from '../../src/pipeline/convert-traces.js';
-import { convertTracesWire } from '../../src/pipeline/convert-traces-wire.js';
+import { convertTracesChecked, convertTracesWire } from '../../src/pipeline/convert-traces-wire.js';
 import { Partitioner } from '../../src/pipeline/partitioner.js';
 import { parsePromoted } from '../../src/schema/promoted.js';
 import { corpusBody, loadCorpus } from '../fuzz/corpus.js';
@@ -32,6 +32,7 @@ const PROMOTED = ['http.request.method', 'http.response.status_code', 'url.path'
 const same = differential('traces', {
   objects: (req) => convertTraces(req as ExportTraceServiceRequest, partitioner, PROMOTED),
   wire: (body) => convertTracesWire(body, partitioner, PROMOTED),
+  clean: (body) => convertTracesChecked(body, partitioner, PROMOTED) !== undefined,
 });
 
 const concat = (...parts: Uint8Array[]): Uint8Array => Buffer.concat(parts);
@@ -141,6 +142,53 @@ describe('one-pass traces decoder = protobufjs + convertTraces', () => {
     // A 32-bit varint in 7 bytes: legal, but protobufjs (which skips a fixed 10) reads it its own way; it keeps the body.
     const sevenBytes = Uint8Array.from([0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]);
     expect(same(spanBytes(concat(ids, fixed64(7, t0), varint(10 << 3), sevenBytes)), 'a 7-byte count')).toBe(false);
+  });
+
+  it('on span times written from their 32-bit words: end before start, at and beyond 2^32, 2^53 and 2^63', () => {
+    // The one-pass decoder writes start, end and duration as two 32-bit words each, no bigint
+    // (duration's low word borrows from the high one); the oracle computes them as bigints.
+    const ids = concat(ld(1, Buffer.from(hexId(16, 61), 'hex')), ld(2, Buffer.from(hexId(8, 62), 'hex')));
+    const fixed64 = (field: number, v: bigint) => {
+      const b = Buffer.alloc(8);
+      b.writeBigUInt64LE(v);
+      return concat(varint((field << 3) | 1), b);
+    };
+    const t0 = 1704067500000000000n;
+    const times = [0n, 1n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 32n + 1n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, t0, t0 + 4294967295n, 2n ** 63n - 1n, 2n ** 63n, 2n ** 64n - 1n];
+    const rng = new Rng(0x71e5);
+    for (let i = 0; i < 40; i++) times.push(BigInt(rng.int(0, 2 ** 31)) * 2n ** 32n + BigInt(rng.int(0, 2 ** 32)));
+    const spans: Uint8Array[] = [];
+    for (const start of times) for (const end of times) spans.push(ld(2, concat(ids, fixed64(7, start), fixed64(8, end))));
+    // One scope of every pair (2,809 spans, end < start half of them); a span with no times at all.
+    spans.push(ld(2, ids));
+    expect(same(ld(1, ld(2, concat(...spans))), 'every pair of times')).toBe(true);
+  });
+
+  it('gives up at the same message count as the limits walk (read in place, walked, refused spans)', () => {
+    // The checked pass counts the messages it reads in place and those it walks into one count;
+    // it must refuse at exactly the walk's limit (at most 50,000 plus one per 8 bytes).
+    const ids = concat(ld(1, Buffer.from(hexId(16, 51), 'hex')), ld(2, Buffer.from(hexId(8, 52), 'hex')));
+    const start = concat(varint((7 << 3) | 1), Buffer.from([0, 0, 0x5c, 0x3a, 0x4c, 0x8a, 0xa5, 0x17]));
+    const fastAttr = ld(9, concat(ld(1, Buffer.from('k')), ld(2, ld(1, new Uint8Array(0))))); // read in place: 2 messages
+    const emptyAttr = ld(9, new Uint8Array(0)); // walked: 1 message
+    const bodies: [string, (n: number) => Uint8Array][] = [
+      ['in-place attributes', (n) => ld(1, ld(2, ld(2, Buffer.concat([ids, start, ...Array<Uint8Array>(n).fill(fastAttr)]))))],
+      ['walked attributes', (n) => ld(1, ld(2, ld(2, Buffer.concat([ids, start, ...Array<Uint8Array>(n).fill(emptyAttr)]))))],
+      ['a refused span', (n) => ld(1, ld(2, ld(2, Buffer.concat([start, ...Array<Uint8Array>(n).fill(fastAttr)]))))],
+    ];
+    for (const [what, body] of bodies) {
+      let lo = 1; // walk complete
+      let hi = 200_000; // walk refuses
+      expect(walkComplete('traces', body(lo))).toBe(true);
+      expect(walkComplete('traces', body(hi))).toBe(false);
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        if (walkComplete('traces', body(mid))) lo = mid;
+        else hi = mid;
+      }
+      expect(same(body(lo), `${what}: ${lo}, the most the walk takes`), what).toBe(true);
+      expect(same(body(hi), `${what}: ${hi}, one too many`), what).toBe(false);
+    }
   });
 
   it('on the shapes the KeyValue fast path reads in place, and their near misses', () => {

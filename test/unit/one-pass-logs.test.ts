@@ -16,7 +16,7 @@ import { decodeRequest } from '../../src/otlp/decode.js';
 import { differential, summary } from '../helpers/decoder-differential.js';
 import type { ExportLogsServiceRequest } from '../../src/otlp/types.js';
 import { convertLogs } from '../../src/pipeline/convert-logs.js';
-import { convertLogsWire } from '../../src/pipeline/convert-logs-wire.js';
+import { convertLogsChecked, convertLogsWire } from '../../src/pipeline/convert-logs-wire.js';
 import { Partitioner } from '../../src/pipeline/partitioner.js';
 import { parsePromoted } from '../../src/schema/promoted.js';
 import { corpusBody, loadCorpus } from '../fuzz/corpus.js';
@@ -34,6 +34,7 @@ const RECEIVED = T0_NS + 123_456n;
 const same = differential('logs', {
   objects: (req) => convertLogs(req as ExportLogsServiceRequest, partitioner, PROMOTED, RECEIVED),
   wire: (body) => convertLogsWire(body, partitioner, PROMOTED, RECEIVED),
+  clean: (body) => convertLogsChecked(body, partitioner, PROMOTED, RECEIVED) !== undefined,
 });
 
 const concat = (...parts: Uint8Array[]): Uint8Array => Buffer.concat(parts);
