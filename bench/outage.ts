@@ -124,11 +124,11 @@ ${options.encodeWorkers !== undefined ? `[parquet]\nencode_workers = ${options.e
   let port = 0;
   let flushedRows = 0;
   let files = 0;
-  const flushes: { t: number; rows: number; files: number; bytes: number; reason: string }[] = [];
+  const flushes: { t: number; rows: number; files: number; bytes: number; reason: string; ms: number }[] = [];
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`daemon exited with ${code}`)));
     createInterface({ input: child.stdout! }).on('line', (l) => {
-      let e: { msg?: string; transport?: string; port?: number; rows?: number; files?: number; bytes?: number; reason?: string };
+      let e: { msg?: string; transport?: string; port?: number; rows?: number; files?: number; bytes?: number; reason?: string; duration_ms?: number };
       try {
         e = JSON.parse(l) as typeof e;
       } catch {
@@ -138,7 +138,7 @@ ${options.encodeWorkers !== undefined ? `[parquet]\nencode_workers = ${options.e
       if (e.msg === 'flushed') {
         flushedRows += e.rows ?? 0;
         files += e.files ?? 0;
-        flushes.push({ t: Date.now(), rows: e.rows ?? 0, files: e.files ?? 0, bytes: e.bytes ?? 0, reason: e.reason ?? '' });
+        flushes.push({ t: Date.now(), rows: e.rows ?? 0, files: e.files ?? 0, bytes: e.bytes ?? 0, reason: e.reason ?? '', ms: e.duration_ms ?? 0 });
       }
       if (e.msg === 'daemon started') resolve();
     });
