@@ -3,7 +3,10 @@
  * limits, and at shutdown.
  *
  * Flushes run one at a time through a single queue: Parquet encoding is synchronous wasm work
- * anyway, and one at a time keeps wasm memory at the size of one file. A failed flush puts
+ * anyway, and one at a time keeps wasm memory at the size of one file. (`chunksInFlight` lets a
+ * partition's next chunk be read and encoded while the previous one is stored; measured with 2
+ * in issue 20, it drained no faster with the encoder on the receiving thread and cost memory,
+ * so the daemon keeps 1: docs/durability.md.) A failed flush puts
  * its batches back, so acknowledged data stays in memory until it reaches the store, and the
  * partition is retried with exponential backoff and jitter (1 s doubling to 60 s).
  *
@@ -30,6 +33,12 @@ export interface BufferLimits {
   readonly maxRows: number;
   readonly maxBytes: number;
   readonly maxAgeMs: number;
+  /**
+   * Chunks of one partition's flush in flight at once (default 1): with 2, the next chunk is
+   * re-read and encoded while the previous one is being stored. Partitions still flush one
+   * after another, oldest first.
+   */
+  readonly chunksInFlight?: number;
 }
 
 /** What a flush hands to the writer. */
@@ -183,6 +192,10 @@ export class BufferManager {
     private readonly permanent?: PermanentFailurePolicy,
     private readonly spill?: SpillOptions,
   ) {}
+
+  private get chunksInFlight(): number {
+    return Math.max(1, this.limits.chunksInFlight ?? 1);
+  }
 
   /** Starts the age check; the timer is unref'd so it never keeps the process alive. */
   start(): void {
@@ -378,9 +391,7 @@ export class BufferManager {
     this.pendingFlushes++;
     this.queue = this.queue.then(async () => {
       try {
-        while (buf.parts.length > 0) {
-          if (!(await this.flushChunk(buf, reason))) break;
-        }
+        await this.drain(buf, reason);
       } finally {
         this.detached.delete(buf);
         this.pendingFlushes--;
@@ -388,9 +399,44 @@ export class BufferManager {
     });
   }
 
+  /**
+   * Flushes a detached buffer chunk after chunk, oldest first, with up to `chunksInFlight` chunks
+   * at once: the next chunk is re-read and encoded while the previous one is being stored. A
+   * failed chunk stops the taking of further chunks (the untried rest went back with it); the
+   * chunks already in flight finish either way.
+   */
+  private async drain(buf: PartitionBuffer, reason: FlushReason): Promise<void> {
+    const width = this.chunksInFlight;
+    const inflight = new Set<Promise<void>>();
+    let failed = false;
+    while (!failed && buf.parts.length > 0) {
+      const chunk: Promise<void> = this.flushChunk(buf, reason).then(
+        (ok) => {
+          if (!ok) failed = true;
+        },
+        () => {
+          failed = true; // flushChunk reports its own failures; this only stops the loop
+        },
+      );
+      inflight.add(chunk);
+      void chunk.then(() => inflight.delete(chunk));
+      if (inflight.size >= width) await Promise.race(inflight);
+    }
+    await Promise.all(inflight);
+  }
+
   /** Flushes the next chunk of a detached buffer; false when it failed (the rest went back). */
   private async flushChunk(buf: PartitionBuffer, reason: FlushReason): Promise<boolean> {
     let parts = this.takeChunk(buf);
+    // Prior flushes and abandoned keys travel with the first chunk only (it holds the pinned
+    // parts): taken with the parts, before any await, so a chunk flushing beside it never gets them.
+    const carried = { priorFlushes: buf.priorFlushes, abandonedKeys: buf.abandonedKeys };
+    buf.priorFlushes = [];
+    buf.abandonedKeys = [];
+    const giveBackCarried = (): void => {
+      buf.priorFlushes = [...carried.priorFlushes, ...buf.priorFlushes];
+      buf.abandonedKeys = [...carried.abandonedKeys, ...buf.abandonedKeys];
+    };
     let loadedBytes = 0;
     let batch: FlushBatch;
     const lost = new Set<Part>();
@@ -417,20 +463,21 @@ export class BufferManager {
         } else batches.push(p.batch);
       }
       if (lost.size > 0) parts = parts.filter((p) => !lost.has(p));
-      if (parts.length === 0) return true;
-      batch = this.chunkBatch(buf, parts, batches);
+      if (parts.length === 0) {
+        giveBackCarried();
+        return true;
+      }
+      batch = this.chunkBatch(buf, parts, batches, carried);
     } catch (err) {
       // The log entry could not be read back (disk trouble): the chunk stays, retried later.
       if (lost.size > 0) parts = parts.filter((p) => !lost.has(p));
-      const failed = this.chunkBatch(buf, parts, []);
+      const failed = this.chunkBatch(buf, parts, [], carried);
       this.onError(err, failed);
       this.unload(buf.dataset, parts, loadedBytes);
+      giveBackCarried();
       this.putBack(buf, parts);
       return false;
     }
-    // Prior flushes and abandoned keys travel with the first chunk only.
-    buf.priorFlushes = [];
-    buf.abandonedKeys = [];
     this.flushing += batch.bytes;
     try {
       await this.flush(batch, reason);
@@ -448,8 +495,8 @@ export class BufferManager {
       this.totalBytes -= batch.bytes - remaining.bytes;
       this.countDataset(batch.dataset, remaining.rows - batch.rows, remaining.bytes - batch.bytes);
       if (remaining.rows === 0) return true;
-      buf.priorFlushes = [...remaining.priorFlushes];
-      buf.abandonedKeys = [...remaining.abandonedKeys];
+      buf.priorFlushes = [...remaining.priorFlushes, ...buf.priorFlushes];
+      buf.abandonedKeys = [...remaining.abandonedKeys, ...buf.abandonedKeys];
       if (remaining.batches === batch.batches) {
         // Nothing stored: the same parts go back; what was re-read leaves memory again.
         this.unload(buf.dataset, parts, loadedBytes);
@@ -479,7 +526,7 @@ export class BufferManager {
     return buf.parts.splice(0, n);
   }
 
-  private chunkBatch(buf: PartitionBuffer, parts: readonly Part[], batches: RecordBatch[]): FlushBatch {
+  private chunkBatch(buf: PartitionBuffer, parts: readonly Part[], batches: RecordBatch[], carried: { readonly priorFlushes: readonly number[]; readonly abandonedKeys: readonly string[] }): FlushBatch {
     let rows = 0;
     let bytes = 0;
     let minTime = 0n;
@@ -494,7 +541,7 @@ export class BufferManager {
     }
     return {
       dataset: buf.dataset, partition: buf.partition, batches, rows, bytes, minTime, maxTime, seqs,
-      priorFlushes: buf.priorFlushes, abandonedKeys: buf.abandonedKeys,
+      priorFlushes: carried.priorFlushes, abandonedKeys: carried.abandonedKeys,
     };
   }
 
@@ -575,8 +622,14 @@ export class BufferManager {
     buf.notBefore = this.now() + backoff * (0.5 + Math.random() / 2);
     buf.priorFlushes = [...old.priorFlushes, ...(existing?.priorFlushes ?? [])];
     buf.abandonedKeys = [...old.abandonedKeys, ...(existing?.abandonedKeys ?? [])];
-    for (const p of back) buf.push(p);
-    for (const p of existing?.parts ?? []) buf.push(p);
+    // They moved to the new buffer: a chunk of the old one still in flight must not carry them too.
+    old.priorFlushes = [];
+    old.abandonedKeys = [];
+    // Pinned parts first: the next chunk carries the prior flushes, so it must hold every part
+    // they name (takeChunk always takes pinned parts together, from the front).
+    const all = [...back, ...(existing?.parts ?? [])];
+    for (const p of all) if (p.pinned) buf.push(p);
+    for (const p of all) if (!p.pinned) buf.push(p);
     this.buffers.set(key, buf);
   }
 
