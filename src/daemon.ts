@@ -156,6 +156,7 @@ async function startLocked(
     maxPartitions: config.buffer.max_partitions,
     onPartitionsRefused: (dataset, partitions, records) => telemetry.metrics.observePartitionsRefused(dataset, partitions, records),
     onSpill: (dataset, records, bytes) => telemetry.metrics.observeSpill(dataset, records, bytes),
+    onDrained: (dataset, records) => telemetry.metrics.observeDrained(dataset, records),
     memoryLimitBytes: config.buffer.memory_limit_mb * MIB,
     partitioner: new Partitioner({
       granularity: config.partitioning.granularity,

@@ -89,6 +89,7 @@ export class DaemonMetrics {
   private backlog: () => BacklogCounts = () => ({ spilledRows: 0, spilledBytes: 0, ageSeconds: 0 });
   private readonly spilledRecordsC: Counter<'dataset'>;
   private readonly spilledBytesC: Counter<'dataset'>;
+  private readonly drainedRecordsC: Counter<'dataset'>;
   private readonly walWriteErrors: Counter<'code'>;
   private queriesRunning: () => number = () => 0;
   private readonly queriesStopped: Counter<'reason'>;
@@ -216,7 +217,7 @@ export class DaemonMetrics {
     });
     new Gauge({
       name: 's3parquet_backlog_age_seconds',
-      help: 'Age of the oldest record not yet stored (0 when nothing waits); the drain rate is rate(s3parquet_records_written_total)',
+      help: 'Age of the oldest record not yet stored (0 when nothing waits); the spilled backlog drains at rate(s3parquet_drained_records_total)',
       registers,
       collect() {
         this.set(self.backlog().ageSeconds);
@@ -231,6 +232,12 @@ export class DaemonMetrics {
     this.spilledBytesC = new Counter({
       name: 's3parquet_spilled_bytes_total',
       help: 'In-memory bytes of the records counted by s3parquet_spilled_records_total',
+      labelNames: ['dataset'],
+      registers,
+    });
+    this.drainedRecordsC = new Counter({
+      name: 's3parquet_drained_records_total',
+      help: 'Spilled records stored after being read back from the write-ahead log: rate() of it is the backlog\'s drain rate',
       labelNames: ['dataset'],
       registers,
     });
@@ -348,6 +355,10 @@ export class DaemonMetrics {
   observeSpill(dataset: string, records: number, bytes: number): void {
     this.spilledRecordsC.inc({ dataset }, records);
     this.spilledBytesC.inc({ dataset }, bytes);
+  }
+
+  observeDrained(dataset: string, records: number): void {
+    this.drainedRecordsC.inc({ dataset }, records);
   }
 
   observeWalWriteError(code: string): void {

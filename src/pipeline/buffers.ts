@@ -74,6 +74,8 @@ export interface SpillOptions {
   readonly load: (seq: number, dataset: string, partition: string) => Promise<RecordBatch>;
   /** Told about parts that left memory (metrics). */
   readonly onSpill?: (dataset: string, rows: number, bytes: number) => void;
+  /** Told about spilled records stored after being read back (metrics: the backlog's drain rate). */
+  readonly onDrained?: (dataset: string, rows: number) => void;
   /**
    * A spilled part `load` refused with a `SpillLostError`: its records can never come back, so
    * it is moved aside (a dead letter) and its log group released, and the rest of the chunk
@@ -438,6 +440,7 @@ export class BufferManager {
       buf.abandonedKeys = [...carried.abandonedKeys, ...buf.abandonedKeys];
     };
     let loadedBytes = 0;
+    let loadedRows = 0;
     let batch: FlushBatch;
     const lost = new Set<Part>();
     try {
@@ -456,6 +459,7 @@ export class BufferManager {
           }
           batches.push(loaded);
           loadedBytes += p.bytes;
+          loadedRows += p.rows;
           this.totalBytes += p.bytes;
           this.spilledRowsNow -= p.rows;
           this.spilledBytesNow -= p.bytes;
@@ -484,6 +488,7 @@ export class BufferManager {
       this.totalRows -= batch.rows;
       this.totalBytes -= batch.bytes;
       this.countDataset(batch.dataset, -batch.rows, -batch.bytes);
+      if (loadedRows > 0) this.spill?.onDrained?.(batch.dataset, loadedRows);
       return true;
     } catch (err) {
       let remaining = err instanceof PartialFlushError ? err.remaining : batch;

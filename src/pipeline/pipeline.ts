@@ -94,6 +94,8 @@ export interface PipelineOptions {
   readonly maxPartitions?: number;
   /** Told about records that left memory for the write-ahead log (metrics). */
   readonly onSpill?: (dataset: string, rows: number, bytes: number) => void;
+  /** Told about spilled records stored after being read back from the log (metrics). */
+  readonly onDrained?: (dataset: string, rows: number) => void;
   /** Told how many new partitions (and their records) a request had refused for `maxPartitions`. */
   readonly onPartitionsRefused?: (dataset: string, partitions: number, records: number) => void;
 }
@@ -140,6 +142,7 @@ export class Pipeline {
             load: (seq, dataset, partition) => this.loadSpilled(seq, dataset, partition),
             ...(options.deadLetters ? { lost: (seq: number, dataset: string, partition: string, rows: number, err: SpillLostError) => this.spillLost(seq, dataset, partition, rows, err) } : {}),
             ...(options.onSpill ? { onSpill: options.onSpill } : {}),
+            ...(options.onDrained ? { onDrained: options.onDrained } : {}),
           }
         : undefined,
     );

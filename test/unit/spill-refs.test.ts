@@ -14,6 +14,7 @@ const batchOf = (seq: number, rows: number): RecordBatch => tableFromArrays({ se
 function setup(fail: () => boolean) {
   const flushed: FlushBatch[] = [];
   const loads: number[] = [];
+  const drained: number[] = [];
   let attempts = 0;
   const buffers = new BufferManager(
     { maxRows: 30, maxBytes: 1 << 30, maxAgeMs: 3_600_000 },
@@ -32,14 +33,15 @@ function setup(fail: () => boolean) {
         loads.push(seq);
         return batchOf(seq, 10);
       },
+      onDrained: (_dataset, rows) => drained.push(rows),
     },
   );
-  return { buffers, flushed, loads, attempts: () => attempts };
+  return { buffers, flushed, loads, drained, attempts: () => attempts };
 }
 
 describe('records buffered as references (a replay past the budget)', () => {
   it('count as buffered and spilled, are read back only when flushed, and flush in chunks of max_rows', async () => {
-    const { buffers, flushed, loads } = setup(() => false);
+    const { buffers, flushed, loads, drained } = setup(() => false);
     for (let seq = 1; seq <= 2; seq++) buffers.addSpilled('traces', 'p', 10, 100, 0n, 0n, seq);
     expect([buffers.bufferedRows, buffers.bufferedBytes, buffers.spilledRows, buffers.spilledBytes]).toEqual([20, 0, 20, 200]);
     expect(loads).toEqual([]);
@@ -47,12 +49,14 @@ describe('records buffered as references (a replay past the budget)', () => {
     await buffers.flushAll();
     expect(loads).toEqual([1, 2, 3, 4, 5, 6]);
     expect(flushed.map((b) => b.seqs)).toEqual([[1, 2, 3], [4, 5, 6]]);
+    // The drain-rate counter: the re-read records, per stored chunk.
+    expect(drained).toEqual([30, 30]);
     expect([buffers.bufferedRows, buffers.bufferedBytes, buffers.spilledRows, buffers.spilledBytes]).toEqual([0, 0, 0, 0]);
   });
 
   it('wait out a failing partition\'s backoff instead of flushing again at once', async () => {
     let down = true;
-    const { buffers, flushed, attempts } = setup(() => down);
+    const { buffers, flushed, drained, attempts } = setup(() => down);
     for (let seq = 1; seq <= 3; seq++) buffers.addSpilled('traces', 'p', 10, 100, 0n, 0n, seq);
     await buffers.idle();
     expect(attempts()).toBe(1);
@@ -61,9 +65,12 @@ describe('records buffered as references (a replay past the budget)', () => {
     await buffers.idle();
     expect(attempts()).toBe(1);
     expect(buffers.bufferedRows).toBe(90);
+    expect(drained).toEqual([]); // read back, but not stored: not drained
+
     down = false;
     await buffers.flushAll('retry');
     expect(flushed.reduce((n, b) => n + b.rows, 0)).toBe(90);
     expect(buffers.bufferedRows).toBe(0);
+    expect(drained.reduce((n, r) => n + r, 0)).toBe(90);
   });
 });
