@@ -8,27 +8,20 @@ import { compress as zstdCompress } from '@bokuweb/zstd-wasm';
 import { loadZstdWasm } from '../src/parquet/zstd-wasm.js';
 import { Table, type RecordBatch } from 'apache-arrow';
 import { parquetMetadata } from 'hyparquet';
-import { decodeRequest } from '../src/otlp/decode.js';
 import type { ColumnEncoding } from '../src/parquet/storage-layout.js';
 import { encodeParquet } from '../src/parquet/writer.js';
+import { DATASETS } from '../src/schema/datasets.js';
+import { decodeRequest } from '../src/otlp/decode.js';
 import { convertTraces } from '../src/pipeline/convert-traces.js';
 import { Partitioner } from '../src/pipeline/partitioner.js';
 import { sortBatches } from '../src/pipeline/sort.js';
-import { DATASETS } from '../src/schema/datasets.js';
 import { parsePromoted } from '../src/schema/promoted.js';
-import { traceRequests } from './load/traces.js';
+import { sortedBenchTraces } from './load/sorted-traces.js';
 
-const SPANS = 512;
-const payloads = traceRequests(42, 64, SPANS);
-const spans = payloads.length * SPANS;
+const { payloads, spans, sorted } = sortedBenchTraces();
 await loadZstdWasm(); // the process's one loader (a second init() corrupts calls in flight)
 const otlpZstd = payloads.reduce((n, p) => n + zstdCompress(Buffer.from(p), 3).length, 0);
-const partitioner = new Partitioner({ granularity: 'day', format: 'date=%Y-%m-%d', byService: false });
-const promoted = ['http.request.method', 'http.response.status_code', 'url.path', 'server.address'].map(parsePromoted);
-const batches: RecordBatch[] = [];
-for (const p of payloads) for (const g of convertTraces(decodeRequest('traces', 'protobuf', p) as never, partitioner, promoted).groups) batches.push(g.batch);
 const layout = DATASETS.traces.storage;
-const sorted = sortBatches(batches, layout.sortBy);
 
 function encode(batch: RecordBatch, encodings: Readonly<Record<string, ColumnEncoding>>): Uint8Array {
   return encodeParquet([batch], new Map(), { compression: 'ZSTD', rowGroupSize: layout.rowGroupRows ?? 100_000, pageSize: 1 << 20, dictionaryEnabled: true, statisticsEnabled: true, columnEncodings: encodings });
@@ -72,6 +65,7 @@ const widePromoted = [
   'network.transport', 'db.user', 'db.rows:int64', 'peer.service',
 ].map(parsePromoted);
 const wide: RecordBatch[] = [];
+const partitioner = new Partitioner({ granularity: 'day', format: 'date=%Y-%m-%d', byService: false });
 for (const p of payloads) for (const g of convertTraces(decodeRequest('traces', 'protobuf', p) as never, partitioner, widePromoted).groups) wide.push(g.batch);
 variants.push([`${widePromoted.length} promoted span attributes (every semconv one of the load) instead of 4`, sortBatches(wide, layout.sortBy), { ...layout.encodings }]);
 console.log('\n| layout variant | bytes/span | vs today | ÷ OTLP+zstd |\n|---|---|---|---|');

@@ -8,18 +8,10 @@
  *
  *   npx tsx bench/pipeline/convert-logs-ab.ts DIR_OLD DIR_NEW [rounds=24]
  */
-import { createHash } from 'node:crypto';
-import { Table, tableToIPC, type RecordBatch } from 'apache-arrow';
+import { abArgs, compareTrees, type Tree } from './decoder-ab.js';
 import { logRequests } from '../load/logs-metrics.js';
 
-interface Tree {
-  readonly root: string;
-  convert(body: Uint8Array): { groups: readonly { partition: string; batch: RecordBatch }[] };
-}
-
-const [oldRoot, newRoot, roundsArg] = process.argv.slice(2);
-if (oldRoot === undefined || newRoot === undefined) throw new Error('usage: convert-logs-ab.ts DIR_OLD DIR_NEW [rounds]');
-const rounds = Number(roundsArg ?? 24);
+const { oldRoot, newRoot, rounds } = abArgs('convert-logs-ab.ts');
 const PROMOTED = ['http.request.method', 'http.response.status_code', 'http.route'];
 const RECEIVED = BigInt(Date.UTC(2024, 0, 1)) * 1_000_000n;
 
@@ -43,34 +35,8 @@ async function load(root: string): Promise<Tree> {
   };
 }
 
-const trees = [await load(oldRoot), await load(newRoot)];
+const trees = [await load(oldRoot), await load(newRoot)] as const;
 const timed = logRequests(42, 32, 512);
 const checked = [...timed, ...logRequests(7, 8, 37)];
 const records = 32 * 512;
-
-const digests = trees.map((t) => {
-  const h = createHash('sha256');
-  for (const body of checked) {
-    for (const g of t.convert(body).groups) {
-      h.update(g.partition);
-      h.update(tableToIPC(new Table(g.batch)));
-    }
-  }
-  return h.digest('hex');
-});
-console.log(`stored Arrow IPC: ${digests[0] === digests[1] ? 'identical' : 'DIFFERENT'} (${digests[1]!.slice(0, 16)}…)`);
-if (digests[0] !== digests[1]) process.exitCode = 1;
-
-const times: number[][] = [[], []];
-for (let i = 0; i < rounds + 2; i++) {
-  for (let j = 0; j < 2; j++) {
-    const c0 = process.cpuUsage();
-    for (const body of timed) trees[j]!.convert(body);
-    const c = process.cpuUsage(c0);
-    if (i >= 2) times[j]!.push((c.user + c.system) / records); // the first two rounds warm the JIT
-  }
-}
-trees.forEach((t, j) => {
-  const s = times[j]!.sort((a, b) => a - b);
-  console.log(`${t.root}: prepareRequest + one-pass → Arrow, CPU µs/record best ${s[0]!.toFixed(2)}, median ${s[s.length >> 1]!.toFixed(2)}`);
-});
+compareTrees(trees, checked, timed, records, rounds, 'record');

@@ -14,26 +14,14 @@
  */
 import { Table, tableToIPC, type RecordBatch } from 'apache-arrow';
 import * as wasm from 'parquet-wasm/node';
-import { decodeRequest } from '../../src/otlp/decode.js';
-import { convertTraces } from '../../src/pipeline/convert-traces.js';
-import { Partitioner } from '../../src/pipeline/partitioner.js';
-import { sortBatches } from '../../src/pipeline/sort.js';
 import { DATASETS } from '../../src/schema/datasets.js';
-import { parsePromoted } from '../../src/schema/promoted.js';
-import { traceRequests } from '../load/traces.js';
+import { sortedBenchTraces } from '../load/sorted-traces.js';
 
 const args = process.argv.slice(2);
 const rounds = Number(args.find((a) => /^\d+$/.test(a)) ?? 5);
 const perColumn = args.includes('--columns');
-const SPANS = 512;
-const payloads = traceRequests(42, 64, SPANS);
-const spans = payloads.length * SPANS;
-const partitioner = new Partitioner({ granularity: 'day', format: 'date=%Y-%m-%d', byService: false });
-const promoted = ['http.request.method', 'http.response.status_code', 'url.path', 'server.address'].map(parsePromoted);
-const batches: RecordBatch[] = [];
-for (const p of payloads) for (const g of convertTraces(decodeRequest('traces', 'protobuf', p) as never, partitioner, promoted).groups) batches.push(g.batch);
+const { spans, sorted } = sortedBenchTraces();
 const layout = DATASETS.traces.storage;
-const sorted = sortBatches(batches, layout.sortBy);
 const arrow = new Table([sorted]);
 
 interface Settings {

@@ -18,30 +18,18 @@ import { compress as zstdCompress } from '@bokuweb/zstd-wasm';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Table, type RecordBatch } from 'apache-arrow';
 import { parquetMetadata } from 'hyparquet';
-import { decodeRequest } from '../../src/otlp/decode.js';
 import { buildFileIndex, FOOTER_KEYS } from '../../src/parquet/contract.js';
 import { prepareCompressors, zstdImplementation } from '../../src/parquet/compressors.js';
 import { encodeParquet, type CompressionName, type ParquetWriterOptions } from '../../src/parquet/writer.js';
-import { convertTraces } from '../../src/pipeline/convert-traces.js';
-import { Partitioner } from '../../src/pipeline/partitioner.js';
-import { sortBatches } from '../../src/pipeline/sort.js';
 import { DATASETS } from '../../src/schema/datasets.js';
-import { parsePromoted } from '../../src/schema/promoted.js';
-import { traceRequests } from '../load/traces.js';
+import { sortedBenchTraces } from '../load/sorted-traces.js';
 
 const quick = process.argv.includes('--quick');
-const SPANS = 512;
-const payloads = traceRequests(42, 64, SPANS);
-const spans = payloads.length * SPANS;
+const { payloads, spans, sorted } = sortedBenchTraces();
 // One wasm instance per process: prepareCompressors loads it for the OTLP baseline too.
 await prepareCompressors();
 const otlpZstd = payloads.reduce((n, p) => n + zstdCompress(Buffer.from(p), 3).length, 0);
-const partitioner = new Partitioner({ granularity: 'day', format: 'date=%Y-%m-%d', byService: false });
-const promoted = ['http.request.method', 'http.response.status_code', 'url.path', 'server.address'].map(parsePromoted);
-const batches: RecordBatch[] = [];
-for (const p of payloads) for (const g of convertTraces(decodeRequest('traces', 'protobuf', p) as never, partitioner, promoted).groups) batches.push(g.batch);
 const layout = DATASETS.traces.storage;
-const sorted = sortBatches(batches, layout.sortBy);
 const traceIds: string[] = [];
 for (let i = 0; i < sorted.numRows; i++) traceIds.push(sorted.getChild('trace_id')!.get(i) as string);
 const metadata = new Map([
