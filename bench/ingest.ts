@@ -38,9 +38,11 @@ export async function benchIngest(
   recordsPerPayload: number,
   requests: number,
   clients: number,
+  /** Extra `node` flags for the daemon (e.g. `--cpu-prof`). */
+  nodeArgs: readonly string[] = [],
 ): Promise<IngestResult> {
   const dir = await mkdtemp(join(tmpdir(), 's3pq-bench-'));
-  const d = await startBenchDaemon(dir);
+  const d = await startBenchDaemon(dir, '', `${dir}/data`, nodeArgs);
   const grpcPath = { '/v1/traces': '/opentelemetry.proto.collector.trace.v1.TraceService/Export', '/v1/logs': '/opentelemetry.proto.collector.logs.v1.LogsService/Export', '/v1/metrics': '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export' }[signalPath];
   const client = new grpc.Client(`127.0.0.1:${d.ports.grpc}`, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 64 << 20 });
   const sendOne = async (body: Uint8Array): Promise<void> => {

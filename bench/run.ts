@@ -4,7 +4,7 @@
  * all in one run on this machine. Writes bench/results.json and bench/RESULTS.md.
  */
 import { cpus, totalmem } from 'node:os';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeRequest } from '../src/otlp/decode.js';
@@ -19,6 +19,7 @@ import { logRequests, metricRequests, METRICS_PER_REQUEST } from './load/logs-me
 import { benchSignals, signalsMarkdown } from './signals.js';
 import { traceRequests } from './load/traces.js';
 import { benchOutage, outageMarkdown } from './outage.js';
+import { stageShares, type StageShare } from './harness/stages.js';
 
 const quick = process.argv.includes('--quick');
 const SPANS = 512;
@@ -42,6 +43,13 @@ const ingestTraces = traceRequests(42, TRACE_REQUESTS + 8, SPANS);
 const http = await benchIngest('http-protobuf', '/v1/traces', ingestTraces, SPANS, TRACE_REQUESTS, CLIENTS);
 console.error('ingest over gRPC …');
 const grpc = await benchIngest('grpc', '/v1/traces', ingestTraces, SPANS, TRACE_REQUESTS, CLIENTS);
+// Issue 19: wall-clock throughput by clients (1 and 8, HTTP/protobuf), and where the CPU goes.
+console.error('ingest with 1 and 8 clients …');
+const byClients = [await benchIngest('http-protobuf', '/v1/traces', ingestTraces, SPANS, TRACE_REQUESTS, 1), await benchIngest('http-protobuf', '/v1/traces', ingestTraces, SPANS, TRACE_REQUESTS, 8)];
+console.error('profiled ingest …');
+const profDir = await mkdtemp(join(tmpdir(), 's3pq-bench-prof-'));
+const profiled = await benchIngest('http-protobuf', '/v1/traces', ingestTraces, SPANS, TRACE_REQUESTS, CLIENTS, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+const stages = stageShares((await readdir(profDir)).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profDir, f)));
 console.error('logs and metrics ingest …');
 const signals = await benchSignals(quick, CLIENTS);
 console.error('storage …');
@@ -67,7 +75,7 @@ const outage = process.argv.includes('--no-s3')
 
 const ingestRow = (r: IngestResult) =>
   `| ${r.transport} | ${r.clients} | ${r.records.toLocaleString('en')} | ${r.recordsPerSecond.toLocaleString('en')} | ${(r.recordsPerSecond / floorSpansPerSecond).toFixed(2)}× | ${r.recordsPerCpuSecond.toLocaleString('en')} | ${r.cpuSecondsPerMillion} | ${r.peakRssMb} | ${r.p50Ms} / ${r.p99Ms} | ${r.storedBytesPerRecord} |`;
-const results = { date: started.toISOString(), quick, machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, floorSpansPerSecond, ingest: [http, grpc], signals, storage, queries, isolation, lakes, lakeCompaction, outage };
+const results = { date: started.toISOString(), quick, machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, floorSpansPerSecond, ingest: [http, grpc], byClients, stages: { ...stages, profiledRecordsPerCpuSecond: profiled.recordsPerCpuSecond }, signals, storage, queries, isolation, lakes, lakeCompaction, outage };
 await writeFile('bench/results.json', JSON.stringify(results, null, 2) + '\n');
 const codecs = Object.keys(storage[0]!.bytesPerRecord);
 const md = `# Benchmark results
@@ -83,6 +91,18 @@ protobufjs decode alone (the floor): **${floorSpansPerSecond.toLocaleString('en'
 |---|---|---|---|---|---|---|---|---|---|
 ${ingestRow(http)}
 ${ingestRow(grpc)}
+
+Wall-clock throughput by clients (HTTP/protobuf, \`[parquet] encode_workers\` at its default; issue 19's goal: 8 clients ≥ 1.5× of 1 on this machine):
+
+| transport | clients | spans | accepted spans/s | vs floor | spans per CPU-second | CPU s per million | peak RSS MiB | p50 / p99 ms | stored bytes/span |
+|---|---|---|---|---|---|---|---|---|---|
+${byClients.map(ingestRow).join('\n')}
+
+8 clients ÷ 1 client, wall clock: **${(byClients[1]!.recordsPerSecond / byClients[0]!.recordsPerSecond).toFixed(2)}×**.
+
+Where the daemon's CPU goes (the HTTP/protobuf run again, ${CLIENTS} clients, the daemon under \`--cpu-prof\` — ${stages.stages.length} stages, busy ${(stages.busyMs / 1000).toFixed(2)} s with start-up; the profiler's own cost makes this run ${profiled.recordsPerCpuSecond.toLocaleString('en')} spans per CPU-second; \`bench/profile-stages.ts\` explains the attribution):
+
+${stageTable(stages.stages)}
 
 ${signalsMarkdown(signals)}
 
@@ -134,6 +154,14 @@ ${r.phases.map((p) => `| ${p.broadQueries} | ${p.spansPerSecond.toLocaleString('
 ${r.broad.map((b) => `| ${b.format} | ${b.rows.toLocaleString('en')} | ${b.ms} | ${(b.bytes / 2 ** 20).toFixed(1)} | ${b.cpuSeconds} | ${(duck.ms / b.ms).toFixed(2)}× speed |`).join('\n')}
 
 Arrow vs NDJSON: ${(nd.ms / r.broad.find((b) => b.format === 'arrow')!.ms).toFixed(2)}× the speed.`;
+}
+
+/** Stages of the ingest itself: module loading happens at start-up, before the measured window. */
+function stageTable(stages: readonly StageShare[]): string {
+  const work = stages.filter((s) => s.stage !== 'module loading');
+  const total = work.reduce((n, s) => n + s.ms, 0);
+  const loading = stages.find((s) => s.stage === 'module loading')?.ms ?? 0;
+  return `| stage | ms | % of busy (start-up's ${loading} ms of module loading left out) |\n|---|---|---|\n${work.map((s) => `| ${s.stage} | ${s.ms} | ${((100 * s.ms) / total).toFixed(1)} |`).join('\n')}`;
 }
 
 async function notes(): Promise<string> {
