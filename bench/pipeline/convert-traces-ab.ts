@@ -8,30 +8,16 @@
  *
  *   npx tsx bench/pipeline/convert-traces-ab.ts DIR_OLD DIR_NEW [rounds=24]
  */
-import { abArgs, compareTrees, type Tree } from './decoder-ab.js';
+import { abArgs, compareTrees, loadTreeParts, type Tree } from './decoder-ab.js';
 import { traceRequests } from '../load/traces.js';
 
 const { oldRoot, newRoot, rounds } = abArgs('convert-traces-ab.ts');
 const PROMOTED = ['http.request.method', 'http.response.status_code', 'url.path', 'server.address'];
 
 async function load(root: string): Promise<Tree> {
-  // Each tree's own modules: the two builds never share a function, so neither warms the other's JIT.
   const { convertTracesWire } = (await import(`${root}/src/pipeline/convert-traces-wire.ts`)) as typeof import('../../src/pipeline/convert-traces-wire.js');
-  const { prepareRequest } = (await import(`${root}/src/otlp/decode.ts`)) as typeof import('../../src/otlp/decode.js');
-  const { Partitioner } = (await import(`${root}/src/pipeline/partitioner.ts`)) as typeof import('../../src/pipeline/partitioner.js');
-  const { parsePromoted } = (await import(`${root}/src/schema/promoted.ts`)) as typeof import('../../src/schema/promoted.js');
-  const partitioner = new Partitioner({ granularity: 'hour', format: 'date=%Y-%m-%d/hour=%H', byService: true });
-  const promoted = PROMOTED.map(parsePromoted);
-  return {
-    root,
-    // What the daemon runs: `prepareRequest` (the limits walk, in builds before it merged into the
-    // decoder), then the one-pass decoder.
-    convert: (body) => {
-      const prepared = prepareRequest('traces', 'protobuf', body) as { body?: Uint8Array };
-      if (prepared.body === undefined) throw new Error(`${root}: the bench request did not take the one-pass path`);
-      return convertTracesWire(prepared.body, partitioner, promoted);
-    },
-  };
+  const { prepared, partitioner, promoted } = await loadTreeParts(root, PROMOTED);
+  return { root, convert: (body) => convertTracesWire(prepared('traces', body), partitioner, promoted) };
 }
 
 const trees = [await load(oldRoot), await load(newRoot)] as const;

@@ -13,6 +13,35 @@ export interface Tree {
   convert(body: Uint8Array): { groups: readonly { partition: string; batch: RecordBatch }[] };
 }
 
+/** What a tree's converter needs besides itself, from that tree's own modules. */
+export interface TreeParts {
+  /** `prepareRequest` then a check that the body took the one-pass path: the body to decode. */
+  readonly prepared: (signal: 'traces' | 'logs', body: Uint8Array) => Uint8Array;
+  readonly partitioner: import('../../src/pipeline/partitioner.js').Partitioner;
+  readonly promoted: ReturnType<typeof import('../../src/schema/promoted.js').parsePromoted>[];
+}
+
+/**
+ * Loads `root`'s decode, partitioner and promoted-attribute modules (each tree's own: the two
+ * builds never share a function, so neither warms the other's JIT). `prepared` is what the
+ * daemon runs before the one-pass decoder (`prepareRequest`: the limits walk, in builds before
+ * it merged into the decoder).
+ */
+export async function loadTreeParts(root: string, promotedKeys: readonly string[]): Promise<TreeParts> {
+  const { prepareRequest } = (await import(`${root}/src/otlp/decode.ts`)) as typeof import('../../src/otlp/decode.js');
+  const { Partitioner } = (await import(`${root}/src/pipeline/partitioner.ts`)) as typeof import('../../src/pipeline/partitioner.js');
+  const { parsePromoted } = (await import(`${root}/src/schema/promoted.ts`)) as typeof import('../../src/schema/promoted.js');
+  return {
+    prepared: (signal, body) => {
+      const prepared = prepareRequest(signal, 'protobuf', body) as { body?: Uint8Array };
+      if (prepared.body === undefined) throw new Error(`${root}: the bench request did not take the one-pass path`);
+      return prepared.body;
+    },
+    partitioner: new Partitioner({ granularity: 'hour', format: 'date=%Y-%m-%d/hour=%H', byService: true }),
+    promoted: promotedKeys.map(parsePromoted),
+  };
+}
+
 /** The command line of an A/B bench: DIR_OLD DIR_NEW [rounds=24]. */
 export function abArgs(script: string): { oldRoot: string; newRoot: string; rounds: number } {
   const [oldRoot, newRoot, roundsArg] = process.argv.slice(2);
