@@ -390,15 +390,7 @@ export class Int64Builder extends FixedBuilder<BigInt64Array, bigint> {
    * allocations.
    */
   appendUint32(value: number): void {
-    if (this.length === this.values.length) this.grow();
-    const i = this.length++;
-    let words = this.words;
-    if (words.buffer !== this.values.buffer) {
-      words = this.words = new Int32Array(this.values.buffer, this.values.byteOffset, this.values.length * 2);
-    }
-    words[2 * i] = value | 0;
-    words[2 * i + 1] = 0;
-    this.validity.set(i, true, this.values.length);
+    this.appendWords(value, 0);
   }
 
   /**
