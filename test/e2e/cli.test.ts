@@ -66,6 +66,29 @@ describe('CLI', () => {
     expect(unknown.code).toBe(2);
   });
 
+  it('serves when node runs it with V8 flags (the worker pools start)', async () => {
+    // Node refuses V8 and process-wide flags in a worker's execArgv: passed on as they were, the
+    // query and encode pools threw at start-up and the daemon exited.
+    const data = join(dir, 'data-v8-flags');
+    const file = join(dir, 'serve-v8-flags.toml');
+    await writeFile(
+      file,
+      `[receivers.grpc]\nendpoint = "127.0.0.1:0"\n[receivers.http]\nendpoint = "127.0.0.1:0"\n[query]\nendpoint = "127.0.0.1:0"\n[storage]\nlocal_path = "${data}"\n[parquet]\nencode_workers = 1\n[partitioning]\nmax_past_hours = 0\n`,
+    );
+    const serving = await startServe(['--config', file], { nodeArgs: ['--max-semi-space-size=32', '--max-old-space-size=1024', '--expose-gc'] });
+    const spans = Array.from({ length: 5 }, (_, i) => jsonSpan({ name: `v8-${i}`, startNs: 1704067500_000000000n + BigInt(i) }));
+    const res = await fetch(`http://127.0.0.1:${serving.ports.http}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(jsonTraceRequest(spans)),
+    });
+    expect(res.status).toBe(200);
+    serving.child.kill('SIGTERM');
+    expect(await serving.exited).toBe(0);
+    const rows = await duckdbQuery(`SELECT count(*)::INT AS n FROM ${datasetGlob(data, 'traces')}`);
+    expect(rows).toEqual([{ n: 5 }]);
+  });
+
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`serve flushes every buffer and exits 0 on ${signal}`, async () => {
       const data = join(dir, `data-${signal}`);

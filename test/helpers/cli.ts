@@ -30,8 +30,11 @@ export interface ServingProcess {
 }
 
 /** Starts `serve` and resolves once both receivers have logged their ports. */
-export async function startServe(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; onSpawn?: (child: ChildProcess) => void } = {}): Promise<ServingProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startServe(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; onSpawn?: (child: ChildProcess) => void; nodeArgs?: string[] } = {},
+): Promise<ServingProcess> {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, 'serve', ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   // Before start-up completes (a replay runs then): e.g. to sample its memory from the first moment.
   options.onSpawn?.(child);
   const exited = once(child, 'exit').then(([code]) => code as number | null);
