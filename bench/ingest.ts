@@ -8,6 +8,7 @@ import { mkdtemp, readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { percentile, startBenchDaemon } from './harness/daemon.js';
+import { cpuSecondsByThread } from './harness/proc.js';
 
 export interface IngestResult {
   transport: 'http-protobuf' | 'grpc';
@@ -20,6 +21,13 @@ export interface IngestResult {
   p50Ms: number;
   p99Ms: number;
   storedBytesPerRecord: number;
+  /**
+   * CPU seconds from the first measured request until the last was accepted, by thread: the main
+   * thread (receivers, decode, appends, flushes) and every other (V8's garbage-collector and
+   * compiler helpers, libuv's pool, encode and query workers). A `--cpu-prof` profile sees only
+   * JavaScript threads, so this is what tells how much of the CPU no stage table shows.
+   */
+  cpuUntilAccepted: { main: number; other: number };
   dataDir: string;
 }
 
@@ -29,6 +37,14 @@ async function dirBytes(dir: string): Promise<number> {
     if (e.isFile() && e.name.endsWith('.parquet')) total += (await stat(join(e.parentPath, e.name))).size;
   }
   return total;
+}
+
+function threadSplit(before: Record<string, number>, after: Record<string, number>): IngestResult['cpuUntilAccepted'] {
+  const main = (after.main ?? 0) - (before.main ?? 0);
+  let other = 0;
+  // A thread that ended in between drops out of `after`: its CPU is lost to both sides alike.
+  for (const [name, s] of Object.entries(after)) if (name !== 'main') other += s - (before[name] ?? 0);
+  return { main: +main.toFixed(2), other: +other.toFixed(2) };
 }
 
 export async function benchIngest(
@@ -61,6 +77,7 @@ export async function benchIngest(
   let peak = await d.rssMb();
   const sampler = setInterval(() => void d.rssMb().then((v) => (peak = Math.max(peak, v)), () => undefined), 50);
   const latencies: number[] = [];
+  const threads0 = await cpuSecondsByThread(d.child.pid!);
   const cpu0 = await d.cpuSeconds();
   const t0 = performance.now();
   let next = 0;
@@ -75,6 +92,7 @@ export async function benchIngest(
     }),
   );
   const wall = (performance.now() - t0) / 1000;
+  const threads1 = await cpuSecondsByThread(d.child.pid!);
   client.close();
   // Until every span is stored: the shutdown flush (sorting, encoding on the encode worker) counts.
   const cpu = (await d.stop()) - cpu0;
@@ -93,6 +111,7 @@ export async function benchIngest(
     p50Ms: +percentile(latencies, 50).toFixed(1),
     p99Ms: +percentile(latencies, 99).toFixed(1),
     storedBytesPerRecord: +((await dirBytes(join(dir, 'data'))) / (records + warm)).toFixed(1),
+    cpuUntilAccepted: threadSplit(threads0, threads1),
     dataDir: join(dir, 'data'),
   };
 }

@@ -104,6 +104,8 @@ Where the daemon's CPU goes (the HTTP/protobuf run again, ${CLIENTS} clients, th
 
 ${stageTable(stages.stages)}
 
+The table covers JavaScript threads only. Of the daemon's CPU until the last request was accepted (the unprofiled ${CLIENTS}-client HTTP run), the main thread spent **${threadShare(http, 'main')} %** and the other threads ${threadShare(http, 'other')} % (V8's garbage-collector and compiler helpers, libuv's pool; ${http.cpuUntilAccepted.main} s and ${http.cpuUntilAccepted.other} s).
+
 ${signalsMarkdown(signals)}
 
 ## Storage (bytes per record)
@@ -154,6 +156,11 @@ ${r.phases.map((p) => `| ${p.broadQueries} | ${p.spansPerSecond.toLocaleString('
 ${r.broad.map((b) => `| ${b.format} | ${b.rows.toLocaleString('en')} | ${b.ms} | ${(b.bytes / 2 ** 20).toFixed(1)} | ${b.cpuSeconds} | ${(duck.ms / b.ms).toFixed(2)}× speed |`).join('\n')}
 
 Arrow vs NDJSON: ${(nd.ms / r.broad.find((b) => b.format === 'arrow')!.ms).toFixed(2)}× the speed.`;
+}
+
+function threadShare(r: IngestResult, which: 'main' | 'other'): string {
+  const { main, other } = r.cpuUntilAccepted;
+  return ((100 * r.cpuUntilAccepted[which]) / (main + other)).toFixed(0);
 }
 
 /** Stages of the ingest itself: module loading happens at start-up, before the measured window. */

@@ -2,7 +2,7 @@
  * A V8 `.cpuprofile` of the daemon (run with `--cpu-prof`) broken down by ingest stage: every
  * sample goes to the first stage, in the order below, that any frame of its stack belongs to (so
  * Arrow's memcpy under the sort counts as the sort, under the encoder as the encode).
- * Percentages are of the busy time (idle left out). `bench/profile-stages.ts` prints it for
+ * Percentages are of the busy time (idle, and workers blocked waiting for a task, left out). `bench/profile-stages.ts` prints it for
  * files; `npm run bench` reports it for its profiled ingest run.
  */
 import { readFileSync } from 'node:fs';
@@ -53,6 +53,13 @@ export function stageShares(files: readonly string[]): { busyMs: number; idleMs:
     const classify = (id: number): string => {
       const known = stageOf.get(id);
       if (known !== undefined) return known;
+      // A worker parked in piscina's `atomicsWaitLoop` (Atomics.wait) is blocked, not busy: the
+      // profiler samples the frame all the same. Its tasks run in frames below it, so only the
+      // loop's own samples are idle.
+      if (byId.get(id)!.callFrame.functionName === 'atomicsWaitLoop') {
+        stageOf.set(id, 'idle');
+        return 'idle';
+      }
       let best = STAGES.length;
       for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
         const cf = byId.get(cur)!.callFrame;
