@@ -9,33 +9,7 @@
  * the whole process anyway, workers included. Run from sources (tests), workers load tsx.
  */
 
-/** Flags passed on to workers, by name (the part before any `=`). */
-const PER_THREAD = new Set([
-  '--import',
-  '--require',
-  '-r',
-  '--loader',
-  '--experimental-loader',
-  '--conditions',
-  '-C',
-  '--enable-source-maps',
-  '--cpu-prof',
-  '--cpu-prof-dir',
-  '--cpu-prof-name',
-  '--cpu-prof-interval',
-  '--heap-prof',
-  '--heap-prof-dir',
-  '--heap-prof-name',
-  '--heap-prof-interval',
-  '--no-warnings',
-  '--trace-warnings',
-  '--trace-uncaught',
-  '--no-deprecation',
-  '--trace-deprecation',
-  '--throw-deprecation',
-]);
-
-/** Of those, the ones whose value may come as the next argument (`--import tsx`). */
+/** Per-thread flags whose value may come as the next argument (`--import tsx`). */
 const TAKES_VALUE = new Set([
   '--import',
   '--require',
@@ -50,6 +24,20 @@ const TAKES_VALUE = new Set([
   '--heap-prof-dir',
   '--heap-prof-name',
   '--heap-prof-interval',
+]);
+
+/** Flags passed on to workers, by name (the part before any `=`). */
+const PER_THREAD = new Set([
+  ...TAKES_VALUE,
+  '--enable-source-maps',
+  '--cpu-prof',
+  '--heap-prof',
+  '--no-warnings',
+  '--trace-warnings',
+  '--trace-uncaught',
+  '--no-deprecation',
+  '--trace-deprecation',
+  '--throw-deprecation',
 ]);
 
 /**
