@@ -142,6 +142,11 @@ interface Part {
   readonly pinned: boolean;
   /** Not the whole of its log entry's group (what a partly stored flush left): never spilled. */
   readonly resident: boolean;
+  /**
+   * Of a resident part's rows, how many were read back from the log before the partly stored
+   * flush that left it: they count as drained when they are stored.
+   */
+  readonly fromLog?: number;
 }
 
 class PartitionBuffer {
@@ -464,7 +469,10 @@ export class BufferManager {
           this.spilledRowsNow -= p.rows;
           this.spilledBytesNow -= p.bytes;
           this.countDataset(buf.dataset, 0, p.bytes);
-        } else batches.push(p.batch);
+        } else {
+          batches.push(p.batch);
+          loadedRows += p.fromLog ?? 0;
+        }
       }
       if (lost.size > 0) parts = parts.filter((p) => !lost.has(p));
       if (parts.length === 0) {
@@ -493,6 +501,11 @@ export class BufferManager {
     } catch (err) {
       let remaining = err instanceof PartialFlushError ? err.remaining : batch;
       const cause = err instanceof PartialFlushError ? err.cause : err;
+      // Rows read back from the log and stored by a partly successful flush are drained; which of
+      // the chunk's rows the stored files held is not known, so they count in proportion, and the
+      // rest travel with the resident parts (`fromLog`) until stored: the sum is exact.
+      const drainedNow = Math.round((loadedRows * (batch.rows - remaining.rows)) / batch.rows);
+      if (drainedNow > 0) this.spill?.onDrained?.(batch.dataset, drainedNow);
       if (this.permanent?.isPermanent(cause) === true && (await this.discarded(remaining, cause))) {
         remaining = { ...remaining, batches: [], rows: 0, bytes: 0 };
       } else this.onError(cause, batch);
@@ -506,7 +519,7 @@ export class BufferManager {
         // Nothing stored: the same parts go back; what was re-read leaves memory again.
         this.unload(buf.dataset, parts, loadedBytes);
         this.putBack(buf, parts);
-      } else this.putBackRemaining(buf, remaining, parts[0]?.receivedAt ?? this.now());
+      } else this.putBackRemaining(buf, remaining, parts[0]?.receivedAt ?? this.now(), loadedRows - drainedNow);
       return false;
     } finally {
       this.flushing -= batch.bytes;
@@ -600,7 +613,7 @@ export class BufferManager {
    * (`resident`: they are a subset of their log entries, which re-reading would not give back)
    * and pinned, carrying all the chunk's log entries; the untried rest follows unchanged.
    */
-  private putBackRemaining(buf: PartitionBuffer, remaining: FlushBatch, receivedAt: number): void {
+  private putBackRemaining(buf: PartitionBuffer, remaining: FlushBatch, receivedAt: number, fromLog: number): void {
     const parts: Part[] = remaining.batches.map((b, i) => ({
       batch: b,
       seqs: i === 0 ? remaining.seqs : [],
@@ -612,6 +625,7 @@ export class BufferManager {
       receivedAt,
       pinned: true,
       resident: true,
+      ...(i === 0 && fromLog > 0 ? { fromLog } : {}),
     }));
     const back = [...parts, ...buf.parts];
     buf.parts = [];

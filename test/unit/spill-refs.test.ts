@@ -7,11 +7,11 @@
  */
 import { tableFromArrays, type RecordBatch } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { BufferManager, type FlushBatch } from '../../src/pipeline/buffers.js';
+import { BufferManager, PartialFlushError, type FlushBatch } from '../../src/pipeline/buffers.js';
 
 const batchOf = (seq: number, rows: number): RecordBatch => tableFromArrays({ seq: Int32Array.from({ length: rows }, () => seq) }).batches[0]!;
 
-function setup(fail: () => boolean) {
+function setup(fail: (b: FlushBatch) => boolean | FlushBatch) {
   const flushed: FlushBatch[] = [];
   const loads: number[] = [];
   const drained: number[] = [];
@@ -20,7 +20,13 @@ function setup(fail: () => boolean) {
     { maxRows: 30, maxBytes: 1 << 30, maxAgeMs: 3_600_000 },
     async (b) => {
       attempts++;
-      if (fail()) throw new Error('store down');
+      const failed = fail(b);
+      if (failed === true) throw new Error('store down');
+      if (failed !== false) {
+        // Stored all but `failed`'s batches, then failed.
+        flushed.push({ ...b, batches: b.batches.filter((x) => !failed.batches.includes(x)), rows: b.rows - failed.rows });
+        throw new PartialFlushError(failed, { cause: new Error('store down'), stored: true });
+      }
       flushed.push(b);
     },
     () => undefined,
@@ -72,5 +78,24 @@ describe('records buffered as references (a replay past the budget)', () => {
     expect(flushed.reduce((n, b) => n + b.rows, 0)).toBe(90);
     expect(buffers.bufferedRows).toBe(0);
     expect(drained.reduce((n, r) => n + r, 0)).toBe(90);
+  });
+
+  it('count as drained when a partly stored flush stored them, and the rest when it is stored later', async () => {
+    let round = 0;
+    const { buffers, flushed, drained } = setup((b) => {
+      if (round++ > 0) return false;
+      // The first file (seq 1's 10 rows) stored; seqs 2 and 3's rows remain, in memory.
+      return { ...b, batches: b.batches.slice(1), rows: 20, bytes: 200 };
+    });
+    for (let seq = 1; seq <= 3; seq++) buffers.addSpilled('traces', 'p', 10, 100, 0n, 0n, seq);
+    await buffers.flushAll();
+    expect(flushed.reduce((n, b) => n + b.rows, 0)).toBe(10);
+    expect(drained).toEqual([10]);
+    expect(buffers.bufferedRows).toBe(20);
+    await buffers.flushAll('retry');
+    expect(flushed.reduce((n, b) => n + b.rows, 0)).toBe(30);
+    // Every re-read record counted once: the resident rest when its flush stored it.
+    expect(drained).toEqual([10, 20]);
+    expect(buffers.bufferedRows).toBe(0);
   });
 });
