@@ -13,6 +13,8 @@ import { cpuSecondsByThread } from './harness/proc.js';
 export interface IngestResult {
   transport: 'http-protobuf' | 'grpc';
   clients: number;
+  /** The extra config the run had (empty: the defaults). */
+  config: string;
   records: number;
   recordsPerSecond: number;
   cpuSecondsPerMillion: number;
@@ -56,9 +58,11 @@ export async function benchIngest(
   clients: number,
   /** Extra `node` flags for the daemon (e.g. `--cpu-prof`). */
   nodeArgs: readonly string[] = [],
+  /** Extra config tables and keys (TOML). */
+  extraToml = '',
 ): Promise<IngestResult> {
   const dir = await mkdtemp(join(tmpdir(), 's3pq-bench-'));
-  const d = await startBenchDaemon(dir, '', `${dir}/data`, nodeArgs);
+  const d = await startBenchDaemon(dir, extraToml, `${dir}/data`, nodeArgs);
   const grpcPath = { '/v1/traces': '/opentelemetry.proto.collector.trace.v1.TraceService/Export', '/v1/logs': '/opentelemetry.proto.collector.logs.v1.LogsService/Export', '/v1/metrics': '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export' }[signalPath];
   const client = new grpc.Client(`127.0.0.1:${d.ports.grpc}`, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 64 << 20 });
   const sendOne = async (body: Uint8Array): Promise<void> => {
@@ -103,6 +107,7 @@ export async function benchIngest(
   return {
     transport,
     clients,
+    config: extraToml.trim().replace(/\n/g, ' '),
     records,
     recordsPerSecond: Math.round(records / wall),
     cpuSecondsPerMillion: +((cpu / records) * 1e6).toFixed(2),
