@@ -18,7 +18,7 @@ import type { Int64Value, KeyValue } from '../otlp/types.js';
 import type { Exemplar, ExponentialHistogramBuckets, ExponentialHistogramDataPoint, HistogramDataPoint } from '../otlp/metric-types.js';
 import type { Metric, MetricDataKind, NumberDataPoint, SummaryDataPoint } from '../otlp/metric-types.js';
 import type { WireReader } from '../otlp/wire-reader.js';
-import { appendWireAttributes } from './wire-attributes.js';
+import { appendWireAttributes, type AttributesCheck } from './wire-attributes.js';
 import { EXPONENTIAL_HISTOGRAM, GAUGE, HISTOGRAM, SUM, WireExemplar, type WireDataPoint } from './wire-data-point.js';
 
 export const METRICS_SCHEMA_VERSION = 1;
@@ -242,9 +242,10 @@ export class MetricsBatchBuilder extends DatasetBatchBuilderBase {
 
   /**
    * `append` for a point read from protobuf bytes (the one-pass metrics decoder); `kind` is the
-   * `Metric.data` member's field number (wire-data-point.ts) and `time` the clamped point time.
+   * `Metric.data` member's field number (wire-data-point.ts) and `time` the clamped point time;
+   * `check` checks the point's attributes as they are read (the decoder's limits pass).
    */
-  appendWire(resource: ResourceContext, scope: ScopeContext, metric: MetricContext, kind: number, p: WireDataPoint, r: WireReader, time: bigint): void {
+  appendWire(resource: ResourceContext, scope: ScopeContext, metric: MetricContext, kind: number, p: WireDataPoint, r: WireReader, time: bigint, check?: AttributesCheck): void {
     const c = this.c;
     this.countRow(time);
     c.time.append(time);
@@ -309,7 +310,7 @@ export class MetricsBatchBuilder extends DatasetBatchBuilderBase {
     c.flags.append(BigInt(p.flags >>> 0));
     this.source.append(resource, scope);
     const attrs = p.attributes;
-    appendWireAttributes(c.attributes, r, attrs.starts, attrs.ends, 0, attrs.length, this.promoted);
+    appendWireAttributes(c.attributes, r, attrs.starts, attrs.ends, 0, attrs.length, this.promoted, check);
     this.promoted.endRow();
   }
 

@@ -7,8 +7,18 @@
  * a later occurrence of a singular field replaces an earlier one; repeated fields keep wire
  * order, packed and unpacked occurrences alike; of a oneof's members, the one *first* seen last
  * wins (its virtual getter reads its own keys in insertion order) with its last value.
+ *
+ * No walk runs before these reads: they check the body as the limits walk would (limits.ts
+ * `WireGuard`, WireReader's `…In` reads) — tags, lengths and fixed-width values inside their
+ * message, known fields with their wire types, 6–9-byte varints —, count the messages they read
+ * in place and have the guard walk the small parts they do not (metadata, exemplars, buckets,
+ * quantiles, a `data` member that loses to a later one). Anything the walk would not call
+ * complete throws, and the decoder takes the walk + protobufjs road (convert-metrics-wire.ts).
  */
-import type { WireReader } from '../otlp/wire-reader.js';
+import type { Type } from 'protobufjs';
+import { knownFields, messagePlan, type Plan, type WireGuard } from '../otlp/limits.js';
+import { loadOtlpRoot } from '../otlp/proto-root.js';
+import { NotClean, type WireReader } from '../otlp/wire-reader.js';
 import { Ranges } from './wire-span.js';
 
 /** `Metric.data` members by field number; 0 = none. */
@@ -19,6 +29,64 @@ export const EXPONENTIAL_HISTOGRAM = 10;
 export const SUMMARY = 11;
 
 const INT64_MAX = 9223372036854775807n;
+
+/**
+ * The depths at which the whole walk reads the fields of a Metric (request 0, ResourceMetrics 1,
+ * ScopeMetrics 2), of its `data` member, of a data point, and of a point's parts (attributes,
+ * exemplars, buckets, quantiles) — and of a metric's metadata KeyValues (METRIC_DEPTH + 1).
+ */
+const METRIC_DEPTH = 3;
+const DATA_DEPTH = 4;
+export const POINT_PART_DEPTH = 6;
+
+interface MetricPlans {
+  readonly keyValue: Plan;
+  readonly exemplar: Plan;
+  readonly buckets: Plan;
+  readonly quantile: Plan;
+  /** The `data` members' plans by field number (GAUGE … SUMMARY), for a member that loses. */
+  readonly data: readonly (Plan | undefined)[];
+  readonly metricFields: number;
+  /** Known field numbers as bits, by `data` member field number: of the member, of its points. */
+  readonly dataFields: readonly number[];
+  readonly pointFields: readonly number[];
+}
+let plans: MetricPlans | undefined;
+
+/** The limits walk's plans of a metric's parts, and the known fields of what is read in place. */
+export function metricPlans(): MetricPlans {
+  if (plans === undefined) {
+    const root = loadOtlpRoot();
+    const plan = (name: string) => messagePlan(root.lookupType(`opentelemetry.proto.${name}`) as Type);
+    const data: (Plan | undefined)[] = [];
+    const dataFields: number[] = [];
+    const pointFields: number[] = [];
+    const members: [number, string, string][] = [
+      [GAUGE, 'Gauge', 'NumberDataPoint'],
+      [SUM, 'Sum', 'NumberDataPoint'],
+      [HISTOGRAM, 'Histogram', 'HistogramDataPoint'],
+      [EXPONENTIAL_HISTOGRAM, 'ExponentialHistogram', 'ExponentialHistogramDataPoint'],
+      [SUMMARY, 'Summary', 'SummaryDataPoint'],
+    ];
+    for (const [field, type, point] of members) {
+      data[field] = plan(`metrics.v1.${type}`);
+      dataFields[field] = knownFields(data[field]);
+      pointFields[field] = knownFields(plan(`metrics.v1.${point}`));
+    }
+    plans = {
+      keyValue: plan('common.v1.KeyValue'),
+      exemplar: plan('metrics.v1.Exemplar'),
+      buckets: plan('metrics.v1.ExponentialHistogramDataPoint.Buckets'),
+      quantile: plan('metrics.v1.SummaryDataPoint.ValueAtQuantile'),
+      data,
+      metricFields: knownFields(plan('metrics.v1.Metric')),
+      dataFields,
+      pointFields,
+    };
+  }
+  return plans;
+}
+
 
 /** protobufjs `sint32()`. */
 function sint32(r: WireReader): number {
@@ -52,39 +120,47 @@ export class WireMetric {
   readonly points = new Ranges();
   private data0 = 0;
   private data1 = 0;
+  /** Every `data` occurrence (field, start, end), for the guard to walk those that lose. */
+  private readonly occurrences: number[] = [];
 
-  read(r: WireReader, start: number, end: number): void {
+  /** Reads (and checks, see the head comment) the Metric in bytes [start, end) and lists its points. */
+  read(r: WireReader, start: number, end: number, guard: WireGuard): void {
     this.name0 = this.name1 = this.description0 = this.description1 = this.unit0 = this.unit1 = 0;
     this.kind = this.temporality = 0;
     this.isMonotonic = false;
     this.metadata.length = this.points.length = 0;
+    const occurrences = this.occurrences;
+    occurrences.length = 0;
+    const p = metricPlans();
     let seen = 0;
     r.pos = start;
     while (r.pos < end) {
-      const tag = r.varint();
-      const field = tag >>> 3;
-      switch (field) {
-        case 1:
-          this.name1 = r.varint() + r.pos;
+      const tag = r.tagIn(end);
+      switch (tag) {
+        case (1 << 3) | 2:
+          this.name1 = r.lengthIn(end);
           this.name0 = r.pos;
           r.pos = this.name1;
           break;
-        case 2:
-          this.description1 = r.varint() + r.pos;
+        case (2 << 3) | 2:
+          this.description1 = r.lengthIn(end);
           this.description0 = r.pos;
           r.pos = this.description1;
           break;
-        case 3:
-          this.unit1 = r.varint() + r.pos;
+        case (3 << 3) | 2:
+          this.unit1 = r.lengthIn(end);
           this.unit0 = r.pos;
           r.pos = this.unit1;
           break;
-        case GAUGE:
-        case SUM:
-        case HISTOGRAM:
-        case EXPONENTIAL_HISTOGRAM:
-        case SUMMARY: {
-          const e = r.varint() + r.pos;
+        case (GAUGE << 3) | 2:
+        case (SUM << 3) | 2:
+        case (HISTOGRAM << 3) | 2:
+        case (EXPONENTIAL_HISTOGRAM << 3) | 2:
+        case (SUMMARY << 3) | 2: {
+          const field = tag >>> 3;
+          const e = r.lengthIn(end);
+          guard.add(1);
+          occurrences.push(field, r.pos, e);
           if ((seen & (1 << field)) === 0) {
             seen |= 1 << field;
             this.kind = field;
@@ -98,32 +174,44 @@ export class WireMetric {
           r.pos = e;
           break;
         }
-        case 12: {
-          const e = r.varint() + r.pos;
+        case (12 << 3) | 2: {
+          const e = r.lengthIn(end);
+          guard.add(1);
+          guard.message(p.keyValue, r.pos, e, METRIC_DEPTH + 1);
           this.metadata.push(r.pos, e);
           r.pos = e;
           break;
         }
         default:
-          r.skip(tag & 7);
+          r.skipIn(tag, end, p.metricFields);
       }
     }
-    if (this.kind !== 0) this.readData(r);
+    // The occurrences protobufjs decodes and drops: the walk checks them all the same.
+    for (let i = 0; i < occurrences.length; i += 3) {
+      if (occurrences[i + 1] !== this.data0 || occurrences[i] !== this.kind) guard.message(p.data[occurrences[i]!]!, occurrences[i + 1]!, occurrences[i + 2]!, DATA_DEPTH);
+    }
+    if (this.kind !== 0) this.readData(r, guard, p.dataFields[this.kind]!);
   }
 
   /** Gauge/Sum/Histogram/ExponentialHistogram/Summary: points (1), temporality (2), monotonic (3, Sum). */
-  private readData(r: WireReader): void {
+  private readData(r: WireReader, guard: WireGuard, known: number): void {
     const end = this.data1;
+    const kind = this.kind;
     r.pos = this.data0;
     while (r.pos < end) {
-      const tag = r.varint();
+      const tag = r.tagIn(end);
       if (tag === 0x0a) {
-        const e = r.varint() + r.pos;
+        const e = r.lengthIn(end);
+        guard.add(1); // as met: a bomb of empty points stops at the limit, not after a list of them
         this.points.push(r.pos, e);
         r.pos = e;
-      } else if (tag === 0x10 && this.kind !== GAUGE && this.kind !== SUMMARY) this.temporality = r.int32();
-      else if (tag === 0x18 && this.kind === SUM) this.isMonotonic = r.uint32() !== 0;
-      else r.skip(tag & 7);
+      } else if (tag === 0x10 && kind !== GAUGE && kind !== SUMMARY) {
+        r.checkVarint32(end);
+        this.temporality = r.int32();
+      } else if (tag === 0x18 && kind === SUM) {
+        r.checkVarint32(end);
+        this.isMonotonic = r.uint32() !== 0;
+      } else r.skipIn(tag, end, known);
     }
   }
 }
@@ -164,41 +252,62 @@ export class WireDataPoint {
   readonly quantiles: number[] = [];
   nQuantiles = 0;
 
-  read(r: WireReader, start: number, end: number, kind: number): void {
+  /**
+   * Reads (and checks) the point in bytes [start, end) of `Metric.data` member `kind`. The
+   * point's KeyValues are counted here and checked as they are appended (or by `checkParts`
+   * when the point is refused); its exemplars, buckets and quantiles are walked by `guard`.
+   */
+  read(r: WireReader, start: number, end: number, kind: number, guard: WireGuard): void {
     this.start = this.time = this.count = this.zeroCount = this.asInt = 0n;
     this.flags = this.valueKind = this.asDouble = this.sum = this.min = this.max = 0;
     this.hasSum = this.hasMin = this.hasMax = false;
     this.nCounts = this.nBounds = this.nPositive = this.nNegative = this.nQuantiles = 0;
     this.scale = this.zeroThreshold = this.positiveOffset = this.negativeOffset = 0;
     this.attributes.length = this.exemplars.length = 0;
+    const p = metricPlans();
+    const known = p.pointFields[kind]!;
     r.pos = start;
-    if (kind === GAUGE || kind === SUM) this.readNumber(r, end);
-    else if (kind === HISTOGRAM) this.readHistogram(r, end);
-    else if (kind === EXPONENTIAL_HISTOGRAM) this.readExponential(r, end);
-    else this.readSummary(r, end);
+    if (kind === GAUGE || kind === SUM) this.readNumber(r, end, known);
+    else if (kind === HISTOGRAM) this.readHistogram(r, end, known);
+    else if (kind === EXPONENTIAL_HISTOGRAM) this.readExponential(r, end, known, guard, p);
+    else this.readSummary(r, end, known, guard, p);
+    // The exemplars (walked whole) and the attributes (counted; checked when appended).
+    const ex = this.exemplars;
+    for (let i = 0; i < ex.length; i++) guard.message(p.exemplar, ex.starts[i]!, ex.ends[i]!, POINT_PART_DEPTH);
+    guard.add(this.attributes.length + ex.length);
   }
 
-  private pushRange(list: Ranges, r: WireReader): void {
-    const e = r.varint() + r.pos;
+  /** Walks the attributes of a point that is not appended (refused), which the walk checks all the same. */
+  checkParts(guard: WireGuard): void {
+    const kv = metricPlans().keyValue;
+    const a = this.attributes;
+    for (let i = 0; i < a.length; i++) guard.message(kv, a.starts[i]!, a.ends[i]!, POINT_PART_DEPTH);
+  }
+
+  private pushRange(list: Ranges, r: WireReader, end: number): void {
+    const e = r.lengthIn(end);
     list.push(r.pos, e);
     r.pos = e;
   }
 
-  private readNumber(r: WireReader, end: number): void {
+  private readNumber(r: WireReader, end: number, known: number): void {
     let seen = 0;
     while (r.pos < end) {
-      const tag = r.varint();
+      const tag = r.tagIn(end);
       switch (tag) {
         case (7 << 3) | 2:
-          this.pushRange(this.attributes, r);
+          this.pushRange(this.attributes, r, end);
           break;
         case (2 << 3) | 1:
+          r.checkFixed(8, end);
           this.start = r.fixed64();
           break;
         case (3 << 3) | 1:
+          r.checkFixed(8, end);
           this.time = r.fixed64();
           break;
         case (4 << 3) | 1:
+          r.checkFixed(8, end);
           if ((seen & 1) === 0) {
             seen |= 1;
             this.valueKind = 4;
@@ -206,6 +315,7 @@ export class WireDataPoint {
           this.asDouble = r.double();
           break;
         case (6 << 3) | 1:
+          r.checkFixed(8, end);
           if ((seen & 2) === 0) {
             seen |= 2;
             this.valueKind = 6;
@@ -213,132 +323,157 @@ export class WireDataPoint {
           this.asInt = sfixed64(r);
           break;
         case (5 << 3) | 2:
-          this.pushRange(this.exemplars, r);
+          this.pushRange(this.exemplars, r, end);
           break;
         case (8 << 3) | 0:
+          r.checkVarint32(end);
           this.flags = r.uint32();
           break;
         default:
-          r.skip(tag & 7);
+          r.skipIn(tag, end, known);
       }
     }
   }
 
-  private readHistogram(r: WireReader, end: number): void {
+  private readHistogram(r: WireReader, end: number, known: number): void {
     while (r.pos < end) {
-      const tag = r.varint();
+      const tag = r.tagIn(end);
       switch (tag) {
         case (9 << 3) | 2:
-          this.pushRange(this.attributes, r);
+          this.pushRange(this.attributes, r, end);
           break;
         case (2 << 3) | 1:
+          r.checkFixed(8, end);
           this.start = r.fixed64();
           break;
         case (3 << 3) | 1:
+          r.checkFixed(8, end);
           this.time = r.fixed64();
           break;
         case (4 << 3) | 1:
+          r.checkFixed(8, end);
           this.count = r.fixed64();
           break;
         case (5 << 3) | 1:
+          r.checkFixed(8, end);
           this.sum = r.double();
           this.hasSum = true;
           break;
         case (6 << 3) | 1:
+          r.checkFixed(8, end);
           this.counts[this.nCounts++] = clamp(r.fixed64());
           break;
         case (6 << 3) | 2: {
-          const e = r.varint() + r.pos; // packed: the limits walk vouched for a multiple of 8 bytes
+          const e = packedFixed64(r, end);
           while (r.pos < e) this.counts[this.nCounts++] = clamp(r.fixed64());
           break;
         }
         case (7 << 3) | 1:
+          r.checkFixed(8, end);
           this.bounds[this.nBounds++] = r.double();
           break;
         case (7 << 3) | 2: {
-          const e = r.varint() + r.pos;
+          const e = packedFixed64(r, end);
           while (r.pos < e) this.bounds[this.nBounds++] = r.double();
           break;
         }
         case (8 << 3) | 2:
-          this.pushRange(this.exemplars, r);
+          this.pushRange(this.exemplars, r, end);
           break;
         case (10 << 3) | 0:
+          r.checkVarint32(end);
           this.flags = r.uint32();
           break;
         case (11 << 3) | 1:
+          r.checkFixed(8, end);
           this.min = r.double();
           this.hasMin = true;
           break;
         case (12 << 3) | 1:
+          r.checkFixed(8, end);
           this.max = r.double();
           this.hasMax = true;
           break;
         default:
-          r.skip(tag & 7);
+          r.skipIn(tag, end, known);
       }
     }
   }
 
-  private readExponential(r: WireReader, end: number): void {
+  private readExponential(r: WireReader, end: number, known: number, guard: WireGuard, p: MetricPlans): void {
     let pos0 = -1;
     let pos1 = -1;
     let neg0 = -1;
     let neg1 = -1;
     while (r.pos < end) {
-      const tag = r.varint();
+      const tag = r.tagIn(end);
       switch (tag) {
         case (1 << 3) | 2:
-          this.pushRange(this.attributes, r);
+          this.pushRange(this.attributes, r, end);
           break;
         case (2 << 3) | 1:
+          r.checkFixed(8, end);
           this.start = r.fixed64();
           break;
         case (3 << 3) | 1:
+          r.checkFixed(8, end);
           this.time = r.fixed64();
           break;
         case (4 << 3) | 1:
+          r.checkFixed(8, end);
           this.count = r.fixed64();
           break;
         case (5 << 3) | 1:
+          r.checkFixed(8, end);
           this.sum = r.double();
           this.hasSum = true;
           break;
         case (6 << 3) | 0:
+          r.checkVarint32(end);
           this.scale = sint32(r);
           break;
         case (7 << 3) | 1:
+          r.checkFixed(8, end);
           this.zeroCount = r.fixed64();
           break;
         case (8 << 3) | 2:
-          pos1 = r.varint() + r.pos;
+          // Buckets are walked whole by the guard (their packed varints included), then read trusting.
+          pos1 = r.lengthIn(end);
           pos0 = r.pos;
+          guard.add(1);
+          guard.message(p.buckets, pos0, pos1, POINT_PART_DEPTH);
           r.pos = pos1;
           break;
         case (9 << 3) | 2:
-          neg1 = r.varint() + r.pos;
+          neg1 = r.lengthIn(end);
           neg0 = r.pos;
+          guard.add(1);
+          guard.message(p.buckets, neg0, neg1, POINT_PART_DEPTH);
           r.pos = neg1;
           break;
         case (10 << 3) | 0:
+          r.checkVarint32(end);
           this.flags = r.uint32();
           break;
         case (11 << 3) | 2:
-          this.pushRange(this.exemplars, r);
+          this.pushRange(this.exemplars, r, end);
           break;
         case (12 << 3) | 1:
+          r.checkFixed(8, end);
           this.min = r.double();
           this.hasMin = true;
           break;
         case (13 << 3) | 1:
+          r.checkFixed(8, end);
           this.max = r.double();
           this.hasMax = true;
           break;
         case (14 << 3) | 1:
+          r.checkFixed(8, end);
           this.zeroThreshold = r.double();
           break;
         default:
-          r.skip(tag & 7);
+          r.skipIn(tag, end, known);
       }
     }
     if (pos0 >= 0) {
@@ -353,7 +488,10 @@ export class WireDataPoint {
 
   private nBuckets = 0;
 
-  /** Buckets {offset = 1 (sint32), bucket_counts = 2 (repeated uint64)}: returns the offset, fills `into`. */
+  /**
+   * Buckets {offset = 1 (sint32), bucket_counts = 2 (repeated uint64)}, which the guard walked:
+   * returns the offset, fills `into`.
+   */
   private readBuckets(r: WireReader, start: number, end: number, into: bigint[]): number {
     let offset = 0;
     let n = 0;
@@ -371,37 +509,48 @@ export class WireDataPoint {
     return offset;
   }
 
-  private readSummary(r: WireReader, end: number): void {
+  private readSummary(r: WireReader, end: number, known: number, guard: WireGuard, p: MetricPlans): void {
     const q = this.quantileRanges;
     q.length = 0;
     while (r.pos < end) {
-      const tag = r.varint();
+      const tag = r.tagIn(end);
       switch (tag) {
         case (7 << 3) | 2:
-          this.pushRange(this.attributes, r);
+          this.pushRange(this.attributes, r, end);
           break;
         case (2 << 3) | 1:
+          r.checkFixed(8, end);
           this.start = r.fixed64();
           break;
         case (3 << 3) | 1:
+          r.checkFixed(8, end);
           this.time = r.fixed64();
           break;
         case (4 << 3) | 1:
+          r.checkFixed(8, end);
           this.count = r.fixed64();
           break;
         case (5 << 3) | 1:
+          r.checkFixed(8, end);
           this.sum = r.double();
           break;
-        case (6 << 3) | 2:
-          this.pushRange(q, r);
+        case (6 << 3) | 2: {
+          const e = r.lengthIn(end);
+          guard.add(1);
+          guard.message(p.quantile, r.pos, e, POINT_PART_DEPTH);
+          q.push(r.pos, e);
+          r.pos = e;
           break;
+        }
         case (8 << 3) | 0:
+          r.checkVarint32(end);
           this.flags = r.uint32();
           break;
         default:
-          r.skip(tag & 7);
+          r.skipIn(tag, end, known);
       }
     }
+    // The quantile values, walked above: read trusting.
     for (let i = 0; i < q.length; i++) {
       let quantile = 0;
       let value = 0;
@@ -422,12 +571,22 @@ export class WireDataPoint {
   private readonly quantileRanges = new Ranges();
 }
 
+/**
+ * A packed run of fixed64 or double values inside `end`: its end, with `pos` at its start. The
+ * walk calls a run that is not whole values odd (protobufjs would read past it).
+ */
+function packedFixed64(r: WireReader, end: number): number {
+  const e = r.lengthIn(end);
+  if ((e - r.pos) % 8 !== 0) throw new NotClean();
+  return e;
+}
+
 /** uint64 counts go into signed Int64 columns: clamped, not wrapped (as `count` in metrics.ts). */
 function clamp(v: bigint): bigint {
   return v > INT64_MAX ? INT64_MAX : v;
 }
 
-/** One Exemplar read from bytes [start, end), into a reused object. */
+/** One Exemplar read from bytes [start, end) that the guard walked (WireDataPoint.read), into a reused object. */
 export class WireExemplar {
   time = 0n;
   /** 0 none, 3 as_double, 6 as_int. */
