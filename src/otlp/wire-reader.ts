@@ -136,6 +136,16 @@ export class WireReader {
     return hi < 0x200000 ? BigInt(hi * TWO_32 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
   }
 
+  /**
+   * A fixed64 as its two unsigned 32-bit words into `lo`/`hi`, with no bigint (a value bound
+   * for an Int64 column through `Int64Builder.appendWords`).
+   */
+  fixed64Words(): void {
+    this.lo = this.buf.readUInt32LE(this.pos);
+    this.hi = this.buf.readUInt32LE(this.pos + 4);
+    this.pos += 8;
+  }
+
   double(): number {
     const v = this.buf.readDoubleLE(this.pos);
     this.pos += 8;

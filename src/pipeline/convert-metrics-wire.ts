@@ -71,7 +71,7 @@ function viaProtobufjs(body: Uint8Array, partitioner: Partitioner, promoted: rea
  * call complete. Exported for the differential test.
  */
 export function convertMetricsChecked(body: Uint8Array, partitioner: Partitioner, promoted: readonly PromotedSpec[], receivedNs?: bigint): ConvertedRequest | undefined {
-  const out = new RequestCollector('point', () => new MetricsBatchBuilder(promoted));
+  const out = new RequestCollector('point', (rows) => new MetricsBatchBuilder(promoted, rows));
   const r = new WireReader(body);
   const guard = new WireGuard(otlpTypes().ExportMetricsServiceRequest, body);
   const check: AttributesCheck = { guard, plan: metricPlans().keyValue, depth: POINT_PART_DEPTH };
@@ -118,7 +118,9 @@ export function convertMetricsChecked(body: Uint8Array, partitioner: Partitioner
               continue;
             }
             const path = partitioner.pathFor(at, service);
-            out.builder(path).appendWire(resource, scope, context, kind, point, r, time, check);
+            // A new partition's builder starts at this metric's points times the metrics left in
+            // the scope (exact when every metric has as many series, as an exporter's usually do).
+            out.builder(path, (points.length * (metrics.length - mi)) / 2 - i).appendWire(resource, scope, context, kind, point, r, time, check);
             out.accept();
           }
         }

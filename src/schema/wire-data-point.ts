@@ -28,7 +28,7 @@ export const HISTOGRAM = 9;
 export const EXPONENTIAL_HISTOGRAM = 10;
 export const SUMMARY = 11;
 
-const INT64_MAX = 9223372036854775807n;
+const TWO_32 = 4294967296;
 
 /**
  * The depths at which the whole walk reads the fields of a Metric (request 0, ResourceMetrics 1,
@@ -97,12 +97,6 @@ function sint32(r: WireReader): number {
 /** A signed sfixed64. */
 function sfixed64(r: WireReader): bigint {
   return BigInt.asIntN(64, r.fixed64());
-}
-
-/** A uint64 varint as an unsigned bigint. */
-function uint64(r: WireReader): bigint {
-  r.varint64();
-  return (BigInt(r.hi) << 32n) | BigInt(r.lo);
 }
 
 export class WireMetric {
@@ -216,35 +210,46 @@ export class WireMetric {
   }
 }
 
-/** One data point of any type; fields that its type lacks keep their defaults. */
+/**
+ * One data point of any type; fields that its type lacks keep their defaults. The 64-bit
+ * integers bound for Int64 columns are kept as two 32-bit words (`…Lo`, `…Hi`, unsigned; counts
+ * already clamped to 2^63 − 1 as `clamp` does), written with `Int64Builder.appendWords`: no
+ * bigint per value (a histogram point held ~15 of them). Only the point's time is a bigint (the
+ * partitioner and the batch's time range need it).
+ */
 export class WireDataPoint {
-  start = 0n;
+  startLo = 0;
+  startHi = 0;
   time = 0n;
   flags = 0;
   /** Number points: 0 none, 4 as_double, 6 as_int. */
   valueKind = 0;
   asDouble = 0;
-  asInt = 0n;
-  count = 0n;
+  /** as_int (sfixed64) as words; `asIntNumber` is its value as a double (as `Number(bigint)`). */
+  asIntLo = 0;
+  asIntHi = 0;
+  countLo = 0;
+  countHi = 0;
   sum = 0;
   hasSum = false;
   min = 0;
   hasMin = false;
   max = 0;
   hasMax = false;
-  /** Histogram bucket counts (clamped to int64) and bounds; exponential buckets below. */
-  readonly counts: bigint[] = [];
+  /** Histogram bucket counts (clamped to int64) as [lo, hi] word pairs, and bounds; exponential buckets below. */
+  readonly counts: number[] = [];
   nCounts = 0;
   readonly bounds: number[] = [];
   nBounds = 0;
   scale = 0;
-  zeroCount = 0n;
+  zeroCountLo = 0;
+  zeroCountHi = 0;
   zeroThreshold = 0;
   positiveOffset = 0;
-  readonly positive: bigint[] = [];
+  readonly positive: number[] = [];
   nPositive = 0;
   negativeOffset = 0;
-  readonly negative: bigint[] = [];
+  readonly negative: number[] = [];
   nNegative = 0;
   readonly attributes = new Ranges();
   readonly exemplars = new Ranges();
@@ -258,7 +263,8 @@ export class WireDataPoint {
    * when the point is refused); its exemplars, buckets and quantiles are walked by `guard`.
    */
   read(r: WireReader, start: number, end: number, kind: number, guard: WireGuard): void {
-    this.start = this.time = this.count = this.zeroCount = this.asInt = 0n;
+    this.time = 0n;
+    this.startLo = this.startHi = this.countLo = this.countHi = this.zeroCountLo = this.zeroCountHi = this.asIntLo = this.asIntHi = 0;
     this.flags = this.valueKind = this.asDouble = this.sum = this.min = this.max = 0;
     this.hasSum = this.hasMin = this.hasMax = false;
     this.nCounts = this.nBounds = this.nPositive = this.nNegative = this.nQuantiles = 0;
@@ -284,6 +290,11 @@ export class WireDataPoint {
     for (let i = 0; i < a.length; i++) guard.message(kv, a.starts[i]!, a.ends[i]!, POINT_PART_DEPTH);
   }
 
+  /** as_int as a double: the words' exact value rounded once, as `Number(bigint)` rounds it. */
+  get asIntNumber(): number {
+    return (this.asIntHi | 0) * TWO_32 + this.asIntLo;
+  }
+
   private pushRange(list: Ranges, r: WireReader, end: number): void {
     const e = r.lengthIn(end);
     list.push(r.pos, e);
@@ -300,7 +311,9 @@ export class WireDataPoint {
           break;
         case (2 << 3) | 1:
           r.checkFixed(8, end);
-          this.start = r.fixed64();
+          r.fixed64Words();
+          this.startLo = r.lo;
+          this.startHi = r.hi;
           break;
         case (3 << 3) | 1:
           r.checkFixed(8, end);
@@ -320,7 +333,9 @@ export class WireDataPoint {
             seen |= 2;
             this.valueKind = 6;
           }
-          this.asInt = sfixed64(r);
+          r.fixed64Words();
+          this.asIntLo = r.lo;
+          this.asIntHi = r.hi;
           break;
         case (5 << 3) | 2:
           this.pushRange(this.exemplars, r, end);
@@ -344,7 +359,9 @@ export class WireDataPoint {
           break;
         case (2 << 3) | 1:
           r.checkFixed(8, end);
-          this.start = r.fixed64();
+          r.fixed64Words();
+          this.startLo = r.lo;
+          this.startHi = r.hi;
           break;
         case (3 << 3) | 1:
           r.checkFixed(8, end);
@@ -352,7 +369,9 @@ export class WireDataPoint {
           break;
         case (4 << 3) | 1:
           r.checkFixed(8, end);
-          this.count = r.fixed64();
+          r.fixed64Words();
+          this.countLo = r.lo;
+          this.countHi = r.hi;
           break;
         case (5 << 3) | 1:
           r.checkFixed(8, end);
@@ -361,11 +380,15 @@ export class WireDataPoint {
           break;
         case (6 << 3) | 1:
           r.checkFixed(8, end);
-          this.counts[this.nCounts++] = clamp(r.fixed64());
+          r.fixed64Words();
+          this.nCounts = pushClamped(this.counts, this.nCounts, r.lo, r.hi);
           break;
         case (6 << 3) | 2: {
           const e = packedFixed64(r, end);
-          while (r.pos < e) this.counts[this.nCounts++] = clamp(r.fixed64());
+          while (r.pos < e) {
+            r.fixed64Words();
+            this.nCounts = pushClamped(this.counts, this.nCounts, r.lo, r.hi);
+          }
           break;
         }
         case (7 << 3) | 1:
@@ -413,7 +436,9 @@ export class WireDataPoint {
           break;
         case (2 << 3) | 1:
           r.checkFixed(8, end);
-          this.start = r.fixed64();
+          r.fixed64Words();
+          this.startLo = r.lo;
+          this.startHi = r.hi;
           break;
         case (3 << 3) | 1:
           r.checkFixed(8, end);
@@ -421,7 +446,9 @@ export class WireDataPoint {
           break;
         case (4 << 3) | 1:
           r.checkFixed(8, end);
-          this.count = r.fixed64();
+          r.fixed64Words();
+          this.countLo = r.lo;
+          this.countHi = r.hi;
           break;
         case (5 << 3) | 1:
           r.checkFixed(8, end);
@@ -434,7 +461,9 @@ export class WireDataPoint {
           break;
         case (7 << 3) | 1:
           r.checkFixed(8, end);
-          this.zeroCount = r.fixed64();
+          r.fixed64Words();
+          this.zeroCountLo = r.lo;
+          this.zeroCountHi = r.hi;
           break;
         case (8 << 3) | 2:
           // Buckets are walked whole by the guard (their packed varints included), then read trusting.
@@ -492,17 +521,22 @@ export class WireDataPoint {
    * Buckets {offset = 1 (sint32), bucket_counts = 2 (repeated uint64)}, which the guard walked:
    * returns the offset, fills `into`.
    */
-  private readBuckets(r: WireReader, start: number, end: number, into: bigint[]): number {
+  private readBuckets(r: WireReader, start: number, end: number, into: number[]): number {
     let offset = 0;
     let n = 0;
     r.pos = start;
     while (r.pos < end) {
       const tag = r.varint();
       if (tag === 0x08) offset = sint32(r);
-      else if (tag === 0x10) into[n++] = clamp(uint64(r));
-      else if (tag === 0x12) {
+      else if (tag === 0x10) {
+        r.varint64();
+        n = pushClamped(into, n, r.lo, r.hi);
+      } else if (tag === 0x12) {
         const e = r.varint() + r.pos; // packed: the walk vouched for whole varints up to e
-        while (r.pos < e) into[n++] = clamp(uint64(r));
+        while (r.pos < e) {
+          r.varint64();
+          n = pushClamped(into, n, r.lo, r.hi);
+        }
       } else r.skip(tag & 7);
     }
     this.nBuckets = n;
@@ -520,7 +554,9 @@ export class WireDataPoint {
           break;
         case (2 << 3) | 1:
           r.checkFixed(8, end);
-          this.start = r.fixed64();
+          r.fixed64Words();
+          this.startLo = r.lo;
+          this.startHi = r.hi;
           break;
         case (3 << 3) | 1:
           r.checkFixed(8, end);
@@ -528,7 +564,9 @@ export class WireDataPoint {
           break;
         case (4 << 3) | 1:
           r.checkFixed(8, end);
-          this.count = r.fixed64();
+          r.fixed64Words();
+          this.countLo = r.lo;
+          this.countHi = r.hi;
           break;
         case (5 << 3) | 1:
           r.checkFixed(8, end);
@@ -581,9 +619,21 @@ function packedFixed64(r: WireReader, end: number): number {
   return e;
 }
 
-/** uint64 counts go into signed Int64 columns: clamped, not wrapped (as `count` in metrics.ts). */
-function clamp(v: bigint): bigint {
-  return v > INT64_MAX ? INT64_MAX : v;
+/**
+ * Appends the uint64 of unsigned words `lo`, `hi` to `into` as the `n`-th [lo, hi] pair,
+ * clamped to 2^63 − 1 (uint64 counts go into signed Int64 columns: clamped, not wrapped, as
+ * `count` in metrics.ts); returns n + 1.
+ */
+function pushClamped(into: number[], n: number, lo: number, hi: number): number {
+  const over = hi >= 0x80000000;
+  into[2 * n] = over ? 0xffffffff : lo;
+  into[2 * n + 1] = over ? 0x7fffffff : hi;
+  return n + 1;
+}
+
+/** Whether unsigned words `hi` hold a uint64 beyond 2^63 − 1 (then clamped). */
+export function overInt64(hi: number): boolean {
+  return hi >= 0x80000000;
 }
 
 /** One Exemplar read from bytes [start, end) that the guard walked (WireDataPoint.read), into a reused object. */

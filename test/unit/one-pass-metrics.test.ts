@@ -157,6 +157,15 @@ describe('one-pass metrics decoder = protobufjs + convertMetrics', () => {
       ['as_int then as_double then as_int', metricBytes(name('m'), gauge(time, f64(6, 5n), dbl(4, 1), f64(6, 6n)))],
       ['name twice, bad UTF-8 in unit and description', metricBytes(name('a'), name('b'), ld(2, Buffer.from([0xff])), ld(3, Buffer.from([0xe2, 0x82])), gauge(time))],
       ['unknown fields everywhere', metricBytes(name('m'), varint((40 << 3) | 0), varint(1), gauge(time, varint((40 << 3) | 5), Buffer.alloc(4), ld(41, Buffer.from('x'))), f64(42, 1n))],
+      ...[0n, 1n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n + 1n, 2n ** 63n - 1n, 2n ** 63n, 2n ** 64n - 1n].map((v): [string, Uint8Array] => [
+        `start time, as_int, counts and buckets at ${v} (words, clamped or wrapped as the bigint path)`,
+        concat(
+          metricBytes(name('m'), gauge(f64(2, v), time, f64(6, v))),
+          metricBytes(name('h'), hist(time, f64(2, v), f64(4, v), f64(6, v), packed64(6, [v, 1n]))),
+          metricBytes(name('e'), ld(10, ld(1, concat(time, f64(4, v), f64(7, v), ld(8, concat(varint(2 << 3), varint(v))), ld(9, ld(2, concat(varint(v), varint(3)))))))),
+          metricBytes(name('q'), ld(11, ld(1, concat(time, f64(4, v))))),
+        ),
+      ]),
       ['metric with no name and no data', metricBytes()],
       ['empty body', new Uint8Array(0)],
     ];
