@@ -30,7 +30,12 @@ export function logRecordPlans(): { anyValue: Plan; keyValue: Plan; fields: numb
 
 export class WireLogRecord {
   time = 0n;
-  observedTime = 0n;
+  /**
+   * observed_time_unix_nano as two unsigned 32-bit words (`Int64Builder.appendWords`): no bigint
+   * per record; `observedTime` makes one for the rare record without a time.
+   */
+  observedLo = 0;
+  observedHi = 0;
   severityNumber = 0;
   /** Ranges are [x0, x1); x0 = -1 when the field is absent. */
   severityText0 = -1;
@@ -47,6 +52,11 @@ export class WireLogRecord {
   eventName1 = -1;
   readonly attributes = new Ranges();
 
+  /** observed_time_unix_nano as a bigint (unsigned, as protobufjs reads a fixed64). */
+  get observedTime(): bigint {
+    return (BigInt(this.observedHi) << 32n) | BigInt(this.observedLo);
+  }
+
   /**
    * Reads the LogRecord in bytes [start, end). With `guard` (a body no walk vouched for), it
    * checks as the limits walk does: tags, lengths and values inside the record, known fields
@@ -58,7 +68,8 @@ export class WireLogRecord {
       this.readChecked(r, start, end, guard);
       return;
     }
-    this.time = this.observedTime = 0n;
+    this.time = 0n;
+    this.observedLo = this.observedHi = 0;
     this.severityNumber = this.droppedAttributes = this.flags = 0;
     this.severityText0 = this.severityText1 = this.body0 = this.body1 = this.eventName0 = this.eventName1 = -1;
     this.traceId0 = this.traceId1 = this.spanId0 = this.spanId1 = 0;
@@ -71,7 +82,9 @@ export class WireLogRecord {
           this.time = r.fixed64();
           break;
         case (11 << 3) | 1:
-          this.observedTime = r.fixed64();
+          r.fixed64Words();
+          this.observedLo = r.lo;
+          this.observedHi = r.hi;
           break;
         case (2 << 3) | 0:
           this.severityNumber = r.int32();
@@ -120,7 +133,8 @@ export class WireLogRecord {
   }
 
   private readChecked(r: WireReader, start: number, end: number, guard: WireGuard): void {
-    this.time = this.observedTime = 0n;
+    this.time = 0n;
+    this.observedLo = this.observedHi = 0;
     this.severityNumber = this.droppedAttributes = this.flags = 0;
     this.severityText0 = this.severityText1 = this.body0 = this.body1 = this.eventName0 = this.eventName1 = -1;
     this.traceId0 = this.traceId1 = this.spanId0 = this.spanId1 = 0;
@@ -137,7 +151,9 @@ export class WireLogRecord {
           break;
         case (11 << 3) | 1:
           r.checkFixed(8, end);
-          this.observedTime = r.fixed64();
+          r.fixed64Words();
+          this.observedLo = r.lo;
+          this.observedHi = r.hi;
           break;
         case (2 << 3) | 0:
           r.checkVarint32(end);
