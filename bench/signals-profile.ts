@@ -8,6 +8,7 @@
  *
  *   npx tsx bench/signals-profile.ts logs|metrics [requests] [clients] [--prof DIR]
  */
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +30,22 @@ const dir = await mkdtemp(join(tmpdir(), 's3pq-sigprof-'));
 const nodeArgs = [...(process.env.NODE_ARGS ?? '').split(' ').filter(Boolean), ...(profDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
 const d = await startBenchDaemon(dir, '', `${dir}/data`, nodeArgs);
 const pid = d.child.pid!;
+// With `NODE_ARGS=--trace-gc`: the daemon's GC lines (on its stdout) counted by kind.
+const gcKinds = new Map<string, number>();
+let gcCounting = false;
+// `SIGNALS_TRACE_OUT=FILE`: the daemon's other stdout lines in the window (V8 traces such as
+// `--trace-opt --trace-deopt`) go to FILE.
+const traceOut = process.env.SIGNALS_TRACE_OUT !== undefined ? createWriteStream(process.env.SIGNALS_TRACE_OUT) : undefined;
+d.child.stdout!.on('data', (chunk: Buffer) => {
+  if (!gcCounting) return;
+  traceOut?.write(chunk);
+  for (const line of chunk.toString('latin1').split('\n')) {
+    const m = /ms: (Scavenge|Mark-Compact(?: \(reduce\))?|Minor Mark-Sweep|Mark-sweep)\b.*?(?:mu = [\d.]+\) )?([a-z][a-z ]+)?; ?$/.exec(line);
+    if (m === null) continue;
+    const key = m[1] === 'Scavenge' ? 'Scavenge' : `${m[1]} (${(m[2] ?? '?').trim()})`;
+    gcKinds.set(key, (gcKinds.get(key) ?? 0) + 1);
+  }
+});
 
 /** CPU seconds by thread ("tid name"). */
 async function threads(): Promise<Map<string, number> | undefined> {
@@ -57,6 +74,7 @@ const send = async (i: number): Promise<void> => {
 };
 for (let i = 0; i < 8; i++) await send(requests + i); // warm-up
 const t0 = (await threads())!;
+gcCounting = true;
 const cpu0 = await d.cpuSeconds();
 let next = 0;
 await Promise.all(Array.from({ length: clients }, async () => {
@@ -76,6 +94,7 @@ while (!exited) {
 const cpu = (await stopped) - cpu0;
 const records = requests * perRequest;
 console.log(`${signal}: ${records.toLocaleString('en')} records, ${cpu.toFixed(2)} CPU-s, ${Math.round(records / cpu).toLocaleString('en')} per CPU-second\n`);
+if (gcKinds.size > 0) console.log(`GCs in the window: ${[...gcKinds].map(([k, n]) => `${k} ${n}`).join(', ')}\n`);
 console.log('| thread | CPU-s | % |\n|---|---|---|');
 let total = 0;
 const byName = new Map<string, number>();

@@ -187,7 +187,12 @@ export class WireMetric {
     if (this.kind !== 0) this.readData(r, guard, p.dataFields[this.kind]!);
   }
 
-  /** Gauge/Sum/Histogram/ExponentialHistogram/Summary: points (1), temporality (2), monotonic (3, Sum). */
+  /**
+   * Gauge/Sum/Histogram/ExponentialHistogram/Summary: points (1), temporality (2), monotonic (3,
+   * Sum). The check and count are a pass of their own before the points are listed: a bomb of
+   * empty points then stops at the limit without a growing list (listing as it counted, a 1 MiB
+   * bomb cost ~3× the walk's CPU before it gave up; see wire-group.ts `readWireGroupChecked`).
+   */
   private readData(r: WireReader, guard: WireGuard, known: number): void {
     const end = this.data1;
     const kind = this.kind;
@@ -195,10 +200,8 @@ export class WireMetric {
     while (r.pos < end) {
       const tag = r.tagIn(end);
       if (tag === 0x0a) {
-        const e = r.lengthIn(end);
-        guard.add(1); // as met: a bomb of empty points stops at the limit, not after a list of them
-        this.points.push(r.pos, e);
-        r.pos = e;
+        r.pos = r.lengthIn(end);
+        guard.add(1);
       } else if (tag === 0x10 && kind !== GAUGE && kind !== SUMMARY) {
         r.checkVarint32(end);
         this.temporality = r.int32();
@@ -206,6 +209,16 @@ export class WireMetric {
         r.checkVarint32(end);
         this.isMonotonic = r.uint32() !== 0;
       } else r.skipIn(tag, end, known);
+    }
+    // Checked: list the points trusting the bytes.
+    r.pos = this.data0;
+    while (r.pos < end) {
+      const tag = r.varint();
+      if (tag === 0x0a) {
+        const e = r.varint() + r.pos;
+        this.points.push(r.pos, e);
+        r.pos = e;
+      } else r.skip(tag & 7);
     }
   }
 }
@@ -259,7 +272,7 @@ export class WireDataPoint {
 
   /**
    * Reads (and checks) the point in bytes [start, end) of `Metric.data` member `kind`. The
-   * point's KeyValues are counted here and checked as they are appended (or by `checkParts`
+   * point's KeyValues are counted as they are met and checked as they are appended (or by `checkParts`
    * when the point is refused); its exemplars, buckets and quantiles are walked by `guard`.
    */
   read(r: WireReader, start: number, end: number, kind: number, guard: WireGuard): void {
@@ -273,14 +286,13 @@ export class WireDataPoint {
     const p = metricPlans();
     const known = p.pointFields[kind]!;
     r.pos = start;
-    if (kind === GAUGE || kind === SUM) this.readNumber(r, end, known);
-    else if (kind === HISTOGRAM) this.readHistogram(r, end, known);
+    if (kind === GAUGE || kind === SUM) this.readNumber(r, end, known, guard);
+    else if (kind === HISTOGRAM) this.readHistogram(r, end, known, guard);
     else if (kind === EXPONENTIAL_HISTOGRAM) this.readExponential(r, end, known, guard, p);
     else this.readSummary(r, end, known, guard, p);
-    // The exemplars (walked whole) and the attributes (counted; checked when appended).
+    // The exemplars (counted as met) walked whole; the attributes (counted) are checked when appended.
     const ex = this.exemplars;
     for (let i = 0; i < ex.length; i++) guard.message(p.exemplar, ex.starts[i]!, ex.ends[i]!, POINT_PART_DEPTH);
-    guard.add(this.attributes.length + ex.length);
   }
 
   /** Walks the attributes of a point that is not appended (refused), which the walk checks all the same. */
@@ -295,19 +307,21 @@ export class WireDataPoint {
     return (this.asIntHi | 0) * TWO_32 + this.asIntLo;
   }
 
-  private pushRange(list: Ranges, r: WireReader, end: number): void {
+  /** A KeyValue or Exemplar: counted as met, so a bomb of them stops at the limit, not after a list of them. */
+  private pushRange(list: Ranges, r: WireReader, end: number, guard: WireGuard): void {
     const e = r.lengthIn(end);
+    guard.add(1);
     list.push(r.pos, e);
     r.pos = e;
   }
 
-  private readNumber(r: WireReader, end: number, known: number): void {
+  private readNumber(r: WireReader, end: number, known: number, guard: WireGuard): void {
     let seen = 0;
     while (r.pos < end) {
       const tag = r.tagIn(end);
       switch (tag) {
         case (7 << 3) | 2:
-          this.pushRange(this.attributes, r, end);
+          this.pushRange(this.attributes, r, end, guard);
           break;
         case (2 << 3) | 1:
           r.checkFixed(8, end);
@@ -338,7 +352,7 @@ export class WireDataPoint {
           this.asIntHi = r.hi;
           break;
         case (5 << 3) | 2:
-          this.pushRange(this.exemplars, r, end);
+          this.pushRange(this.exemplars, r, end, guard);
           break;
         case (8 << 3) | 0:
           r.checkVarint32(end);
@@ -350,12 +364,12 @@ export class WireDataPoint {
     }
   }
 
-  private readHistogram(r: WireReader, end: number, known: number): void {
+  private readHistogram(r: WireReader, end: number, known: number, guard: WireGuard): void {
     while (r.pos < end) {
       const tag = r.tagIn(end);
       switch (tag) {
         case (9 << 3) | 2:
-          this.pushRange(this.attributes, r, end);
+          this.pushRange(this.attributes, r, end, guard);
           break;
         case (2 << 3) | 1:
           r.checkFixed(8, end);
@@ -401,7 +415,7 @@ export class WireDataPoint {
           break;
         }
         case (8 << 3) | 2:
-          this.pushRange(this.exemplars, r, end);
+          this.pushRange(this.exemplars, r, end, guard);
           break;
         case (10 << 3) | 0:
           r.checkVarint32(end);
@@ -432,7 +446,7 @@ export class WireDataPoint {
       const tag = r.tagIn(end);
       switch (tag) {
         case (1 << 3) | 2:
-          this.pushRange(this.attributes, r, end);
+          this.pushRange(this.attributes, r, end, guard);
           break;
         case (2 << 3) | 1:
           r.checkFixed(8, end);
@@ -485,7 +499,7 @@ export class WireDataPoint {
           this.flags = r.uint32();
           break;
         case (11 << 3) | 2:
-          this.pushRange(this.exemplars, r, end);
+          this.pushRange(this.exemplars, r, end, guard);
           break;
         case (12 << 3) | 1:
           r.checkFixed(8, end);
@@ -550,7 +564,7 @@ export class WireDataPoint {
       const tag = r.tagIn(end);
       switch (tag) {
         case (7 << 3) | 2:
-          this.pushRange(this.attributes, r, end);
+          this.pushRange(this.attributes, r, end, guard);
           break;
         case (2 << 3) | 1:
           r.checkFixed(8, end);

@@ -61,7 +61,7 @@ export class WireLogRecord {
    * Reads the LogRecord in bytes [start, end). With `guard` (a body no walk vouched for), it
    * checks as the limits walk does: tags, lengths and values inside the record, known fields
    * with their wire types; the body AnyValue is walked by `guard`, the attributes are counted
-   * here and checked as they are appended (or by `checkParts` when the record is refused).
+   * as they are met and checked as they are appended (or by `checkParts` when the record is refused).
    */
   read(r: WireReader, start: number, end: number, guard?: WireGuard): void {
     if (guard !== undefined) {
@@ -173,6 +173,7 @@ export class WireLogRecord {
           break;
         case (6 << 3) | 2: {
           const e = r.lengthIn(end);
+          guard.add(1); // as met: a bomb of empty attributes stops at the limit, not after a list of them
           this.attributes.push(r.pos, e);
           r.pos = e;
           break;
@@ -204,7 +205,7 @@ export class WireLogRecord {
           r.skipIn(tag, end, plans.fields);
       }
     }
-    guard.add(this.attributes.length + bodies); // the record's sub-messages, as the walk counts them
+    guard.add(bodies); // the record's body AnyValues (its attributes were counted as met)
   }
 
   /** Walks the attributes of a record that is not appended (refused), which the walk checks all the same. */
