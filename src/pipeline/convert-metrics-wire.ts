@@ -23,7 +23,9 @@ import { resourceContext, scopeContext, type ResourceContext, type ScopeContext 
 import { MetricsBatchBuilder, metricContext, validateMetric, validateWireExemplars, type MetricContext } from '../schema/metrics.js';
 import type { PromotedSpec } from '../schema/promoted.js';
 import type { AttributesCheck } from '../schema/wire-attributes.js';
-import { EXPONENTIAL_HISTOGRAM, GAUGE, HISTOGRAM, metricPlans, POINT_PART_DEPTH, SUM, SUMMARY, WireDataPoint, WireExemplar, WireMetric } from '../schema/wire-data-point.js';
+import { EXPONENTIAL_HISTOGRAM, GAUGE, HISTOGRAM, metricPlans, POINT_PART_DEPTH, SUM, SUMMARY, WireDataPoint } from '../schema/wire-data-point.js';
+import { WireExemplar } from '../schema/wire-exemplar.js';
+import { WireMetric } from '../schema/wire-metric.js';
 import { convertMetrics } from './convert-metrics.js';
 import { RequestCollector, type ConvertedRequest } from './converted.js';
 import type { Partitioner } from './partitioner.js';

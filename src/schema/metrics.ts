@@ -19,7 +19,8 @@ import type { Exemplar, ExponentialHistogramBuckets, ExponentialHistogramDataPoi
 import type { Metric, MetricDataKind, NumberDataPoint, SummaryDataPoint } from '../otlp/metric-types.js';
 import type { WireReader } from '../otlp/wire-reader.js';
 import { appendWireAttributes, type AttributesCheck } from './wire-attributes.js';
-import { EXPONENTIAL_HISTOGRAM, GAUGE, HISTOGRAM, overInt64, SUM, WireExemplar, type WireDataPoint } from './wire-data-point.js';
+import { EXPONENTIAL_HISTOGRAM, GAUGE, HISTOGRAM, overInt64, SUM, type WireDataPoint } from './wire-data-point.js';
+import { WireExemplar } from './wire-exemplar.js';
 
 export const METRICS_SCHEMA_VERSION = 1;
 export const METRICS_EVENT_TIME_COLUMN = 'time';
