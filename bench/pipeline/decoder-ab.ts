@@ -1,5 +1,5 @@
 /**
- * The shared half of the decoder A/B benches (convert-traces-ab.ts, convert-logs-ab.ts): two
+ * The shared half of the decoder A/B benches (convert-traces-ab.ts, convert-logs-ab.ts, convert-metrics-ab.ts): two
  * source trees' converters, run on the same requests in one process. First it checks that both
  * store the same thing (the Arrow IPC bytes of every partition group hash alike), then it times
  * them in interleaved rounds (CPU time of this process, so a loaded machine disturbs each side
@@ -16,7 +16,7 @@ export interface Tree {
 /** What a tree's converter needs besides itself, from that tree's own modules. */
 export interface TreeParts {
   /** `prepareRequest` then a check that the body took the one-pass path: the body to decode. */
-  readonly prepared: (signal: 'traces' | 'logs', body: Uint8Array) => Uint8Array;
+  readonly prepared: (signal: 'traces' | 'logs' | 'metrics', body: Uint8Array) => Uint8Array;
   readonly partitioner: import('../../src/pipeline/partitioner.js').Partitioner;
   readonly promoted: ReturnType<typeof import('../../src/schema/promoted.js').parsePromoted>[];
 }

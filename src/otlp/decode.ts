@@ -96,24 +96,15 @@ export function decodeRequest(signal: Signal, format: WireFormat, body: Uint8Arr
 const ONE_PASS: ReadonlySet<Signal> = new Set(['traces', 'logs', 'metrics']);
 
 /**
- * Like `decodeRequest`, but a protobuf body the limits walk vouched for completely comes back
- * undecoded as a {@link WireRequest}, for the pipeline's one-pass decoder to read straight into
- * columns; everything else (OTLP/JSON, bodies the walk stopped in) is decoded by protobufjs.
- * A traces or logs body comes back undecoded and unwalked: its decoder checks the limits as it reads,
- * so its refusals surface from `Pipeline.export` (before the WAL, the same errors).
+ * Like `decodeRequest`, but a protobuf body comes back undecoded and unwalked as a
+ * {@link WireRequest}, for the pipeline's one-pass decoder to read straight into columns; its
+ * decoder checks the limits as it reads and takes the walk + protobufjs road itself when the
+ * body needs it (pipeline/convert-{traces,logs,metrics}-wire.ts), so its refusals surface from
+ * `Pipeline.export` (before the WAL, the same errors). OTLP/JSON is decoded by protobufjs.
  */
 export function prepareRequest(signal: Signal, format: WireFormat, body: Uint8Array): unknown {
   if (format !== 'protobuf' || !ONE_PASS.has(signal)) return decodeRequest(signal, format, body);
-  // The traces and logs decoders check the limits in their own pass and take this road
-  // themselves when the body needs it (pipeline/convert-{traces,logs}-wire.ts): no walk here.
-  if (signal !== 'metrics') return new WireRequest(signal, body);
-  const type = requestType(signal);
-  if (walkProtobuf(type, body, otherSignalHint(signal)).complete) return new WireRequest(signal, body);
-  try {
-    return type.decode(body);
-  } catch (err) {
-    throw invalid(`malformed protobuf ${type.name}`, err);
-  }
+  return new WireRequest(signal, body);
 }
 
 export function decodeTraces(format: WireFormat, body: Uint8Array): ExportTraceServiceRequest {

@@ -2,18 +2,18 @@
  * Primitives of the protobuf wire format over one request body, for the one-pass decoders that
  * read OTLP straight into column builders (no intermediate message objects).
  *
- * The plain reads trust the body's structure: the logs and metrics decoders run only on bodies
- * the limits walk (limits.ts) went through completely — every length within its message, every
- * known field with its wire type, nesting bounded — so bounds are not checked again. The traces
- * decoder has no walk before it: it uses the checked reads (`…In`), which throw NotClean where
- * the walk would not vouch for the body, and it then takes the walk + protobufjs road, which
- * describes the problem (decode.ts).
+ * The one-pass decoders (traces, logs, metrics) have no walk before them: they use the checked
+ * reads (`…In`), which throw NotClean where the limits walk (limits.ts) would not vouch for the
+ * body, and then take the walk + protobufjs road, which describes the problem (decode.ts). The
+ * plain reads trust the structure of bytes already checked that way — a part walked whole by a
+ * `WireGuard` (every length within its message, every known field with its wire type, nesting
+ * bounded) —, so bounds are not checked again.
  */
 import type { Signal } from './json-ids.js';
 
 /**
- * A request body to be decoded by the pipeline straight into columns: one the walk vouched for
- * (logs, metrics), or a traces body not yet checked, whose decoder checks it as it reads.
+ * A request body to be decoded by the pipeline straight into columns, not yet checked: its
+ * decoder checks it as it reads.
  */
 export class WireRequest {
   constructor(
@@ -134,6 +134,16 @@ export class WireReader {
     const hi = this.buf.readUInt32LE(this.pos + 4);
     this.pos += 8;
     return hi < 0x200000 ? BigInt(hi * TWO_32 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
+  }
+
+  /**
+   * A fixed64 as its two unsigned 32-bit words into `lo`/`hi`, with no bigint (a value bound
+   * for an Int64 column through `Int64Builder.appendWords`).
+   */
+  fixed64Words(): void {
+    this.lo = this.buf.readUInt32LE(this.pos);
+    this.hi = this.buf.readUInt32LE(this.pos + 4);
+    this.pos += 8;
   }
 
   double(): number {

@@ -43,7 +43,7 @@ function viaProtobufjs(body: Uint8Array, partitioner: Partitioner, promoted: rea
  * call complete. Exported for the differential test.
  */
 export function convertLogsChecked(body: Uint8Array, partitioner: Partitioner, promoted: readonly PromotedSpec[], receivedNs: bigint): ConvertedRequest | undefined {
-  const out = new RequestCollector('log record', () => new LogsBatchBuilder(promoted));
+  const out = new RequestCollector('log record', (rows) => new LogsBatchBuilder(promoted, rows));
   const r = new WireReader(body);
   const guard = new WireGuard(otlpTypes().ExportLogsServiceRequest, body);
   const check: AttributesCheck = { guard, plan: logRecordPlans().keyValue, depth: PART_DEPTH };
@@ -75,7 +75,7 @@ export function convertLogsChecked(body: Uint8Array, partitioner: Partitioner, p
             continue;
           }
           const path = partitioner.pathFor(at, service);
-          out.builder(path).appendWire(resource, scope, rec, r, time, check);
+          out.builder(path, (records.length - i) >> 1).appendWire(resource, scope, rec, r, time, check);
           out.accept();
         }
       }

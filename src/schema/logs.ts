@@ -82,7 +82,7 @@ const MAX_NS = 9223372036854775807n;
 /** `logEventTime` for a record read from protobuf bytes (times clamped as `unixNanoToBigInt` does). */
 export function wireLogEventTime(rec: WireLogRecord, receivedNs: bigint): bigint {
   if (rec.time !== 0n) return rec.time > MAX_NS ? MAX_NS : rec.time;
-  if (rec.observedTime !== 0n) return rec.observedTime > MAX_NS ? MAX_NS : rec.observedTime;
+  if (rec.observedLo !== 0 || rec.observedHi !== 0) return rec.observedHi >= 0x80000000 ? MAX_NS : rec.observedTime;
   return receivedNs;
 }
 
@@ -91,22 +91,31 @@ function idOrNull(bytes: Uint8Array): string | null {
 }
 
 export class LogsBatchBuilder extends DatasetBatchBuilderBase {
-  private readonly c = {
-    time: new TimestampNsBuilder(),
-    observed_time: new TimestampNsBuilder(),
-    severity_number: new Int32Builder(),
-    severity_text: new Utf8Builder(),
-    body: new Utf8Builder(),
-    body_type: new Utf8Builder(),
-    trace_id: new Utf8Builder(),
-    span_id: new Utf8Builder(),
-    flags: new Int64Builder(),
-    event_name: new Utf8Builder(),
-  };
-  private readonly attributes = new StringMapBuilder();
-  private readonly droppedAttributesCount = new Int64Builder();
-  constructor(promoted: readonly PromotedSpec[]) {
-    super(promoted, NO_NOT_NULL);
+  private readonly c;
+  private readonly attributes: StringMapBuilder;
+  private readonly droppedAttributesCount: Int64Builder;
+
+  /**
+   * `rows`: the records expected (the one-pass decoder passes the scope's record count), so the
+   * columns start at their final row count: no growth copies, and `tight` hands the arrays over
+   * as they are. The bytes per row are the bench load's (ids exact), a start only.
+   */
+  constructor(promoted: readonly PromotedSpec[], rows?: number) {
+    super(promoted, NO_NOT_NULL, rows);
+    this.c = {
+      time: new TimestampNsBuilder(rows),
+      observed_time: new TimestampNsBuilder(rows),
+      severity_number: new Int32Builder(rows),
+      severity_text: new Utf8Builder(rows, 5),
+      body: new Utf8Builder(rows, 64),
+      body_type: new Utf8Builder(rows, 6),
+      trace_id: new Utf8Builder(rows, 32),
+      span_id: new Utf8Builder(rows, 16),
+      flags: new Int64Builder(rows),
+      event_name: new Utf8Builder(rows, 0),
+    };
+    this.attributes = new StringMapBuilder(rows, 2);
+    this.droppedAttributesCount = new Int64Builder(rows);
   }
 
   /** Appends a record that passed `validateLogRecord`; `eventTime` from `logEventTime`. */
@@ -141,8 +150,10 @@ export class LogsBatchBuilder extends DatasetBatchBuilderBase {
     this.countRow(eventTime);
     if (rec.time === 0n) c.time.appendNull();
     else c.time.append(rec.time > MAX_NS ? MAX_NS : rec.time);
-    if (rec.observedTime === 0n) c.observed_time.appendNull();
-    else c.observed_time.append(rec.observedTime > MAX_NS ? MAX_NS : rec.observedTime);
+    // Words, clamped at 2^63 − 1 as `unixNanoToBigInt` clamps (no bigint per record).
+    if (rec.observedLo === 0 && rec.observedHi === 0) c.observed_time.appendNull();
+    else if (rec.observedHi >= 0x80000000) c.observed_time.appendWords(0xffffffff, 0x7fffffff);
+    else c.observed_time.appendWords(rec.observedLo, rec.observedHi);
     c.severity_number.append(rec.severityNumber);
     if (rec.severityText1 > rec.severityText0) c.severity_text.appendUtf8(buf, rec.severityText0, rec.severityText1);
     else c.severity_text.appendNull();
@@ -151,14 +162,14 @@ export class LogsBatchBuilder extends DatasetBatchBuilderBase {
     else c.trace_id.appendNull();
     if (rec.spanId1 > rec.spanId0 && !zeroRange(buf, rec.spanId0, rec.spanId1)) c.span_id.appendHexRange(buf, rec.spanId0, rec.spanId1);
     else c.span_id.appendNull();
-    c.flags.append(BigInt(rec.flags >>> 0));
+    c.flags.appendUint32(rec.flags >>> 0);
     if (rec.eventName1 > rec.eventName0) c.event_name.appendUtf8(buf, rec.eventName0, rec.eventName1);
     else c.event_name.appendNull();
     this.source.append(resource, scope);
     const attrs = rec.attributes;
     appendWireAttributes(this.attributes, r, attrs.starts, attrs.ends, 0, attrs.length, this.promoted, check);
     this.promoted.endRow();
-    this.droppedAttributesCount.append(BigInt(rec.droppedAttributes >>> 0));
+    this.droppedAttributesCount.appendUint32(rec.droppedAttributes >>> 0);
   }
 
   private appendWireBody(rec: WireLogRecord, r: WireReader): void {

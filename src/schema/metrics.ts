@@ -18,8 +18,9 @@ import type { Int64Value, KeyValue } from '../otlp/types.js';
 import type { Exemplar, ExponentialHistogramBuckets, ExponentialHistogramDataPoint, HistogramDataPoint } from '../otlp/metric-types.js';
 import type { Metric, MetricDataKind, NumberDataPoint, SummaryDataPoint } from '../otlp/metric-types.js';
 import type { WireReader } from '../otlp/wire-reader.js';
-import { appendWireAttributes } from './wire-attributes.js';
-import { EXPONENTIAL_HISTOGRAM, GAUGE, HISTOGRAM, SUM, WireExemplar, type WireDataPoint } from './wire-data-point.js';
+import { appendWireAttributes, type AttributesCheck } from './wire-attributes.js';
+import { EXPONENTIAL_HISTOGRAM, GAUGE, HISTOGRAM, overInt64, SUM, type WireDataPoint } from './wire-data-point.js';
+import { WireExemplar } from './wire-exemplar.js';
 
 export const METRICS_SCHEMA_VERSION = 1;
 export const METRICS_EVENT_TIME_COLUMN = 'time';
@@ -137,11 +138,17 @@ function nulls(columns: readonly ColumnBuilder[]): void {
   for (let i = 0; i < columns.length; i++) columns[i]!.appendNull();
 }
 
-/** One list row of the first `n` values (already clamped). */
-function appendBigints(list: Int64ListBuilder, values: readonly bigint[], n: number): void {
+/** One list row of the first `n` values, given as [lo, hi] word pairs (already clamped). */
+function appendWordPairs(list: Int64ListBuilder, words: readonly number[], n: number): void {
   const items = list.items;
-  for (let i = 0; i < n; i++) items.append(values[i]!);
+  for (let i = 0; i < n; i++) items.appendWords(words[2 * i]!, words[2 * i + 1]!);
   list.endRow();
+}
+
+/** A uint64 count given as unsigned words, clamped at 2^63 − 1 (as `count`). */
+function appendClampedWords(b: Int64Builder, lo: number, hi: number): void {
+  if (overInt64(hi)) b.appendWords(0xffffffff, 0x7fffffff);
+  else b.appendWords(lo, hi);
 }
 
 function appendBytesOrNull(b: Utf8Builder, bytes: Buffer | null): void {
@@ -163,46 +170,57 @@ function exemplarColumns() {
 
 /** Builds one record batch of data points; one builder per partition per request. */
 export class MetricsBatchBuilder extends DatasetBatchBuilderBase {
-  private readonly c = {
-    time: new TimestampNsBuilder(),
-    start_time: new TimestampNsBuilder(),
-    metric_name: new Utf8Builder(),
-    metric_description: new Utf8Builder(),
-    metric_unit: new Utf8Builder(),
-    metric_metadata: new StringMapBuilder(),
-    metric_type: new Utf8Builder(),
-    aggregation_temporality: new Utf8Builder(),
-    is_monotonic: new BoolBuilder(),
-    value: new Float64Builder(),
-    value_is_int: new BoolBuilder(),
-    value_int: new Int64Builder(),
-    count: new Int64Builder(),
-    sum: new Float64Builder(),
-    min: new Float64Builder(),
-    max: new Float64Builder(),
-    bucket_counts: new Int64ListBuilder(),
-    explicit_bounds: new Float64ListBuilder(),
-    exp_scale: new Int32Builder(),
-    exp_zero_count: new Int64Builder(),
-    exp_zero_threshold: new Float64Builder(),
-    exp_positive_offset: new Int32Builder(),
-    exp_positive_bucket_counts: new Int64ListBuilder(),
-    exp_negative_offset: new Int32Builder(),
-    exp_negative_bucket_counts: new Int64ListBuilder(),
-    quantiles: new ListBuilder(new StructBuilder({ quantile: new Float64Builder(), value: new Float64Builder() })),
-    exemplars: new ListBuilder(exemplarColumns()),
-    flags: new Int64Builder(),
-    attributes: new StringMapBuilder(),
-  };
+  private readonly c;
   // The type-specific columns, by group, for the types that leave them null.
-  private readonly valueColumns: ColumnBuilder[] = [this.c.value, this.c.value_is_int, this.c.value_int];
-  private readonly bucketColumns: ColumnBuilder[] = [this.c.bucket_counts, this.c.explicit_bounds];
-  private readonly expColumns: ColumnBuilder[] = [
-    this.c.exp_scale, this.c.exp_zero_count, this.c.exp_zero_threshold, this.c.exp_positive_offset,
-    this.c.exp_positive_bucket_counts, this.c.exp_negative_offset, this.c.exp_negative_bucket_counts,
-  ];
-  constructor(promoted: readonly PromotedSpec[]) {
-    super(promoted, NOT_NULL);
+  private readonly valueColumns: ColumnBuilder[];
+  private readonly bucketColumns: ColumnBuilder[];
+  private readonly expColumns: ColumnBuilder[];
+
+  /**
+   * `rows`: the points expected (the one-pass decoder passes an estimate from the request), so
+   * the flat columns start at their final row count: no growth copies, and `tight` hands the
+   * arrays over as they are. The bytes per row are the bench load's, a start only.
+   */
+  constructor(promoted: readonly PromotedSpec[], rows?: number) {
+    super(promoted, NOT_NULL, rows);
+    this.c = {
+      time: new TimestampNsBuilder(rows),
+      start_time: new TimestampNsBuilder(rows),
+      metric_name: new Utf8Builder(rows, 24),
+      metric_description: new Utf8Builder(rows, 16),
+      metric_unit: new Utf8Builder(rows, 4),
+      metric_metadata: new StringMapBuilder(rows, 0),
+      metric_type: new Utf8Builder(rows, 8),
+      aggregation_temporality: new Utf8Builder(rows, 10),
+      is_monotonic: new BoolBuilder(rows),
+      value: new Float64Builder(rows),
+      value_is_int: new BoolBuilder(rows),
+      value_int: new Int64Builder(rows),
+      count: new Int64Builder(rows),
+      sum: new Float64Builder(rows),
+      min: new Float64Builder(rows),
+      max: new Float64Builder(rows),
+      bucket_counts: new Int64ListBuilder(),
+      explicit_bounds: new Float64ListBuilder(),
+      exp_scale: new Int32Builder(rows),
+      exp_zero_count: new Int64Builder(rows),
+      exp_zero_threshold: new Float64Builder(rows),
+      exp_positive_offset: new Int32Builder(rows),
+      exp_positive_bucket_counts: new Int64ListBuilder(),
+      exp_negative_offset: new Int32Builder(rows),
+      exp_negative_bucket_counts: new Int64ListBuilder(),
+      quantiles: new ListBuilder(new StructBuilder({ quantile: new Float64Builder(), value: new Float64Builder() })),
+      exemplars: new ListBuilder(exemplarColumns()),
+      flags: new Int64Builder(rows),
+      attributes: new StringMapBuilder(rows, 3),
+    };
+    const c = this.c;
+    this.valueColumns = [c.value, c.value_is_int, c.value_int];
+    this.bucketColumns = [c.bucket_counts, c.explicit_bounds];
+    this.expColumns = [
+      c.exp_scale, c.exp_zero_count, c.exp_zero_threshold, c.exp_positive_offset,
+      c.exp_positive_bucket_counts, c.exp_negative_offset, c.exp_negative_bucket_counts,
+    ];
   }
 
   /**
@@ -242,20 +260,24 @@ export class MetricsBatchBuilder extends DatasetBatchBuilderBase {
 
   /**
    * `append` for a point read from protobuf bytes (the one-pass metrics decoder); `kind` is the
-   * `Metric.data` member's field number (wire-data-point.ts) and `time` the clamped point time.
+   * `Metric.data` member's field number (wire-data-point.ts) and `time` the clamped point time;
+   * `check` checks the point's attributes as they are read (the decoder's limits pass).
    */
-  appendWire(resource: ResourceContext, scope: ScopeContext, metric: MetricContext, kind: number, p: WireDataPoint, r: WireReader, time: bigint): void {
+  appendWire(resource: ResourceContext, scope: ScopeContext, metric: MetricContext, kind: number, p: WireDataPoint, r: WireReader, time: bigint, check?: AttributesCheck): void {
     const c = this.c;
     this.countRow(time);
     c.time.append(time);
-    const start = p.start > INT64_MAX ? INT64_MAX : p.start;
-    c.start_time.append(start === 0n ? null : start);
+    // 64-bit values as their words (no bigint): start clamped at 2^63 − 1 and null when 0, as
+    // `append` writes `unixNanoToBigInt`'s value.
+    if (p.startLo === 0 && p.startHi === 0) c.start_time.appendNull();
+    else if (overInt64(p.startHi)) c.start_time.appendWords(0xffffffff, 0x7fffffff);
+    else c.start_time.appendWords(p.startLo, p.startHi);
     this.appendMetric(metric);
     if (kind === GAUGE || kind === SUM) {
       if (p.valueKind === 6) {
-        c.value.append(Number(p.asInt));
+        c.value.append(p.asIntNumber);
         c.value_is_int.append(true);
-        c.value_int.append(p.asInt);
+        c.value_int.appendWords(p.asIntLo, p.asIntHi);
       } else {
         c.value.append(p.valueKind === 4 ? p.asDouble : null);
         c.value_is_int.append(p.valueKind === 4 ? false : null);
@@ -269,7 +291,7 @@ export class MetricsBatchBuilder extends DatasetBatchBuilderBase {
     } else if (kind === HISTOGRAM) {
       nulls(this.valueColumns);
       this.appendWireStats(p);
-      appendBigints(c.bucket_counts, p.counts, p.nCounts);
+      appendWordPairs(c.bucket_counts, p.counts, p.nCounts);
       const bounds = c.explicit_bounds.items;
       for (let i = 0; i < p.nBounds; i++) bounds.append(p.bounds[i]!);
       c.explicit_bounds.endRow();
@@ -281,17 +303,17 @@ export class MetricsBatchBuilder extends DatasetBatchBuilderBase {
       this.appendWireStats(p);
       nulls(this.bucketColumns);
       c.exp_scale.append(p.scale);
-      c.exp_zero_count.append(p.zeroCount > INT64_MAX ? INT64_MAX : p.zeroCount);
+      appendClampedWords(c.exp_zero_count, p.zeroCountLo, p.zeroCountHi);
       c.exp_zero_threshold.append(p.zeroThreshold);
       c.exp_positive_offset.append(p.positiveOffset);
-      appendBigints(c.exp_positive_bucket_counts, p.positive, p.nPositive);
+      appendWordPairs(c.exp_positive_bucket_counts, p.positive, p.nPositive);
       c.exp_negative_offset.append(p.negativeOffset);
-      appendBigints(c.exp_negative_bucket_counts, p.negative, p.nNegative);
+      appendWordPairs(c.exp_negative_bucket_counts, p.negative, p.nNegative);
       c.quantiles.appendNull();
       this.appendWireExemplars(p, r);
     } else {
       nulls(this.valueColumns);
-      c.count.append(p.count > INT64_MAX ? INT64_MAX : p.count);
+      appendClampedWords(c.count, p.countLo, p.countHi);
       c.sum.append(p.sum);
       c.min.appendNull();
       c.max.appendNull();
@@ -306,16 +328,16 @@ export class MetricsBatchBuilder extends DatasetBatchBuilderBase {
       c.quantiles.endRow();
       c.exemplars.appendNull();
     }
-    c.flags.append(BigInt(p.flags >>> 0));
+    c.flags.appendUint32(p.flags >>> 0);
     this.source.append(resource, scope);
     const attrs = p.attributes;
-    appendWireAttributes(c.attributes, r, attrs.starts, attrs.ends, 0, attrs.length, this.promoted);
+    appendWireAttributes(c.attributes, r, attrs.starts, attrs.ends, 0, attrs.length, this.promoted, check);
     this.promoted.endRow();
   }
 
   private appendWireStats(p: WireDataPoint): void {
     const c = this.c;
-    c.count.append(p.count > INT64_MAX ? INT64_MAX : p.count);
+    appendClampedWords(c.count, p.countLo, p.countHi);
     c.sum.append(p.hasSum ? p.sum : null);
     c.min.append(p.hasMin ? p.min : null);
     c.max.append(p.hasMax ? p.max : null);

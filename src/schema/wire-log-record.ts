@@ -30,7 +30,12 @@ export function logRecordPlans(): { anyValue: Plan; keyValue: Plan; fields: numb
 
 export class WireLogRecord {
   time = 0n;
-  observedTime = 0n;
+  /**
+   * observed_time_unix_nano as two unsigned 32-bit words (`Int64Builder.appendWords`): no bigint
+   * per record; `observedTime` makes one for the rare record without a time.
+   */
+  observedLo = 0;
+  observedHi = 0;
   severityNumber = 0;
   /** Ranges are [x0, x1); x0 = -1 when the field is absent. */
   severityText0 = -1;
@@ -47,18 +52,24 @@ export class WireLogRecord {
   eventName1 = -1;
   readonly attributes = new Ranges();
 
+  /** observed_time_unix_nano as a bigint (unsigned, as protobufjs reads a fixed64). */
+  get observedTime(): bigint {
+    return (BigInt(this.observedHi) << 32n) | BigInt(this.observedLo);
+  }
+
   /**
    * Reads the LogRecord in bytes [start, end). With `guard` (a body no walk vouched for), it
    * checks as the limits walk does: tags, lengths and values inside the record, known fields
    * with their wire types; the body AnyValue is walked by `guard`, the attributes are counted
-   * here and checked as they are appended (or by `checkParts` when the record is refused).
+   * as they are met and checked as they are appended (or by `checkParts` when the record is refused).
    */
   read(r: WireReader, start: number, end: number, guard?: WireGuard): void {
     if (guard !== undefined) {
       this.readChecked(r, start, end, guard);
       return;
     }
-    this.time = this.observedTime = 0n;
+    this.time = 0n;
+    this.observedLo = this.observedHi = 0;
     this.severityNumber = this.droppedAttributes = this.flags = 0;
     this.severityText0 = this.severityText1 = this.body0 = this.body1 = this.eventName0 = this.eventName1 = -1;
     this.traceId0 = this.traceId1 = this.spanId0 = this.spanId1 = 0;
@@ -71,7 +82,9 @@ export class WireLogRecord {
           this.time = r.fixed64();
           break;
         case (11 << 3) | 1:
-          this.observedTime = r.fixed64();
+          r.fixed64Words();
+          this.observedLo = r.lo;
+          this.observedHi = r.hi;
           break;
         case (2 << 3) | 0:
           this.severityNumber = r.int32();
@@ -120,7 +133,8 @@ export class WireLogRecord {
   }
 
   private readChecked(r: WireReader, start: number, end: number, guard: WireGuard): void {
-    this.time = this.observedTime = 0n;
+    this.time = 0n;
+    this.observedLo = this.observedHi = 0;
     this.severityNumber = this.droppedAttributes = this.flags = 0;
     this.severityText0 = this.severityText1 = this.body0 = this.body1 = this.eventName0 = this.eventName1 = -1;
     this.traceId0 = this.traceId1 = this.spanId0 = this.spanId1 = 0;
@@ -137,7 +151,9 @@ export class WireLogRecord {
           break;
         case (11 << 3) | 1:
           r.checkFixed(8, end);
-          this.observedTime = r.fixed64();
+          r.fixed64Words();
+          this.observedLo = r.lo;
+          this.observedHi = r.hi;
           break;
         case (2 << 3) | 0:
           r.checkVarint32(end);
@@ -157,6 +173,7 @@ export class WireLogRecord {
           break;
         case (6 << 3) | 2: {
           const e = r.lengthIn(end);
+          guard.add(1); // as met: a bomb of empty attributes stops at the limit, not after a list of them
           this.attributes.push(r.pos, e);
           r.pos = e;
           break;
@@ -188,7 +205,7 @@ export class WireLogRecord {
           r.skipIn(tag, end, plans.fields);
       }
     }
-    guard.add(this.attributes.length + bodies); // the record's sub-messages, as the walk counts them
+    guard.add(bodies); // the record's body AnyValues (its attributes were counted as met)
   }
 
   /** Walks the attributes of a record that is not appended (refused), which the walk checks all the same. */

@@ -147,6 +147,11 @@ describe('one-pass logs decoder = protobufjs + convertLogs', () => {
       ['severity and count as 10-byte varints', recordBytes(time, varint(2 << 3), varint(2n ** 64n - 2n), varint(7 << 3), varint(2n ** 63n + 3n))],
       ['ids twice (the last counts)', recordBytes(time, ld(9, Buffer.from('ab', 'hex')), ld(9, Buffer.from(hexId(16, 5), 'hex')), ld(10, Buffer.from(hexId(8, 6), 'hex')), ld(10, Buffer.alloc(3)))],
       ['empty body', new Uint8Array(0)],
+      // observed_time from its 32-bit words: null at 0, clamped beyond 2^63 − 1, the event time when time is unset.
+      ...[1n, 2n ** 32n - 1n, 2n ** 32n, T0_NS, 2n ** 63n - 1n, 2n ** 63n, 2n ** 64n - 1n].map((v): [string, Uint8Array] => [
+        `observed time ${v}, with and without a time`,
+        ld(1, ld(2, concat(ld(2, fixed64(11, v)), ld(2, concat(time, fixed64(11, v)))))),
+      ]),
     ];
     for (const [what, b] of cases) expect(same(b, what), what).toBe(true);
   });

@@ -14,10 +14,10 @@ import { gunzipSync } from 'node:zlib';
 import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { describe, expect, it } from 'vitest';
 import { decodeRequest } from '../../src/otlp/decode.js';
-import { differential, summary } from '../helpers/decoder-differential.js';
+import { differential, summary, walkComplete } from '../helpers/decoder-differential.js';
 import type { ExportMetricsServiceRequest } from '../../src/otlp/metric-types.js';
 import { convertMetrics } from '../../src/pipeline/convert-metrics.js';
-import { convertMetricsWire } from '../../src/pipeline/convert-metrics-wire.js';
+import { convertMetricsChecked, convertMetricsWire } from '../../src/pipeline/convert-metrics-wire.js';
 import { Partitioner } from '../../src/pipeline/partitioner.js';
 import { parsePromoted } from '../../src/schema/promoted.js';
 import { corpusBody, loadCorpus } from '../fuzz/corpus.js';
@@ -35,6 +35,7 @@ const RECEIVED = T0_NS + 123_456n;
 const same = differential('metrics', {
   objects: (req) => convertMetrics(req as ExportMetricsServiceRequest, partitioner, PROMOTED, RECEIVED),
   wire: (body) => convertMetricsWire(body, partitioner, PROMOTED, RECEIVED),
+  clean: (body) => convertMetricsChecked(body, partitioner, PROMOTED, RECEIVED) !== undefined,
 });
 
 const concat = (...parts: Uint8Array[]): Uint8Array => Buffer.concat(parts);
@@ -156,12 +157,54 @@ describe('one-pass metrics decoder = protobufjs + convertMetrics', () => {
       ['as_int then as_double then as_int', metricBytes(name('m'), gauge(time, f64(6, 5n), dbl(4, 1), f64(6, 6n)))],
       ['name twice, bad UTF-8 in unit and description', metricBytes(name('a'), name('b'), ld(2, Buffer.from([0xff])), ld(3, Buffer.from([0xe2, 0x82])), gauge(time))],
       ['unknown fields everywhere', metricBytes(name('m'), varint((40 << 3) | 0), varint(1), gauge(time, varint((40 << 3) | 5), Buffer.alloc(4), ld(41, Buffer.from('x'))), f64(42, 1n))],
+      ...[0n, 1n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n + 1n, 2n ** 63n - 1n, 2n ** 63n, 2n ** 64n - 1n].map((v): [string, Uint8Array] => [
+        `start time, as_int, counts and buckets at ${v} (words, clamped or wrapped as the bigint path)`,
+        concat(
+          metricBytes(name('m'), gauge(f64(2, v), time, f64(6, v))),
+          metricBytes(name('h'), hist(time, f64(2, v), f64(4, v), f64(6, v), packed64(6, [v, 1n]))),
+          metricBytes(name('e'), ld(10, ld(1, concat(time, f64(4, v), f64(7, v), ld(8, concat(varint(2 << 3), varint(v))), ld(9, ld(2, concat(varint(v), varint(3)))))))),
+          metricBytes(name('q'), ld(11, ld(1, concat(time, f64(4, v))))),
+        ),
+      ]),
       ['metric with no name and no data', metricBytes()],
       ['empty body', new Uint8Array(0)],
     ];
     for (const [what, b] of cases) expect(same(b, what), what).toBe(true);
     // A packed run cut short (9 bytes of fixed64): protobufjs reads past it its own way; it keeps the body.
     expect(same(metricBytes(name('h'), hist(time, ld(6, Buffer.alloc(9)), f64(4, 1n))), 'cut packed run')).toBe(false);
+  });
+
+  it('gives up at the same message count as the limits walk (points, attributes, exemplars, refused points)', () => {
+    // The checked pass counts the messages it reads in place and those its guard walks into one
+    // count; it must refuse at exactly the walk's limit (at most 50,000 plus one per 8 bytes).
+    const time = concat(varint((3 << 3) | 1), Buffer.from([0, 0, 0x5c, 0x3a, 0x4c, 0x8a, 0xa5, 0x17])); // 2024-01-01
+    const fastAttr = ld(7, concat(ld(1, Buffer.from('k')), ld(2, ld(1, new Uint8Array(0))))); // read in place: 2 messages
+    const emptyAttr = ld(7, new Uint8Array(0)); // walked: 1 message
+    const exemplar = ld(5, new Uint8Array(0)); // walked: 1 message
+    const point = ld(1, new Uint8Array(0)); // an empty point: 1 message in 2 bytes
+    // Array literals, not spread calls: 200,000 arguments overflow the stack.
+    const gauge = (data: Uint8Array) => ld(1, ld(2, ld(2, concat(ld(1, Buffer.from('m')), ld(5, data)))));
+    const many = (head: Uint8Array[], part: Uint8Array, n: number) => Buffer.concat([...head, ...Array<Uint8Array>(n).fill(part)]);
+    const bodies: [string, (n: number) => Uint8Array][] = [
+      ['points', (n) => gauge(many([], point, n))],
+      ['in-place attributes', (n) => gauge(ld(1, many([time], fastAttr, n)))],
+      ['walked attributes', (n) => gauge(ld(1, many([time], emptyAttr, n)))],
+      ['exemplars', (n) => gauge(ld(1, many([time], exemplar, n)))],
+      ['a refused point (bad exemplar id)', (n) => gauge(ld(1, many([time, ld(5, ld(5, Buffer.alloc(3)))], fastAttr, n)))],
+    ];
+    for (const [what, body] of bodies) {
+      let lo = 1; // walk complete
+      let hi = 200_000; // walk refuses
+      expect(walkComplete('metrics', body(lo))).toBe(true);
+      expect(walkComplete('metrics', body(hi))).toBe(false);
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        if (walkComplete('metrics', body(mid))) lo = mid;
+        else hi = mid;
+      }
+      expect(same(body(lo), `${what}: ${lo}, the most the walk takes`), what).toBe(true);
+      expect(same(body(hi), `${what}: ${hi}, one too many`), what).toBe(false);
+    }
   });
 
   it('on the realistic bench load', () => {
