@@ -1,5 +1,7 @@
 /**
- * Bounds on what decoding a request may cost, checked on the raw bytes before any decoder runs.
+ * Bounds on what decoding a request may cost, checked on the raw bytes: by the one-pass decoders
+ * as they read (`WireGuard`), or by the whole walk before protobufjs decodes (OTLP/JSON is checked
+ * by json-check.ts).
  *
  * A decoded message costs far more memory than its wire form: an empty `Span` is 2 bytes of
  * protobuf (`12 00`) or 3 of JSON (`{},`) but ~150 bytes of heap once protobufjs has built it,
@@ -324,12 +326,12 @@ export function knownFields(plan: Plan): number {
 }
 
 /**
- * The limits walk in pieces, for a one-pass decoder that checks the body as it reads it (the
- * traces decoder: the walk was a separate pass over the same bytes, ~12 % of decoding). The
- * decoder checks what it reads itself (tags, lengths, wire types, see WireReader's `…In`
+ * The limits walk in pieces, for the one-pass decoders (traces, logs, metrics), which check the
+ * body as they read it (the walk was a separate pass over the same bytes, ~12 % of decoding).
+ * A decoder checks what it reads itself (tags, lengths, wire types, see WireReader's `…In`
  * reads) and counts the messages it reads in place with `add`; the parts it does not read in
- * place (resources, scopes, events, links, statuses, uncommon attributes) are walked here
- * along the same plans, into the same count, at the depth the whole walk would reach them.
+ * place (resources, scopes, events, links, exemplars, buckets, uncommon attributes) are walked
+ * here along the same plans, into the same count, at the depth the whole walk would reach them.
  *
  * Anything the whole walk would refuse or not call complete throws: `NotClean`, a walk Stop or
  * the walk's own error. The decoder then drops what it read and takes the old road (the whole
@@ -355,11 +357,6 @@ export class WireGuard {
     w.pos = start;
     w.walk(plan, end, depth);
     if (w.odd) throw new NotClean();
-  }
-
-  /** Messages counted so far (a clean body's total equals the whole walk's). */
-  get count(): number {
-    return this.w.count;
   }
 }
 

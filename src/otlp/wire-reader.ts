@@ -175,7 +175,7 @@ export class WireReader {
   }
 
   // ---- checked reads -------------------------------------------------------------
-  // For a decoder that runs without the walk before it (traces): each read stays inside `end`
+  // For the decoders, which run without the walk before them: each read stays inside `end`
   // (the enclosing message's end) and throws NotClean wherever the walk would stop or call the
   // body odd, by the same rules (limits.ts Walker: varints of at most 10 bytes; a tag over 5
   // bytes, a length or 32-bit value of 6 to 9 bytes is read differently by protobufjs).

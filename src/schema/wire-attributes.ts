@@ -169,7 +169,7 @@ function smallVarint(buf: Uint8Array, start: number, end: number): number {
 }
 
 /**
- * A body no walk has vouched for (the traces decoder): the KeyValues are checked as they are
+ * A body no walk has vouched for (the one-pass decoders): the KeyValues are checked as they are
  * read, the fast shapes in place (their bytes are the whole check), the others walked by
  * `guard` along the KeyValue `plan` at `depth` (limits.ts WireGuard).
  */
