@@ -9,15 +9,24 @@
  * those threads). Here the pieces are copied into a buffer kept between flushes, so steady
  * ingest allocates nothing for the hand-off: same bytes, same one copy.
  *
- * Memory: the buffer is as large as the largest stream since it last shrank (a file holds at
+ * Memory: the buffer is sized to the largest stream since it last shrank (a file holds at
  * most `MAX_ROWS_PER_FILE` rows), the size of the transient join it replaces, so the peak does
  * not rise; a stream that uses under a quarter of it lets it go (one big flush does not pin its
  * size for good). One per thread (module state): the main thread and each encode worker.
  */
-import { AsyncByteQueue, RecordBatchStreamWriter, type Table } from 'apache-arrow';
+import { AsyncByteQueue, RecordBatchStreamWriter, type Data, type Table } from 'apache-arrow';
 
 /** Growth floor: small streams (tests, small flushes) share one modest allocation. */
 const MIN_CAPACITY = 1 << 20;
+/** Room for the stream's messages (schema, batch headers, padding) beyond the column buffers. */
+const SLACK = 1.05;
+
+/** Bytes of every buffer of `d` and its children: the bulk of its IPC message. */
+function bufferBytes(d: Data): number {
+  let n = (d.values?.byteLength ?? 0) + (d.valueOffsets?.byteLength ?? 0) + (d.nullBitmap?.byteLength ?? 0);
+  for (const c of d.children) n += bufferBytes(c);
+  return n;
+}
 
 let scratch: Uint8Array | null = null;
 
@@ -33,7 +42,8 @@ class ScratchSink extends AsyncByteQueue {
     const n = value.byteLength;
     if (n === 0) return;
     if (this.used + n > this.buffer.length) {
-      const next = new Uint8Array(Math.max(this.used + n, this.buffer.length * 2));
+      // Rare: the stream outgrew the estimate it was sized to (see `ipcStreamScratch`).
+      const next = new Uint8Array(Math.max(this.used + n, Math.ceil(this.buffer.length * 1.25)));
       next.set(this.buffer.subarray(0, this.used));
       this.buffer = next;
     }
@@ -56,7 +66,13 @@ class ScratchSink extends AsyncByteQueue {
  * wasm at once).
  */
 export function ipcStreamScratch(table: Table): Uint8Array {
-  const sink = new ScratchSink(scratch ?? new Uint8Array(MIN_CAPACITY));
+  // Sized to the table's buffers up front, so the buffer is about the stream's size (not a
+  // doubling past it) and the first flush does not leave a trail of outgrown buffers.
+  let estimate = 0;
+  for (const b of table.batches) estimate += bufferBytes(b.data);
+  estimate = Math.max(MIN_CAPACITY, Math.ceil(estimate * SLACK) + 65536);
+  if (scratch === null || scratch.length < estimate) scratch = new Uint8Array(estimate);
+  const sink = new ScratchSink(scratch);
   const writer = new RecordBatchStreamWriter();
   // As `RecordBatchStreamWriter.writeAll(table)` does, into our sink instead of a queue of pieces.
   writer.reset(sink, table.schema);

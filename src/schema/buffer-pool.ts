@@ -12,15 +12,15 @@
  * allocated.
  *
  * A borrowed buffer holds an earlier request's bytes: builders write every element they later
- * read (offsets[0] included). Memory: at most `MAX_POOLED_BYTES` are kept per thread, buffers
- * of 1 KiB to 16 MiB; in steady state about one request's builders (a few hundred KiB for a
+ * read (offsets[0] included). Memory: at most `MAX_POOLED_BYTES` (4 MiB) are kept per thread,
+ * buffers of 1 KiB to 16 MiB; in steady state about one request's builders (under 1 MiB for a
  * 512-span request), counted in the process's RSS like any buffer.
  */
 
 const MIN_SHIFT = 10;
 const MAX_SHIFT = 24;
 /** The most bytes a thread's pool keeps; a buffer given back beyond it is left to the GC. */
-export const MAX_POOLED_BYTES = 16 * 1024 * 1024;
+export const MAX_POOLED_BYTES = 4 * 1024 * 1024;
 
 const free: ArrayBuffer[][] = Array.from({ length: MAX_SHIFT + 1 }, () => []);
 /** Buffers lent and not given back: only these are taken back (never a batch's, never twice). */

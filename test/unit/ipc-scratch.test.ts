@@ -43,11 +43,23 @@ describe('the IPC stream in a reused buffer', () => {
     for (const i of [2, 3, 4, 5]) expect(views[i]!.buffer === views[1]!.buffer).toBe(true);
     expect(views[1]!.buffer === views[0]!.buffer).toBe(false);
     expect(large.numRows).toBe(4096);
+    // Sized to the table's buffers up front: about the stream's size, not a doubling past it.
+    expect(views[1]!.buffer.byteLength).toBeLessThan(views[1]!.byteLength * 1.1 + 128 * 1024);
+  });
+
+  it('grows when the stream outgrows its estimate (many small batches: message headers dominate)', () => {
+    const one = batches(1, 20, 5)[0]!;
+    const many = new Table(Array.from({ length: 3000 }, (_, i) => one.slice(i % 20, (i % 20) + 1)));
+    const got = ipcStreamScratch(many);
+    const want = tableToIPC(many, 'stream');
+    expect(want.byteLength).toBeGreaterThan(2 << 20); // beyond the 1 MiB + slack it was sized to
+    expect(Buffer.from(got).equals(Buffer.from(want))).toBe(true);
   });
 
   it('lets a buffer much larger than the stream go, and grows again when needed', () => {
     const large = new Table(batches(16, 512, 3));
     const tiny = new Table(batches(1, 4, 4));
+    ipcStreamScratch(large); // whatever an earlier test left, the buffer now fits this stream
     const big = ipcStreamScratch(large);
     expect(big.byteLength).toBeGreaterThan(4 << 20);
     // A tiny stream is still written into the big buffer once, then the buffer is dropped…
