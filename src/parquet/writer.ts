@@ -5,9 +5,10 @@
  * parquet-wasm consumes the wasm Table it is given and its memory never shrinks, so callers
  * hand it bounded chunks (see `MAX_ROWS_PER_FILE`) to keep the high-water mark flat.
  */
-import { Table, tableToIPC, type RecordBatch } from 'apache-arrow';
+import { Table, type RecordBatch } from 'apache-arrow';
 import * as wasm from 'parquet-wasm/node';
 import { S3ParquetError } from '../errors.js';
+import { ipcStreamScratch } from './ipc-scratch.js';
 import { levelCompressor } from './compressors.js';
 import { levelProblem, takesLevel } from './levels.js';
 import { recompressPages } from './recompress.js';
@@ -85,7 +86,8 @@ export function encodeParquet(
   try {
     const arrow = new Table(batches as RecordBatch[]);
     const columns = new Set(arrow.schema.fields.map((f) => f.name));
-    const table = wasm.Table.fromIPCStream(tableToIPC(arrow, 'stream'));
+    // The IPC bytes are a view of a reused buffer, copied into wasm here at once.
+    const table = wasm.Table.fromIPCStream(ipcStreamScratch(arrow));
     const { compression, compressionLevel } = options;
     if (compressionLevel !== undefined && !takesLevel(compression)) throw new Error(levelProblem(compression, compressionLevel));
     if (compressionLevel === undefined || !takesLevel(compression)) {

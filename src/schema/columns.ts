@@ -21,6 +21,7 @@ import {
   makeData,
   type DataType,
 } from 'apache-arrow';
+import { borrowArray, borrowBuffer, returnBuffer, settle } from './buffer-pool.js';
 
 const INITIAL = 64;
 /** Strings up to this length try the ASCII copy loop before the native UTF-8 encoder. */
@@ -124,8 +125,10 @@ export class Utf8Builder implements ColumnBuilder {
    * copied to grow nor copied again by `tight` at the end.
    */
   constructor(capacity = INITIAL, bytesPerRow = 16) {
-    this.offsets = new Int32Array(capacity + 1);
-    this.data = Buffer.allocUnsafe(capacity * bytesPerRow);
+    // Borrowed (buffer-pool.ts): given back at `finish`, the batch keeps exact copies.
+    this.offsets = borrowArray(Int32Array, capacity + 1);
+    this.offsets[0] = 0;
+    this.data = Buffer.from(borrowBuffer(capacity * bytesPerRow));
   }
 
   append(value: string | null | undefined): void {
@@ -268,36 +271,38 @@ export class Utf8Builder implements ColumnBuilder {
 
   finish(): Data<Utf8> {
     const length = this.length;
-    return makeData({
-      type: this.type,
-      length,
-      nullCount: this.validity.nullCount,
-      nullBitmap: this.validity.bitmap(length),
-      valueOffsets: tight(this.offsets, length + 1),
-      data: tight(this.data, this.used),
-    });
+    // The builder keeps the batch's arrays (never the borrowed ones, which are given back).
+    const valueOffsets = (this.offsets = settle(this.offsets, length + 1));
+    const data = settle(this.data, this.used);
+    this.data = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    return makeData({ type: this.type, length, nullCount: this.validity.nullCount, nullBitmap: this.validity.bitmap(length), valueOffsets, data });
   }
 
   private push(valid: boolean): void {
     const i = this.length++;
-    if (this.offsets.length < this.length + 1) {
-      const next = new Int32Array(this.offsets.length * 2);
-      next.set(this.offsets);
-      this.offsets = next;
-    }
+    if (this.offsets.length < this.length + 1) this.offsets = grown(this.offsets, this.length + 1);
     this.offsets[this.length] = this.used;
     this.validity.set(i, valid, this.offsets.length);
   }
 
   private reserveBytes(extra: number): void {
     if (this.used + extra <= this.data.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.used + extra, this.data.length * 2));
+    const next = Buffer.from(borrowBuffer(Math.max(this.used + extra, this.data.length * 2)));
     this.data.copy(next, 0, 0, this.used);
+    returnBuffer(this.data.buffer);
     this.data = next;
   }
 }
 
 type NumericArray = Int32Array | Uint32Array | Float64Array | BigInt64Array;
+
+/** A borrowed array twice as long (at least `need`) holding `a`'s elements; `a`'s buffer is given back. */
+function grown<A extends NumericArray>(a: A, need: number): A {
+  const next = borrowArray(a.constructor as { new (buffer: ArrayBuffer): A; readonly BYTES_PER_ELEMENT: number }, Math.max(need, a.length * 2));
+  (next as unknown as { set(x: A): void }).set(a);
+  returnBuffer(a.buffer);
+  return next;
+}
 
 abstract class FixedBuilder<A extends NumericArray, V> implements ColumnBuilder {
   abstract readonly type: DataType;
@@ -306,8 +311,8 @@ abstract class FixedBuilder<A extends NumericArray, V> implements ColumnBuilder 
   protected readonly validity = new Validity();
 
   /** `capacity`: the rows expected (a request's row count when the converter knows it). */
-  constructor(create: (n: number) => A, capacity = INITIAL) {
-    this.values = create(Math.max(1, capacity));
+  constructor(Ctor: { new (buffer: ArrayBuffer): A; readonly BYTES_PER_ELEMENT: number }, capacity = INITIAL) {
+    this.values = borrowArray(Ctor, capacity);
   }
 
   protected abstract zero: V;
@@ -339,15 +344,12 @@ abstract class FixedBuilder<A extends NumericArray, V> implements ColumnBuilder 
       length,
       nullCount: this.validity.nullCount,
       nullBitmap: this.validity.bitmap(length),
-      data: tight(this.values, length),
+      data: (this.values = settle(this.values, length)),
     } as Parameters<typeof makeData>[0]);
   }
 
   protected grow(): void {
-    const Ctor = this.values.constructor as new (n: number) => A;
-    const next = new Ctor(this.values.length * 2);
-    (next as unknown as { set(a: A): void }).set(this.values);
-    this.values = next;
+    this.values = grown(this.values, this.length + 1);
   }
 }
 
@@ -355,7 +357,7 @@ export class Int32Builder extends FixedBuilder<Int32Array, number> {
   readonly type = new Int32();
   protected zero = 0;
   constructor(capacity = INITIAL) {
-    super((n) => new Int32Array(n), capacity);
+    super(Int32Array, capacity);
   }
 }
 
@@ -363,7 +365,7 @@ export class Uint32Builder extends FixedBuilder<Uint32Array, number> {
   readonly type = new Uint32();
   protected zero = 0;
   constructor(capacity = INITIAL) {
-    super((n) => new Uint32Array(n), capacity);
+    super(Uint32Array, capacity);
   }
 }
 
@@ -371,7 +373,7 @@ export class Float64Builder extends FixedBuilder<Float64Array, number> {
   readonly type = new Float64();
   protected zero = 0;
   constructor(capacity = INITIAL) {
-    super((n) => new Float64Array(n), capacity);
+    super(Float64Array, capacity);
   }
 }
 
@@ -381,7 +383,7 @@ export class Int64Builder extends FixedBuilder<BigInt64Array, bigint> {
   /** The values as 32-bit words (little-endian: low word first), for `appendUint32`. */
   private words: Int32Array<ArrayBufferLike> = new Int32Array(0);
   constructor(capacity = INITIAL) {
-    super((n) => new BigInt64Array(n), capacity);
+    super(BigInt64Array, capacity);
   }
 
   /**
@@ -468,16 +470,13 @@ class OffsetsBuilder {
   readonly validity = new Validity();
 
   constructor(capacity = INITIAL) {
-    this.offsets = new Int32Array(capacity + 1);
+    this.offsets = borrowArray(Int32Array, capacity + 1);
+    this.offsets[0] = 0;
   }
 
   push(childLength: number, valid: boolean): void {
     const i = this.length++;
-    if (this.offsets.length < this.length + 1) {
-      const next = new Int32Array(this.offsets.length * 2);
-      next.set(this.offsets);
-      this.offsets = next;
-    }
+    if (this.offsets.length < this.length + 1) this.offsets = grown(this.offsets, this.length + 1);
     this.offsets[this.length] = childLength;
     this.validity.set(i, valid, this.offsets.length);
   }
@@ -548,7 +547,7 @@ export class StringMapBuilder implements ColumnBuilder {
       length,
       nullCount: this.rows.validity.nullCount,
       nullBitmap: this.rows.validity.bitmap(length),
-      valueOffsets: tight(this.rows.offsets, length + 1),
+      valueOffsets: (this.rows.offsets = settle(this.rows.offsets, length + 1)),
       child: entries,
     });
   }
@@ -623,7 +622,7 @@ export class ListBuilder<C extends Record<string, ColumnBuilder>> implements Col
       length,
       nullCount: this.rows.validity.nullCount,
       nullBitmap: this.rows.validity.bitmap(length),
-      valueOffsets: tight(this.rows.offsets, length + 1),
+      valueOffsets: (this.rows.offsets = settle(this.rows.offsets, length + 1)),
       child: this.items.finish(),
     });
   }

@@ -88,12 +88,24 @@ export class WireSpan {
   kind = 0;
   /**
    * The times as unsigned 32-bit halves of the fixed64 (`lo`, `hi`), clamped to int64's maximum
-   * as protobufjs's path clamps them (`unixNanoToBigInt`): see `clampTimes`.
+   * as protobufjs's path clamps them (`unixNanoToBigInt`): see `clampTimes`. Held in a typed
+   * array, not in fields: a word at or above 2^30 is no small integer to V8, so each store into
+   * a field boxed it in a fresh heap number (four per span, with the reads that made them:
+   * ~80 bytes of garbage a span).
    */
-  startLo = 0;
-  startHi = 0;
-  endLo = 0;
-  endHi = 0;
+  private readonly words = new Uint32Array(4);
+  get startLo(): number {
+    return this.words[0]!;
+  }
+  get startHi(): number {
+    return this.words[1]!;
+  }
+  get endLo(): number {
+    return this.words[2]!;
+  }
+  get endHi(): number {
+    return this.words[3]!;
+  }
   /** The start time in ns (clamped), for the partitioner and the batch's time range. */
   start = 0n;
   droppedAttributes = 0;
@@ -123,7 +135,8 @@ export class WireSpan {
     this.traceState0 = this.traceState1 = this.status0 = this.status1 = -1;
     this.name0 = this.name1 = 0;
     this.kind = this.droppedAttributes = this.droppedEvents = this.droppedLinks = this.flags = 0;
-    this.startLo = this.startHi = this.endLo = this.endHi = 0;
+    const words = this.words;
+    words[0] = words[1] = words[2] = words[3] = 0;
     this.attributes.length = this.events.length = this.links.length = 0;
     this.statuses = 0;
     const plans = spanPlans();
@@ -162,14 +175,12 @@ export class WireSpan {
           break;
         case (7 << 3) | 1:
           r.checkFixed(8, end);
-          this.startLo = r.buf.readUInt32LE(r.pos);
-          this.startHi = r.buf.readUInt32LE(r.pos + 4);
+          readWords(r.buf, r.pos, words, 0);
           r.pos += 8;
           break;
         case (8 << 3) | 1:
           r.checkFixed(8, end);
-          this.endLo = r.buf.readUInt32LE(r.pos);
-          this.endHi = r.buf.readUInt32LE(r.pos + 4);
+          readWords(r.buf, r.pos, words, 2);
           r.pos += 8;
           break;
         case (9 << 3) | 2: {
@@ -238,16 +249,24 @@ export class WireSpan {
    * `unixNanoToBigInt` does on protobufjs's path; then the start's bigint is made from the words.
    */
   private clampTimes(): void {
-    if (this.startHi >= 0x80000000) {
-      this.startHi = 0x7fffffff;
-      this.startLo = 0xffffffff;
+    const words = this.words;
+    if (words[1]! >= 0x80000000) {
+      words[1] = 0x7fffffff;
+      words[0] = 0xffffffff;
     }
-    if (this.endHi >= 0x80000000) {
-      this.endHi = 0x7fffffff;
-      this.endLo = 0xffffffff;
+    if (words[3]! >= 0x80000000) {
+      words[3] = 0x7fffffff;
+      words[2] = 0xffffffff;
     }
-    const hi = this.startHi;
+    const hi = words[1]!;
+    const lo = words[0]!;
     // Below 2^53 the value is an exact double (one bigint from a number); above, two halves.
-    this.start = hi < 0x200000 ? BigInt(hi * 4294967296 + this.startLo) : (BigInt(hi) << 32n) | BigInt(this.startLo);
+    this.start = hi < 0x200000 ? BigInt(hi * 4294967296 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
   }
+}
+
+/** The little-endian fixed64 at `at` as two 32-bit words into `out[i]` (low) and `out[i + 1]` (high), no number boxed. */
+function readWords(buf: Uint8Array, at: number, out: Uint32Array, i: number): void {
+  out[i] = buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16) | (buf[at + 3]! << 24);
+  out[i + 1] = buf[at + 4]! | (buf[at + 5]! << 8) | (buf[at + 6]! << 16) | (buf[at + 7]! << 24);
 }

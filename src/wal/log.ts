@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { S3ParquetError } from '../errors.js';
 import { LogRateLimiter } from '../log-rate-limit.js';
-import { decodeEntry, encodeEntry, ENTRY_HEADER, MAX_ENTRY_BYTES, type DataEntry, type DecodeResult, type EntryPlacement, type IntentEntry, type Signal, type WireFormat } from './format.js';
+import { decodeEntry, encodeEntry, encodeEntryParts, ENTRY_HEADER, MAX_ENTRY_BYTES, type DataEntry, type DecodeResult, type EntryPlacement, type IntentEntry, type Signal, type WireFormat } from './format.js';
 
 export type FsyncMode = 'always' | 'interval' | 'never';
 
@@ -114,7 +114,9 @@ interface Segment {
 }
 
 interface Pending {
-  readonly bytes: Buffer;
+  /** The entry's bytes in pieces (a data entry's request is not copied into one buffer). */
+  readonly parts: readonly Buffer[];
+  readonly length: number;
   /** Told where the entry landed (data entries: so a spilled request can be read back). */
   readonly placed?: (segment: Segment, offset: number) => void;
   readonly resolve: () => void;
@@ -234,14 +236,15 @@ export class WriteAheadLog {
    */
   async appendData(signal: Signal, format: WireFormat, receivedNs: bigint, body: Uint8Array, placement?: EntryPlacement): Promise<number> {
     const seq = this.seq++;
-    const bytes = encodeEntry({ type: 'data', seq, receivedNs, signal, format, body, ...(placement ? { placement } : {}) });
-    if (this.bytes + bytes.length > this.o.maxBytes) {
+    const parts = encodeEntryParts({ type: 'data', seq, receivedNs, signal, format, body, ...(placement ? { placement } : {}) });
+    const length = parts[0]!.length + (parts[1]?.length ?? 0);
+    if (this.bytes + length > this.o.maxBytes) {
       throw new S3ParquetError('WAL_FULL', `the write-ahead log is full (${this.o.maxBytes} bytes); the store is not keeping up — retry later`);
     }
-    await this.write(bytes, (segment, offset) => {
+    await this.write(parts, length, (segment, offset) => {
       segment.live.add(seq);
       this.segmentOf.set(seq, segment);
-      this.placeOf.set(seq, { offset, length: bytes.length });
+      this.placeOf.set(seq, { offset, length });
     });
     return seq;
   }
@@ -279,13 +282,15 @@ export class WriteAheadLog {
   /** Written before a flush's objects, so a restart can remove them if the flush never commits. */
   async intent(dataset: string, partition: string, seqs: readonly number[], keys: readonly string[]): Promise<number> {
     const flush = this.flushId++;
-    await this.write(encodeEntry({ type: 'intent', flush, dataset, partition, seqs, keys }));
+    const intent = encodeEntry({ type: 'intent', flush, dataset, partition, seqs, keys });
+    await this.write([intent], intent.length);
     return flush;
   }
 
   /** Marks flushes complete and releases one stored group of each of their requests. */
   async commit(flushes: readonly number[], seqs: Iterable<number>): Promise<void> {
-    await this.write(encodeEntry({ type: 'commit', flushes }));
+    const commit = encodeEntry({ type: 'commit', flushes });
+    await this.write([commit], commit.length);
     for (const seq of seqs) {
       const left = (this.outstanding.get(seq) ?? 1) - 1;
       if (left > 0) this.outstanding.set(seq, left);
@@ -311,10 +316,10 @@ export class WriteAheadLog {
     }
   }
 
-  private write(bytes: Buffer, placed?: Pending['placed']): Promise<void> {
+  private write(parts: readonly Buffer[], length: number, placed?: Pending['placed']): Promise<void> {
     if (this.closed) return Promise.reject(new S3ParquetError('SHUTTING_DOWN', 'the write-ahead log is closed'));
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ bytes, resolve, reject, ...(placed ? { placed } : {}) });
+      this.pending.push({ parts, length, resolve, reject, ...(placed ? { placed } : {}) });
       this.writing ??= this.drain();
     });
   }
@@ -327,16 +332,21 @@ export class WriteAheadLog {
         this.pending = [];
         try {
           if (this.active.size >= this.o.segmentBytes) await this.rotate();
-          const all = Buffer.concat(batch.map((p) => p.bytes));
-          await this.writeAll(all);
+          let total = 0;
+          const all: Buffer[] = [];
+          for (const p of batch) {
+            for (const part of p.parts) all.push(part);
+            total += p.length;
+          }
+          await this.writeAll(all, total);
           if (this.o.fsync === 'always') await this.fh.datasync();
           else this.dirty = true;
           let offset = this.active.size;
           for (const p of batch) {
             p.placed?.(this.active, offset);
-            offset += p.bytes.length;
+            offset += p.length;
           }
-          this.active.size += all.length;
+          this.active.size += total;
           this.lastError = null;
           for (const p of batch) p.resolve();
         } catch (err) {
@@ -358,11 +368,21 @@ export class WriteAheadLog {
   }
 
   /** Writes the whole buffer (a short write is continued, never left as a torn entry). */
-  private async writeAll(all: Buffer): Promise<void> {
+  /**
+   * One gathered write of the group's pieces (no joined copy); a short write (the kernel, or
+   * more pieces than one `writev` takes) continues from the first byte not yet written.
+   */
+  private async writeAll(parts: Buffer[], total: number): Promise<void> {
     let done = 0;
-    while (done < all.length) {
-      const { bytesWritten } = await this.fh.write(all, done, all.length - done);
+    let rest = parts;
+    while (done < total) {
+      const { bytesWritten } = await this.fh.writev(rest);
       done += bytesWritten;
+      if (done >= total) break;
+      let skip = bytesWritten;
+      let i = 0;
+      while (skip >= rest[i]!.length) skip -= rest[i++]!.length;
+      rest = [rest[i]!.subarray(skip), ...rest.slice(i + 1)];
     }
   }
 

@@ -4,7 +4,7 @@
  * replays, and appends succeed again by themselves once space returns.
  *
  * The disk is a real 1 MiB tmpfs when this process may mount one (root); otherwise the OS's
- * ENOSPC is injected into the file handle's write (after half the bytes, as a real short write
+ * ENOSPC is injected into the file handle's gathered write (after half the bytes, as a real short write
  * leaves them) — a mock only for that error path.
  */
 import { execFileSync } from 'node:child_process';
@@ -40,7 +40,7 @@ async function smallDisk(): Promise<string | null> {
   }
 }
 
-type Write = (...args: unknown[]) => Promise<{ bytesWritten: number }>;
+type Writev = (buffers: Buffer[], position?: number) => Promise<{ bytesWritten: number }>;
 
 describe('write-ahead log on a full disk', () => {
   it('refuses retryably, keeps every acknowledged entry replayable, and recovers when space returns', async () => {
@@ -59,16 +59,17 @@ describe('write-ahead log on a full disk', () => {
     } else {
       // Injected: the handle's next writes put half their bytes down, then fail with ENOSPC.
       const probe = await open(join(dir, 'probe'), 'w');
-      const proto = Object.getPrototypeOf(probe) as { write: Write };
+      const proto = Object.getPrototypeOf(probe) as { writev: Writev };
       await probe.close();
       await unlink(join(dir, 'probe'));
-      const real = proto.write;
-      proto.write = async function (this: unknown, ...args: unknown[]) {
-        const [buf, offset = 0, length] = args as [Buffer, number, number | undefined];
-        await real.call(this, buf, offset, Math.floor((length ?? buf.length - offset) / 2));
+      // The log writes a group's pieces with one gathered write (writev).
+      const real = proto.writev;
+      proto.writev = async function (this: unknown, buffers: Buffer[], position?: number) {
+        const all = Buffer.concat(buffers);
+        await real.call(this, [all.subarray(0, Math.floor(all.length / 2))], position);
         throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
       };
-      restore = () => (proto.write = real);
+      restore = () => (proto.writev = real);
     }
     let refusal: unknown;
     for (let i = 0; i < 20 && refusal === undefined; i++) {

@@ -1,0 +1,84 @@
+/**
+ * A table's Arrow IPC stream written into one reused buffer, for the hand-off to wasm.
+ *
+ * `tableToIPC` joins the writer's pieces into a fresh buffer the size of the whole flush
+ * (~760 bytes a span: 25 MB for a 33k-span flush), which wasm then copies into its own memory
+ * and the JavaScript heap frees. Each such buffer is external memory V8 counts towards its next
+ * collection, so every flush set off scavenges and mark-compacts ("external memory pressure")
+ * on the main thread and V8's helper threads (issue 19: about a third of the daemon's CPU was
+ * those threads). Here the pieces are copied into a buffer kept between flushes, so steady
+ * ingest allocates nothing for the hand-off: same bytes, same one copy.
+ *
+ * Memory: the buffer is sized to the largest stream since it last shrank (a file holds at
+ * most `MAX_ROWS_PER_FILE` rows), the size of the transient join it replaces, so the peak does
+ * not rise; a stream that uses under a quarter of it lets it go (one big flush does not pin its
+ * size for good). One per thread (module state): the main thread and each encode worker.
+ */
+import { AsyncByteQueue, RecordBatchStreamWriter, type Data, type Table } from 'apache-arrow';
+
+/** Growth floor: small streams (tests, small flushes) share one modest allocation. */
+const MIN_CAPACITY = 1 << 20;
+/** Room for the stream's messages (schema, batch headers, padding) beyond the column buffers. */
+const SLACK = 1.05;
+
+/** Bytes of every buffer of `d` and its children: the bulk of its IPC message. */
+function bufferBytes(d: Data): number {
+  let n = (d.values?.byteLength ?? 0) + (d.valueOffsets?.byteLength ?? 0) + (d.nullBitmap?.byteLength ?? 0);
+  for (const c of d.children) n += bufferBytes(c);
+  return n;
+}
+
+let scratch: Uint8Array | null = null;
+
+/** The sink the stream writer copies each piece into (the writer keeps no list of pieces). */
+class ScratchSink extends AsyncByteQueue {
+  used = 0;
+
+  constructor(private buffer: Uint8Array) {
+    super();
+  }
+
+  override write(value: Uint8Array): void {
+    const n = value.byteLength;
+    if (n === 0) return;
+    if (this.used + n > this.buffer.length) {
+      // Rare: the stream outgrew the estimate it was sized to (see `ipcStreamScratch`).
+      const next = new Uint8Array(Math.max(this.used + n, Math.ceil(this.buffer.length * 1.25)));
+      next.set(this.buffer.subarray(0, this.used));
+      this.buffer = next;
+    }
+    this.buffer.set(value, this.used);
+    this.used += n;
+  }
+
+  bytes(): Uint8Array {
+    return this.buffer.subarray(0, this.used);
+  }
+
+  get capacity(): Uint8Array {
+    return this.buffer;
+  }
+}
+
+/**
+ * The IPC stream of `table`, byte for byte what `tableToIPC(table, 'stream')` returns, as a
+ * view of the thread's reused buffer: valid only until the next call (the caller copies it into
+ * wasm at once).
+ */
+export function ipcStreamScratch(table: Table): Uint8Array {
+  // Sized to the table's buffers up front, so the buffer is about the stream's size (not a
+  // doubling past it) and the first flush does not leave a trail of outgrown buffers.
+  let estimate = 0;
+  for (const b of table.batches) estimate += bufferBytes(b.data);
+  estimate = Math.max(MIN_CAPACITY, Math.ceil(estimate * SLACK) + 65536);
+  if (scratch === null || scratch.length < estimate) scratch = new Uint8Array(estimate);
+  const sink = new ScratchSink(scratch);
+  const writer = new RecordBatchStreamWriter();
+  // As `RecordBatchStreamWriter.writeAll(table)` does, into our sink instead of a queue of pieces.
+  writer.reset(sink, table.schema);
+  for (const batch of table.batches) writer.write(batch);
+  writer.finish();
+  const buffer = sink.capacity;
+  scratch = sink.used < buffer.length >> 2 && buffer.length > MIN_CAPACITY ? null : buffer;
+  return sink.bytes();
+}
