@@ -92,9 +92,6 @@ export function decodeRequest(signal: Signal, format: WireFormat, body: Uint8Arr
   }
 }
 
-/** Signals with a one-pass decoder (pipeline/convert-*-wire.ts). */
-const ONE_PASS: ReadonlySet<Signal> = new Set(['traces', 'logs', 'metrics']);
-
 /**
  * Like `decodeRequest`, but a protobuf body comes back undecoded and unwalked as a
  * {@link WireRequest}, for the pipeline's one-pass decoder to read straight into columns; its
@@ -103,7 +100,8 @@ const ONE_PASS: ReadonlySet<Signal> = new Set(['traces', 'logs', 'metrics']);
  * `Pipeline.export` (before the WAL, the same errors). OTLP/JSON is decoded by protobufjs.
  */
 export function prepareRequest(signal: Signal, format: WireFormat, body: Uint8Array): unknown {
-  if (format !== 'protobuf' || !ONE_PASS.has(signal)) return decodeRequest(signal, format, body);
+  // Every signal has a one-pass decoder (pipeline/convert-*-wire.ts).
+  if (format !== 'protobuf') return decodeRequest(signal, format, body);
   return new WireRequest(signal, body);
 }
 

@@ -237,7 +237,7 @@ export class WriteAheadLog {
   async appendData(signal: Signal, format: WireFormat, receivedNs: bigint, body: Uint8Array, placement?: EntryPlacement): Promise<number> {
     const seq = this.seq++;
     const parts = encodeEntryParts({ type: 'data', seq, receivedNs, signal, format, body, ...(placement ? { placement } : {}) });
-    const length = parts[0]!.length + (parts[1]?.length ?? 0);
+    const length = parts.reduce((n, p) => n + p.length, 0);
     if (this.bytes + length > this.o.maxBytes) {
       throw new S3ParquetError('WAL_FULL', `the write-ahead log is full (${this.o.maxBytes} bytes); the store is not keeping up — retry later`);
     }
@@ -367,10 +367,10 @@ export class WriteAheadLog {
     }
   }
 
-  /** Writes the whole buffer (a short write is continued, never left as a torn entry). */
   /**
    * One gathered write of the group's pieces (no joined copy); a short write (the kernel, or
-   * more pieces than one `writev` takes) continues from the first byte not yet written.
+   * more pieces than one `writev` takes) continues from the first byte not yet written, never
+   * left as a torn entry.
    */
   private async writeAll(parts: Buffer[], total: number): Promise<void> {
     let done = 0;
