@@ -47,24 +47,6 @@ export function readWireGroup(r: WireReader, start: number, end: number): WireGr
   return g;
 }
 
-/** The top-level repeated field 1 of an Export*ServiceRequest: its children's ranges as pairs. */
-export function readRequestGroups(r: WireReader): number[] {
-  const out: number[] = [];
-  const end = r.buf.length;
-  r.pos = 0;
-  while (r.pos < end) {
-    const tag = r.varint();
-    if (tag !== 0x0a) {
-      r.skip(tag & 7);
-      continue;
-    }
-    const e = r.varint() + r.pos;
-    out.push(r.pos, e);
-    r.pos = e;
-  }
-  return out;
-}
-
 /** Field numbers known to an Export*ServiceRequest (1), and to a ResourceX or ScopeX group (1–3), as bits. */
 const REQUEST_FIELDS = 0b10;
 const GROUP_FIELDS = 0b1110;
@@ -100,7 +82,10 @@ export function readWireGroupChecked(r: WireReader, start: number, end: number, 
   return readWireGroup(r, start, end);
 }
 
-/** `readRequestGroups`, checked and counted (see readWireGroupChecked). */
+/**
+ * The top-level repeated field 1 of an Export*ServiceRequest (its ResourceX groups) as range
+ * pairs, checked and counted (see readWireGroupChecked).
+ */
 export function readRequestGroupsChecked(r: WireReader, guard: WireGuard): number[] {
   const out: number[] = [];
   const end = r.buf.length;

@@ -24,6 +24,11 @@ export class WireRequest {
 
 const TWO_32 = 4294967296;
 
+/** The unsigned 64-bit integer of 32-bit words `lo`, `hi` (below 2^53 one bigint from an exact double). */
+export function wordsToBigInt(lo: number, hi: number): bigint {
+  return hi < 0x200000 ? BigInt(hi * TWO_32 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
+}
+
 /**
  * A checked one-pass decoder met bytes the limits walk would not call complete (malformed,
  * a wrong wire type, an encoding protobufjs reads its own way, too many messages). Not an
@@ -133,7 +138,7 @@ export class WireReader {
     const lo = this.buf.readUInt32LE(this.pos);
     const hi = this.buf.readUInt32LE(this.pos + 4);
     this.pos += 8;
-    return hi < 0x200000 ? BigInt(hi * TWO_32 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
+    return wordsToBigInt(lo, hi);
   }
 
   /**

@@ -152,8 +152,7 @@ export class LogsBatchBuilder extends DatasetBatchBuilderBase {
     else c.time.append(rec.time > MAX_NS ? MAX_NS : rec.time);
     // Words, clamped at 2^63 − 1 as `unixNanoToBigInt` clamps (no bigint per record).
     if (rec.observedLo === 0 && rec.observedHi === 0) c.observed_time.appendNull();
-    else if (rec.observedHi >= 0x80000000) c.observed_time.appendWords(0xffffffff, 0x7fffffff);
-    else c.observed_time.appendWords(rec.observedLo, rec.observedHi);
+    else c.observed_time.appendClampedWords(rec.observedLo, rec.observedHi);
     c.severity_number.append(rec.severityNumber);
     if (rec.severityText1 > rec.severityText0) c.severity_text.appendUtf8(buf, rec.severityText0, rec.severityText1);
     else c.severity_text.appendNull();

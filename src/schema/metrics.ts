@@ -19,7 +19,7 @@ import type { Exemplar, ExponentialHistogramBuckets, ExponentialHistogramDataPoi
 import type { Metric, MetricDataKind, NumberDataPoint, SummaryDataPoint } from '../otlp/metric-types.js';
 import type { WireReader } from '../otlp/wire-reader.js';
 import { appendWireAttributes, type AttributesCheck } from './wire-attributes.js';
-import { EXPONENTIAL_HISTOGRAM, GAUGE, HISTOGRAM, overInt64, SUM, type WireDataPoint } from './wire-data-point.js';
+import { EXPONENTIAL_HISTOGRAM, GAUGE, HISTOGRAM, SUM, type WireDataPoint } from './wire-data-point.js';
 import { WireExemplar } from './wire-exemplar.js';
 
 export const METRICS_SCHEMA_VERSION = 1;
@@ -145,12 +145,6 @@ function appendWordPairs(list: Int64ListBuilder, words: readonly number[], n: nu
   list.endRow();
 }
 
-/** A uint64 count given as unsigned words, clamped at 2^63 − 1 (as `count`). */
-function appendClampedWords(b: Int64Builder, lo: number, hi: number): void {
-  if (overInt64(hi)) b.appendWords(0xffffffff, 0x7fffffff);
-  else b.appendWords(lo, hi);
-}
-
 function appendBytesOrNull(b: Utf8Builder, bytes: Buffer | null): void {
   if (bytes === null) b.appendNull();
   else b.appendBytes(bytes);
@@ -270,8 +264,7 @@ export class MetricsBatchBuilder extends DatasetBatchBuilderBase {
     // 64-bit values as their words (no bigint): start clamped at 2^63 − 1 and null when 0, as
     // `append` writes `unixNanoToBigInt`'s value.
     if (p.startLo === 0 && p.startHi === 0) c.start_time.appendNull();
-    else if (overInt64(p.startHi)) c.start_time.appendWords(0xffffffff, 0x7fffffff);
-    else c.start_time.appendWords(p.startLo, p.startHi);
+    else c.start_time.appendClampedWords(p.startLo, p.startHi);
     this.appendMetric(metric);
     if (kind === GAUGE || kind === SUM) {
       if (p.valueKind === 6) {
@@ -303,7 +296,7 @@ export class MetricsBatchBuilder extends DatasetBatchBuilderBase {
       this.appendWireStats(p);
       nulls(this.bucketColumns);
       c.exp_scale.append(p.scale);
-      appendClampedWords(c.exp_zero_count, p.zeroCountLo, p.zeroCountHi);
+      c.exp_zero_count.appendClampedWords(p.zeroCountLo, p.zeroCountHi);
       c.exp_zero_threshold.append(p.zeroThreshold);
       c.exp_positive_offset.append(p.positiveOffset);
       appendWordPairs(c.exp_positive_bucket_counts, p.positive, p.nPositive);
@@ -313,7 +306,7 @@ export class MetricsBatchBuilder extends DatasetBatchBuilderBase {
       this.appendWireExemplars(p, r);
     } else {
       nulls(this.valueColumns);
-      appendClampedWords(c.count, p.countLo, p.countHi);
+      c.count.appendClampedWords(p.countLo, p.countHi);
       c.sum.append(p.sum);
       c.min.appendNull();
       c.max.appendNull();
@@ -337,7 +330,7 @@ export class MetricsBatchBuilder extends DatasetBatchBuilderBase {
 
   private appendWireStats(p: WireDataPoint): void {
     const c = this.c;
-    appendClampedWords(c.count, p.countLo, p.countHi);
+    c.count.appendClampedWords(p.countLo, p.countHi);
     c.sum.append(p.hasSum ? p.sum : null);
     c.min.append(p.hasMin ? p.min : null);
     c.max.append(p.hasMax ? p.max : null);

@@ -97,8 +97,9 @@ function sint32(r: WireReader): number {
 
 /**
  * One data point of any type; fields that its type lacks keep their defaults. The 64-bit
- * integers bound for Int64 columns are kept as two 32-bit words (`…Lo`, `…Hi`, unsigned; counts
- * already clamped to 2^63 − 1 as `clamp` does), written with `Int64Builder.appendWords`: no
+ * integers bound for Int64 columns are kept as two 32-bit words (`…Lo`, `…Hi`, unsigned; bucket
+ * counts clamped to 2^63 − 1 as they are read, the others as they are appended), written with
+ * `Int64Builder.appendWords` / `appendClampedWords`: no
  * bigint per value (a histogram point held ~15 of them). Only the point's time is a bigint (the
  * partitioner and the batch's time range need it).
  */
@@ -511,13 +512,13 @@ function packedFixed64(r: WireReader, end: number): number {
  * `count` in metrics.ts); returns n + 1.
  */
 function pushClamped(into: number[], n: number, lo: number, hi: number): number {
-  const over = hi >= 0x80000000;
+  const over = overInt64(hi);
   into[2 * n] = over ? 0xffffffff : lo;
   into[2 * n + 1] = over ? 0x7fffffff : hi;
   return n + 1;
 }
 
 /** Whether unsigned words `hi` hold a uint64 beyond 2^63 − 1 (then clamped). */
-export function overInt64(hi: number): boolean {
+function overInt64(hi: number): boolean {
   return hi >= 0x80000000;
 }

@@ -9,7 +9,7 @@
 import type { Type } from 'protobufjs';
 import { knownFields, messagePlan, type Plan, type WireGuard } from '../otlp/limits.js';
 import { loadOtlpRoot } from '../otlp/proto-root.js';
-import type { WireReader } from '../otlp/wire-reader.js';
+import { wordsToBigInt, type WireReader } from '../otlp/wire-reader.js';
 import { PART_DEPTH, Ranges } from './wire-span.js';
 
 let plans: { anyValue: Plan; keyValue: Plan; fields: number } | undefined;
@@ -54,7 +54,7 @@ export class WireLogRecord {
 
   /** observed_time_unix_nano as a bigint (unsigned, as protobufjs reads a fixed64). */
   get observedTime(): bigint {
-    return (BigInt(this.observedHi) << 32n) | BigInt(this.observedLo);
+    return wordsToBigInt(this.observedLo, this.observedHi);
   }
 
   /**

@@ -11,7 +11,7 @@
 import type { Type } from 'protobufjs';
 import { knownFields, messagePlan, type Plan, type WireGuard } from '../otlp/limits.js';
 import { loadOtlpRoot } from '../otlp/proto-root.js';
-import type { WireReader } from '../otlp/wire-reader.js';
+import { wordsToBigInt, type WireReader } from '../otlp/wire-reader.js';
 
 /** Span's field numbers 1–16, as bits: any of them outside the reader's cases has a wrong wire type. */
 const SPAN_FIELDS = 0x1fffe;
@@ -258,10 +258,7 @@ export class WireSpan {
       words[3] = 0x7fffffff;
       words[2] = 0xffffffff;
     }
-    const hi = words[1]!;
-    const lo = words[0]!;
-    // Below 2^53 the value is an exact double (one bigint from a number); above, two halves.
-    this.start = hi < 0x200000 ? BigInt(hi * 4294967296 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
+    this.start = wordsToBigInt(words[0]!, words[1]!);
   }
 }
 
