@@ -58,81 +58,12 @@ export class WireLogRecord {
   }
 
   /**
-   * Reads the LogRecord in bytes [start, end). With `guard` (a body no walk vouched for), it
-   * checks as the limits walk does: tags, lengths and values inside the record, known fields
+   * Reads the LogRecord in bytes [start, end) of a body no walk vouched for, checking as the
+   * limits walk does: tags, lengths and values inside the record, known fields
    * with their wire types; the body AnyValue is walked by `guard`, the attributes are counted
    * as they are met and checked as they are appended (or by `checkParts` when the record is refused).
    */
-  read(r: WireReader, start: number, end: number, guard?: WireGuard): void {
-    if (guard !== undefined) {
-      this.readChecked(r, start, end, guard);
-      return;
-    }
-    this.time = 0n;
-    this.observedLo = this.observedHi = 0;
-    this.severityNumber = this.droppedAttributes = this.flags = 0;
-    this.severityText0 = this.severityText1 = this.body0 = this.body1 = this.eventName0 = this.eventName1 = -1;
-    this.traceId0 = this.traceId1 = this.spanId0 = this.spanId1 = 0;
-    this.attributes.length = 0;
-    r.pos = start;
-    while (r.pos < end) {
-      const tag = r.varint();
-      switch (tag) {
-        case (1 << 3) | 1:
-          this.time = r.fixed64();
-          break;
-        case (11 << 3) | 1:
-          r.fixed64Words();
-          this.observedLo = r.lo;
-          this.observedHi = r.hi;
-          break;
-        case (2 << 3) | 0:
-          this.severityNumber = r.int32();
-          break;
-        case (3 << 3) | 2:
-          this.severityText1 = r.varint() + r.pos;
-          this.severityText0 = r.pos;
-          r.pos = this.severityText1;
-          break;
-        case (5 << 3) | 2:
-          this.body1 = r.varint() + r.pos;
-          this.body0 = r.pos;
-          r.pos = this.body1;
-          break;
-        case (6 << 3) | 2: {
-          const e = r.varint() + r.pos;
-          this.attributes.push(r.pos, e);
-          r.pos = e;
-          break;
-        }
-        case (7 << 3) | 0:
-          this.droppedAttributes = r.uint32();
-          break;
-        case (8 << 3) | 5:
-          this.flags = r.fixed32();
-          break;
-        case (9 << 3) | 2:
-          this.traceId1 = r.varint() + r.pos;
-          this.traceId0 = r.pos;
-          r.pos = this.traceId1;
-          break;
-        case (10 << 3) | 2:
-          this.spanId1 = r.varint() + r.pos;
-          this.spanId0 = r.pos;
-          r.pos = this.spanId1;
-          break;
-        case (12 << 3) | 2:
-          this.eventName1 = r.varint() + r.pos;
-          this.eventName0 = r.pos;
-          r.pos = this.eventName1;
-          break;
-        default:
-          r.skip(tag & 7);
-      }
-    }
-  }
-
-  private readChecked(r: WireReader, start: number, end: number, guard: WireGuard): void {
+  read(r: WireReader, start: number, end: number, guard: WireGuard): void {
     this.time = 0n;
     this.observedLo = this.observedHi = 0;
     this.severityNumber = this.droppedAttributes = this.flags = 0;
