@@ -22,9 +22,15 @@ export function int64ToBigInt(v: Int64Value | null | undefined): bigint {
  * beyond that is clamped rather than wrapped into the past.
  */
 export function unixNanoToBigInt(v: Int64Value | null | undefined): bigint {
-  const n = int64ToBigInt(v);
-  return n > 9223372036854775807n ? 9223372036854775807n : n;
+  return clampToInt64(int64ToBigInt(v));
 }
+
+/** A uint64 (a nanosecond time, a count) bound for a signed Int64 column: clamped at 2^63 − 1, not wrapped. */
+export function clampToInt64(n: bigint): bigint {
+  return n > INT64_MAX ? INT64_MAX : n;
+}
+
+const INT64_MAX = 9223372036854775807n;
 
 export function isZeroInt64(v: Int64Value | null | undefined): boolean {
   if (v === null || v === undefined) return true;

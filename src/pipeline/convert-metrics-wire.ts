@@ -18,6 +18,7 @@ import { isNotClean, WireGuard } from '../otlp/limits.js';
 import type { ExportMetricsServiceRequest, Metric, MetricDataKind } from '../otlp/metric-types.js';
 import { otlpTypes } from '../otlp/proto-root.js';
 import { decodeKeyValues, groupResource, groupScope, headPlans, readRequestGroupsChecked, readWireGroupChecked, RESOURCE_DEPTH, SCOPE_DEPTH } from '../otlp/wire-group.js';
+import { clampToInt64 } from '../otlp/values.js';
 import { WireReader } from '../otlp/wire-reader.js';
 import { resourceContext, scopeContext, type ResourceContext, type ScopeContext } from '../schema/common.js';
 import { MetricsBatchBuilder, metricContext, validateMetric, validateWireExemplars, type MetricContext } from '../schema/metrics.js';
@@ -37,7 +38,6 @@ const KINDS: Readonly<Record<number, MetricDataKind>> = {
   [EXPONENTIAL_HISTOGRAM]: 'exponentialHistogram',
   [SUMMARY]: 'summary',
 };
-const MAX_NS = 9223372036854775807n;
 
 /** The Metric shape `metricContext` and `validateMetric` read, without its points. */
 function metricHead(r: WireReader, m: WireMetric): Metric {
@@ -143,7 +143,7 @@ class MetricsPass {
         continue;
       }
       context ??= metricContext(head);
-      const time = point.time > MAX_NS ? MAX_NS : point.time;
+      const time = clampToInt64(point.time);
       const at = partitioner.placeTime(time, receivedNs);
       if (typeof at === 'string') {
         point.checkParts(guard);

@@ -10,7 +10,7 @@ import { Int32Builder, Int64Builder, StringMapBuilder, TimestampNsBuilder, Utf8B
 import { appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
 import type { PromotedSpec } from './promoted.js';
 import { NANOS, RANDOM_ID, type StorageLayout } from '../parquet/contract.js';
-import { anyValueToJsonText, bytesToHex, describeId, isAllZero, isZeroInt64, unixNanoToBigInt } from '../otlp/values.js';
+import { anyValueToJsonText, bytesToHex, clampToInt64, describeId, isAllZero, isZeroInt64, unixNanoToBigInt } from '../otlp/values.js';
 import type { LogRecord } from '../otlp/types.js';
 import type { WireReader } from '../otlp/wire-reader.js';
 import { appendWireAttributes, decodeAnyValue, type AttributesCheck } from './wire-attributes.js';
@@ -77,12 +77,10 @@ export function validateWireLogRecord(rec: WireLogRecord): string | null {
   return null;
 }
 
-const MAX_NS = 9223372036854775807n;
-
 /** `logEventTime` for a record read from protobuf bytes (times clamped as `unixNanoToBigInt` does). */
 export function wireLogEventTime(rec: WireLogRecord, receivedNs: bigint): bigint {
-  if (rec.time !== 0n) return rec.time > MAX_NS ? MAX_NS : rec.time;
-  if (rec.observedLo !== 0 || rec.observedHi !== 0) return rec.observedHi >= 0x80000000 ? MAX_NS : rec.observedTime;
+  if (rec.time !== 0n) return clampToInt64(rec.time);
+  if (rec.observedLo !== 0 || rec.observedHi !== 0) return clampToInt64(rec.observedTime);
   return receivedNs;
 }
 
@@ -149,7 +147,7 @@ export class LogsBatchBuilder extends DatasetBatchBuilderBase {
     const buf = r.buf;
     this.countRow(eventTime);
     if (rec.time === 0n) c.time.appendNull();
-    else c.time.append(rec.time > MAX_NS ? MAX_NS : rec.time);
+    else c.time.append(clampToInt64(rec.time));
     // Words, clamped at 2^63 − 1 as `unixNanoToBigInt` clamps (no bigint per record).
     if (rec.observedLo === 0 && rec.observedHi === 0) c.observed_time.appendNull();
     else c.observed_time.appendClampedWords(rec.observedLo, rec.observedHi);

@@ -13,7 +13,7 @@ import { Float64ListBuilder, Int64ListBuilder } from './list-columns.js';
 import { appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
 import type { PromotedSpec } from './promoted.js';
 import { DOUBLE, INTEGER, type StorageLayout } from '../parquet/contract.js';
-import { describeId, hexOrNull, int64ToBigInt, unixNanoToBigInt } from '../otlp/values.js';
+import { clampToInt64, describeId, hexOrNull, int64ToBigInt, unixNanoToBigInt } from '../otlp/values.js';
 import type { Int64Value, KeyValue } from '../otlp/types.js';
 import type { Exemplar, ExponentialHistogramBuckets, ExponentialHistogramDataPoint, HistogramDataPoint } from '../otlp/metric-types.js';
 import type { Metric, MetricDataKind, NumberDataPoint, SummaryDataPoint } from '../otlp/metric-types.js';
@@ -47,12 +47,10 @@ const METRIC_TYPES: Readonly<Record<MetricDataKind, MetricType>> = {
   gauge: 'GAUGE', sum: 'SUM', histogram: 'HISTOGRAM', exponentialHistogram: 'EXPONENTIAL_HISTOGRAM', summary: 'SUMMARY',
 };
 const TEMPORALITIES = ['UNSPECIFIED', 'DELTA', 'CUMULATIVE'];
-const INT64_MAX = 9223372036854775807n;
 
 /** uint64 counts go into signed Int64 columns; a count beyond 2^63-1 is clamped, not wrapped. */
 function count(v: Int64Value): bigint {
-  const n = int64ToBigInt(v);
-  return n > INT64_MAX ? INT64_MAX : n;
+  return clampToInt64(int64ToBigInt(v));
 }
 
 /** Names are client-controlled; a bounded excerpt keeps error messages small. */
@@ -345,7 +343,7 @@ export class MetricsBatchBuilder extends DatasetBatchBuilderBase {
     const buf = r.buf;
     for (let i = 0; i < p.exemplars.length; i++) {
       e.read(r, p.exemplars.starts[i]!, p.exemplars.ends[i]!);
-      ex.time.append(e.time > INT64_MAX ? INT64_MAX : e.time);
+      ex.time.append(clampToInt64(e.time));
       if (e.valueKind === 6) {
         ex.value.append(Number(e.asInt));
         ex.value_is_int.append(true);

@@ -18,7 +18,7 @@ import {
 import { appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
 import type { PromotedSpec } from './promoted.js';
 import { NANOS, RANDOM_ID, type StorageLayout } from '../parquet/contract.js';
-import { describeId, hexOrNull, isAllZero, unixNanoToBigInt } from '../otlp/values.js';
+import { clampToInt64, describeId, hexOrNull, isAllZero, unixNanoToBigInt } from '../otlp/values.js';
 import type { Span } from '../otlp/types.js';
 import type { WireReader } from '../otlp/wire-reader.js';
 import { appendWireAttributes, type AttributesCheck } from './wire-attributes.js';
@@ -89,8 +89,6 @@ export function validateWireSpan(s: WireSpan, buf: Uint8Array): string | null {
   if (parentLen !== 0 && parentLen !== 8) return `invalid parent_span_id: expected 8 bytes (16 hex digits) or none, got ${parentLen} bytes`;
   return null;
 }
-
-const MAX_NS = 9223372036854775807n;
 
 function eventColumns() {
   return new StructBuilder({
@@ -265,7 +263,7 @@ export class TracesBatchBuilder extends DatasetBatchBuilderBase {
         } else if (tag === 0x20) dropped = r.uint32();
         else r.skip(tag & 7);
       }
-      ev.time.append(time > MAX_NS ? MAX_NS : time);
+      ev.time.append(clampToInt64(time));
       ev.name.appendUtf8(r.buf, n0, n1);
       appendWireAttributes(ev.attributes, r, attrs.starts, attrs.ends, 0, attrs.length);
       ev.dropped_attributes_count.appendUint32(dropped);
