@@ -140,6 +140,13 @@ if (signal === 'metrics') {
     ['count, exp ints: DELTA', { ...today, encodings: { ...today.encodings, count: 'DELTA_BINARY_PACKED', exp_zero_count: 'DELTA_BINARY_PACKED', exp_scale: 'DELTA_BINARY_PACKED', exp_positive_offset: 'DELTA_BINARY_PACKED', exp_negative_offset: 'DELTA_BINARY_PACKED' } }],
   );
 }
+if (signal === 'logs') {
+  variants.push(
+    ['body: no dictionary (PLAIN)', { ...today, noDictionary: ['body'] }],
+    ['body: DELTA_LENGTH_BYTE_ARRAY', { ...today, encodings: { ...today.encodings, body: 'DELTA_LENGTH_BYTE_ARRAY' } }],
+    ['body: DELTA_BYTE_ARRAY', { ...today, encodings: { ...today.encodings, body: 'DELTA_BYTE_ARRAY' } }],
+  );
+}
 const vbest = variants.map(() => Infinity);
 const vbytes = variants.map(() => 0);
 for (let r = 0; r < rounds; r++) {
