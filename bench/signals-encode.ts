@@ -126,6 +126,8 @@ const variants: Array<[string, Settings]> = [
   ['statistics: none', { ...today, stats: wasm.EnabledStatistics.None }],
   ['statistics: chunk', { ...today, stats: wasm.EnabledStatistics.Chunk }],
   ['stats none on nested leaves only', { ...today, stats: wasm.EnabledStatistics.None, columnStats: topLevel(wasm.EnabledStatistics.Page) }],
+  // Chunk statistics still write the level histograms the query port reads (src/query/columns.ts); None does not.
+  ['stats chunk on nested leaves only', { ...today, stats: wasm.EnabledStatistics.Chunk, columnStats: topLevel(wasm.EnabledStatistics.Page) }],
   ['dictionary off', { ...today, dictionary: false }],
   ['writer version 2', { ...today, v2: true }],
   ['pages 1 MiB', { ...today, pageBytes: 1 << 20 }],
