@@ -68,9 +68,16 @@ async function threads(): Promise<Map<string, number> | undefined> {
 
 const url = `http://127.0.0.1:${d.ports.http}/v1/${signal}`;
 const send = async (i: number): Promise<void> => {
-  const res = await fetch(url, { method: 'POST', body: payloads[i]!, headers: { 'content-type': 'application/x-protobuf' } });
-  await res.arrayBuffer();
-  if (res.status !== 200) throw new Error(`status ${res.status}`);
+  try {
+    const res = await fetch(url, { method: 'POST', body: payloads[i]!, headers: { 'content-type': 'application/x-protobuf' } });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`status ${res.status}`);
+  } catch (err) {
+    // A failed run (seen: ECONNRESET at load average 13) must not leave its daemon running.
+    d.child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
 };
 for (let i = 0; i < 8; i++) await send(requests + i); // warm-up
 const t0 = (await threads())!;

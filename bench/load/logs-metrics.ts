@@ -54,6 +54,15 @@ function resource(service: string, q: number) {
   };
 }
 
+/** `n` exemplars as an SDK records them: a measurement (a double or an int) with its span's ids. */
+function manyExemplars(r: () => number, time: string, n: number) {
+  return Array.from({ length: n }, (_, k) =>
+    k % 2 === 0
+      ? { timeUnixNano: time, asDouble: r() * 1000, traceId: bytes(r, 16), spanId: bytes(r, 8), filteredAttributes: [str('user.id', `u${Math.floor(r() * 100)}`)] }
+      : { timeUnixNano: time, asInt: Math.floor(r() * 1000), traceId: bytes(r, 16), spanId: bytes(r, 8) },
+  );
+}
+
 export function logRequests(seed: number, count: number, perRequest: number, baseMs = Date.UTC(2024, 0, 1)): Uint8Array[] {
   const r = rng(seed);
   const type = otlpTypes().ExportLogsServiceRequest;
@@ -104,8 +113,13 @@ export function logRequests(seed: number, count: number, perRequest: number, bas
 /** Data points per request of `metricRequests`: 7 metrics, one point per series each. */
 export const METRICS_PER_REQUEST = 7;
 
-/** Each request: one point per series for each of a service's 7 metrics (routes × status × pods). */
-export function metricRequests(seed: number, count: number, seriesPerMetric: number, baseMs = Date.UTC(2024, 0, 1)): Uint8Array[] {
+/**
+ * Each request: one point per series for each of a service's 7 metrics (routes × status × pods).
+ * `exemplarsPerPoint`: unset, one exemplar on every tenth histogram point (the bench load); set,
+ * that many on every histogram and exponential histogram point, as an SDK with a trace-based
+ * exemplar filter keeps one per bucket hit (an exemplar-heavy variant for the decoder benches).
+ */
+export function metricRequests(seed: number, count: number, seriesPerMetric: number, baseMs = Date.UTC(2024, 0, 1), exemplarsPerPoint?: number): Uint8Array[] {
   const r = rng(seed);
   const type = otlpTypes().ExportMetricsServiceRequest;
   const out: Uint8Array[] = [];
@@ -130,7 +144,9 @@ export function metricRequests(seed: number, count: number, seriesPerMetric: num
           dataPoints: points((i) => {
             const counts = bounds.map(() => Math.floor(r() * 50)).concat([Math.floor(r() * 5)]);
             const total = counts.reduce((a, b) => a + b, 0);
-            const exemplars = i % 10 === 0 ? [{ timeUnixNano: time, asDouble: 120.5, traceId: bytes(r, 16), spanId: bytes(r, 8), filteredAttributes: [str('user.id', 'u42')] }] : [];
+            const exemplars = exemplarsPerPoint === undefined
+              ? (i % 10 === 0 ? [{ timeUnixNano: time, asDouble: 120.5, traceId: bytes(r, 16), spanId: bytes(r, 8), filteredAttributes: [str('user.id', 'u42')] }] : [])
+              : manyExemplars(r, time, exemplarsPerPoint);
             return { startTimeUnixNano: start, timeUnixNano: time, count: total, sum: total * 120.5, min: 1.2, max: 4800, bucketCounts: counts, explicitBounds: bounds, attributes: series(i), exemplars };
           }),
         },
@@ -144,7 +160,8 @@ export function metricRequests(seed: number, count: number, seriesPerMetric: num
             const pos = Array.from({ length: 12 }, () => Math.floor(r() * 30));
             const neg = i % 4 === 0 ? [Math.floor(r() * 3)] : [];
             const total = pos.reduce((a, b) => a + b, 0) + neg.reduce((a, b) => a + b, 0) + 2;
-            return { startTimeUnixNano: start, timeUnixNano: time, count: total, sum: total * 33.3, scale: 3, zeroCount: 2, zeroThreshold: 0, positive: { offset: 20 + (i % 5), bucketCounts: pos }, negative: { offset: 0, bucketCounts: neg }, min: 0.4, max: 900, attributes: series(i) };
+            const exemplars = exemplarsPerPoint === undefined ? [] : manyExemplars(r, time, exemplarsPerPoint);
+            return { exemplars, startTimeUnixNano: start, timeUnixNano: time, count: total, sum: total * 33.3, scale: 3, zeroCount: 2, zeroThreshold: 0, positive: { offset: 20 + (i % 5), bucketCounts: pos }, negative: { offset: 0, bucketCounts: neg }, min: 0.4, max: 900, attributes: series(i) };
           }),
         },
       },

@@ -7,6 +7,9 @@
  * in interleaved rounds and prints the best and the median µs per data point of each.
  *
  *   npx tsx bench/pipeline/convert-metrics-ab.ts DIR_OLD DIR_NEW [rounds=24]
+ *
+ * `EXEMPLARS=N`: the exemplar-heavy variant of the load (N exemplars on every histogram and
+ * exponential histogram point; bench/load/logs-metrics.ts).
  */
 import { abArgs, compareTrees, loadTreeParts, type Tree } from './decoder-ab.js';
 import { metricRequests, METRICS_PER_REQUEST } from '../load/logs-metrics.js';
@@ -23,6 +26,7 @@ async function load(root: string): Promise<Tree> {
 }
 
 const trees = [await load(oldRoot), await load(newRoot)] as const;
-const timed = metricRequests(42, 24, SERIES);
-const checked = [...timed, ...metricRequests(7, 8, 13)];
+const exemplars = process.env.EXEMPLARS === undefined ? undefined : Number(process.env.EXEMPLARS);
+const timed = metricRequests(42, 24, SERIES, undefined, exemplars);
+const checked = [...timed, ...metricRequests(7, 8, 13, undefined, exemplars)];
 compareTrees(trees, checked, timed, 24 * METRICS_PER_REQUEST * SERIES, rounds, 'point');

@@ -21,11 +21,11 @@ import { decodeKeyValues, groupResource, groupScope, headPlans, readRequestGroup
 import { clampToInt64 } from '../otlp/values.js';
 import { WireReader } from '../otlp/wire-reader.js';
 import { resourceContext, scopeContext, type ResourceContext, type ScopeContext } from '../schema/common.js';
-import { MetricsBatchBuilder, metricContext, validateMetric, validateWireExemplars, type MetricContext } from '../schema/metrics.js';
+import { MetricsBatchBuilder, metricContext, validateMetric, type MetricContext } from '../schema/metrics.js';
 import type { PromotedSpec } from '../schema/promoted.js';
 import type { AttributesCheck } from '../schema/wire-attributes.js';
 import { EXPONENTIAL_HISTOGRAM, GAUGE, HISTOGRAM, metricPlans, POINT_PART_DEPTH, SUM, SUMMARY, WireDataPoint } from '../schema/wire-data-point.js';
-import { WireExemplar } from '../schema/wire-exemplar.js';
+import { WireExemplars } from '../schema/wire-exemplar.js';
 import { WireMetric } from '../schema/wire-metric.js';
 import { convertMetrics } from './convert-metrics.js';
 import { RequestCollector, type ConvertedRequest } from './converted.js';
@@ -105,7 +105,7 @@ export function convertMetricsChecked(body: Uint8Array, partitioner: Partitioner
 class MetricsPass {
   private readonly metricReader = new WireMetric();
   private readonly point = new WireDataPoint();
-  private readonly exemplar = new WireExemplar();
+  private readonly exemplars = new WireExemplars();
   private readonly check: AttributesCheck;
 
   constructor(
@@ -120,7 +120,7 @@ class MetricsPass {
 
   /** The Metric at `metrics[mi]`…`metrics[mi + 1]`, the metrics of one scope as [start, end] pairs. */
   metric(resource: ResourceContext, scope: ScopeContext, metrics: readonly number[], mi: number): void {
-    const { r, out, guard, partitioner, receivedNs, point, exemplar } = this;
+    const { r, out, guard, partitioner, receivedNs, point, exemplars } = this;
     const metric = this.metricReader;
     metric.read(r, metrics[mi]!, metrics[mi + 1]!, guard);
     const head = metricHead(r, metric);
@@ -136,7 +136,12 @@ class MetricsPass {
     const service = resource.serviceName;
     for (let i = 0; i < points.length; i++) {
       point.read(r, points.starts[i]!, points.ends[i]!, kind, guard);
-      const bad = problem ?? (kind === SUMMARY ? null : validateWireExemplars(point, r, exemplar));
+      // A point's exemplars are read once, here: checked, then appended from what was read.
+      let bad = problem;
+      if (bad === null && kind !== SUMMARY) {
+        exemplars.read(r, point.exemplars);
+        bad = exemplars.problem();
+      }
       if (bad !== null) {
         point.checkParts(guard); // a refused point's attributes are checked all the same
         out.reject(bad);
@@ -153,7 +158,7 @@ class MetricsPass {
       const path = partitioner.pathFor(at, service);
       // A new partition's builder starts at this metric's points times the metrics left in
       // the scope (exact when every metric has as many series, as an exporter's usually do).
-      out.builder(path, (points.length * (metrics.length - mi)) / 2 - i).appendWire(resource, scope, context, kind, point, r, time, this.check);
+      out.builder(path, (points.length * (metrics.length - mi)) / 2 - i).appendWire(resource, scope, context, kind, point, r, time, exemplars, this.check);
       out.accept();
     }
   }

@@ -20,7 +20,7 @@ import type { Metric, MetricDataKind, NumberDataPoint, SummaryDataPoint } from '
 import type { WireReader } from '../otlp/wire-reader.js';
 import { appendWireAttributes, type AttributesCheck } from './wire-attributes.js';
 import { EXPONENTIAL_HISTOGRAM, GAUGE, HISTOGRAM, SUM, type WireDataPoint } from './wire-data-point.js';
-import { WireExemplar } from './wire-exemplar.js';
+import type { WireExemplars } from './wire-exemplar.js';
 
 export const METRICS_SCHEMA_VERSION = 1;
 export const METRICS_EVENT_TIME_COLUMN = 'time';
@@ -83,19 +83,6 @@ export function validateDataPoint(metric: Metric, point: DataPoint): string | nu
     if (e.spanId.length !== 0 && e.spanId.length !== 8) {
       return `exemplar ${i}: invalid span_id: expected 8 bytes (16 hex digits) or none, got ${describeId(e.spanId)}`;
     }
-  }
-  return null;
-}
-
-/** `validateDataPoint`'s exemplar rules for a point read from protobuf bytes (same messages). */
-export function validateWireExemplars(point: WireDataPoint, r: WireReader, scratch: WireExemplar): string | null {
-  const ex = point.exemplars;
-  for (let i = 0; i < ex.length; i++) {
-    scratch.read(r, ex.starts[i]!, ex.ends[i]!);
-    const traceLen = scratch.traceId1 - scratch.traceId0;
-    if (traceLen !== 0 && traceLen !== 16) return `exemplar ${i}: invalid trace_id: expected 16 bytes (32 hex digits) or none, got ${traceLen} bytes`;
-    const spanLen = scratch.spanId1 - scratch.spanId0;
-    if (spanLen !== 0 && spanLen !== 8) return `exemplar ${i}: invalid span_id: expected 8 bytes (16 hex digits) or none, got ${spanLen} bytes`;
   }
   return null;
 }
@@ -253,9 +240,10 @@ export class MetricsBatchBuilder extends DatasetBatchBuilderBase {
   /**
    * `append` for a point read from protobuf bytes (the one-pass metrics decoder); `kind` is the
    * `Metric.data` member's field number (wire-data-point.ts) and `time` the clamped point time;
-   * `check` checks the point's attributes as they are read (the decoder's limits pass).
+   * `check` checks the point's attributes as they are read (the decoder's limits pass);
+   * `exemplars` are the point's, already read (and checked: `WireExemplars.problem`).
    */
-  appendWire(resource: ResourceContext, scope: ScopeContext, metric: MetricContext, kind: number, p: WireDataPoint, r: WireReader, time: bigint, check?: AttributesCheck): void {
+  appendWire(resource: ResourceContext, scope: ScopeContext, metric: MetricContext, kind: number, p: WireDataPoint, r: WireReader, time: bigint, exemplars: WireExemplars, check?: AttributesCheck): void {
     const c = this.c;
     this.countRow(time);
     c.time.append(time);
@@ -278,7 +266,7 @@ export class MetricsBatchBuilder extends DatasetBatchBuilderBase {
       nulls(this.bucketColumns);
       nulls(this.expColumns);
       c.quantiles.appendNull();
-      this.appendWireExemplars(p, r);
+      this.appendWireExemplars(exemplars, r);
     } else if (kind === HISTOGRAM) {
       nulls(this.valueColumns);
       this.appendWireStats(p);
@@ -288,7 +276,7 @@ export class MetricsBatchBuilder extends DatasetBatchBuilderBase {
       c.explicit_bounds.endRow();
       nulls(this.expColumns);
       c.quantiles.appendNull();
-      this.appendWireExemplars(p, r);
+      this.appendWireExemplars(exemplars, r);
     } else if (kind === EXPONENTIAL_HISTOGRAM) {
       nulls(this.valueColumns);
       this.appendWireStats(p);
@@ -301,7 +289,7 @@ export class MetricsBatchBuilder extends DatasetBatchBuilderBase {
       c.exp_negative_offset.append(p.negativeOffset);
       appendWordPairs(c.exp_negative_bucket_counts, p.negative, p.nNegative);
       c.quantiles.appendNull();
-      this.appendWireExemplars(p, r);
+      this.appendWireExemplars(exemplars, r);
     } else {
       nulls(this.valueColumns);
       c.count.appendClampedWords(p.countLo, p.countHi);
@@ -334,31 +322,33 @@ export class MetricsBatchBuilder extends DatasetBatchBuilderBase {
     c.max.append(p.hasMax ? p.max : null);
   }
 
-  private readonly wireExemplar = new WireExemplar();
-
-  private appendWireExemplars(p: WireDataPoint, r: WireReader): void {
+  /** The point's exemplars (one list row), from their words: no bigint. */
+  private appendWireExemplars(e: WireExemplars, r: WireReader): void {
     const list = this.c.exemplars;
     const ex = list.items.children;
-    const e = this.wireExemplar;
     const buf = r.buf;
-    for (let i = 0; i < p.exemplars.length; i++) {
-      e.read(r, p.exemplars.starts[i]!, p.exemplars.ends[i]!);
-      ex.time.append(clampToInt64(e.time));
-      if (e.valueKind === 6) {
-        ex.value.append(Number(e.asInt));
+    const a = e.attributes;
+    for (let i = 0; i < e.length; i++) {
+      ex.time.appendClampedWords(e.timeLo[i]!, e.timeHi[i]!);
+      const kind = e.valueKind[i]!;
+      if (kind === 6) {
+        ex.value.append(e.asIntNumber(i));
         ex.value_is_int.append(true);
-        ex.value_int.append(e.asInt);
+        ex.value_int.appendWords(e.asIntLo[i]!, e.asIntHi[i]!);
       } else {
-        ex.value.append(e.valueKind === 3 ? e.asDouble : null);
-        ex.value_is_int.append(e.valueKind === 3 ? false : null);
-        ex.value_int.append(null);
+        ex.value.append(kind === 3 ? e.asDouble[i]! : null);
+        ex.value_is_int.append(kind === 3 ? false : null);
+        ex.value_int.appendNull();
       }
-      if (e.traceId1 > e.traceId0) ex.trace_id.appendHexRange(buf, e.traceId0, e.traceId1);
+      const t0 = e.traceId0[i]!;
+      const t1 = e.traceId1[i]!;
+      if (t1 > t0) ex.trace_id.appendHexRange(buf, t0, t1);
       else ex.trace_id.appendNull();
-      if (e.spanId1 > e.spanId0) ex.span_id.appendHexRange(buf, e.spanId0, e.spanId1);
+      const s0 = e.spanId0[i]!;
+      const s1 = e.spanId1[i]!;
+      if (s1 > s0) ex.span_id.appendHexRange(buf, s0, s1);
       else ex.span_id.appendNull();
-      const a = e.attributes;
-      appendWireAttributes(ex.filtered_attributes, r, a.starts, a.ends, 0, a.length);
+      appendWireAttributes(ex.filtered_attributes, r, a.starts, a.ends, e.attributesFrom[i]!, e.attributesFrom[i + 1]!);
       list.items.endRow();
     }
     list.endRow();

@@ -1,7 +1,7 @@
 /**
  * Data points read from protobuf bytes without building them (the one-pass metrics decoder):
  * one reused `WireDataPoint` reads a point of any of the five types (`WireMetric`, wire-metric.ts,
- * lists a metric's points; `WireExemplar`, wire-exemplar.ts, reads an exemplar). Here too: the
+ * lists a metric's points; `WireExemplars`, wire-exemplar.ts, reads its exemplars). Here too: the
  * metric types' field numbers and the limits walk's plans of a metric's parts.
  *
  * protobufjs is the oracle (test/unit/one-pass-metrics.test.ts), so its decoding rules are kept:

@@ -115,6 +115,14 @@ describe('one-pass metrics decoder = protobufjs + convertMetrics', () => {
       { name: '', gauge: { dataPoints: [{ timeUnixNano: t(12n), asDouble: 1 }, { timeUnixNano: t(13n), asDouble: 2 }] } },
       { name: 'nopoints', gauge: {} },
       { name: 'badex', gauge: { dataPoints: [{ timeUnixNano: t(14n), asDouble: 1, exemplars: [{ traceId: 'abcd' }] }, { timeUnixNano: t(15n), asDouble: 1, exemplars: [{}, { spanId: 'ab' }] }] } },
+      // Exemplars read once into arrays: each one's attributes in its own row (the first and the
+      // last carry some, the middle none), as_int and time at the 64-bit edges (words, no bigint).
+      { name: 'exwords', gauge: { dataPoints: [{ timeUnixNano: t(16n), asDouble: 1, exemplars: [
+        { timeUnixNano: '9223372036854775807', asInt: '9007199254740993', filteredAttributes: attrs.slice(0, 2) },
+        { timeUnixNano: '9223372036854775808', asInt: '-9223372036854775808' },
+        { timeUnixNano: '4294967296', asInt: '-4294967297', traceId: hexId(16), filteredAttributes: attrs.slice(1, 4) },
+        { timeUnixNano: '4294967295', asInt: '9223372036854775807', spanId: hexId(8) },
+      ] }, { timeUnixNano: t(17n), asInt: '3', exemplars: [{ asDouble: -0.5, filteredAttributes: attrs.slice(0, 1) }] }] } },
       { name: 'later', gauge: { dataPoints: [{ timeUnixNano: (T0_NS + 3_600_000_000_000n).toString(), asDouble: 1 }] } }, // another partition
     ];
     const request = {
