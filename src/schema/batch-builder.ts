@@ -4,8 +4,9 @@
  * into one RecordBatch in schema order. A dataset only declares its own columns and how a
  * record fills them.
  */
-import { Field, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
-import type { ColumnBuilder } from './columns.js';
+import { Field, RecordBatch, Schema, Struct } from 'apache-arrow';
+import { structData } from './arrow-data.js';
+import { fieldsKey, type ColumnBuilder } from './columns.js';
 import { SourceColumns } from './common.js';
 import { PromotedColumns, type PromotedSpec } from './promoted.js';
 
@@ -52,8 +53,32 @@ export abstract class DatasetBatchBuilderBase {
 
   finish(): RecordBatch {
     const cols = this.columns();
-    const fields = cols.map(([name, b]) => new Field(name, b.type, !this.notNull.has(name)));
-    const data = makeData({ type: new Struct(fields), length: this.rows, nullCount: 0, children: cols.map(([, b]) => b.finish()) });
-    return new RecordBatch(new Schema(fields), data);
+    const shape = batchShape(cols.map(([name, b]) => ({ name, type: b.type, nullable: !this.notNull.has(name) })));
+    const data = structData(shape.type, this.rows, 0, undefined, cols.map(([, b]) => b.finish()));
+    return new RecordBatch(shape.schema, data);
   }
+}
+
+/**
+ * One Arrow schema (and its struct type) per batch shape — a dataset plan's columns, whose types
+ * are the builders' shared instances (columns.ts) — built once and reused by every batch, instead
+ * of new `Field`s, `Schema` and `Struct` per batch: less garbage kept while batches wait for
+ * their flush, and apache-arrow's code meets the same objects every time. A daemon has a few
+ * shapes (datasets × promoted-column settings); past `MAX_SHAPES` new ones are made, not kept.
+ */
+interface BatchShape {
+  readonly schema: Schema;
+  readonly type: Struct;
+}
+const batchShapes = new Map<string, BatchShape>();
+const MAX_SHAPES = 64;
+
+function batchShape(fields: readonly { readonly name: string; readonly type: Field['type']; readonly nullable: boolean }[]): BatchShape {
+  const key = fieldsKey(fields);
+  const known = batchShapes.get(key);
+  if (known !== undefined) return known;
+  const arrowFields = fields.map((f) => new Field(f.name, f.type, f.nullable));
+  const shape = { schema: new Schema(arrowFields), type: new Struct(arrowFields) };
+  if (batchShapes.size < MAX_SHAPES) batchShapes.set(key, shape);
+  return shape;
 }
