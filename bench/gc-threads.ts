@@ -46,7 +46,19 @@ async function threads(): Promise<Map<string, number>> {
 }
 const payloads = traceRequests(42, requests + 16, perRequest);
 const url = `http://127.0.0.1:${d.ports.http}/v1/traces`;
-const send = async (i: number) => { const res = await fetch(url, { method: 'POST', body: payloads[i]!, headers: { 'content-type': 'application/x-protobuf' } }); await res.arrayBuffer(); if (res.status !== 200) throw new Error(`status ${res.status}`); };
+let resets = 0;
+const send = async (i: number): Promise<void> => {
+  let res: Response;
+  try {
+    res = await fetch(url, { method: 'POST', body: payloads[i]!, headers: { 'content-type': 'application/x-protobuf' } });
+  } catch (err) {
+    // As quick-ingest.ts: a kept-alive connection the daemon closed as idle resets; send again.
+    if ((err as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET' || ++resets > 20) throw err;
+    return send(i);
+  }
+  await res.arrayBuffer();
+  if (res.status !== 200) throw new Error(`status ${res.status}`);
+};
 for (let i = 0; i < 16; i++) await send(requests + i);
 if (process.env.HEAP_OUT) { process.kill(pid, 'SIGUSR2'); await new Promise((r) => setTimeout(r, 200)); }
 const perf = process.env.PERF_OUT ? (await import('node:child_process')).spawn('perf', ['record', '-F', '997', '-g', '-p', String(pid), '-o', process.env.PERF_OUT], { stdio: 'ignore' }) : undefined;
