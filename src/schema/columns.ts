@@ -148,14 +148,22 @@ export class PackedStrings {
     readonly nulls: number,
   ) {}
 
+  // Loops, not `forEach`/`map` with arrow functions: once per resource and scope of every
+  // request, and V8 kept recompiling those arrows (bench/NOTES.md, the JIT census).
   static of(values: readonly (Uint8Array | null)[]): PackedStrings {
     const ends = new Int32Array(values.length);
     let size = 0;
-    values.forEach((v, i) => (ends[i] = size += v?.length ?? 0));
+    for (let i = 0; i < values.length; i++) ends[i] = size += values[i]?.length ?? 0;
     const bytes = new Uint8Array(size);
-    values.forEach((v, i) => v !== null && bytes.set(v, ends[i]! - v.length));
-    const valid = values.map((v) => v !== null);
-    return new PackedStrings(bytes, ends, valid, valid.filter((v) => !v).length);
+    const valid: boolean[] = [];
+    let nulls = 0;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (v !== null) bytes.set(v, ends[i]! - v.length);
+      else nulls++;
+      valid.push(v !== null);
+    }
+    return new PackedStrings(bytes, ends, valid, nulls);
   }
 }
 
@@ -592,7 +600,8 @@ export class StructBuilder<C extends Record<string, ColumnBuilder>> implements C
   length = 0;
 
   constructor(readonly children: C, nullable: Partial<Record<keyof C, boolean>> = {}) {
-    const fields = Object.entries(children).map(([name, b]) => ({ name, type: b.type, nullable: nullable[name as keyof C] ?? true }));
+    const fields: { name: string; type: DataType; nullable: boolean }[] = [];
+    for (const name of Object.keys(children)) fields.push({ name, type: children[name]!.type, nullable: nullable[name as keyof C] ?? true });
     this.type = interned(`struct(${fieldsKey(fields)})`, () => new Struct(fields.map((f) => new Field(f.name, f.type, f.nullable))));
   }
 
@@ -613,7 +622,9 @@ export class StructBuilder<C extends Record<string, ColumnBuilder>> implements C
   }
 
   finish(): Data {
-    return structData(this.type, this.length, 0, undefined, Object.values(this.children).map((c) => c.finish()));
+    const children: Data[] = [];
+    for (const child of Object.values(this.children)) children.push(child.finish());
+    return structData(this.type, this.length, 0, undefined, children);
   }
 }
 
