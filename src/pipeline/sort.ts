@@ -371,29 +371,118 @@ function utf8Same(d: Data, o: Int32Array, v: Uint8Array, a: number, b: number): 
 }
 
 /**
+ * The state one sort's comparators read. The comparators are module functions over this state,
+ * not arrow functions made per call: V8 compiled each flush's new closures again (the JIT
+ * census, bench/NOTES.md), while one function stays compiled. A sort is synchronous and each
+ * thread has its own module, so one state per module is enough; it is cleared after the sort
+ * so no batch outlives its flush through it.
+ */
+interface SortState {
+  /** Global row of each key run's first row. */
+  runAt: Int32Array;
+  runChunk: Int32Array;
+  runRow: Int32Array;
+  /** The leading string column's 6-byte prefixes (undefined when it is not a string column). */
+  prefix: Float64Array | undefined;
+  first: readonly Data[];
+  offs: readonly Int32Array[];
+  vals: readonly Uint8Array[];
+  /** The other key columns' keys, by global row. */
+  keys: readonly SortKey[][];
+}
+const NO_ROWS = new Int32Array(0);
+const state: SortState = { runAt: NO_ROWS, runChunk: NO_ROWS, runRow: NO_ROWS, prefix: undefined, first: [], offs: [], vals: [], keys: [] };
+
+/** Rows a and b (global) by the key columns after the first, then arrival order. */
+function byRest(a: number, b: number): number {
+  const keys = state.keys;
+  for (let k = 0; k < keys.length; k++) {
+    const col = keys[k]!;
+    const x = col[a]!;
+    const y = col[b]!;
+    if (x === y) continue;
+    if (x === null) return 1;
+    if (y === null) return -1;
+    return x < y ? -1 : 1;
+  }
+  return a - b;
+}
+
+/** Key runs ra and rb, led by a string column: its prefixes, its bytes on a tie, then the rest. */
+function byPrefixedRuns(ra: number, rb: number): number {
+  const { runAt, prefix } = state;
+  const a = runAt[ra]!;
+  const b = runAt[rb]!;
+  const d = prefix![a]! - prefix![b]!;
+  if (d < 0) return -1;
+  if (d > 0) return 1;
+  // Equal prefixes (or both null, Infinity - Infinity = NaN): the bytes decide.
+  const x = utf8Compare(state.first, state.offs, state.vals, state.runChunk[ra]!, state.runRow[ra]!, state.runChunk[rb]!, state.runRow[rb]!);
+  return x !== 0 ? x : byRest(a, b);
+}
+
+/** Key runs ra and rb by the key columns. */
+function byRuns(ra: number, rb: number): number {
+  return byRest(state.runAt[ra]!, state.runAt[rb]!);
+}
+
+/** True when global row i (row r of chunk c, column data d) has the keys of row i − 1. */
+function sameKeys(d: Data, c: number, r: number, i: number): boolean {
+  const { prefix, keys } = state;
+  if (prefix) {
+    if (prefix[i] !== prefix[i - 1]) return false; // nulls are Infinity: equal to each other only
+    if (!utf8Same(d, state.offs[c]!, state.vals[c]!, r, r - 1)) return false;
+  }
+  for (let k = 0; k < keys.length; k++) if (keys[k]![i] !== keys[k]![i - 1]) return false;
+  return true;
+}
+
+/**
  * One batch holding every row of `batches`, ordered by the columns `by` (each ascending, nulls
  * last; ties keep arrival order). Key columns may be strings, integers, timestamps or string maps.
  */
 export function sortBatches(batches: readonly RecordBatch[], by: string | readonly string[]): RecordBatch {
   const schema = batches[0]!.schema;
   const names = typeof by === 'string' ? [by] : by;
-  const columns = names.map((name) => {
-    const ci = schema.fields.findIndex((f) => f.name === name);
+  const columns: number[] = [];
+  for (const name of names) {
+    let ci = -1;
+    for (let f = 0; f < schema.fields.length && ci < 0; f++) if (schema.fields[f]!.name === name) ci = f;
     if (ci < 0) throw new Error(`sortBatches: no column ${JSON.stringify(name)}`);
-    return ci;
-  });
+    columns.push(ci);
+  }
   let total = 0;
   for (const b of batches) total += b.numRows;
+  try {
+    return sortRuns(batches, schema, columns, total);
+  } finally {
+    state.runAt = state.runChunk = state.runRow = NO_ROWS;
+    state.prefix = undefined;
+    state.first = state.offs = state.vals = state.keys = [];
+  }
+}
+
+function sortRuns(batches: readonly RecordBatch[], schema: RecordBatch['schema'], columns: readonly number[], total: number): RecordBatch {
   // A leading string column (traces' trace_id, every dataset's first key) is compared by a
   // number made of its first 6 bytes, and only ties read the bytes: building a JavaScript
   // string per row and comparing strings cost more than half of the sort.
-  const first = batches.map((b) => b.data.children[columns[0]!]!);
+  const first: Data[] = [];
+  const offs: Int32Array[] = [];
+  const vals: Uint8Array[] = [];
+  for (const b of batches) {
+    const d = b.data.children[columns[0]!]!;
+    first.push(d);
+    offs.push(d.valueOffsets as Int32Array);
+    vals.push(d.values as Uint8Array);
+  }
   const prefixed = DataType.isUtf8(first[0]!.type as DataType);
   const prefix = prefixed ? utf8Prefixes(first, total) : undefined;
-  const rest = prefixed ? columns.slice(1) : columns;
-  const keys: SortKey[][] = rest.map(() => []);
-  batches.forEach((b) => rest.forEach((ci, k) => columnKeys(b.data.children[ci]!, keys[k]!)));
-  const width = keys.length;
+  const keys: SortKey[][] = [];
+  for (let k = prefixed ? 1 : 0; k < columns.length; k++) {
+    const out: SortKey[] = [];
+    for (const b of batches) columnKeys(b.data.children[columns[k]!]!, out);
+    keys.push(out);
+  }
 
   // Neighbours in a chunk with equal keys (a trace's spans, a service's records) stay neighbours
   // in the output, in arrival order: so the sort orders these key runs, not rows — a stable sort
@@ -403,9 +492,15 @@ export function sortBatches(batches: readonly RecordBatch[], by: string | readon
   const runChunk = new Int32Array(total);
   const runRow = new Int32Array(total);
   const runLen = new Int32Array(total);
+  state.runAt = runAt;
+  state.runChunk = runChunk;
+  state.runRow = runRow;
+  state.prefix = prefix;
+  state.first = first;
+  state.offs = offs;
+  state.vals = vals;
+  state.keys = keys;
   let runs = 0;
-  const offs = first.map((d) => d.valueOffsets as Int32Array);
-  const vals = first.map((d) => d.values as Uint8Array);
   for (let c = 0, i = 0; c < batches.length; c++) {
     const d = first[c]!;
     for (let r = 0, n = batches[c]!.numRows; r < n; r++, i++) {
@@ -419,46 +514,17 @@ export function sortBatches(batches: readonly RecordBatch[], by: string | readon
       runLen[runs++] = 1;
     }
   }
-  function sameKeys(d: Data, c: number, r: number, i: number): boolean {
-    if (prefix) {
-      if (prefix[i] !== prefix[i - 1]) return false; // nulls are Infinity: equal to each other only
-      if (!utf8Same(d, offs[c]!, vals[c]!, r, r - 1)) return false;
-    }
-    for (let k = 0; k < width; k++) if (keys[k]![i] !== keys[k]![i - 1]) return false;
-    return true;
-  }
-
-  const byRest = (a: number, b: number): number => {
-    for (let k = 0; k < width; k++) {
-      const col = keys[k]!;
-      const x = col[a]!;
-      const y = col[b]!;
-      if (x === y) continue;
-      if (x === null) return 1;
-      if (y === null) return -1;
-      return x < y ? -1 : 1;
-    }
-    return a - b;
-  };
   // Sorted are run numbers; a run is compared by its first row (global row runAt[run]).
   const order = new Array<number>(runs);
   for (let i = 0; i < runs; i++) order[i] = i;
-  if (prefix) {
-    order.sort((ra, rb) => {
-      const a = runAt[ra]!;
-      const b = runAt[rb]!;
-      const d = prefix[a]! - prefix[b]!;
-      if (d < 0) return -1;
-      if (d > 0) return 1;
-      // Equal prefixes (or both null, Infinity - Infinity = NaN): the bytes decide.
-      const x = utf8Compare(first, offs, vals, runChunk[ra]!, runRow[ra]!, runChunk[rb]!, runRow[rb]!);
-      return x !== 0 ? x : byRest(a, b);
-    });
-  } else {
-    order.sort((ra, rb) => byRest(runAt[ra]!, runAt[rb]!));
-  }
+  order.sort(prefix ? byPrefixedRuns : byRuns);
   const g = gatherRuns(order, runChunk, runRow, runLen, total);
-  const children = schema.fields.map((_, ci) => gather(batches.map((b) => b.data.children[ci]!), g));
+  const children: Data[] = [];
+  for (let ci = 0; ci < schema.fields.length; ci++) {
+    const column: Data[] = [];
+    for (const b of batches) column.push(b.data.children[ci]!);
+    children.push(gather(column, g));
+  }
   return new RecordBatch(schema, structData(new Struct(schema.fields), total, 0, undefined, children));
 }
 
