@@ -8,6 +8,9 @@
  *                           ingest, what GC freed included (summed by `node bench/gc-heap-report.mjs FILE SPANS`)
  *   PERF_OUT=FILE           `perf record -g` of the daemon over the measured ingest (which threads do what)
  *   SHOW_THREADS=1          every thread's CPU seconds on stderr
+ *   TRACE_CUT=400           with GC_LOG: each kept line prefixed by the measured request count
+ *                           at its arrival ÷ 400 (a census per 400 requests of `--trace-opt
+ *                           --trace-deopt` lines: `node bench/jit-census.mjs FILE`); −1 = warm-up
  *
  *   npx tsx bench/gc-threads.ts [requests=400] [spansPerRequest=512] [concurrency=4]
  */
@@ -21,7 +24,15 @@ const dir = await mkdtemp(join(tmpdir(), 's3pq-bench-'));
 const d = await startBenchDaemon(dir, process.env.BENCH_TOML ?? '', `${dir}/data`, (process.env.NODE_ARGS ?? '').split(' ').filter(Boolean));
 const pid = d.child.pid!;
 const gcLines: string[] = [];
-if (process.env.GC_LOG) d.child.stdout!.on('data', (b: Buffer) => { for (const l of b.toString().split('\n')) if (l && !l.startsWith('{')) gcLines.push(l); });
+const cut = Number(process.env.TRACE_CUT ?? 0);
+let next = -1; // requests sent in the measured window (−1: start-up and warm-up)
+let partial = '';
+if (process.env.GC_LOG) d.child.stdout!.on('data', (b: Buffer) => {
+  // Lines may straddle chunks: keep the tail for the next one.
+  const lines = (partial + b.toString()).split('\n');
+  partial = lines.pop()!;
+  for (const l of lines) if (l && !l.startsWith('{')) gcLines.push(cut > 0 ? `${next < 0 ? -1 : Math.floor(next / cut)}\t${l}` : l);
+});
 async function threads(): Promise<Map<string, number>> {
   const m = new Map<string, number>();
   for (const t of await readdir(`/proc/${pid}/task`)) {
@@ -35,7 +46,19 @@ async function threads(): Promise<Map<string, number>> {
 }
 const payloads = traceRequests(42, requests + 16, perRequest);
 const url = `http://127.0.0.1:${d.ports.http}/v1/traces`;
-const send = async (i: number) => { const res = await fetch(url, { method: 'POST', body: payloads[i]!, headers: { 'content-type': 'application/x-protobuf' } }); await res.arrayBuffer(); if (res.status !== 200) throw new Error(`status ${res.status}`); };
+let resets = 0;
+const send = async (i: number): Promise<void> => {
+  let res: Response;
+  try {
+    res = await fetch(url, { method: 'POST', body: payloads[i]!, headers: { 'content-type': 'application/x-protobuf' } });
+  } catch (err) {
+    // As quick-ingest.ts: a kept-alive connection the daemon closed as idle resets; send again.
+    if ((err as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET' || ++resets > 20) throw err;
+    return send(i);
+  }
+  await res.arrayBuffer();
+  if (res.status !== 200) throw new Error(`status ${res.status}`);
+};
 for (let i = 0; i < 16; i++) await send(requests + i);
 if (process.env.HEAP_OUT) { process.kill(pid, 'SIGUSR2'); await new Promise((r) => setTimeout(r, 200)); }
 const perf = process.env.PERF_OUT ? (await import('node:child_process')).spawn('perf', ['record', '-F', '997', '-g', '-p', String(pid), '-o', process.env.PERF_OUT], { stdio: 'ignore' }) : undefined;
@@ -45,7 +68,7 @@ const sampler = setInterval(() => void d.rssMb().then((v) => (peak = Math.max(pe
 const t0 = await threads();
 const cpu0 = await d.cpuSeconds();
 const last = new Map(t0);
-let next = 0;
+next = 0;
 await Promise.all(Array.from({ length: concurrency }, async () => { while (next < requests) await send(next++); }));
 // Poll the thread table until SIGTERM's exit; the last reading before it is gone counts.
 const exit = new Promise((r) => d.child.once('exit', r));

@@ -12,7 +12,8 @@
  * boolean bits, while its offsets and fixed-width value buffers are already sub-arrays, and a
  * struct's children are sliced along with it.
  */
-import { DataType, RecordBatch, Struct, makeData, type Data } from 'apache-arrow';
+import { DataType, RecordBatch, Struct, Type, type Data } from 'apache-arrow';
+import { fixedData, listData, structData, utf8Data } from '../schema/arrow-data.js';
 
 /**
  * The output rows as runs of consecutive source rows: run i is rows [starts[i], starts[i] +
@@ -37,14 +38,46 @@ function isValid(d: Data, row: number): boolean {
   return (bitmap[i >> 3]! & (1 << (i & 7))) !== 0;
 }
 
-function gatherValidity(parts: readonly Data[], g: Runs): { bitmap: Uint8Array | undefined; nullCount: number } {
-  if (parts.every((p) => p.nullCount === 0)) return { bitmap: undefined, nullCount: 0 };
+/*
+ * The gather: one function per column kind (UTF-8, boolean, list or map, struct, fixed width),
+ * each reading the buffers of one kind of `Data`. A single function over every kind saw Data
+ * and typed arrays of every shape, and V8 deoptimized and recompiled it flush after flush
+ * ("wrong map", bench/NOTES.md); split, each call site meets one shape. The fixed-width copy
+ * goes through 32-bit word views (or bytes for 1- and 2-byte types), so it sees one array type.
+ */
+
+interface Validity {
+  readonly bitmap: Uint8Array | undefined;
+  readonly nullCount: number;
+}
+const ALL_VALID: Validity = { bitmap: undefined, nullCount: 0 };
+
+/** The gathered rows' validity bitmap (undefined when no part has a null). */
+function gatherValidity(parts: readonly Data[], g: Runs): Validity {
+  let any = false;
+  for (let c = 0; c < parts.length; c++) if (parts[c]!.nullCount > 0) any = true;
+  if (!any) return ALL_VALID;
+  // Per part, its bitmap and bit offset (null: every row valid), read once, not once per row.
+  const bitmaps: (Uint8Array | null)[] = [];
+  const shifts: number[] = [];
+  for (let c = 0; c < parts.length; c++) {
+    const p = parts[c]!;
+    const b = p.nullBitmap;
+    bitmaps.push(p.nullCount > 0 && b !== undefined && b.length > 0 ? b : null);
+    shifts.push(p.offset);
+  }
   const bitmap = new Uint8Array((g.length + 7) >> 3);
   let nulls = 0;
   for (let r = 0, k = 0; r < g.count; r++) {
-    const p = parts[g.chunks[r]!]!;
-    for (let row = g.starts[r]!, end = row + g.lens[r]!; row < end; row++, k++) {
-      if (isValid(p, row)) bitmap[k >> 3]! |= 1 << (k & 7);
+    const c = g.chunks[r]!;
+    const bits = bitmaps[c]!;
+    const len = g.lens[r]!;
+    if (bits === null) {
+      for (const end = k + len; k < end; k++) bitmap[k >> 3]! |= 1 << (k & 7);
+      continue;
+    }
+    for (let i = shifts[c]! + g.starts[r]!, end = i + len; i < end; i++, k++) {
+      if ((bits[i >> 3]! & (1 << (i & 7))) !== 0) bitmap[k >> 3]! |= 1 << (k & 7);
       else nulls++;
     }
   }
@@ -95,81 +128,142 @@ function childRuns(offs: readonly Int32Array[], g: Runs): Runs {
   return { chunks, starts, lens, count, length };
 }
 
+/** The gathered rows of one column, whatever its kind. */
 function gather(parts: readonly Data[], g: Runs): Data {
-  const type = parts[0]!.type as DataType;
-  const n = g.length;
-  const { bitmap, nullCount } = gatherValidity(parts, g);
-  const base = { type, length: n, nullCount, nullBitmap: bitmap };
-  if (DataType.isUtf8(type)) {
-    const offs = parts.map((p) => p.valueOffsets as Int32Array);
-    const vals = parts.map((p) => p.values as Uint8Array);
-    const offsets = gatherOffsets(offs, g);
-    const bytes = new Uint8Array(offsets[n]!);
-    // Short copies byte by byte: a `subarray` (a new view object) costs more than a short copy.
-    for (let r = 0, k = 0; r < g.count; r++) {
-      const c = g.chunks[r]!;
-      const o = offs[c]!;
-      const v = vals[c]!;
-      let from = o[g.starts[r]!]!;
-      const end = o[g.starts[r]! + g.lens[r]!]!;
-      let to = offsets[k]!;
-      if (end - from > SHORT_BYTES) bytes.set(v.subarray(from, end), to);
-      else while (from < end) bytes[to++] = v[from++]!;
-      k += g.lens[r]!;
+  switch ((parts[0]!.type as DataType).typeId) {
+    case Type.Utf8:
+      return gatherUtf8(parts, g);
+    case Type.Bool:
+      return gatherBool(parts, g);
+    case Type.List:
+    case Type.Map:
+      return gatherList(parts, g);
+    case Type.Struct:
+      return gatherStruct(parts, g);
+    default:
+      // Int, Float, Timestamp: one typed-array element per row.
+      return gatherFixedData(parts, g);
+  }
+}
+
+function gatherUtf8(parts: readonly Data[], g: Runs): Data {
+  const offs: Int32Array[] = [];
+  const vals: Uint8Array[] = [];
+  for (let c = 0; c < parts.length; c++) {
+    offs.push(parts[c]!.valueOffsets as Int32Array);
+    vals.push(parts[c]!.values as Uint8Array);
+  }
+  const v = gatherValidity(parts, g);
+  const offsets = gatherOffsets(offs, g);
+  const bytes = new Uint8Array(offsets[g.length]!);
+  // Short copies byte by byte: a `subarray` (a new view object) costs more than a short copy.
+  for (let r = 0, k = 0; r < g.count; r++) {
+    const c = g.chunks[r]!;
+    const o = offs[c]!;
+    const src = vals[c]!;
+    let from = o[g.starts[r]!]!;
+    const end = o[g.starts[r]! + g.lens[r]!]!;
+    let to = offsets[k]!;
+    if (end - from > SHORT_BYTES) bytes.set(src.subarray(from, end), to);
+    else while (from < end) bytes[to++] = src[from++]!;
+    k += g.lens[r]!;
+  }
+  return utf8Data(parts[0]!.type as DataType, g.length, v.nullCount, v.bitmap, offsets, bytes);
+}
+
+function gatherBool(parts: readonly Data[], g: Runs): Data {
+  const v = gatherValidity(parts, g);
+  const bits = new Uint8Array((g.length + 7) >> 3);
+  for (let r = 0, k = 0; r < g.count; r++) {
+    const p = parts[g.chunks[r]!]!;
+    const src = p.values as Uint8Array;
+    for (let row = p.offset + g.starts[r]!, end = row + g.lens[r]!; row < end; row++, k++) {
+      if ((src[row >> 3]! & (1 << (row & 7))) !== 0) bits[k >> 3]! |= 1 << (k & 7);
     }
-    return makeData({ ...base, type, valueOffsets: offsets, data: bytes } as Parameters<typeof makeData>[0]);
   }
-  if (DataType.isBool(type)) {
-    const bits = new Uint8Array((n + 7) >> 3);
-    for (let r = 0, k = 0; r < g.count; r++) {
-      const p = parts[g.chunks[r]!]!;
-      const v = p.values as Uint8Array;
-      for (let row = p.offset + g.starts[r]!, end = row + g.lens[r]!; row < end; row++, k++) {
-        if ((v[row >> 3]! & (1 << (row & 7))) !== 0) bits[k >> 3]! |= 1 << (k & 7);
-      }
-    }
-    return makeData({ ...base, type, data: bits } as Parameters<typeof makeData>[0]);
+  return fixedData(parts[0]!.type as DataType, g.length, v.nullCount, v.bitmap, bits);
+}
+
+function gatherList(parts: readonly Data[], g: Runs): Data {
+  const offs: Int32Array[] = [];
+  const children: Data[] = [];
+  for (let c = 0; c < parts.length; c++) {
+    offs.push(parts[c]!.valueOffsets as Int32Array);
+    children.push(parts[c]!.children[0]!);
   }
-  if (DataType.isList(type) || DataType.isMap(type)) {
-    const offs = parts.map((p) => p.valueOffsets as Int32Array);
-    const offsets = gatherOffsets(offs, g);
-    const childData = gather(parts.map((p) => p.children[0]!), childRuns(offs, g));
-    return makeData({ ...base, type, valueOffsets: offsets, child: childData } as Parameters<typeof makeData>[0]);
+  const v = gatherValidity(parts, g);
+  const offsets = gatherOffsets(offs, g);
+  const child = gather(children, childRuns(offs, g));
+  return listData(parts[0]!.type as DataType, g.length, v.nullCount, v.bitmap, offsets, child);
+}
+
+function gatherStruct(parts: readonly Data[], g: Runs): Data {
+  const type = parts[0]!.type as Struct;
+  const v = gatherValidity(parts, g);
+  // Arrow slices a struct's children along with it, so row numbers carry over unchanged.
+  const children: Data[] = [];
+  for (let ci = 0; ci < type.children.length; ci++) {
+    const column: Data[] = [];
+    for (let c = 0; c < parts.length; c++) column.push(parts[c]!.children[ci]!);
+    children.push(gather(column, g));
   }
-  if (DataType.isStruct(type)) {
-    // Arrow slices a struct's children along with it, so row numbers carry over unchanged.
-    const children = type.children.map((_, ci) => gather(parts.map((p) => p.children[ci]!), g));
-    return makeData({ ...base, type, children } as Parameters<typeof makeData>[0]);
-  }
-  // Fixed width: Int, Float, Timestamp (one typed-array element per row).
-  return makeData({ ...base, type, data: gatherFixed(parts.map((p) => p.values as FixedArray), g) } as Parameters<typeof makeData>[0]);
+  return structData(type, g.length, v.nullCount, v.bitmap, children);
 }
 
 type FixedArray = Int32Array | Uint32Array | Float64Array | BigInt64Array | Int8Array | Int16Array | Uint8Array | Uint16Array | Float32Array | BigUint64Array;
 
 /**
- * One element per row. A short run is copied element by element, a longer one by one `set`: a
- * `subarray` view is a heap object and costs more than copying a few elements. 64-bit columns
- * are copied as pairs of 32-bit words through Int32Array views, so no BigInt is made per value.
+ * One element per row, copied as 32-bit words (a 64-bit value is two; no BigInt is made) or, for
+ * 1- and 2-byte elements, as bytes: whatever the column's array type, the copy loop sees one.
  */
-function gatherFixed<T extends FixedArray>(vals: readonly T[], g: Runs): T {
-  const first = vals[0]!;
-  const out = new (first.constructor as new (n: number) => T)(g.length);
-  const wide = first.BYTES_PER_ELEMENT === 8;
-  const src = wide ? vals.map((v) => new Int32Array(v.buffer, v.byteOffset, v.length * 2)) : vals;
-  const dst = wide ? new Int32Array(out.buffer, out.byteOffset, g.length * 2) : out;
-  const w = wide ? 2 : 1;
+function gatherFixedData(parts: readonly Data[], g: Runs): Data {
+  const first = parts[0]!.values as FixedArray;
+  const size = first.BYTES_PER_ELEMENT;
+  const out = new (first.constructor as new (n: number) => FixedArray)(g.length);
+  if (size >= 4) {
+    const src: Int32Array[] = [];
+    for (let c = 0; c < parts.length; c++) {
+      const a = parts[c]!.values as FixedArray;
+      src.push(new Int32Array(a.buffer, a.byteOffset, (a.length * size) >> 2));
+    }
+    copyRuns32(src, g, size >> 2, new Int32Array(out.buffer, out.byteOffset, (g.length * size) >> 2));
+  } else {
+    const src: Uint8Array[] = [];
+    for (let c = 0; c < parts.length; c++) {
+      const a = parts[c]!.values as FixedArray;
+      src.push(new Uint8Array(a.buffer, a.byteOffset, a.length * size));
+    }
+    copyRuns8(src, g, size, new Uint8Array(out.buffer, out.byteOffset, g.length * size));
+  }
+  const v = gatherValidity(parts, g);
+  return fixedData(parts[0]!.type as DataType, g.length, v.nullCount, v.bitmap, out);
+}
+
+/**
+ * Runs of `w` words per row. A short run is copied element by element, a longer one by one
+ * `set`: a `subarray` view is a heap object and costs more than copying a few elements.
+ */
+function copyRuns32(src: readonly Int32Array[], g: Runs, w: number, dst: Int32Array): void {
   for (let r = 0, k = 0; r < g.count; r++) {
-    const v = src[g.chunks[r]!]! as ArrayLike<number> & { subarray(a: number, b: number): unknown };
+    const v = src[g.chunks[r]!]!;
     const start = g.starts[r]! * w;
     const len = g.lens[r]! * w;
-    if (len <= SHORT_RUN) {
-      const o = dst as unknown as { [i: number]: number };
-      for (let j = 0; j < len; j++) o[k + j] = v[start + j]!;
-    } else (dst as unknown as { set(src: unknown, at: number): void }).set(v.subarray(start, start + len), k); // same element type: TS cannot see it through the union
+    if (len <= SHORT_RUN) for (let j = 0; j < len; j++) dst[k + j] = v[start + j]!;
+    else dst.set(v.subarray(start, start + len), k);
     k += len;
   }
-  return out;
+}
+
+/** As copyRuns32, for `w` bytes per row. */
+function copyRuns8(src: readonly Uint8Array[], g: Runs, w: number, dst: Uint8Array): void {
+  for (let r = 0, k = 0; r < g.count; r++) {
+    const v = src[g.chunks[r]!]!;
+    const start = g.starts[r]! * w;
+    const len = g.lens[r]! * w;
+    if (len <= SHORT_RUN) for (let j = 0; j < len; j++) dst[k + j] = v[start + j]!;
+    else dst.set(v.subarray(start, start + len), k);
+    k += len;
+  }
 }
 
 /** Elements (or bytes) up to which a loop copy beats a `subarray` + `set` (measured on the bench load). */
@@ -277,29 +371,118 @@ function utf8Same(d: Data, o: Int32Array, v: Uint8Array, a: number, b: number): 
 }
 
 /**
+ * The state one sort's comparators read. The comparators are module functions over this state,
+ * not arrow functions made per call: V8 compiled each flush's new closures again (the JIT
+ * census, bench/NOTES.md), while one function stays compiled. A sort is synchronous and each
+ * thread has its own module, so one state per module is enough; it is cleared after the sort
+ * so no batch outlives its flush through it.
+ */
+interface SortState {
+  /** Global row of each key run's first row. */
+  runAt: Int32Array;
+  runChunk: Int32Array;
+  runRow: Int32Array;
+  /** The leading string column's 6-byte prefixes (undefined when it is not a string column). */
+  prefix: Float64Array | undefined;
+  first: readonly Data[];
+  offs: readonly Int32Array[];
+  vals: readonly Uint8Array[];
+  /** The other key columns' keys, by global row. */
+  keys: readonly SortKey[][];
+}
+const NO_ROWS = new Int32Array(0);
+const state: SortState = { runAt: NO_ROWS, runChunk: NO_ROWS, runRow: NO_ROWS, prefix: undefined, first: [], offs: [], vals: [], keys: [] };
+
+/** Rows a and b (global) by the key columns after the first, then arrival order. */
+function byRest(a: number, b: number): number {
+  const keys = state.keys;
+  for (let k = 0; k < keys.length; k++) {
+    const col = keys[k]!;
+    const x = col[a]!;
+    const y = col[b]!;
+    if (x === y) continue;
+    if (x === null) return 1;
+    if (y === null) return -1;
+    return x < y ? -1 : 1;
+  }
+  return a - b;
+}
+
+/** Key runs ra and rb, led by a string column: its prefixes, its bytes on a tie, then the rest. */
+function byPrefixedRuns(ra: number, rb: number): number {
+  const { runAt, prefix } = state;
+  const a = runAt[ra]!;
+  const b = runAt[rb]!;
+  const d = prefix![a]! - prefix![b]!;
+  if (d < 0) return -1;
+  if (d > 0) return 1;
+  // Equal prefixes (or both null, Infinity - Infinity = NaN): the bytes decide.
+  const x = utf8Compare(state.first, state.offs, state.vals, state.runChunk[ra]!, state.runRow[ra]!, state.runChunk[rb]!, state.runRow[rb]!);
+  return x !== 0 ? x : byRest(a, b);
+}
+
+/** Key runs ra and rb by the key columns. */
+function byRuns(ra: number, rb: number): number {
+  return byRest(state.runAt[ra]!, state.runAt[rb]!);
+}
+
+/** True when global row i (row r of chunk c, column data d) has the keys of row i − 1. */
+function sameKeys(d: Data, c: number, r: number, i: number): boolean {
+  const { prefix, keys } = state;
+  if (prefix) {
+    if (prefix[i] !== prefix[i - 1]) return false; // nulls are Infinity: equal to each other only
+    if (!utf8Same(d, state.offs[c]!, state.vals[c]!, r, r - 1)) return false;
+  }
+  for (let k = 0; k < keys.length; k++) if (keys[k]![i] !== keys[k]![i - 1]) return false;
+  return true;
+}
+
+/**
  * One batch holding every row of `batches`, ordered by the columns `by` (each ascending, nulls
  * last; ties keep arrival order). Key columns may be strings, integers, timestamps or string maps.
  */
 export function sortBatches(batches: readonly RecordBatch[], by: string | readonly string[]): RecordBatch {
   const schema = batches[0]!.schema;
   const names = typeof by === 'string' ? [by] : by;
-  const columns = names.map((name) => {
-    const ci = schema.fields.findIndex((f) => f.name === name);
+  const columns: number[] = [];
+  for (const name of names) {
+    let ci = -1;
+    for (let f = 0; f < schema.fields.length && ci < 0; f++) if (schema.fields[f]!.name === name) ci = f;
     if (ci < 0) throw new Error(`sortBatches: no column ${JSON.stringify(name)}`);
-    return ci;
-  });
+    columns.push(ci);
+  }
   let total = 0;
   for (const b of batches) total += b.numRows;
+  try {
+    return sortRuns(batches, schema, columns, total);
+  } finally {
+    state.runAt = state.runChunk = state.runRow = NO_ROWS;
+    state.prefix = undefined;
+    state.first = state.offs = state.vals = state.keys = [];
+  }
+}
+
+function sortRuns(batches: readonly RecordBatch[], schema: RecordBatch['schema'], columns: readonly number[], total: number): RecordBatch {
   // A leading string column (traces' trace_id, every dataset's first key) is compared by a
   // number made of its first 6 bytes, and only ties read the bytes: building a JavaScript
   // string per row and comparing strings cost more than half of the sort.
-  const first = batches.map((b) => b.data.children[columns[0]!]!);
+  const first: Data[] = [];
+  const offs: Int32Array[] = [];
+  const vals: Uint8Array[] = [];
+  for (const b of batches) {
+    const d = b.data.children[columns[0]!]!;
+    first.push(d);
+    offs.push(d.valueOffsets as Int32Array);
+    vals.push(d.values as Uint8Array);
+  }
   const prefixed = DataType.isUtf8(first[0]!.type as DataType);
   const prefix = prefixed ? utf8Prefixes(first, total) : undefined;
-  const rest = prefixed ? columns.slice(1) : columns;
-  const keys: SortKey[][] = rest.map(() => []);
-  batches.forEach((b) => rest.forEach((ci, k) => columnKeys(b.data.children[ci]!, keys[k]!)));
-  const width = keys.length;
+  const keys: SortKey[][] = [];
+  for (let k = prefixed ? 1 : 0; k < columns.length; k++) {
+    const out: SortKey[] = [];
+    for (const b of batches) columnKeys(b.data.children[columns[k]!]!, out);
+    keys.push(out);
+  }
 
   // Neighbours in a chunk with equal keys (a trace's spans, a service's records) stay neighbours
   // in the output, in arrival order: so the sort orders these key runs, not rows — a stable sort
@@ -309,9 +492,15 @@ export function sortBatches(batches: readonly RecordBatch[], by: string | readon
   const runChunk = new Int32Array(total);
   const runRow = new Int32Array(total);
   const runLen = new Int32Array(total);
+  state.runAt = runAt;
+  state.runChunk = runChunk;
+  state.runRow = runRow;
+  state.prefix = prefix;
+  state.first = first;
+  state.offs = offs;
+  state.vals = vals;
+  state.keys = keys;
   let runs = 0;
-  const offs = first.map((d) => d.valueOffsets as Int32Array);
-  const vals = first.map((d) => d.values as Uint8Array);
   for (let c = 0, i = 0; c < batches.length; c++) {
     const d = first[c]!;
     for (let r = 0, n = batches[c]!.numRows; r < n; r++, i++) {
@@ -325,48 +514,18 @@ export function sortBatches(batches: readonly RecordBatch[], by: string | readon
       runLen[runs++] = 1;
     }
   }
-  function sameKeys(d: Data, c: number, r: number, i: number): boolean {
-    if (prefix) {
-      if (prefix[i] !== prefix[i - 1]) return false; // nulls are Infinity: equal to each other only
-      if (!utf8Same(d, offs[c]!, vals[c]!, r, r - 1)) return false;
-    }
-    for (let k = 0; k < width; k++) if (keys[k]![i] !== keys[k]![i - 1]) return false;
-    return true;
-  }
-
-  const byRest = (a: number, b: number): number => {
-    for (let k = 0; k < width; k++) {
-      const col = keys[k]!;
-      const x = col[a]!;
-      const y = col[b]!;
-      if (x === y) continue;
-      if (x === null) return 1;
-      if (y === null) return -1;
-      return x < y ? -1 : 1;
-    }
-    return a - b;
-  };
   // Sorted are run numbers; a run is compared by its first row (global row runAt[run]).
   const order = new Array<number>(runs);
   for (let i = 0; i < runs; i++) order[i] = i;
-  if (prefix) {
-    order.sort((ra, rb) => {
-      const a = runAt[ra]!;
-      const b = runAt[rb]!;
-      const d = prefix[a]! - prefix[b]!;
-      if (d < 0) return -1;
-      if (d > 0) return 1;
-      // Equal prefixes (or both null, Infinity - Infinity = NaN): the bytes decide.
-      const x = utf8Compare(first, offs, vals, runChunk[ra]!, runRow[ra]!, runChunk[rb]!, runRow[rb]!);
-      return x !== 0 ? x : byRest(a, b);
-    });
-  } else {
-    order.sort((ra, rb) => byRest(runAt[ra]!, runAt[rb]!));
-  }
+  order.sort(prefix ? byPrefixedRuns : byRuns);
   const g = gatherRuns(order, runChunk, runRow, runLen, total);
-  const children = schema.fields.map((_, ci) => gather(batches.map((b) => b.data.children[ci]!), g));
-  const data = makeData({ type: new Struct(schema.fields), length: total, nullCount: 0, children });
-  return new RecordBatch(schema, data);
+  const children: Data[] = [];
+  for (let ci = 0; ci < schema.fields.length; ci++) {
+    const column: Data[] = [];
+    for (const b of batches) column.push(b.data.children[ci]!);
+    children.push(gather(column, g));
+  }
+  return new RecordBatch(schema, structData(new Struct(schema.fields), total, 0, undefined, children));
 }
 
 /** The sorted key runs as gather runs: key runs that were neighbours in one chunk before the sort are merged. */

@@ -4,8 +4,9 @@
  * into one RecordBatch in schema order. A dataset only declares its own columns and how a
  * record fills them.
  */
-import { Field, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
-import type { ColumnBuilder } from './columns.js';
+import { Field, RecordBatch, Schema, Struct, type Data } from 'apache-arrow';
+import { structData } from './arrow-data.js';
+import { fieldsKey, type ColumnBuilder } from './columns.js';
 import { SourceColumns } from './common.js';
 import { PromotedColumns, type PromotedSpec } from './promoted.js';
 
@@ -40,8 +41,13 @@ export abstract class DatasetBatchBuilderBase {
   /** Every column builder, in schema order (the promoted columns last, via `promotedColumns`). */
   protected abstract columns(): [string, ColumnBuilder][];
 
+  // Loops, not `map` with an arrow function: these run once per batch, and V8 kept recompiling
+  // such per-batch arrows (a third of the steady-state compiles were anonymous; bench/NOTES.md).
   protected promotedColumns(): [string, ColumnBuilder][] {
-    return this.promoted.specs.map((s, i) => [s.column, this.promoted.builders[i]!]);
+    const out: [string, ColumnBuilder][] = [];
+    const { specs, builders } = this.promoted;
+    for (let i = 0; i < specs.length; i++) out.push([specs[i]!.column, builders[i]!]);
+    return out;
   }
 
   byteSize(): number {
@@ -52,8 +58,37 @@ export abstract class DatasetBatchBuilderBase {
 
   finish(): RecordBatch {
     const cols = this.columns();
-    const fields = cols.map(([name, b]) => new Field(name, b.type, !this.notNull.has(name)));
-    const data = makeData({ type: new Struct(fields), length: this.rows, nullCount: 0, children: cols.map(([, b]) => b.finish()) });
-    return new RecordBatch(new Schema(fields), data);
+    const fields: { name: string; type: Field['type']; nullable: boolean }[] = [];
+    const children: Data[] = [];
+    for (const [name, b] of cols) {
+      fields.push({ name, type: b.type, nullable: !this.notNull.has(name) });
+      children.push(b.finish());
+    }
+    const shape = batchShape(fields);
+    return new RecordBatch(shape.schema, structData(shape.type, this.rows, 0, undefined, children));
   }
+}
+
+/**
+ * One Arrow schema (and its struct type) per batch shape — a dataset plan's columns, whose types
+ * are the builders' shared instances (columns.ts) — built once and reused by every batch, instead
+ * of new `Field`s, `Schema` and `Struct` per batch: less garbage kept while batches wait for
+ * their flush, and apache-arrow's code meets the same objects every time. A daemon has a few
+ * shapes (datasets × promoted-column settings); past `MAX_SHAPES` new ones are made, not kept.
+ */
+interface BatchShape {
+  readonly schema: Schema;
+  readonly type: Struct;
+}
+const batchShapes = new Map<string, BatchShape>();
+const MAX_SHAPES = 64;
+
+function batchShape(fields: readonly { readonly name: string; readonly type: Field['type']; readonly nullable: boolean }[]): BatchShape {
+  const key = fieldsKey(fields);
+  const known = batchShapes.get(key);
+  if (known !== undefined) return known;
+  const arrowFields = fields.map((f) => new Field(f.name, f.type, f.nullable));
+  const shape = { schema: new Schema(arrowFields), type: new Struct(arrowFields) };
+  if (batchShapes.size < MAX_SHAPES) batchShapes.set(key, shape);
+  return shape;
 }

@@ -1,5 +1,5 @@
 /**
- * Column builders that fill typed arrays in place and hand them to `makeData` at the end.
+ * Column builders that fill typed arrays in place and hand them to Arrow `Data` at the end (arrow-data.ts).
  *
  * apache-arrow's own builders are ~10x slower for our shapes (see DESIGN.md), so each builder
  * here owns a growable buffer, a validity bitmap and (for variable-size types) an offsets
@@ -18,9 +18,9 @@ import {
   TimestampNanosecond,
   Uint32,
   Utf8,
-  makeData,
   type DataType,
 } from 'apache-arrow';
+import { fixedData, listData, structData, utf8Data } from './arrow-data.js';
 import { borrowArray, borrowBuffer, returnBuffer, settle } from './buffer-pool.js';
 
 const INITIAL = 64;
@@ -92,6 +92,54 @@ export interface ColumnBuilder {
  * attribute keys or values, the same for every record of the group): their UTF-8 bytes back to
  * back, `ends[i]` where string i ends, `valid[i]` false for a null.
  */
+/**
+ * One instance of each type for every builder and batch: a batch's schema, its Data and the
+ * sorted copies then share the same type objects, so apache-arrow's visitors and the flush sort
+ * meet the same few objects every flush (and a batch waiting for its flush holds no types of its
+ * own).
+ */
+const UTF8 = new Utf8();
+const INT32 = new Int32();
+const UINT32 = new Uint32();
+const FLOAT64 = new Float64();
+const INT64 = new Int64();
+const TIMESTAMP_NS = new TimestampNanosecond();
+const BOOL = new Bool();
+
+/**
+ * Struct and list types, one instance per shape (field names, nullability, child type
+ * instances), so builders made per request hand every batch the same type objects.
+ * Shapes are the datasets' nested columns: a handful; past `MAX_SHAPES` new shapes are not kept.
+ */
+const shapes = new Map<string, DataType>();
+const MAX_SHAPES = 256;
+const typeIds = new WeakMap<DataType, number>();
+let nextTypeId = 0;
+function typeIdOf(t: DataType): number {
+  let id = typeIds.get(t);
+  if (id === undefined) typeIds.set(t, (id = nextTypeId++));
+  return id;
+}
+function interned<T extends DataType>(key: string, make: () => T): T {
+  const known = shapes.get(key);
+  if (known !== undefined) return known as T;
+  const t = make();
+  if (shapes.size < MAX_SHAPES) shapes.set(key, t);
+  return t;
+}
+
+/** `List<item>` with a nullable `item` field: one instance per item type instance. */
+export function listTypeOf(item: DataType): List {
+  return interned(`list(${typeIdOf(item)})`, () => new List(new Field('item', item, true)));
+}
+
+/** The shape key of a list of fields: names, nullability and child type instances. */
+export function fieldsKey(fields: readonly { readonly name: string; readonly nullable: boolean; readonly type: DataType }[]): string {
+  let key = '';
+  for (const f of fields) key += `${JSON.stringify(f.name)}${f.nullable ? '?' : '!'}${typeIdOf(f.type)},`;
+  return key;
+}
+
 export class PackedStrings {
   private constructor(
     readonly bytes: Uint8Array,
@@ -100,19 +148,27 @@ export class PackedStrings {
     readonly nulls: number,
   ) {}
 
+  // Loops, not `forEach`/`map` with arrow functions: once per resource and scope of every
+  // request, and V8 kept recompiling those arrows (bench/NOTES.md, the JIT census).
   static of(values: readonly (Uint8Array | null)[]): PackedStrings {
     const ends = new Int32Array(values.length);
     let size = 0;
-    values.forEach((v, i) => (ends[i] = size += v?.length ?? 0));
+    for (let i = 0; i < values.length; i++) ends[i] = size += values[i]?.length ?? 0;
     const bytes = new Uint8Array(size);
-    values.forEach((v, i) => v !== null && bytes.set(v, ends[i]! - v.length));
-    const valid = values.map((v) => v !== null);
-    return new PackedStrings(bytes, ends, valid, valid.filter((v) => !v).length);
+    const valid: boolean[] = [];
+    let nulls = 0;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (v !== null) bytes.set(v, ends[i]! - v.length);
+      else nulls++;
+      valid.push(v !== null);
+    }
+    return new PackedStrings(bytes, ends, valid, nulls);
   }
 }
 
 export class Utf8Builder implements ColumnBuilder {
-  readonly type = new Utf8();
+  readonly type: DataType = UTF8;
   length = 0;
   private offsets: Int32Array;
   private data: Buffer;
@@ -269,13 +325,13 @@ export class Utf8Builder implements ColumnBuilder {
     return this.used + this.length * 4;
   }
 
-  finish(): Data<Utf8> {
+  finish(): Data {
     const length = this.length;
     // The builder keeps the batch's arrays (never the borrowed ones, which are given back).
     const valueOffsets = (this.offsets = settle(this.offsets, length + 1));
     const data = settle(this.data, this.used);
     this.data = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    return makeData({ type: this.type, length, nullCount: this.validity.nullCount, nullBitmap: this.validity.bitmap(length), valueOffsets, data });
+    return utf8Data(this.type, length, this.validity.nullCount, this.validity.bitmap(length), valueOffsets, data);
   }
 
   private push(valid: boolean): void {
@@ -339,13 +395,7 @@ abstract class FixedBuilder<A extends NumericArray, V> implements ColumnBuilder 
 
   finish(): Data {
     const length = this.length;
-    return makeData({
-      type: this.type,
-      length,
-      nullCount: this.validity.nullCount,
-      nullBitmap: this.validity.bitmap(length),
-      data: (this.values = settle(this.values, length)),
-    } as Parameters<typeof makeData>[0]);
+    return fixedData(this.type, length, this.validity.nullCount, this.validity.bitmap(length), (this.values = settle(this.values, length)));
   }
 
   protected grow(): void {
@@ -354,7 +404,7 @@ abstract class FixedBuilder<A extends NumericArray, V> implements ColumnBuilder 
 }
 
 export class Int32Builder extends FixedBuilder<Int32Array, number> {
-  readonly type = new Int32();
+  readonly type: DataType = INT32;
   protected zero = 0;
   constructor(capacity = INITIAL) {
     super(Int32Array, capacity);
@@ -362,7 +412,7 @@ export class Int32Builder extends FixedBuilder<Int32Array, number> {
 }
 
 export class Uint32Builder extends FixedBuilder<Uint32Array, number> {
-  readonly type = new Uint32();
+  readonly type: DataType = UINT32;
   protected zero = 0;
   constructor(capacity = INITIAL) {
     super(Uint32Array, capacity);
@@ -370,7 +420,7 @@ export class Uint32Builder extends FixedBuilder<Uint32Array, number> {
 }
 
 export class Float64Builder extends FixedBuilder<Float64Array, number> {
-  readonly type = new Float64();
+  readonly type: DataType = FLOAT64;
   protected zero = 0;
   constructor(capacity = INITIAL) {
     super(Float64Array, capacity);
@@ -378,7 +428,7 @@ export class Float64Builder extends FixedBuilder<Float64Array, number> {
 }
 
 export class Int64Builder extends FixedBuilder<BigInt64Array, bigint> {
-  readonly type: DataType = new Int64();
+  readonly type: DataType = INT64;
   protected zero = 0n;
   /** The values as 32-bit words (little-endian: low word first), for `appendUint32`. */
   private words: Int32Array<ArrayBufferLike> = new Int32Array(0);
@@ -424,11 +474,11 @@ export class Int64Builder extends FixedBuilder<BigInt64Array, bigint> {
 
 /** Unzoned nanosecond timestamps: DuckDB keeps them exact (a zoned one is read as µs). */
 export class TimestampNsBuilder extends Int64Builder {
-  override readonly type = new TimestampNanosecond();
+  override readonly type: DataType = TIMESTAMP_NS;
 }
 
 export class BoolBuilder implements ColumnBuilder {
-  readonly type = new Bool();
+  readonly type: DataType = BOOL;
   length = 0;
   private bits: Uint8Array;
   private readonly validity = new Validity();
@@ -460,15 +510,9 @@ export class BoolBuilder implements ColumnBuilder {
     return (this.length + 7) >> 3;
   }
 
-  finish(): Data<Bool> {
+  finish(): Data {
     const length = this.length;
-    return makeData({
-      type: this.type,
-      length,
-      nullCount: this.validity.nullCount,
-      nullBitmap: this.validity.bitmap(length),
-      data: tight(this.bits, (length + 7) >> 3),
-    });
+    return fixedData(this.type, length, this.validity.nullCount, this.validity.bitmap(length), tight(this.bits, (length + 7) >> 3));
   }
 }
 
@@ -494,7 +538,7 @@ class OffsetsBuilder {
 export const MAP_TYPE = new Map_<Utf8, Utf8>(
   new Field(
     'entries',
-    new Struct<{ key: Utf8; value: Utf8 }>([new Field('key', new Utf8(), false), new Field('value', new Utf8(), true)]),
+    new Struct<{ key: Utf8; value: Utf8 }>([new Field('key', UTF8, false), new Field('value', UTF8, true)]),
     false,
   ),
   false,
@@ -543,22 +587,10 @@ export class StringMapBuilder implements ColumnBuilder {
   }
 
   finish(): Data {
-    const entriesType = this.type.children[0]!.type;
-    const entries = makeData({
-      type: entriesType,
-      length: this.keys.length,
-      nullCount: 0,
-      children: [this.keys.finish(), this.values.finish()],
-    });
+    const entries = structData(MAP_TYPE.children[0]!.type, this.keys.length, 0, undefined, [this.keys.finish(), this.values.finish()]);
     const length = this.rows.length;
-    return makeData({
-      type: this.type,
-      length,
-      nullCount: this.rows.validity.nullCount,
-      nullBitmap: this.rows.validity.bitmap(length),
-      valueOffsets: (this.rows.offsets = settle(this.rows.offsets, length + 1)),
-      child: entries,
-    });
+    const valueOffsets = (this.rows.offsets = settle(this.rows.offsets, length + 1));
+    return listData(this.type, length, this.rows.validity.nullCount, this.rows.validity.bitmap(length), valueOffsets, entries);
   }
 }
 
@@ -568,9 +600,9 @@ export class StructBuilder<C extends Record<string, ColumnBuilder>> implements C
   length = 0;
 
   constructor(readonly children: C, nullable: Partial<Record<keyof C, boolean>> = {}) {
-    this.type = new Struct(
-      Object.entries(children).map(([name, b]) => new Field(name, b.type, nullable[name as keyof C] ?? true)),
-    );
+    const fields: { name: string; type: DataType; nullable: boolean }[] = [];
+    for (const name of Object.keys(children)) fields.push({ name, type: children[name]!.type, nullable: nullable[name as keyof C] ?? true });
+    this.type = interned(`struct(${fieldsKey(fields)})`, () => new Struct(fields.map((f) => new Field(f.name, f.type, f.nullable))));
   }
 
   /** Call after appending one value to every child. */
@@ -589,13 +621,10 @@ export class StructBuilder<C extends Record<string, ColumnBuilder>> implements C
     return n;
   }
 
-  finish(): Data<Struct> {
-    return makeData({
-      type: this.type,
-      length: this.length,
-      nullCount: 0,
-      children: Object.values(this.children).map((c) => c.finish()),
-    });
+  finish(): Data {
+    const children: Data[] = [];
+    for (const child of Object.values(this.children)) children.push(child.finish());
+    return structData(this.type, this.length, 0, undefined, children);
   }
 }
 
@@ -605,7 +634,7 @@ export class ListBuilder<C extends Record<string, ColumnBuilder>> implements Col
   private readonly rows = new OffsetsBuilder();
 
   constructor(readonly items: StructBuilder<C>) {
-    this.type = new List(new Field('item', items.type, true));
+    this.type = listTypeOf(items.type);
   }
 
   get length(): number {
@@ -626,13 +655,7 @@ export class ListBuilder<C extends Record<string, ColumnBuilder>> implements Col
 
   finish(): Data {
     const length = this.rows.length;
-    return makeData({
-      type: this.type,
-      length,
-      nullCount: this.rows.validity.nullCount,
-      nullBitmap: this.rows.validity.bitmap(length),
-      valueOffsets: (this.rows.offsets = settle(this.rows.offsets, length + 1)),
-      child: this.items.finish(),
-    });
+    const valueOffsets = (this.rows.offsets = settle(this.rows.offsets, length + 1));
+    return listData(this.type, length, this.rows.validity.nullCount, this.rows.validity.bitmap(length), valueOffsets, this.items.finish());
   }
 }

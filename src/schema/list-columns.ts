@@ -3,8 +3,8 @@
  * style as columns.ts: one offsets array, a lazily materialised validity bitmap and a flat
  * child builder, so a row of N values costs N typed-array writes and no per-row objects.
  */
-import { Field, List, makeData, type Data } from 'apache-arrow';
-import { Float64Builder, Int64Builder, type ColumnBuilder, tight } from './columns.js';
+import { List, makeData, type Data } from 'apache-arrow';
+import { Float64Builder, Int64Builder, listTypeOf, type ColumnBuilder, tight } from './columns.js';
 
 const INITIAL = 64;
 
@@ -18,7 +18,7 @@ export class PrimitiveListBuilder<B extends ColumnBuilder> implements ColumnBuil
   private nullCount = 0;
 
   constructor(readonly items: B) {
-    this.type = new List(new Field('item', items.type, true));
+    this.type = listTypeOf(items.type); // shared: one batch schema per dataset shape (batch-builder.ts)
   }
 
   endRow(): void {

@@ -1,6 +1,6 @@
 /** sortBatches: every row survives with every nested value, in key order (one or several keys), nulls included. */
 import { describe, expect, it } from 'vitest';
-import { Bool, Field, Int32, List, RecordBatch, Schema, Struct, Table, Utf8, makeData, vectorFromArray } from 'apache-arrow';
+import { Bool, Field, Float32, Float64, Int16, Int32, Int64, Int8, List, RecordBatch, Schema, Struct, Table, Uint16, Utf8, makeData, vectorFromArray } from 'apache-arrow';
 import { decodeTraces } from '../../src/otlp/decode.js';
 import { convertTraces } from '../../src/pipeline/convert-traces.js';
 import { Partitioner } from '../../src/pipeline/partitioner.js';
@@ -173,6 +173,36 @@ describe('sortBatches', () => {
       // Every 64-bit value copied intact (they do not fit a double).
       expect([...(sorted.getChild('time')!.data[0]!.values as BigInt64Array)]).toEqual(expected.map((r) => r.time ?? 0n));
       expect(sorted.getChild('time')!.nullCount).toBe(all.filter((r) => r.time === null).length);
+    }
+  });
+  it('gathers every fixed-width element size (1, 2, 4 and 8 bytes, integers and floats) with nulls, across chunks and a slice', () => {
+    // The copy goes through 32-bit words for 4- and 8-byte elements and bytes for 1 and 2: each
+    // size is checked value by value, nulls and their zero slots included.
+    const batch = (keys: string[], at: number): RecordBatch => {
+      const n = keys.length;
+      const v = (i: number) => ((i + at) % 7 === 3 ? null : i + at);
+      return new Table({
+        k: vectorFromArray(keys, new Utf8()),
+        i8: vectorFromArray(Array.from({ length: n }, (_, i) => v(i) && v(i)! - 100), new Int8()),
+        u16: vectorFromArray(Array.from({ length: n }, (_, i) => v(i) && v(i)! * 300), new Uint16()),
+        i16: vectorFromArray(Array.from({ length: n }, (_, i) => v(i) && -v(i)! * 250), new Int16()),
+        f32: vectorFromArray(Array.from({ length: n }, (_, i) => v(i) && v(i)! + 0.5), new Float32()),
+        f64: vectorFromArray(Array.from({ length: n }, (_, i) => v(i) && v(i)! / 3), new Float64()),
+        i64: vectorFromArray(Array.from({ length: n }, (_, i) => (v(i) === null ? null : BigInt(v(i)!) * -(2n ** 40n) - 1n)), new Int64()),
+      }).batches[0]! as RecordBatch;
+    };
+    const keys = (n: number, seed: number) => Array.from({ length: n }, (_, i) => `k${(i * 7 + seed) % 5}`);
+    const a = batch(keys(40, 1), 0);
+    const b = batch(keys(45, 2), 50).slice(3, 41);
+    const c = batch(keys(30, 3), 120);
+    const sorted = sortBatches([a, b, c], 'k');
+    const plain = (x: RecordBatch) => x.toArray().map((r) => JSON.stringify(r.toJSON(), (_k, val) => (typeof val === 'bigint' ? val.toString() : val)));
+    const tagged = [a, b, c].flatMap((x, chunk) => plain(x).map((r, i) => ({ r, key: x.get(i)!.k as string, at: chunk * 1000 + i })));
+    expect(plain(sorted)).toEqual(tagged.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : x.at - y.at)).map((x) => x.r));
+    for (const name of ['i8', 'u16', 'i16', 'f32', 'f64', 'i64']) {
+      const col = sorted.getChild(name)!;
+      expect(col.type.toString()).toBe(a.getChild(name)!.type.toString());
+      expect(col.nullCount).toBe(a.getChild(name)!.nullCount + b.getChild(name)!.nullCount + c.getChild(name)!.nullCount);
     }
   });
 });
