@@ -20,10 +20,33 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const DEFAULT_PROMOTED = ['http.request.method', 'http.response.status_code', 'url.path', 'server.address'];
 
+/**
+ * Semantic-convention resource attributes with dedicated columns by default (schema version 2):
+ * the ones a resource usually carries (service, host, Kubernetes, container, cloud, SDK). A
+ * column that stays null costs a few bytes per row group (bench/NOTES.md, h-schema7).
+ */
+export const DEFAULT_PROMOTED_RESOURCE = [
+  'service.version',
+  'service.namespace',
+  'service.instance.id',
+  'deployment.environment.name',
+  'host.name',
+  'k8s.cluster.name',
+  'k8s.namespace.name',
+  'k8s.pod.name',
+  'k8s.deployment.name',
+  'k8s.node.name',
+  'k8s.container.name',
+  'container.id',
+  'cloud.region',
+  'telemetry.sdk.language',
+];
+
 import { operationsSchema, s3Schema } from './s3-schema.js';
 import { partitionKeySchema } from './partition-keys-schema.js';
 import { authSchema, checkHttpTimeouts, grpcServerKeys, httpServerKeys, tlsSchema } from './security-schema.js';
 import { levelProblem } from '../parquet/levels.js';
+import { promotedAttributeKey, promotedColumnClashes, promotedColumnName } from './promoted-columns.js';
 import { asString, bool, checked, nonEmpty, oneOf, positiveNumber, str, table, wholeNumber } from './fields.js';
 
 // ---- endpoint --------------------------------------------------------------
@@ -121,6 +144,10 @@ const compression = z.preprocess(
 );
 
 function attributeList(defaults: readonly string[]) {
+  return attributeNames().default(() => [...defaults]);
+}
+
+function attributeNames() {
   const name = nonEmpty('expected a non-empty attribute name');
   return z
     .array(name, { error: 'expected an array of attribute names' })
@@ -136,8 +163,34 @@ function attributeList(defaults: readonly string[]) {
       },
       // Run even when some elements are invalid, so duplicates show up in the same report.
       { when: (payload) => Array.isArray(payload.value) },
-    )
-    .default(() => [...defaults]);
+    );
+}
+
+/**
+ * `[schema.<dataset>]`: promoted attributes (the record's) and dedicated resource columns, with
+ * every column name clash of the lists as given reported at its entry's path
+ * (promoted-columns.ts). When `promoted_resource_attributes` is not given, its default leaves
+ * out what `promoted_attributes` already makes a column of: a configuration that promoted, say,
+ * `k8s.pod.name` as a record attribute before version 2 keeps loading.
+ */
+function promotedTable(dataset: 'traces' | 'logs' | 'metrics', promoted: readonly string[]) {
+  return table({
+    promoted_attributes: attributeList(promoted),
+    promoted_resource_attributes: attributeNames().optional(),
+  })
+    .superRefine((lists, ctx) => {
+      const given = { ...lists, promoted_resource_attributes: lists.promoted_resource_attributes ?? [] };
+      for (const c of promotedColumnClashes(dataset, given)) ctx.addIssue({ code: 'custom', message: c.message, path: [c.key, c.index], input: c.attribute });
+    })
+    .transform((lists) => ({
+      promoted_attributes: lists.promoted_attributes,
+      promoted_resource_attributes: lists.promoted_resource_attributes ?? defaultResourceColumns(lists.promoted_attributes),
+    }));
+}
+
+function defaultResourceColumns(promoted: readonly string[]): string[] {
+  const taken = new Set(promoted.map((e) => promotedColumnName(promotedAttributeKey(e))));
+  return DEFAULT_PROMOTED_RESOURCE.filter((a) => !taken.has(promotedColumnName(a)));
 }
 
 // ---- the schema --------------------------------------------------------------
@@ -217,9 +270,9 @@ export const configSchema = table({
   schema: table({
     // At startup the daemon refuses a schema the newest stored files cannot be read with.
     allow_incompatible_changes: bool().default(false),
-    traces: table({ promoted_attributes: attributeList(DEFAULT_PROMOTED) }),
-    logs: table({ promoted_attributes: attributeList(DEFAULT_PROMOTED) }),
-    metrics: table({ promoted_attributes: attributeList([]) }),
+    traces: promotedTable('traces', DEFAULT_PROMOTED),
+    logs: promotedTable('logs', DEFAULT_PROMOTED),
+    metrics: promotedTable('metrics', []),
   }),
   query: table({
     enabled: bool().default(true),

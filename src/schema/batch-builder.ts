@@ -7,7 +7,7 @@
 import { Field, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
 import type { ColumnBuilder } from './columns.js';
 import { SourceColumns } from './common.js';
-import { PromotedColumns, type PromotedSpec } from './promoted.js';
+import { PromotedColumns, splitSpecs, type PromotedSpec } from './promoted.js';
 
 export abstract class DatasetBatchBuilderBase {
   protected readonly source: SourceColumns;
@@ -22,8 +22,11 @@ export abstract class DatasetBatchBuilderBase {
     /** Records expected (the request's count when the converter knows it): builders start that large. */
     rows?: number,
   ) {
-    this.source = new SourceColumns(rows);
-    this.promoted = new PromotedColumns(promoted, rows);
+    // One list holds both kinds of promoted columns (promoted.ts): the record's attributes and
+    // the resource's (schema version 2), each filled from its own map.
+    const split = splitSpecs(promoted);
+    this.source = new SourceColumns(rows, split.resource);
+    this.promoted = new PromotedColumns(split.attributes, rows);
   }
 
   get length(): number {
@@ -37,11 +40,15 @@ export abstract class DatasetBatchBuilderBase {
     this.rows++;
   }
 
-  /** Every column builder, in schema order (the promoted columns last, via `promotedColumns`). */
+  /**
+   * Every column builder, in schema order (the promoted columns last, via `promotedColumns`:
+   * the record's, then the resource's).
+   */
   protected abstract columns(): [string, ColumnBuilder][];
 
   protected promotedColumns(): [string, ColumnBuilder][] {
-    return this.promoted.specs.map((s, i) => [s.column, this.promoted.builders[i]!]);
+    const own: [string, ColumnBuilder][] = this.promoted.specs.map((s, i) => [s.column, this.promoted.builders[i]!]);
+    return [...own, ...this.source.resourceEntries()];
   }
 
   byteSize(): number {
