@@ -127,8 +127,8 @@ describe('a lake of v1 and v2 resource layouts', () => {
     const names = await get<{ scopes: { name: string; tags: string[] }[] }>(`/tempo/api/v2/search/tags?scope=resource&start=${START_S}&end=${END_S}`);
     expect(names.scopes.find((s) => s.name === 'resource')!.tags).toEqual(expect.arrayContaining(['host.name', 'k8s.pod.name', 'team']));
     for (const v of ['v1', 'v2'] as const) {
-      const trace = await get<{ batches: { resource: { attributes: { key: string; value: { stringValue?: string } }[] } }[] }>(`/tempo/api/traces/${TRACE[v]}`);
-      const attrs = Object.fromEntries(trace.batches[0]!.resource.attributes.map((a) => [a.key, a.value.stringValue]));
+      const trace = await get<{ resourceSpans: { resource: { attributes: { key: string; value: { stringValue?: string } }[] } }[] }>(`/tempo/api/traces/${TRACE[v]}`);
+      const attrs = Object.fromEntries(trace.resourceSpans[0]!.resource.attributes.map((a) => [a.key, a.value.stringValue]));
       expect(attrs).toMatchObject({ 'service.name': 'api', 'host.name': `host-${v}`, 'k8s.pod.name': `pod-${v}`, team: 'core' });
     }
   });
