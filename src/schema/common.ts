@@ -3,7 +3,9 @@
  *
  * Resource and scope values are the same for every record of a ResourceSpans/ScopeSpans, so
  * they are encoded to UTF-8 once per group (`ResourceContext`, `ScopeContext`) and copied per
- * row as one block of keys and one of values (`PackedStrings`), not entry by entry.
+ * row as one block of keys and one of values (`PackedStrings`), not entry by entry. Schema
+ * version 2's dedicated resource columns are split off once per resource too (`resourceRow`):
+ * per row, each column gets the resource's pre-encoded value or a null.
  */
 import { Int64Builder, PackedStrings, StringMapBuilder, Utf8Builder, type ColumnBuilder } from './columns.js';
 import { anyValueToText, findStringAttribute } from '../otlp/values.js';
