@@ -15,11 +15,12 @@ import { convertMetrics } from '../src/pipeline/convert-metrics.js';
 import { convertTraces } from '../src/pipeline/convert-traces.js';
 import { Partitioner } from '../src/pipeline/partitioner.js';
 import { sortBatches } from '../src/pipeline/sort.js';
-import { DATASETS } from '../src/schema/datasets.js';
-import { parsePromoted } from '../src/schema/promoted.js';
+import { defaultConfig } from '../src/config/index.js';
+import { DATASETS, promotedSpecs } from '../src/schema/datasets.js';
 
 const CODECS: CompressionName[] = ['ZSTD', 'SNAPPY', 'GZIP', 'LZ4', 'UNCOMPRESSED'];
-const DEFAULT_PROMOTED = ['http.request.method', 'http.response.status_code', 'url.path', 'server.address'].map(parsePromoted);
+// The daemon's defaults per dataset: promoted attributes and (schema version 2) dedicated resource columns.
+const DEFAULT_PROMOTED = promotedSpecs(defaultConfig());
 
 export interface StorageResult {
   signal: Signal;
@@ -58,10 +59,10 @@ export async function benchStorage(signal: Signal, payloads: readonly Uint8Array
     const decoded = decodeRequest(signal, 'protobuf', p);
     const converted =
       signal === 'traces'
-        ? convertTraces(decoded as never, partitioner, DEFAULT_PROMOTED)
+        ? convertTraces(decoded as never, partitioner, DEFAULT_PROMOTED.traces)
         : signal === 'logs'
-          ? convertLogs(decoded as never, partitioner, DEFAULT_PROMOTED, 0n)
-          : convertMetrics(decoded as never, partitioner, []);
+          ? convertLogs(decoded as never, partitioner, DEFAULT_PROMOTED.logs, 0n)
+          : convertMetrics(decoded as never, partitioner, DEFAULT_PROMOTED.metrics);
     for (const g of converted.groups) batches.push(g.batch);
   }
   // The daemon's defaults: each dataset's row order and column encodings (src/schema/).

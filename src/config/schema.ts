@@ -20,10 +20,28 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const DEFAULT_PROMOTED = ['http.request.method', 'http.response.status_code', 'url.path', 'server.address'];
 
+/**
+ * Semantic-convention resource attributes with dedicated columns by default (schema version 2):
+ * the ones an SDK and its resource detectors usually set (service, host, Kubernetes pod, SDK).
+ * Few on purpose: a column that stays NULL still costs the daemon CPU on every row (its
+ * offsets and validity are appended, sorted, shipped to the encoder): the bench's trace load
+ * measured ~1 % of the daemon's CPU per always-NULL column (bench/NOTES.md, h-schema7).
+ */
+export const DEFAULT_PROMOTED_RESOURCE = [
+  'service.version',
+  'service.instance.id',
+  'deployment.environment.name',
+  'host.name',
+  'k8s.namespace.name',
+  'k8s.pod.name',
+  'telemetry.sdk.language',
+];
+
 import { operationsSchema, s3Schema } from './s3-schema.js';
 import { partitionKeySchema } from './partition-keys-schema.js';
 import { authSchema, checkHttpTimeouts, grpcServerKeys, httpServerKeys, tlsSchema } from './security-schema.js';
 import { levelProblem } from '../parquet/levels.js';
+import { promotedAttributeKey, promotedColumnClashes, promotedColumnName } from './promoted-columns.js';
 import { asString, bool, checked, nonEmpty, oneOf, positiveNumber, str, table, wholeNumber } from './fields.js';
 
 // ---- endpoint --------------------------------------------------------------
@@ -121,6 +139,10 @@ const compression = z.preprocess(
 );
 
 function attributeList(defaults: readonly string[]) {
+  return attributeNames().default(() => [...defaults]);
+}
+
+function attributeNames() {
   const name = nonEmpty('expected a non-empty attribute name');
   return z
     .array(name, { error: 'expected an array of attribute names' })
@@ -136,8 +158,34 @@ function attributeList(defaults: readonly string[]) {
       },
       // Run even when some elements are invalid, so duplicates show up in the same report.
       { when: (payload) => Array.isArray(payload.value) },
-    )
-    .default(() => [...defaults]);
+    );
+}
+
+/**
+ * `[schema.<dataset>]`: promoted attributes (the record's) and dedicated resource columns, with
+ * every column name clash of the lists as given reported at its entry's path
+ * (promoted-columns.ts). When `promoted_resource_attributes` is not given, its default leaves
+ * out what `promoted_attributes` already makes a column of: a configuration that promoted, say,
+ * `k8s.pod.name` as a record attribute before version 2 keeps loading.
+ */
+function promotedTable(dataset: 'traces' | 'logs' | 'metrics', promoted: readonly string[]) {
+  return table({
+    promoted_attributes: attributeList(promoted),
+    promoted_resource_attributes: attributeNames().optional(),
+  })
+    .superRefine((lists, ctx) => {
+      const given = { ...lists, promoted_resource_attributes: lists.promoted_resource_attributes ?? [] };
+      for (const c of promotedColumnClashes(dataset, given)) ctx.addIssue({ code: 'custom', message: c.message, path: [c.key, c.index], input: c.attribute });
+    })
+    .transform((lists) => ({
+      promoted_attributes: lists.promoted_attributes,
+      promoted_resource_attributes: lists.promoted_resource_attributes ?? defaultResourceColumns(lists.promoted_attributes),
+    }));
+}
+
+function defaultResourceColumns(promoted: readonly string[]): string[] {
+  const taken = new Set(promoted.map((e) => promotedColumnName(promotedAttributeKey(e))));
+  return DEFAULT_PROMOTED_RESOURCE.filter((a) => !taken.has(promotedColumnName(a)));
 }
 
 // ---- the schema --------------------------------------------------------------
@@ -217,9 +265,9 @@ export const configSchema = table({
   schema: table({
     // At startup the daemon refuses a schema the newest stored files cannot be read with.
     allow_incompatible_changes: bool().default(false),
-    traces: table({ promoted_attributes: attributeList(DEFAULT_PROMOTED) }),
-    logs: table({ promoted_attributes: attributeList(DEFAULT_PROMOTED) }),
-    metrics: table({ promoted_attributes: attributeList([]) }),
+    traces: promotedTable('traces', DEFAULT_PROMOTED),
+    logs: promotedTable('logs', DEFAULT_PROMOTED),
+    metrics: promotedTable('metrics', []),
   }),
   query: table({
     enabled: bool().default(true),

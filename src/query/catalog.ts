@@ -6,7 +6,7 @@ import { DataType, type Schema } from 'apache-arrow';
 import { DATASETS, type DatasetName } from '../schema/datasets.js';
 import type { PromotedSpec } from '../schema/promoted.js';
 import type { ColumnCatalog, ColumnType } from './filter/index.js';
-import { converterFor, type Converter } from './json-values.js';
+import { converterFor, type Converter, type JsonValue } from './json-values.js';
 
 export interface DatasetCatalog {
   readonly dataset: DatasetName;
@@ -40,4 +40,22 @@ export function datasetCatalog(dataset: DatasetName, promoted: readonly Promoted
     converters.set(f.name, converterFor(f.type));
   }
   return { dataset, schema, eventTimeColumn: spec.eventTimeColumn, columns: schema.fields.map((f) => f.name), filterColumns, converters, promoted };
+}
+
+/**
+ * The record with its promoted columns put back into the maps they came out of (`attributes`,
+ * `resource_attributes`), for readers that key on a map: a file of schema version 1 has no
+ * resource columns and keeps those values in its map, so both versions read the same.
+ */
+export function promotedIntoMaps(rec: Readonly<Record<string, JsonValue>>, promoted: readonly PromotedSpec[]): Record<string, JsonValue> {
+  const out: Record<string, JsonValue> = { ...rec };
+  for (const p of promoted) {
+    const v = rec[p.column];
+    if (v === null || v === undefined) continue;
+    const map = p.map ?? 'attributes';
+    const current = out[map];
+    const base = current !== null && current !== undefined && typeof current === 'object' && !Array.isArray(current) ? current : {};
+    out[map] = { ...base, [p.attribute]: v };
+  }
+  return out;
 }

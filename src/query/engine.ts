@@ -15,6 +15,7 @@ import type { PromotedSpec } from '../schema/promoted.js';
 import type { ObjectInfo, ObjectStore } from '../store/object-store.js';
 import { FOOTER_KEYS, INDEX_COLUMNS, parseBloom, type FileIndex } from '../parquet/contract.js';
 import { datasetCatalog, type DatasetCatalog } from './catalog.js';
+import { resourceColumnsInFilter } from './promoted-filter.js';
 import { columnsOf, evaluate, mightMatch, parseFilter, type ColumnCatalog, type ColumnStats, type Expr, type FilterLimits } from './filter/index.js';
 import type { Converter, JsonValue } from './json-values.js';
 import { checkPartitionPath, listPartitionFiles, partitionKeys, partitionsForRange, timePart, type TimeLayout } from './partitions.js';
@@ -346,6 +347,8 @@ export class QueryEngine {
       if (!cat.converters.has(c)) throw new S3ParquetError('INVALID_ARGUMENT', `unknown column ${JSON.stringify(c)} in select; the ${cat.dataset} columns are ${cat.columns.join(', ')}`);
     }
     let expr = q.filter && q.filter.trim() !== '' ? parseFilter(q.filter, cat.filterColumns, this.o.filterLimits) : null;
+    // A resource attribute with a dedicated column (schema v2) is read from it, and from the map for v1 files.
+    if (expr !== null) expr = resourceColumnsInFilter(expr, cat.promoted);
     const time = cat.eventTimeColumn;
     const range: Expr[] = [];
     if (q.start !== undefined) range.push({ kind: 'cmp', op: '>=', column: { name: time, type: 'timestamp' }, value: q.start });

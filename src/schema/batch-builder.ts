@@ -8,7 +8,7 @@ import { Field, RecordBatch, Schema, Struct, type Data } from 'apache-arrow';
 import { structData } from './arrow-data.js';
 import { fieldsKey, type ColumnBuilder } from './columns.js';
 import { SourceColumns } from './common.js';
-import { PromotedColumns, type PromotedSpec } from './promoted.js';
+import { PromotedColumns, splitSpecs, type PromotedSpec } from './promoted.js';
 
 export abstract class DatasetBatchBuilderBase {
   protected readonly source: SourceColumns;
@@ -23,8 +23,11 @@ export abstract class DatasetBatchBuilderBase {
     /** Records expected (the request's count when the converter knows it): builders start that large. */
     rows?: number,
   ) {
-    this.source = new SourceColumns(rows);
-    this.promoted = new PromotedColumns(promoted, rows);
+    // One list holds both kinds of promoted columns (promoted.ts): the record's attributes and
+    // the resource's (schema version 2), each filled from its own map.
+    const split = splitSpecs(promoted);
+    this.source = new SourceColumns(rows, split.resource);
+    this.promoted = new PromotedColumns(split.attributes, rows);
   }
 
   get length(): number {
@@ -38,7 +41,10 @@ export abstract class DatasetBatchBuilderBase {
     this.rows++;
   }
 
-  /** Every column builder, in schema order (the promoted columns last, via `promotedColumns`). */
+  /**
+   * Every column builder, in schema order (the promoted columns last, via `promotedColumns`:
+   * the record's, then the resource's).
+   */
   protected abstract columns(): [string, ColumnBuilder][];
 
   // Loops, not `map` with an arrow function: these run once per batch, and V8 kept recompiling
@@ -47,6 +53,8 @@ export abstract class DatasetBatchBuilderBase {
     const out: [string, ColumnBuilder][] = [];
     const { specs, builders } = this.promoted;
     for (let i = 0; i < specs.length; i++) out.push([specs[i]!.column, builders[i]!]);
+    const resource = this.source.resource;
+    for (let i = 0; i < resource.specs.length; i++) out.push([resource.specs[i]!.column, resource.builders[i]!]);
     return out;
   }
 

@@ -2,7 +2,7 @@
 import type { Schema } from 'apache-arrow';
 import { LOGS_EVENT_TIME_COLUMN, LOGS_SCHEMA_VERSION, LOGS_STORAGE, logsSchema } from './logs.js';
 import { METRICS_EVENT_TIME_COLUMN, METRICS_SCHEMA_VERSION, METRICS_STORAGE, metricsSchema } from './metrics.js';
-import { parsePromoted, type PromotedSpec } from './promoted.js';
+import { parsePromoted, parsePromotedResource, type PromotedSpec } from './promoted.js';
 import type { StorageLayout } from '../parquet/contract.js';
 import { TRACES_EVENT_TIME_COLUMN, TRACES_SCHEMA_VERSION, TRACES_STORAGE, tracesSchema } from './traces.js';
 
@@ -28,13 +28,17 @@ export function isDatasetName(name: string): name is DatasetName {
   return name === 'traces' || name === 'logs' || name === 'metrics';
 }
 
-/** The `[schema.<dataset>] promoted_attributes` lists of a configuration, parsed. */
-export function promotedSpecs(config: {
-  readonly schema: Readonly<Record<DatasetName, { readonly promoted_attributes: readonly string[] }>>;
-}): Record<DatasetName, PromotedSpec[]> {
-  return {
-    traces: config.schema.traces.promoted_attributes.map(parsePromoted),
-    logs: config.schema.logs.promoted_attributes.map(parsePromoted),
-    metrics: config.schema.metrics.promoted_attributes.map(parsePromoted),
-  };
+/** One dataset's `[schema.<dataset>]` lists; `promoted_resource_attributes` absent means none. */
+export interface PromotedLists {
+  readonly promoted_attributes: readonly string[];
+  readonly promoted_resource_attributes?: readonly string[];
+}
+
+/**
+ * The `[schema.<dataset>] promoted_attributes` and `promoted_resource_attributes` lists of a
+ * configuration, parsed into one list per dataset (the record's first, then the resource's).
+ */
+export function promotedSpecs(config: { readonly schema: Readonly<Record<DatasetName, PromotedLists>> }): Record<DatasetName, PromotedSpec[]> {
+  const of = (l: PromotedLists) => [...l.promoted_attributes.map(parsePromoted), ...(l.promoted_resource_attributes ?? []).map(parsePromotedResource)];
+  return { traces: of(config.schema.traces), logs: of(config.schema.logs), metrics: of(config.schema.metrics) };
 }

@@ -1,8 +1,11 @@
 /**
- * The `logs` dataset, schema version 1: one row per log record.
+ * The `logs` dataset, schema version 2: one row per log record.
  *
  * The body keeps its type: a string body is stored as is, any other AnyValue as JSON text, and
  * `body_type` says which it was, so `"42"` and `42` stay distinguishable.
+ *
+ * Version 2 adds the dedicated resource-attribute columns (common.ts); the version constant
+ * changes with the columns, and older files stay readable (startup check, union-by-name reads).
  */
 import type { Schema } from 'apache-arrow';
 import { DatasetBatchBuilderBase } from './batch-builder.js';
@@ -16,7 +19,7 @@ import type { WireReader } from '../otlp/wire-reader.js';
 import { appendWireAttributes, decodeAnyValue, type AttributesCheck } from './wire-attributes.js';
 import type { WireLogRecord } from './wire-log-record.js';
 
-export const LOGS_SCHEMA_VERSION = 1;
+export const LOGS_SCHEMA_VERSION = 2;
 export const LOGS_EVENT_TIME_COLUMN = 'time';
 
 /**

@@ -1,9 +1,15 @@
 /**
- * The `metrics` dataset, schema version 1: one row per data point, every metric type in one
+ * The `metrics` dataset, schema version 2: one row per data point, every metric type in one
  * table (`metric_type`); columns that do not apply to a row's type are null.
  *
- * This file is the contract shared by the writer, the query port and outside engines. A change
- * to the columns is a new version (a new module), never an edit of this one.
+ * This file is the contract shared by the writer, the query port and outside engines. The
+ * version constant changes with the columns, and files of an older version stay readable: the
+ * startup check refuses a schema the newest stored files cannot be read with, and every read
+ * unions files by column name (a column a file lacks reads as null).
+ *
+ * Version 2 adds the dedicated resource-attribute columns (`promoted_resource_attributes`,
+ * after the promoted ones; common.ts, promoted.ts): a value that fits moves out of
+ * `resource_attributes`.
  */
 import type { Schema } from 'apache-arrow';
 import { DatasetBatchBuilderBase } from './batch-builder.js';
@@ -22,7 +28,7 @@ import { appendWireAttributes, type AttributesCheck } from './wire-attributes.js
 import { EXPONENTIAL_HISTOGRAM, GAUGE, HISTOGRAM, SUM, type WireDataPoint } from './wire-data-point.js';
 import type { WireExemplars } from './wire-exemplar.js';
 
-export const METRICS_SCHEMA_VERSION = 1;
+export const METRICS_SCHEMA_VERSION = 2;
 export const METRICS_EVENT_TIME_COLUMN = 'time';
 
 /**

@@ -8,6 +8,7 @@
 import { Float64Builder, Int64Builder, BoolBuilder, Utf8Builder, type ColumnBuilder } from './columns.js';
 import { int64ToBigInt } from '../otlp/values.js';
 import type { AnyValue } from '../otlp/types.js';
+import { promotedColumnName } from '../config/promoted-columns.js';
 
 export type PromotedType = 'string' | 'int64' | 'double' | 'bool';
 
@@ -25,10 +26,30 @@ const KNOWN_TYPES: Readonly<Record<string, PromotedType>> = {
   'error': 'bool',
 };
 
+/**
+ * Which map a promoted attribute moves out of: the record's own `attributes` (the
+ * `promoted_attributes` key) or its resource's `resource_attributes` (schema version 2,
+ * `promoted_resource_attributes`). One list carries both, so every stage that already passes
+ * the promoted specs along passes the resource ones too.
+ */
+export type PromotedMap = 'attributes' | 'resource_attributes';
+
 export interface PromotedSpec {
   readonly attribute: string;
   readonly column: string;
   readonly type: PromotedType;
+  /** Absent means `attributes` (the record's own). */
+  readonly map?: PromotedMap;
+}
+
+/** True for a dedicated resource-attribute column. */
+export function isResourceSpec(s: PromotedSpec): boolean {
+  return s.map === 'resource_attributes';
+}
+
+/** `"name"` or `"name:type"`, promoted out of the resource's attributes. */
+export function parsePromotedResource(entry: string): PromotedSpec {
+  return { ...parsePromoted(entry), map: 'resource_attributes' };
 }
 
 /** `"name"` or `"name:type"` (type one of string, int64, double, bool). */
@@ -46,10 +67,8 @@ export function parsePromoted(entry: string): PromotedSpec {
   return { attribute, column: promotedColumnName(attribute), type: type ?? KNOWN_TYPES[attribute] ?? 'string' };
 }
 
-/** `http.response.status_code` → `http_response_status_code`: a name every SQL engine accepts. */
-export function promotedColumnName(attribute: string): string {
-  return attribute.replace(/[^A-Za-z0-9_]/g, '_').toLowerCase();
-}
+// The column an attribute becomes is configuration's to know too (clash checks): it lives there.
+export { promotedColumnName };
 
 export type PromotedValue = string | bigint | number | boolean;
 
@@ -158,6 +177,60 @@ export class PromotedColumns {
     for (let i = 0; i < this.appenders.length; i++) {
       this.appenders[i]!(this.row[i] ?? null);
       this.row[i] = undefined;
+    }
+  }
+}
+
+/** A promoted-spec list split by the map each column comes out of (memoised per list). */
+export interface SplitSpecs {
+  readonly attributes: readonly PromotedSpec[];
+  readonly resource: readonly PromotedSpec[];
+}
+
+const splits = new WeakMap<readonly PromotedSpec[], SplitSpecs>();
+
+/**
+ * The same list object always gives the same `resource` array, so a resource's split (computed
+ * once per resource, `resourceRow` in common.ts) is shared by every builder of the request.
+ */
+export function splitSpecs(list: readonly PromotedSpec[]): SplitSpecs {
+  let s = splits.get(list);
+  if (s === undefined) {
+    s = { attributes: list.filter((p) => !isResourceSpec(p)), resource: list.filter(isResourceSpec) };
+    splits.set(list, s);
+  }
+  return s;
+}
+
+/**
+ * A resource's values for its dedicated columns, fitted once per resource: strings as UTF-8
+ * bytes (copied per row, never re-encoded), other types as they are; null when absent or not
+ * fitting (the value then stays in `resource_attributes`).
+ */
+export type ResourceValue = Uint8Array | bigint | number | boolean | null;
+
+/** The dedicated resource-attribute columns of one batch: one value per column per record. */
+export class ResourceColumns {
+  readonly builders: ColumnBuilder[];
+  private readonly utf8: (Utf8Builder | undefined)[];
+
+  constructor(
+    readonly specs: readonly PromotedSpec[],
+    rows?: number,
+  ) {
+    this.builders = specs.map((s) => builderFor(s.type, rows).builder);
+    this.utf8 = this.builders.map((b) => (b instanceof Utf8Builder ? b : undefined));
+  }
+
+  append(values: readonly ResourceValue[]): void {
+    const builders = this.builders;
+    for (let i = 0; i < builders.length; i++) {
+      const v = values[i];
+      if (v === null || v === undefined) builders[i]!.appendNull();
+      else if (v instanceof Uint8Array) this.utf8[i]!.appendBytes(v);
+      else if (typeof v === 'bigint') (builders[i] as Int64Builder).append(v);
+      else if (typeof v === 'number') (builders[i] as Float64Builder).append(v);
+      else (builders[i] as BoolBuilder).append(v);
     }
   }
 }

@@ -1,8 +1,14 @@
 /**
- * The `traces` dataset, schema version 1: one row per span.
+ * The `traces` dataset, schema version 2: one row per span.
  *
- * This file is the contract shared by the writer, the query port and outside engines. A change
- * to the columns is a new version (a new module), never an edit of this one.
+ * This file is the contract shared by the writer, the query port and outside engines. The
+ * version constant changes with the columns, and files of an older version stay readable: the
+ * startup check refuses a schema the newest stored files cannot be read with, and every read
+ * unions files by column name (a column a file lacks reads as null).
+ *
+ * Version 2 adds the dedicated resource-attribute columns (`promoted_resource_attributes`,
+ * after the promoted ones; common.ts, promoted.ts): a value that fits moves out of
+ * `resource_attributes`.
  */
 import type { Schema } from 'apache-arrow';
 import { DatasetBatchBuilderBase } from './batch-builder.js';
@@ -24,7 +30,7 @@ import type { WireReader } from '../otlp/wire-reader.js';
 import { appendWireAttributes, type AttributesCheck } from './wire-attributes.js';
 import { Ranges, type WireSpan } from './wire-span.js';
 
-export const TRACES_SCHEMA_VERSION = 1;
+export const TRACES_SCHEMA_VERSION = 2;
 export const TRACES_EVENT_TIME_COLUMN = 'start_time';
 
 /**

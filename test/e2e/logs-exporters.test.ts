@@ -35,7 +35,7 @@ describe('logs end to end with the official exporters', () => {
       SELECT epoch_ns(time)::VARCHAR AS time_ns, epoch_ns(observed_time)::VARCHAR AS observed_ns, severity_number,
              severity_text, body, body_type, trace_id, span_id, flags, event_name, service_name, scope_name, scope_version,
              to_json(attributes)::VARCHAR AS attributes, to_json(resource_attributes)::VARCHAR AS resource_attributes,
-             http_request_method, date, hour
+             http_request_method, deployment_environment_name, date, hour
       FROM ${datasetGlob(daemon.dir + '/data', 'logs')}`);
   });
   afterAll(async () => {
@@ -69,7 +69,11 @@ describe('logs end to end with the official exporters', () => {
         expect(r!.scope_version).toBe('0.9.0');
         expect(r!.http_request_method).toBe('POST');
         expect(JSON.parse(r!.attributes as string)).toEqual({ 'app.seq': String(sev), 'app.list': '["x","y"]' });
-        expect(JSON.parse(r!.resource_attributes as string)).toMatchObject({ 'service.name': `logsvc-${transport}`, 'deployment.environment.name': 'test' });
+        // deployment.environment.name has a dedicated column (schema version 2): it moved out of the map.
+        const resource = JSON.parse(r!.resource_attributes as string) as Record<string, string>;
+        expect(resource).toMatchObject({ 'service.name': `logsvc-${transport}` });
+        expect(resource['deployment.environment.name']).toBeUndefined();
+        expect(r!.deployment_environment_name).toBe('test');
         expect([r!.date, r!.hour]).toEqual(['2024-01-01', '00']);
       }
     });

@@ -6,6 +6,7 @@
 import { statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFilter, toSql } from '../../src/query/filter/index.js';
+import { resourceColumnsInFilter } from '../../src/query/promoted-filter.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { duckdbQuery } from '../helpers/duckdb.js';
 import { parquetFiles } from '../helpers/files.js';
@@ -115,7 +116,8 @@ describe('query port', () => {
       expect(status).toBe(200);
       const ours = json.records.map((r) => r.span_id as string).sort();
       // The same WHERE clause, as the filter module renders it for DuckDB.
-      const expr = parseFilter(filter, d.queryEngine.catalog('traces').filterColumns);
+      // A filter on a resource attribute with a dedicated column reads the column too (schema v2).
+      const expr = resourceColumnsInFilter(parseFilter(filter, d.queryEngine.catalog('traces').filterColumns), d.queryEngine.catalog('traces').promoted);
       const theirs = (await duckdbQuery(`SELECT span_id FROM ${glob} WHERE ${toSql(expr)} ORDER BY span_id`)).map((r) => r.span_id as string);
       expect(ours).toEqual(theirs);
       expect(ours.length).toBeGreaterThan(0);

@@ -49,7 +49,7 @@ describe('traces end to end with the official exporters', () => {
              to_json(attributes)::VARCHAR AS attributes,
              to_json(list_transform(events, e -> {'time': epoch_ns(e.time)::VARCHAR, 'name': e.name, 'attributes': e.attributes}))::VARCHAR AS events,
              to_json(links)::VARCHAR AS links, dropped_attributes_count, dropped_events_count, dropped_links_count,
-             http_request_method, http_response_status_code, url_path, server_address,
+             http_request_method, http_response_status_code, url_path, server_address, host_name,
              date, hour, typeof(start_time) AS start_type
       FROM ${datasetGlob(daemon.store.description.replace('file://', ''), 'traces')}`);
   });
@@ -84,11 +84,11 @@ describe('traces end to end with the official exporters', () => {
         expect(r.status_code).toBe(STATUS_NAMES[span.status.code]);
         expect(r.status_message).toBe(span.status.message || null);
         expect(r.service_name).toBe(`svc-${transport}`);
-        expect(JSON.parse(r.resource_attributes as string)).toMatchObject({
-          'service.name': `svc-${transport}`,
-          'host.name': 'host-1',
-          'k8s.pod.uid': 'abc-123',
-        });
+        // host.name has a dedicated column (schema version 2): it moved out of the map.
+        const resource = JSON.parse(r.resource_attributes as string) as Record<string, string>;
+        expect(resource).toMatchObject({ 'service.name': `svc-${transport}`, 'k8s.pod.uid': 'abc-123' });
+        expect(resource['host.name']).toBeUndefined();
+        expect(r.host_name).toBe('host-1');
         expect(r.scope_name).toBe('e2e-tracer');
         expect(r.scope_version).toBe('1.2.3');
         const attrs = span.attributes as Record<string, unknown>;

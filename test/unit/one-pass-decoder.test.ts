@@ -18,7 +18,7 @@ import type { ExportTraceServiceRequest } from '../../src/otlp/types.js';
 import { convertTraces } from '../../src/pipeline/convert-traces.js';
 import { convertTracesChecked, convertTracesWire } from '../../src/pipeline/convert-traces-wire.js';
 import { Partitioner } from '../../src/pipeline/partitioner.js';
-import { parsePromoted } from '../../src/schema/promoted.js';
+import { parsePromoted, parsePromotedResource } from '../../src/schema/promoted.js';
 import { corpusBody, loadCorpus } from '../fuzz/corpus.js';
 import { PROTO_MUTATIONS, Rng, ld, mutateProtobuf, seeds, varint } from '../fuzz/mutate.js';
 import { toProtobuf } from '../helpers/otlp-requests.js';
@@ -27,7 +27,11 @@ import { makeTraceSpans } from '../helpers/spans.js';
 import { traceRequests } from '../../bench/load/traces.js';
 
 const partitioner = new Partitioner({ granularity: 'hour', format: 'date=%Y-%m-%d/hour=%H', byService: false });
-const PROMOTED = ['http.request.method', 'http.response.status_code', 'url.path', 'server.address', 'app.double:double', 'app.bool'].map(parsePromoted);
+const PROMOTED = [
+  ...['http.request.method', 'http.response.status_code', 'url.path', 'server.address', 'app.double:double', 'app.bool'].map(parsePromoted),
+  // Schema version 2's dedicated resource columns (the bench load's resource has all four).
+  ...['host.name', 'k8s.pod.name', 'service.version', 'telemetry.sdk.language'].map(parsePromotedResource),
+];
 
 const same = differential('traces', {
   objects: (req) => convertTraces(req as ExportTraceServiceRequest, partitioner, PROMOTED),

@@ -17,7 +17,7 @@ import type { RecordSource } from '../record-source.js';
 import { matchTrace, needsTrace, pruneFilter, spansets, type SpansetExpr, type TraceOutline } from '../traceql/index.js';
 import { addStats, fetchTraces } from './trace-fetch.js';
 import { OUTLINE_COLUMNS, spanFromRecord, type SpanView } from './span-view.js';
-import type { PromotedSpec } from '../../schema/promoted.js';
+import { isResourceSpec, type PromotedSpec } from '../../schema/promoted.js';
 import type { Condition } from '../traceql/index.js';
 
 const HOUR_NS = 3_600_000_000_000n;
@@ -98,10 +98,13 @@ function candidateColumns(expr: SpansetExpr, promoted: readonly PromotedSpec[]):
       visit(c.left);
       visit(c.right);
     } else if (c.kind === 'cmp' && c.left.kind === 'attr') {
-      if (c.left.scope !== 'span') cols.add('resource_attributes');
+      if (c.left.scope !== 'span') {
+        cols.add('resource_attributes');
+        for (const p of promoted) if (isResourceSpec(p)) cols.add(p.column);
+      }
       if (c.left.scope !== 'resource') {
         cols.add('attributes');
-        for (const p of promoted) cols.add(p.column);
+        for (const p of promoted) if (!isResourceSpec(p)) cols.add(p.column);
       }
     }
   };

@@ -5,7 +5,7 @@
  * promoted is not stored, so such values come back as strings).
  */
 import type { JsonValue } from '../json-values.js';
-import type { PromotedSpec } from '../../schema/promoted.js';
+import { isResourceSpec, type PromotedSpec } from '../../schema/promoted.js';
 import { parseRfc3339Ns } from '../time.js';
 
 /** An attribute value: typed when a promoted column kept its type, else its stored text. */
@@ -83,11 +83,13 @@ function attrMap(v: JsonValue | undefined): Map<string, AttrValue> {
 /** The span of a record holding (at least) the OUTLINE_COLUMNS; absent columns read as empty. */
 export function spanFromRecord(rec: Rec, promoted: readonly PromotedSpec[] = []): SpanView {
   const attributes = attrMap(rec.attributes);
+  const resource = attrMap(rec.resource_attributes);
   for (const p of promoted) {
     const v = rec[p.column];
     if (v === null || v === undefined) continue;
-    // A 64-bit value beyond 2^53 arrives as text; keep it exact as text.
-    attributes.set(p.attribute, typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string' ? v : JSON.stringify(v));
+    // A 64-bit value beyond 2^53 arrives as text; keep it exact as text. A resource column
+    // (schema version 2) goes back into the resource's map; a file of version 1 has none.
+    (isResourceSpec(p) ? resource : attributes).set(p.attribute, typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string' ? v : JSON.stringify(v));
   }
   const events = Array.isArray(rec.events)
     ? rec.events.map((e) => {
@@ -117,7 +119,7 @@ export function spanFromRecord(rec: Rec, promoted: readonly PromotedSpec[] = [])
     statusCode: text(rec.status_code) ?? 'UNSET',
     statusMessage: text(rec.status_message),
     serviceName: text(rec.service_name),
-    resource: attrMap(rec.resource_attributes),
+    resource,
     scopeName: text(rec.scope_name),
     scopeVersion: text(rec.scope_version),
     attributes,

@@ -19,6 +19,7 @@ import type { QueryStats } from '../engine.js';
 import type { RecordSource } from '../record-source.js';
 import { emptyStats } from '../engine.js';
 import type { JsonValue } from '../json-values.js';
+import { promotedIntoMaps } from '../catalog.js';
 import { nsToMs, quote, timeNs } from './params.js';
 import { diffExp, downscale, expFromPoint, expQuantile, mergeExp, summaryQuantile, type ExpBuckets } from './percentiles.js';
 
@@ -147,6 +148,7 @@ export function histogramQuantile(q: number, counts: readonly number[], bounds: 
 
 export async function metricSeries(source: RecordSource, o: { name: string; groupBy?: string; start: bigint; end: bigint; buckets: number }): Promise<MetricSeries> {
   const stats = emptyStats();
+  const promoted = source.catalog('metrics').promoted;
   const stepNs = ((o.end - o.start + BigInt(o.buckets) - 1n) / BigInt(o.buckets) + 999_999n) / 1_000_000n * 1_000_000n;
   const stepS = Number(stepNs) / 1e9;
   const groupOf = (rec: Record<string, JsonValue>): string => {
@@ -172,11 +174,14 @@ export async function metricSeries(source: RecordSource, o: { name: string; grou
       'time', 'start_time', 'service_name', 'resource_attributes', 'attributes', 'metric_type', 'metric_unit', 'aggregation_temporality', 'is_monotonic',
       'value', 'count', 'sum', 'bucket_counts', 'explicit_bounds',
       'exp_scale', 'exp_zero_count', 'exp_zero_threshold', 'exp_positive_offset', 'exp_positive_bucket_counts', 'exp_negative_offset', 'exp_negative_bucket_counts', 'quantiles',
+      ...promoted.map((p) => p.column),
     ],
   };
   // Points arrive in file order; cumulative differences need time order per stream.
   const rows: { t: bigint; rec: Record<string, JsonValue> }[] = [];
-  for await (const rec of source.query(q, stats)) {
+  for await (const stored of source.query(q, stats)) {
+    // Streams are keyed by the maps: promoted values go back in, so v1 and v2 files agree.
+    const rec = promotedIntoMaps(stored, promoted);
     const t = timeNs(rec.time);
     if (t === null) continue;
     rows.push({ t, rec });

@@ -5,7 +5,7 @@
 import { S3ParquetError } from '../../errors.js';
 import type { RecordSource } from '../record-source.js';
 import type { JsonValue } from '../json-values.js';
-import type { PromotedSpec } from '../../schema/promoted.js';
+import { isResourceSpec, type PromotedSpec } from '../../schema/promoted.js';
 import { distinctValues, mapKeys } from '../spans/distinct-scan.js';
 import { INTRINSICS, KIND_VALUES, STATUS_VALUES } from '../traceql/types.js';
 
@@ -30,7 +30,7 @@ export async function tagNames(source: RecordSource, range: TagRange): Promise<S
     extract: (rec) => [
       ...mapKeys(rec.attributes).map((k) => `s${k}`),
       ...mapKeys(rec.resource_attributes).map((k) => `r${k}`),
-      ...promoted.filter((p) => rec[p.column] !== null && rec[p.column] !== undefined).map((p) => `s${p.attribute}`),
+      ...promoted.filter((p) => rec[p.column] !== null && rec[p.column] !== undefined).map((p) => `${isResourceSpec(p) ? 'r' : 's'}${p.attribute}`),
     ],
     maxValues: 2_000,
   });
@@ -95,18 +95,23 @@ export async function tagValues(source: RecordSource, tag: string, range: TagRan
   const key = scoped[2]!;
   const values = new Set<string>();
   let type: TagValueType = 'string';
+  // A promoted key: its typed column, and its map for values that did not fit (and older files).
+  const fromColumn = async (p: PromotedSpec | undefined): Promise<void> => {
+    if (p === undefined) return;
+    const typed = await column(p.column);
+    if (values.size === 0) type = promotedType(p);
+    for (const v of typed) values.add(v);
+  };
   if (scope !== 'span') {
     if (key === 'service.name') for (const v of await column('service_name')) values.add(v);
-    else for (const v of await scan(['resource_attributes'], `resource_attributes[${quote(key)}] IS NOT NULL`, (r) => entry(r.resource_attributes, key))) values.add(v);
+    else {
+      for (const v of await scan(['resource_attributes'], `resource_attributes[${quote(key)}] IS NOT NULL`, (r) => entry(r.resource_attributes, key))) values.add(v);
+      await fromColumn(promoted.find((x) => isResourceSpec(x) && x.attribute === key));
+    }
   }
   if (scope !== 'resource') {
     for (const v of await scan(['attributes'], `attributes[${quote(key)}] IS NOT NULL`, (r) => entry(r.attributes, key))) values.add(v);
-    const p = promoted.find((x) => x.attribute === key);
-    if (p) {
-      const typed = await column(p.column);
-      if (values.size === 0) type = promotedType(p);
-      for (const v of typed) values.add(v);
-    }
+    await fromColumn(promoted.find((x) => !isResourceSpec(x) && x.attribute === key));
   }
   return { type, values: [...values].sort() };
 }

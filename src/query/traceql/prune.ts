@@ -5,7 +5,7 @@
  * What the filter language cannot say exactly (regular expressions, numbers against text
  * maps, trace-level intrinsics) widens to TRUE or to "the key is present".
  */
-import type { PromotedSpec } from '../../schema/promoted.js';
+import { isResourceSpec, type PromotedSpec } from '../../schema/promoted.js';
 import type { Condition, SpansetExpr, TqlLiteral } from './types.js';
 import { spansets } from './types.js';
 
@@ -37,7 +37,22 @@ function literalSql(lit: TqlLiteral): string {
   }
 }
 
-function leaf(c: Extract<Condition, { kind: 'cmp' }>, promoted: ReadonlyMap<string, PromotedSpec>): string {
+/** Promoted columns by attribute key, one map per attribute map they come out of. */
+interface PromotedByKey {
+  readonly span: ReadonlyMap<string, PromotedSpec>;
+  readonly resource: ReadonlyMap<string, PromotedSpec>;
+}
+
+/**
+ * A promoted key lives in its typed column, or in its map when the value did not fit the type
+ * (and in the map in files written before the column existed: a v1 file has no resource columns).
+ */
+function promotedLeaf(p: PromotedSpec, ref: string, op: string | null, value: Extract<Condition, { kind: 'cmp' }>['value']): string {
+  const fits = op !== null && ((p.type === 'string' && value.type === 'string') || ((p.type === 'int64' || p.type === 'double') && value.type === 'number') || (p.type === 'bool' && value.type === 'bool'));
+  return fits ? `(${p.column} ${op} ${literalSql(value)} OR ${ref} IS NOT NULL)` : `(${p.column} IS NOT NULL OR ${ref} IS NOT NULL)`;
+}
+
+function leaf(c: Extract<Condition, { kind: 'cmp' }>, promoted: PromotedByKey): string {
   const op = sqlOp(c.op);
   const { left, value } = c;
   if (left.kind === 'intrinsic') {
@@ -51,17 +66,17 @@ function leaf(c: Extract<Condition, { kind: 'cmp' }>, promoted: ReadonlyMap<stri
   if (left.scope === 'resource') {
     if (left.key === 'service.name' && value.type === 'string' && op !== null) return `service_name ${op} ${literalSql(value)}`;
     const ref = `resource_attributes[${quote(left.key)}]`;
+    const p = promoted.resource.get(left.key);
+    if (p !== undefined) return promotedLeaf(p, ref, op, value);
     return value.type === 'string' && op !== null ? `${ref} ${op} ${literalSql(value)}` : `${ref} IS NOT NULL`;
   }
   const ref = `attributes[${quote(left.key)}]`;
-  const p = promoted.get(left.key);
+  const p = promoted.span.get(left.key);
   if (p === undefined) return value.type === 'string' && op !== null ? `${ref} ${op} ${literalSql(value)}` : `${ref} IS NOT NULL`;
-  // A promoted key lives in its typed column, or in the map when the value did not fit the type.
-  const fits = op !== null && ((p.type === 'string' && value.type === 'string') || ((p.type === 'int64' || p.type === 'double') && value.type === 'number') || (p.type === 'bool' && value.type === 'bool'));
-  return fits ? `(${p.column} ${op} ${literalSql(value)} OR ${ref} IS NOT NULL)` : `(${p.column} IS NOT NULL OR ${ref} IS NOT NULL)`;
+  return promotedLeaf(p, ref, op, value);
 }
 
-export function conditionFilter(c: Condition, promoted: ReadonlyMap<string, PromotedSpec>): string {
+function conditionFilter(c: Condition, promoted: PromotedByKey): string {
   switch (c.kind) {
     case 'all':
       return TRUE;
@@ -79,7 +94,10 @@ export function conditionFilter(c: Condition, promoted: ReadonlyMap<string, Prom
 
 /** The engine filter for the spans any spanset of the query can match; undefined = every span. */
 export function pruneFilter(e: SpansetExpr, promoted: readonly PromotedSpec[]): string | undefined {
-  const byKey = new Map(promoted.map((p) => [p.attribute, p]));
+  const byKey: PromotedByKey = {
+    span: new Map(promoted.filter((p) => !isResourceSpec(p)).map((p) => [p.attribute, p])),
+    resource: new Map(promoted.filter(isResourceSpec).map((p) => [p.attribute, p])),
+  };
   const parts = spansets(e).map((c) => conditionFilter(c, byKey));
   if (parts.some((p) => p === TRUE)) return undefined;
   return parts.length === 1 ? parts[0] : parts.map((p) => `(${p})`).join(' OR ');
