@@ -7,9 +7,8 @@
  * Then `wasm.writeParquet` under writer settings that differ from today's in one thing each
  * (statistics, dictionary, encodings of chosen columns, pages), with the bytes each gives; and
  * with `--columns`, writeParquet of each top-level column alone, so a column's share can be read
- * off. CPU is process user+system of the measured call alone, best of `rounds` (rounds interleave
- * the variants, so a load spike hits them alike). bench/writer/encode-breakdown.ts does the same
- * for traces.
+ * off. The loops (and how CPU is counted) are bench/writer/encode-runs.ts's, shared with
+ * bench/writer/encode-breakdown.ts, which does the same for traces.
  */
 import { Table, tableToIPC, type RecordBatch } from 'apache-arrow';
 import * as wasm from 'parquet-wasm/node';
@@ -18,11 +17,12 @@ import { convertLogsWire } from '../src/pipeline/convert-logs-wire.js';
 import { convertMetricsWire } from '../src/pipeline/convert-metrics-wire.js';
 import { Partitioner } from '../src/pipeline/partitioner.js';
 import { sortBatches } from '../src/pipeline/sort.js';
-import { DATASETS } from '../src/schema/datasets.js';
-import { parsePromoted } from '../src/schema/promoted.js';
+import { defaultConfig } from '../src/config/index.js';
+import { DATASETS, promotedSpecs } from '../src/schema/datasets.js';
 import type { ColumnEncoding } from '../src/parquet/contract.js';
 import { logRequests, metricRequests, METRICS_PER_REQUEST } from './load/logs-metrics.js';
 import { LOGS_PER_REQUEST, SERIES_PER_METRIC } from './signals.js';
+import { columnsAlone, cpuMs, perRow, settingsVariants, stageBreakdown, type EncodeRun } from './writer/encode-runs.js';
 
 const args = process.argv.slice(2);
 const signal = args[0] === 'logs' ? 'logs' : 'metrics';
@@ -32,7 +32,8 @@ const layout = DATASETS[signal].storage;
 
 // One partition (no service split) so the file holds every row of the 64 requests.
 const partitioner = new Partitioner({ granularity: 'day', format: 'date=%Y-%m-%d', byService: false });
-const promoted = ['http.request.method', 'http.response.status_code', 'http.route'].map(parsePromoted);
+// The daemon's defaults: the promoted attributes and (schema version 2) the dedicated resource columns.
+const promoted = promotedSpecs(defaultConfig())[signal];
 const payloads = signal === 'logs' ? logRequests(7, 64, LOGS_PER_REQUEST) : metricRequests(9, 64, SERIES_PER_METRIC);
 const received = BigInt(Date.UTC(2024, 0, 1)) * 1_000_000n;
 const batches: RecordBatch[] = [];
@@ -86,37 +87,12 @@ function props(s: Settings, columns: ReadonlySet<string>): wasm.WriterProperties
   return b.build();
 }
 
-function cpuMs(fn: () => void): number {
-  const c = process.cpuUsage();
-  fn();
-  const u = process.cpuUsage(c);
-  return (u.user + u.system) / 1000;
-}
+const run: EncodeRun<Settings> = { sorted, rows, unit, rounds, props };
+const us = (ms: number): string => perRow(run, ms);
 
-const us = (ms: number): string => ((ms * 1000) / rows).toFixed(2);
-
-// --- Stages -------------------------------------------------------------------------------
-const best = { table: Infinity, ipc: Infinity, fromIpc: Infinity, write: Infinity };
-let ipcBytes = 0;
-let fileBytes = 0;
-for (let r = 0; r < rounds; r++) {
-  let t!: Table;
-  let ipc!: Uint8Array;
-  let w!: wasm.Table;
-  best.table = Math.min(best.table, cpuMs(() => (t = new Table([sorted]))));
-  best.ipc = Math.min(best.ipc, cpuMs(() => (ipc = tableToIPC(t, 'stream'))));
-  best.fromIpc = Math.min(best.fromIpc, cpuMs(() => (w = wasm.Table.fromIPCStream(ipc))));
-  const p = props(today, allColumns);
-  best.write = Math.min(best.write, cpuMs(() => (fileBytes = wasm.writeParquet(w, p).length)));
-  ipcBytes = ipc.length;
-}
-const total = best.table + best.ipc + best.fromIpc + best.write;
-console.log(`# ${signal} encode breakdown, ${rows} ${unit}s, best of ${rounds} (µs/${unit}, % of the sum)`);
-for (const [k, v] of Object.entries(best)) console.log(`${k.padEnd(28)} ${us(v).padStart(6)}  ${((100 * v) / total).toFixed(1).padStart(5)} %`);
-console.log(`${'sum'.padEnd(28)} ${us(total).padStart(6)}   IPC ${(ipcBytes / rows).toFixed(1)} B/${unit}, file ${(fileBytes / rows).toFixed(2)} B/${unit}`);
+stageBreakdown(run, today, `${signal} encode breakdown`);
 
 // --- Writer settings ----------------------------------------------------------------------
-const ipc = tableToIPC(arrow, 'stream');
 const nullHeavy = signal === 'metrics'
   ? ['value', 'value_is_int', 'value_int', 'count', 'sum', 'min', 'max', 'exp_scale', 'exp_zero_count', 'exp_zero_threshold', 'exp_positive_offset', 'exp_negative_offset']
   : [];
@@ -149,44 +125,14 @@ if (signal === 'logs') {
     ['body: DELTA_BYTE_ARRAY', { ...today, encodings: { ...today.encodings, body: 'DELTA_BYTE_ARRAY' } }],
   );
 }
-const vbest = variants.map(() => Infinity);
-const vbytes = variants.map(() => 0);
-for (let r = 0; r < rounds; r++) {
-  variants.forEach(([, s], i) => {
-    const w = wasm.Table.fromIPCStream(ipc);
-    const p = props(s, allColumns);
-    vbest[i] = Math.min(vbest[i]!, cpuMs(() => (vbytes[i] = wasm.writeParquet(w, p).length)));
-  });
-}
-console.log(`\n# writeParquet by setting (one change from today's), best of ${rounds}`);
-variants.forEach(([name], i) => {
-  const d = ((vbest[i]! - vbest[0]!) / vbest[0]!) * 100;
-  console.log(`${name.padEnd(32)} ${us(vbest[i]!).padStart(6)} µs/${unit} ${(d >= 0 ? '+' : '') + d.toFixed(1).padStart(5)} %  ${(vbytes[i]! / rows).toFixed(2).padStart(6)} B/${unit}`);
-});
-
-// --- Columns ------------------------------------------------------------------------------
-if (perColumn) {
-  const names = arrow.schema.fields.map((f) => f.name);
-  const ipcs = names.map((n) => tableToIPC(arrow.select([n]), 'stream'));
-  const cbest = names.map(() => Infinity);
-  const cbytes = names.map(() => 0);
-  for (let r = 0; r < rounds; r++) {
-    names.forEach((n, i) => {
-      const w = wasm.Table.fromIPCStream(ipcs[i]!);
-      const p = props(today, new Set([n]));
-      cbest[i] = Math.min(cbest[i]!, cpuMs(() => (cbytes[i] = wasm.writeParquet(w, p).length)));
-    });
-  }
-  const sum = cbest.reduce((a, b) => a + b, 0);
-  console.log(`\n# writeParquet of each column alone (today's settings), best of ${rounds}; sum ${us(sum)} µs/${unit}`);
-  const ordered = names.map((n, i) => [n, cbest[i]!, cbytes[i]!] as const).sort((a, b) => b[1] - a[1]);
-  for (const [n, ms, bytes] of ordered) console.log(`${n.padEnd(28)} ${us(ms).padStart(6)} µs/${unit} ${((100 * ms) / sum).toFixed(1).padStart(5)} %  ${(bytes / rows).toFixed(2).padStart(6)} B/${unit}`);
-}
+settingsVariants(run, variants, "one change from today's");
+if (perColumn) columnsAlone(run, today, "today's settings");
 
 // --- Resource attributes as columns of their own --------------------------------------------
-// What dedicated resource-attribute columns (issue 19, h-schema7's schema v2) would save in the
-// encode: the same table with the `resource_attributes` map replaced by one string column per key
-// (every row of this load carries the same 13 keys), each dictionary-encoded as today's strings.
+// What moving the rest of the resource attributes into columns would save in the encode: the
+// same table with the `resource_attributes` map (what the default dedicated columns of schema
+// version 2 leave in it; 13 keys before them) replaced by one string column per key, each
+// dictionary-encoded as today's strings.
 if (args.includes('--resource-columns')) {
   const map = arrow.getChild('resource_attributes')!;
   const keys = new Map<string, (string | null)[]>();

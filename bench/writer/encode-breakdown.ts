@@ -9,20 +9,19 @@
  * batch, row groups, codec), with the bytes each gives. `--columns`: writeParquet of each
  * top-level column alone (same settings), so a column's share can be read off.
  *
- * CPU is process user+system of the measured call alone, best of `rounds` (rounds interleave
- * the variants, so a load spike hits them alike).
+ * The loops (and how CPU is counted) are bench/writer/encode-runs.ts's, shared with
+ * bench/signals-encode.ts.
  */
-import { Table, tableToIPC, type RecordBatch } from 'apache-arrow';
 import * as wasm from 'parquet-wasm/node';
 import { DATASETS } from '../../src/schema/datasets.js';
 import { sortedBenchTraces } from '../load/sorted-traces.js';
+import { columnsAlone, settingsVariants, stageBreakdown, type EncodeRun } from './encode-runs.js';
 
 const args = process.argv.slice(2);
 const rounds = Number(args.find((a) => /^\d+$/.test(a)) ?? 5);
 const perColumn = args.includes('--columns');
 const { spans, sorted } = sortedBenchTraces();
 const layout = DATASETS.traces.storage;
-const arrow = new Table([sorted]);
 
 interface Settings {
   readonly codec: wasm.Compression;
@@ -70,38 +69,12 @@ function props(s: Settings, columns: ReadonlySet<string>): wasm.WriterProperties
   return b.build();
 }
 
-function cpuMs(fn: () => void): number {
-  const c = process.cpuUsage();
-  fn();
-  const u = process.cpuUsage(c);
-  return (u.user + u.system) / 1000;
-}
+const run: EncodeRun<Settings> = { sorted, rows: spans, unit: 'span', rounds, props };
+const allColumns = new Set(sorted.schema.fields.map((f) => f.name));
 
-const us = (ms: number, n = spans): string => ((ms * 1000) / n).toFixed(2);
-
-// --- Stages -------------------------------------------------------------------------------
-const best = { table: Infinity, ipc: Infinity, fromIpc: Infinity, write: Infinity };
-let ipcBytes = 0;
-let fileBytes = 0;
-const allColumns = new Set(arrow.schema.fields.map((f) => f.name));
-for (let r = 0; r < rounds; r++) {
-  let t!: Table;
-  let ipc!: Uint8Array;
-  let w!: wasm.Table;
-  best.table = Math.min(best.table, cpuMs(() => (t = new Table([sorted]))));
-  best.ipc = Math.min(best.ipc, cpuMs(() => (ipc = tableToIPC(t, 'stream'))));
-  best.fromIpc = Math.min(best.fromIpc, cpuMs(() => (w = wasm.Table.fromIPCStream(ipc))));
-  const p = props(today, allColumns);
-  best.write = Math.min(best.write, cpuMs(() => (fileBytes = wasm.writeParquet(w, p).length)));
-  ipcBytes = ipc.length;
-}
-const total = best.table + best.ipc + best.fromIpc + best.write;
-console.log(`# encode breakdown, ${spans} spans, best of ${rounds} (µs/span, % of the sum)`);
-for (const [k, v] of Object.entries(best)) console.log(`${k.padEnd(28)} ${us(v).padStart(6)}  ${((100 * v) / total).toFixed(1).padStart(5)} %`);
-console.log(`${'sum'.padEnd(28)} ${us(total).padStart(6)}   IPC ${(ipcBytes / spans).toFixed(1)} B/span, file ${(fileBytes / spans).toFixed(2)} B/span`);
+stageBreakdown(run, today, 'encode breakdown');
 
 // --- Writer settings ----------------------------------------------------------------------
-const ipc = tableToIPC(arrow, 'stream');
 // Every top-level column named: parquet-wasm 0.8 cannot name a nested leaf, so these keep the global setting.
 const topLevel = (st: wasm.EnabledStatistics): Record<string, wasm.EnabledStatistics> => Object.fromEntries([...allColumns].map((c) => [c, st]));
 const pruned = (st: wasm.EnabledStatistics): Record<string, wasm.EnabledStatistics> => ({ trace_id: st, start_time: st, end_time: st, service_name: st, duration_ns: st });
@@ -122,36 +95,5 @@ const variants: Array<[string, Settings]> = [
   ['row groups 32,768', { ...today, rowGroup: 32_768 }],
   ['no column encodings', { ...today, encodings: false }],
 ];
-const vbest = variants.map(() => Infinity);
-const vbytes = variants.map(() => 0);
-for (let r = 0; r < rounds; r++) {
-  variants.forEach(([, s], i) => {
-    const w = wasm.Table.fromIPCStream(ipc);
-    const p = props(s, allColumns);
-    vbest[i] = Math.min(vbest[i]!, cpuMs(() => (vbytes[i] = wasm.writeParquet(w, p).length)));
-  });
-}
-console.log(`\n# writeParquet by setting (one change from the traces layout), best of ${rounds}`);
-variants.forEach(([name], i) => {
-  const d = ((vbest[i]! - vbest[0]!) / vbest[0]!) * 100;
-  console.log(`${name.padEnd(32)} ${us(vbest[i]!).padStart(6)} µs/span ${(d >= 0 ? '+' : '') + d.toFixed(1).padStart(5)} %  ${(vbytes[i]! / spans).toFixed(2).padStart(6)} B/span`);
-});
-
-// --- Columns ------------------------------------------------------------------------------
-if (perColumn) {
-  const names = arrow.schema.fields.map((f) => f.name);
-  const ipcs = names.map((n) => tableToIPC(arrow.select([n]), 'stream'));
-  const cbest = names.map(() => Infinity);
-  const cbytes = names.map(() => 0);
-  for (let r = 0; r < rounds; r++) {
-    names.forEach((n, i) => {
-      const w = wasm.Table.fromIPCStream(ipcs[i]!);
-      const p = props(today, new Set([n]));
-      cbest[i] = Math.min(cbest[i]!, cpuMs(() => (cbytes[i] = wasm.writeParquet(w, p).length)));
-    });
-  }
-  const sum = cbest.reduce((a, b) => a + b, 0);
-  console.log(`\n# writeParquet of each column alone (traces layout), best of ${rounds}; sum ${us(sum)} µs/span`);
-  const rows = names.map((n, i) => [n, cbest[i]!, cbytes[i]!] as const).sort((a, b) => b[1] - a[1]);
-  for (const [n, ms, bytes] of rows) console.log(`${n.padEnd(28)} ${us(ms).padStart(6)} µs/span ${((100 * ms) / sum).toFixed(1).padStart(5)} %  ${(bytes / spans).toFixed(2).padStart(6)} B/span`);
-}
+settingsVariants(run, variants, 'one change from the traces layout');
+if (perColumn) columnsAlone(run, today, 'traces layout');
