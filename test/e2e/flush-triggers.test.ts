@@ -1,4 +1,5 @@
 /** Buffers flush on rows, bytes and age, and not before; files carry our footer metadata. */
+import { TRACES_SCHEMA_VERSION } from '../../src/schema/traces.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { duckdbQuery } from '../helpers/duckdb.js';
@@ -74,7 +75,7 @@ describe('flush triggers', () => {
     const meta = Object.fromEntries(kv.map((r) => [r.k, r.v]));
     expect(meta).toMatchObject({
       's3parquet.dataset': 'traces',
-      's3parquet.schema_version': '1',
+      's3parquet.schema_version': String(TRACES_SCHEMA_VERSION),
       's3parquet.min_event_time_ns': (T0_NS + 5n).toString(),
       's3parquet.max_event_time_ns': (T0_NS + 999n).toString(),
       's3parquet.row_count': '3',

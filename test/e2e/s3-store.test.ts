@@ -2,6 +2,7 @@
  * The S3 store against a real S3 server (Ceph radosgw, started by the suite): the whole path
  * with the official exporters, every [s3] option checked on the server, and faults.
  */
+import { TRACES_SCHEMA_VERSION } from '../../src/schema/traces.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -120,7 +121,7 @@ describe('S3 store against radosgw', () => {
     const head = await client.send(new HeadObjectCommand({ Bucket: 'lake-options', Key: key! }));
     expect(head.StorageClass).toBe('STANDARD_IA');
     const tags = (await client.send(new GetObjectTaggingCommand({ Bucket: 'lake-options', Key: key! }))).TagSet ?? [];
-    expect(Object.fromEntries(tags.map((t) => [t.Key, t.Value]))).toEqual({ team: 'obs', env: 'test', dataset: 'traces', schema_version: '1' });
+    expect(Object.fromEntries(tags.map((t) => [t.Key, t.Value]))).toEqual({ team: 'obs', env: 'test', dataset: 'traces', schema_version: String(TRACES_SCHEMA_VERSION) });
   });
 
   it('re-applies lifecycle rules idempotently and keeps rules it does not own', async () => {
