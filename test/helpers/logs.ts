@@ -9,14 +9,16 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { BASE_SECONDS, type Transport } from './spans.js';
 
-export function makeLogExporter(transport: Transport, ports: { grpc?: number; http?: number }): LogRecordExporter {
+/** `timeoutMillis`: the exporter's own deadline per export (its default is 10 s). */
+export function makeLogExporter(transport: Transport, ports: { grpc?: number; http?: number }, timeoutMillis?: number): LogRecordExporter {
+  const timeout = timeoutMillis !== undefined ? { timeoutMillis } : {};
   switch (transport) {
     case 'grpc':
-      return new GrpcLogExporter({ url: `http://127.0.0.1:${ports.grpc}` });
+      return new GrpcLogExporter({ url: `http://127.0.0.1:${ports.grpc}`, ...timeout });
     case 'http-proto':
-      return new ProtoLogExporter({ url: `http://127.0.0.1:${ports.http}/v1/logs` });
+      return new ProtoLogExporter({ url: `http://127.0.0.1:${ports.http}/v1/logs`, ...timeout });
     case 'http-json':
-      return new JsonLogExporter({ url: `http://127.0.0.1:${ports.http}/v1/logs` });
+      return new JsonLogExporter({ url: `http://127.0.0.1:${ports.http}/v1/logs`, ...timeout });
   }
 }
 

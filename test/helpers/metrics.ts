@@ -8,14 +8,16 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationType, MeterProvider, MetricReader, type PushMetricExporter, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Transport } from './spans.js';
 
-export function makeMetricExporter(transport: Transport, ports: { grpc?: number; http?: number }): PushMetricExporter {
+/** `timeoutMillis`: the exporter's own deadline per export (its default is 10 s). */
+export function makeMetricExporter(transport: Transport, ports: { grpc?: number; http?: number }, timeoutMillis?: number): PushMetricExporter {
+  const timeout = timeoutMillis !== undefined ? { timeoutMillis } : {};
   switch (transport) {
     case 'grpc':
-      return new GrpcMetricExporter({ url: `http://127.0.0.1:${ports.grpc}` });
+      return new GrpcMetricExporter({ url: `http://127.0.0.1:${ports.grpc}`, ...timeout });
     case 'http-proto':
-      return new ProtoMetricExporter({ url: `http://127.0.0.1:${ports.http}/v1/metrics` });
+      return new ProtoMetricExporter({ url: `http://127.0.0.1:${ports.http}/v1/metrics`, ...timeout });
     case 'http-json':
-      return new JsonMetricExporter({ url: `http://127.0.0.1:${ports.http}/v1/metrics` });
+      return new JsonMetricExporter({ url: `http://127.0.0.1:${ports.http}/v1/metrics`, ...timeout });
   }
 }
 

@@ -12,14 +12,16 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type Re
 
 export type Transport = 'grpc' | 'http-proto' | 'http-json';
 
-export function makeExporter(transport: Transport, ports: { grpc?: number; http?: number }, headers?: Record<string, string>): SpanExporter {
+/** `timeoutMillis`: the exporter's own deadline per export (its default is 10 s). */
+export function makeExporter(transport: Transport, ports: { grpc?: number; http?: number }, headers?: Record<string, string>, timeoutMillis?: number): SpanExporter {
+  const timeout = timeoutMillis !== undefined ? { timeoutMillis } : {};
   switch (transport) {
     case 'grpc':
-      return new GrpcExporter({ url: `http://127.0.0.1:${ports.grpc}` });
+      return new GrpcExporter({ url: `http://127.0.0.1:${ports.grpc}`, ...timeout });
     case 'http-proto':
-      return new ProtoExporter({ url: `http://127.0.0.1:${ports.http}/v1/traces`, ...(headers ? { headers } : {}) });
+      return new ProtoExporter({ url: `http://127.0.0.1:${ports.http}/v1/traces`, ...(headers ? { headers } : {}), ...timeout });
     case 'http-json':
-      return new JsonExporter({ url: `http://127.0.0.1:${ports.http}/v1/traces`, ...(headers ? { headers } : {}) });
+      return new JsonExporter({ url: `http://127.0.0.1:${ports.http}/v1/traces`, ...(headers ? { headers } : {}), ...timeout });
   }
 }
 
