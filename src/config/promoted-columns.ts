@@ -12,12 +12,20 @@ export function promotedColumnName(attribute: string): string {
   return attribute.replace(/[^A-Za-z0-9_]/g, '_').toLowerCase();
 }
 
+/** The explicit types a list entry may name after a colon. */
+export type PromotedEntryType = 'string' | 'int64' | 'double' | 'bool';
+
+/** `"name"` or `"name:type"`: the attribute key of a list entry, and its type when one is named. */
+export function parsePromotedEntry(entry: string): { readonly attribute: string; readonly type?: PromotedEntryType } {
+  const colon = entry.lastIndexOf(':');
+  if (colon <= 0) return { attribute: entry };
+  const suffix = entry.slice(colon + 1);
+  return suffix === 'string' || suffix === 'int64' || suffix === 'double' || suffix === 'bool' ? { attribute: entry.slice(0, colon), type: suffix } : { attribute: entry };
+}
+
 /** `"name"` or `"name:type"`: the attribute key of a list entry. */
 export function promotedAttributeKey(entry: string): string {
-  const colon = entry.lastIndexOf(':');
-  if (colon <= 0) return entry;
-  const suffix = entry.slice(colon + 1);
-  return suffix === 'string' || suffix === 'int64' || suffix === 'double' || suffix === 'bool' ? entry.slice(0, colon) : entry;
+  return parsePromotedEntry(entry).attribute;
 }
 
 const SOURCE_COLUMNS = [

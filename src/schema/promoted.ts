@@ -8,9 +8,9 @@
 import { Float64Builder, Int64Builder, BoolBuilder, Utf8Builder, type ColumnBuilder } from './columns.js';
 import { int64ToBigInt } from '../otlp/values.js';
 import type { AnyValue } from '../otlp/types.js';
-import { promotedColumnName } from '../config/promoted-columns.js';
+import { parsePromotedEntry, promotedColumnName, type PromotedEntryType } from '../config/promoted-columns.js';
 
-export type PromotedType = 'string' | 'int64' | 'double' | 'bool';
+export type PromotedType = PromotedEntryType;
 
 /** Types of well-known semantic-convention attributes; anything else defaults to string. */
 const KNOWN_TYPES: Readonly<Record<string, PromotedType>> = {
@@ -54,16 +54,7 @@ export function parsePromotedResource(entry: string): PromotedSpec {
 
 /** `"name"` or `"name:type"` (type one of string, int64, double, bool). */
 export function parsePromoted(entry: string): PromotedSpec {
-  const colon = entry.lastIndexOf(':');
-  let attribute = entry;
-  let type: PromotedType | undefined;
-  if (colon > 0) {
-    const suffix = entry.slice(colon + 1);
-    if (suffix === 'string' || suffix === 'int64' || suffix === 'double' || suffix === 'bool') {
-      attribute = entry.slice(0, colon);
-      type = suffix;
-    }
-  }
+  const { attribute, type } = parsePromotedEntry(entry);
   return { attribute, column: promotedColumnName(attribute), type: type ?? KNOWN_TYPES[attribute] ?? 'string' };
 }
 
