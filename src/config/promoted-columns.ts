@@ -3,7 +3,7 @@
  * dataset columns it must not take, and the check that reports a clash naming both sides.
  *
  * The dataset columns are listed here, on the ground floor, because configuration is validated
- * before any schema is built; test/unit/promoted-columns-config.test.ts pins this list to the
+ * before any schema is built; test/unit/promoted-resource.test.ts pins this list to the
  * schemas in src/schema/ so the two cannot drift.
  */
 
