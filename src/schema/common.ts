@@ -66,7 +66,7 @@ export interface ResourceRow {
   readonly attributes: EncodedEntries;
 }
 
-function fitResource(spec: PromotedSpec, v: AnyValue | null | undefined): ResourceValue | undefined {
+function fitResource(spec: PromotedSpec, v: AnyValue | null | undefined): Exclude<ResourceValue, null> | undefined {
   if (v === null || v === undefined) return undefined;
   const fitted = fitPromoted(spec.type, v);
   return typeof fitted === 'string' ? Buffer.from(fitted, 'utf8') : fitted;
@@ -79,10 +79,10 @@ export function resourceRow(resource: ResourceContext, specs: readonly PromotedS
   const values: ResourceValue[] = new Array<ResourceValue>(specs.length).fill(null);
   const rest: KeyValue[] = [];
   for (const kv of resource.keyValues) {
-    const i = specs.length === 0 ? -1 : specs.findIndex((s) => s.attribute === kv.key);
+    const i = specs.findIndex((s) => s.attribute === kv.key);
     // The first occurrence of a key claims the column, as for promoted span attributes.
     const fitted = i >= 0 && values[i] === null ? fitResource(specs[i]!, kv.value) : undefined;
-    if (fitted === undefined || fitted === null) rest.push(kv);
+    if (fitted === undefined) rest.push(kv);
     else values[i] = fitted;
   }
   const row: ResourceRow = { specs, values, attributes: encodeEntries(rest) };
