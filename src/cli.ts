@@ -4,11 +4,9 @@
  */
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
-import { getHeapStatistics } from 'node:v8';
 import { ConfigError, checkConfigPaths, loadConfig, renderConfigToml, walDirOf } from './config/index.js';
 import { lockWalDir } from './wal/lock.js';
 import { capYoungGeneration } from './runtime/young-generation.js';
-import { applyV8Flags, daemonV8Flags, operatorFlagNames } from './runtime/v8-flags.js';
 import { S3ParquetError } from './errors.js';
 import { VERSION } from './version.js';
 
@@ -56,15 +54,13 @@ Configuration:
 const SEMI_SPACE_MB = 16;
 
 function capYoungGenerationUnlessSet(): void {
-  if (operatorFlagNames(process.execArgv, process.env.NODE_OPTIONS ?? '').has('--max-semi-space-size')) return;
+  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  if (flags.some((f) => f.startsWith('--max-semi-space-size'))) return;
   capYoungGeneration(SEMI_SPACE_MB);
 }
 
 async function serve(configPath: string | undefined): Promise<number> {
   capYoungGenerationUnlessSet();
-  // Before any of the daemon's code has run hot (docs/performance-tuning.md); the operator's
-  // own value of a flag wins.
-  const v8Flags = applyV8Flags(daemonV8Flags());
   const config = loadConfig(configPath);
   // Before loading the daemon's modules (the AWS SDK, Arrow, gRPC: over a second of CPU), so a
   // bad path is reported at once.
@@ -73,11 +69,6 @@ async function serve(configPath: string | undefined): Promise<number> {
   const walLock = config.wal.enabled ? await lockWalDir(walDirOf(config), { instanceId: config.storage.instance_id || hostname() }) : undefined;
   const [{ startDaemon }, { createLogger }] = await Promise.all([import('./daemon.js'), import('./logger.js')]);
   const logger = createLogger(config.log.level);
-  // What the process runs with, for whoever compares two deployments' CPU.
-  logger.info(
-    { node: process.versions.node, v8: process.versions.v8, v8Flags, execArgv: process.execArgv, nodeOptions: process.env.NODE_OPTIONS ?? '', heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 1048576) },
-    'runtime settings',
-  );
   const daemon = await startDaemon(config, { logger, ...(walLock ? { walLock } : {}) }).catch(async (err: unknown) => {
     await walLock?.release();
     throw err;
