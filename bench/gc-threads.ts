@@ -17,7 +17,7 @@
 import { mkdtemp, rm, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBenchDaemon } from './harness/daemon.js';
+import { percentile, startBenchDaemon } from './harness/daemon.js';
 import { traceRequests } from './load/traces.js';
 const [requests = 400, perRequest = 512, concurrency = 4] = process.argv.slice(2).map(Number);
 const dir = await mkdtemp(join(tmpdir(), 's3pq-bench-'));
@@ -47,8 +47,10 @@ async function threads(): Promise<Map<string, number>> {
 const payloads = traceRequests(42, requests + 16, perRequest);
 const url = `http://127.0.0.1:${d.ports.http}/v1/traces`;
 let resets = 0;
+const latencies: number[] = []; // ms per measured request (p99: does a flag move GC work onto the event loop?)
 const send = async (i: number): Promise<void> => {
   let res: Response;
+  const t = performance.now();
   try {
     res = await fetch(url, { method: 'POST', body: payloads[i]!, headers: { 'content-type': 'application/x-protobuf' } });
   } catch (err) {
@@ -58,6 +60,7 @@ const send = async (i: number): Promise<void> => {
   }
   await res.arrayBuffer();
   if (res.status !== 200) throw new Error(`status ${res.status}`);
+  if (next >= 0) latencies.push(performance.now() - t);
 };
 for (let i = 0; i < 16; i++) await send(requests + i);
 if (process.env.HEAP_OUT) { process.kill(pid, 'SIGUSR2'); await new Promise((r) => setTimeout(r, 200)); }
@@ -81,6 +84,6 @@ const split = { main: 0, v8: 0, other: 0 };
 for (const [k, v] of last) { const dv = v - (t0.get(k) ?? 0); const comm = k.split(' ').slice(1).join(' '); if (k.split(' ')[0] === String(pid)) split.main += dv; else if (comm.startsWith('node') || comm.includes('V8')) split.v8 += dv; else split.other += dv; if (process.env.SHOW_THREADS && dv > 0.02) console.error(k.padEnd(30), dv.toFixed(2)); }
 const spans = requests * perRequest;
 const la = (await readFile('/proc/loadavg', 'utf8')).split(' ')[0];
-console.log(JSON.stringify({ spansPerCpuSecond: Math.round(spans / cpu), cpu: +cpu.toFixed(2), main: +split.main.toFixed(2), v8: +split.v8.toFixed(2), other: +split.other.toFixed(2), peakRssMb: Math.round(peak), load: la }));
+console.log(JSON.stringify({ spansPerCpuSecond: Math.round(spans / cpu), cpu: +cpu.toFixed(2), main: +split.main.toFixed(2), v8: +split.v8.toFixed(2), other: +split.other.toFixed(2), peakRssMb: Math.round(peak), p50Ms: +percentile(latencies.sort((a, b) => a - b), 50).toFixed(1), p99Ms: +percentile(latencies, 99).toFixed(1), load: la }));
 if (process.env.GC_LOG) (await import('node:fs')).writeFileSync(process.env.GC_LOG, gcLines.join('\n'));
 await rm(dir, { recursive: true, force: true });

@@ -16,7 +16,8 @@ import { traceRequests } from './load/traces.js';
 const [requests = 400, perRequest = 512, concurrency = 4] = process.argv.slice(2).map(Number);
 const dir = await mkdtemp(join(tmpdir(), 's3pq-bench-'));
 const prof = process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
-const d = await startBenchDaemon(dir, process.env.BENCH_TOML ?? '', `${dir}/data`, prof);
+// NODE_ARGS="--flag …": extra node flags for the daemon (before the script, as `node FLAGS dist/cli.js`).
+const d = await startBenchDaemon(dir, process.env.BENCH_TOML ?? '', `${dir}/data`, [...(process.env.NODE_ARGS ?? '').split(' ').filter(Boolean), ...prof]);
 // Every request distinct (ids never repeat: checked, 204,800 spans → 204,800 span ids); the
 // 16 warm-up requests come after the measured ones.
 const payloads = traceRequests(42, requests + 16, perRequest);

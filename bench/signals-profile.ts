@@ -12,7 +12,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBenchDaemon } from './harness/daemon.js';
+import { percentile, startBenchDaemon } from './harness/daemon.js';
 import { stageShares } from './harness/stages.js';
 import { logRequests, metricRequests, METRICS_PER_REQUEST } from './load/logs-metrics.js';
 import { LOGS_PER_REQUEST, SERIES_PER_METRIC } from './signals.js';
@@ -67,11 +67,15 @@ async function threads(): Promise<Map<string, number> | undefined> {
 }
 
 const url = `http://127.0.0.1:${d.ports.http}/v1/${signal}`;
+const latencies: number[] = []; // ms per measured request
+let measuring = false;
 const send = async (i: number): Promise<void> => {
+  const t = performance.now();
   try {
     const res = await fetch(url, { method: 'POST', body: payloads[i]!, headers: { 'content-type': 'application/x-protobuf' } });
     await res.arrayBuffer();
     if (res.status !== 200) throw new Error(`status ${res.status}`);
+    if (measuring) latencies.push(performance.now() - t);
   } catch (err) {
     // A failed run (seen: ECONNRESET at load average 13) must not leave its daemon running.
     d.child.kill('SIGKILL');
@@ -83,6 +87,9 @@ for (let i = 0; i < 8; i++) await send(requests + i); // warm-up
 const t0 = (await threads())!;
 gcCounting = true;
 const cpu0 = await d.cpuSeconds();
+let peak = await d.rssMb();
+const sampler = setInterval(() => void d.rssMb().then((v) => (peak = Math.max(peak, v)), () => undefined), 50);
+measuring = true;
 let next = 0;
 await Promise.all(Array.from({ length: clients }, async () => {
   while (next < requests) await send(next++);
@@ -99,8 +106,11 @@ while (!exited) {
   await Promise.race([exit, new Promise((r) => setTimeout(r, 10))]);
 }
 const cpu = (await stopped) - cpu0;
+clearInterval(sampler);
 const records = requests * perRequest;
-console.log(`${signal}: ${records.toLocaleString('en')} records, ${cpu.toFixed(2)} CPU-s, ${Math.round(records / cpu).toLocaleString('en')} per CPU-second\n`);
+latencies.sort((a, b) => a - b);
+const load = (await readFile('/proc/loadavg', 'utf8')).split(' ')[0];
+console.log(`${signal}: ${records.toLocaleString('en')} records, ${cpu.toFixed(2)} CPU-s, ${Math.round(records / cpu).toLocaleString('en')} per CPU-second, peak RSS ${Math.round(peak)} MiB, p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, load ${load}\n`);
 if (gcKinds.size > 0) console.log(`GCs in the window: ${[...gcKinds].map(([k, n]) => `${k} ${n}`).join(', ')}\n`);
 console.log('| thread | CPU-s | % |\n|---|---|---|');
 let total = 0;
