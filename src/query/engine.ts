@@ -391,10 +391,10 @@ export class QueryEngine {
    * the caller counts the rows and row groups it decodes itself. Files larger than
    * `maxFileBytes` are not read: they come back without bytes, for the caller to `scan`.
    */
-  broadFiles(q: QueryOptions, stats: QueryStats, maxFileBytes: number): { fields: Field[]; files: AsyncGenerator<BroadFile> } | null {
+  broadFiles(q: QueryOptions, stats: QueryStats, maxFileBytes: number): { fields: Field[]; derived: readonly DerivedColumn[]; files: AsyncGenerator<BroadFile> } | null {
     const plan = this.plan(q);
     if (plan.expr !== null) return null;
-    return { fields: this.fieldsOf(plan), files: this.wholeFiles(plan, q, stats, maxFileBytes) };
+    return { fields: this.fieldsOf(plan), derived: plan.derived ?? [], files: this.wholeFiles(plan, q, stats, maxFileBytes) };
   }
 
   private async *wholeFiles(plan: ScanPlan & { readonly dataset: DatasetName }, q: QueryOptions, stats: QueryStats, maxFileBytes: number): AsyncGenerator<BroadFile> {

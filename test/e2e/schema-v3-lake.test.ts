@@ -26,6 +26,10 @@ import { encodeParquet } from '../../src/parquet/writer.js';
 import { TRACES_STORAGE } from '../../src/schema/traces.js';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { hexId } from '../helpers/otlp.js';
+import { engineFromConfig } from '../../src/query/engine-from-config.js';
+import { emptyStats } from '../../src/query/engine.js';
+import { wasmArrowAnswer } from '../../src/query/columnar/wasm-arrow.js';
+import { wasmJsonAnswer } from '../../src/query/columnar/wasm-json.js';
 import { waitFor } from '../helpers/wait.js';
 
 let dir: string;
@@ -203,6 +207,29 @@ describe('a lake of traces schema versions 2 and 3', () => {
     const keys = Object.keys(all[0]!);
     expect(keys.indexOf('end_time')).toBe(keys.indexOf('start_time') + 1);
     expect(all.map((r) => r.end_time)).toEqual(want.map((w) => w.end_time));
+  });
+
+  it('decodes both versions in wasm for a broad read (Arrow and NDJSON), end_time added to version 3', async () => {
+    const engine = engineFromConfig(config(), d.store, 'broad');
+    const how = new Map<string, string>();
+    const onFile = (key: string, h: 'wasm' | 'scan') => how.set(key, h);
+    const chunks: Uint8Array[] = [];
+    for await (const c of wasmArrowAnswer(engine, { dataset: 'traces' }, emptyStats(), { onFile })!) chunks.push(c);
+    const table = fromIpc(Buffer.concat(chunks));
+    expect(table.schema.fields.map((f) => f.name).indexOf('end_time')).toBe(table.schema.fields.map((f) => f.name).indexOf('start_time') + 1);
+    const got = new Map<string, bigint>();
+    for (const batch of table.batches) {
+      const ends = batch.getChild('end_time')!.data[0]!;
+      for (let i = 0; i < batch.numRows; i++) got.set(batch.getChild('span_id')!.get(i) as string, (ends.values as BigInt64Array)[ends.offset + i]!);
+    }
+    expect(got).toEqual(new Map(sent.map((s) => [s.spanId, s.endNs])));
+    expect([...how.values()]).toEqual(['wasm', 'wasm']);
+    how.clear();
+    let ndjson = '';
+    for await (const c of wasmJsonAnswer(engine, { dataset: 'traces' }, emptyStats(), 'ndjson', undefined, { onFile })!) ndjson += Buffer.from(c).toString();
+    const rows = ndjson.trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>).sort((a, b) => a.span_id!.localeCompare(b.span_id!));
+    expect(rows.map((r) => [r.span_id, r.end_time])).toEqual(sent.map((s) => [s.spanId, rfc3339(s.endNs)]));
+    expect([...how.values()]).toEqual(['wasm', 'wasm']);
   });
 
   it('gives Tempo the sent end times of both traces', async () => {
