@@ -67,16 +67,21 @@ describe('ddl --engine duckdb', () => {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`read_parquet('${join(d.dir, 'data')}/traces/**/*.parquet', hive_partitioning = true`);
-      const [counts, partitions, typed, services] = await duckdbScript(r.stdout, [
+      const [counts, partitions, typed, services, ends, order] = await duckdbScript(r.stdout, [
         `SELECT (SELECT count(*) FROM traces)::INT AS traces, (SELECT count(*) FROM logs)::INT AS logs, (SELECT count(*) FROM metrics)::INT AS metrics`,
         `SELECT DISTINCT date::VARCHAR AS date, hour FROM traces`,
         `SELECT typeof(start_time) AS t, typeof(date) AS d, typeof(hour) AS h, typeof(attributes) AS a FROM traces LIMIT 1`,
         `SELECT DISTINCT service_name FROM logs UNION ALL SELECT DISTINCT service_name FROM metrics ORDER BY 1`,
+        // No file stores end_time (traces version 3): the view still has it, start + duration.
+        `SELECT typeof(end_time) AS t, count(end_time)::INT AS n, count(*) FILTER (WHERE epoch_ns(end_time) = epoch_ns(start_time) + duration_ns)::INT AS derived FROM traces GROUP BY ALL`,
+        `SELECT column_name FROM information_schema.columns WHERE table_name = 'traces' AND column_name IN ('start_time', 'end_time', 'duration_ns') ORDER BY ordinal_position`,
       ]);
       expect(counts).toEqual([{ traces: 5, logs: 3, metrics: 4 }]);
       expect(partitions).toEqual([{ date: '2024-01-01', hour: 0 }]);
       expect(typed).toEqual([{ t: 'TIMESTAMP_NS', d: 'DATE', h: 'INTEGER', a: 'MAP(VARCHAR, VARCHAR)' }]);
       expect(services).toEqual([{ service_name: 'ddl-logs' }, { service_name: 'ddl-metrics' }]);
+      expect(ends).toEqual([{ t: 'TIMESTAMP_NS', n: 5, derived: 5 }]);
+      expect(order!.map((c) => c.column_name)).toEqual(['start_time', 'end_time', 'duration_ns']);
     } finally {
       await d.cleanup();
     }
