@@ -2,7 +2,9 @@
  * Old against new, end to end: each tree's daemon (its own dist/, built there) receives the same
  * seeded bench trace requests over OTLP/HTTP and stops (flushing everything); DuckDB then reads
  * both lakes' traces files and the rows must be identical, every column, in (trace_id, span_id,
- * start_time) order. Prints the row count, the column count and the two hashes.
+ * start_time) order. Prints the row count, the column count and the two hashes. A lake of traces
+ * schema version 3 stores no `end_time`: it is read as `start_time + duration_ns` (the DDL
+ * view's derivation), so a version-2 lake's stored end times are compared with the derived ones.
  *
  *   npx tsx bench/pipeline/lake-ab-duckdb.ts DIR_OLD DIR_NEW [requests=60]
  */
@@ -40,12 +42,15 @@ async function lake(root: string): Promise<string> {
 async function rows(dir: string): Promise<{ count: number; columns: number; hash: string }> {
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();
+  const stored = (await conn.runAndReadAll(`select count(*)::INT as n from parquet_schema('${dir}/data/**/*.parquet') where name = 'end_time'`)).getRowObjectsJson()[0]!.n !== 0;
+  const derived = stored ? '' : ', make_timestamp_ns(epoch_ns(start_time) + duration_ns) as end_time';
   const reader = await conn.runAndReadAll(
-    `select * exclude (filename) from read_parquet('${dir}/data/**/*.parquet', union_by_name = true, filename = true) order by trace_id, span_id, start_time`,
+    `select * exclude (filename)${derived} from read_parquet('${dir}/data/**/*.parquet', union_by_name = true, filename = true) order by trace_id, span_id, start_time`,
   );
   const all = reader.getRowObjectsJson();
   const hash = createHash('sha256');
-  for (const r of all) hash.update(JSON.stringify(r)).update('\n');
+  // Keys sorted: a derived column comes last in one lake and in place in the other.
+  for (const r of all) hash.update(JSON.stringify(Object.fromEntries(Object.entries(r).sort(([x], [y]) => (x < y ? -1 : 1))))).update('\n');
   return { count: all.length, columns: reader.columnCount, hash: hash.digest('hex') };
 }
 

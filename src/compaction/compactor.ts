@@ -239,7 +239,7 @@ export class Compactor {
       for (const group of groups) {
         const batches = [];
         for (const f of group) {
-          batches.push(...readAsSchema(f.key, await this.o.store.get(f.key), schema));
+          batches.push(...readAsSchema(f.key, await this.o.store.get(f.key), schema, DATASETS[dataset].derived));
           // Decoding is synchronous: one input file at a time, then the event loop runs.
           await new Promise<void>((resolve) => setImmediate(resolve));
         }

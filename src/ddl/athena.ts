@@ -5,13 +5,17 @@
  * years back to tomorrow), an hour/minute/… level an `integer` projection with its digits, the
  * `service_name` level (`by_service`) an `injected` projection (queries must then name the
  * service: `WHERE service_name = '…'`). Athena runs one statement at a time.
+ * A dataset with a derived column (traces' `end_time`) is a table `<dataset>_files` and a view
+ * `<dataset>` that adds it (derived-view.ts; Athena's timestamps are milliseconds).
  */
 import { S3ParquetError } from '../errors.js';
 import type { DdlContext } from './context.js';
 import { header } from './context.js';
-import { sqlString, type Column, type ColumnType, type PartitionColumn } from './model.js';
+import { filesTable, sqlString, type Column, type ColumnType, type PartitionColumn } from './model.js';
+import { derivedView, millisecondSum } from './derived-view.js';
 
 const quote = (name: string): string => `\`${name.replace(/`/g, '``')}\``;
+const trinoQuote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 export function athenaType(t: ColumnType): string {
   switch (t.kind) {
@@ -88,13 +92,15 @@ export function renderAthena(ctx: DdlContext): string {
     const location_ = `s3://${location.root}/${t.dataset}/`;
     const props: [string, string][] = [['projection.enabled', 'true'], ...t.layout.partitions.flatMap(projection)];
     props.push(['storage.location.template', `${location_}${t.layout.template}/`]);
-    out += `\nCREATE EXTERNAL TABLE IF NOT EXISTS ${quote(ctx.schema)}.${quote(t.dataset)} (\n`;
+    out += `\nCREATE EXTERNAL TABLE IF NOT EXISTS ${quote(ctx.schema)}.${quote(filesTable(t))} (\n`;
     out += t.columns.map((c) => `  ${quote(c.name)} ${athenaType(c.type)}`).join(',\n');
     out += '\n)\n';
     if (t.layout.partitions.length > 0) out += `PARTITIONED BY (${t.layout.partitions.map((p) => `${quote(p.name)} ${partitionType(p)}`).join(', ')})\n`;
     out += `STORED AS PARQUET\nLOCATION ${sqlString(location_)}\n`;
     if (t.layout.partitions.length > 0) out += `TBLPROPERTIES (\n${props.map(([k, v]) => `  ${sqlString(k)} = ${sqlString(v)}`).join(',\n')}\n)`;
     out += ';\n';
+    // Views in Athena are Presto/Trino SQL: double-quoted names.
+    out += derivedView(t, ctx.schema, trinoQuote, (d) => millisecondSum(d, trinoQuote));
   }
   return out;
 }

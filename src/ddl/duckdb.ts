@@ -4,10 +4,18 @@
  * creates them. Over S3 it first creates a secret that takes credentials from the AWS chain
  * (environment, profile, instance role); none are printed. A local dataset with no file yet gets
  * an empty view with its columns (DuckDB cannot create a view over a glob that matches nothing).
+ *
+ * A derived column (traces' `end_time`, not stored since schema version 3): the files are read
+ * under an empty relation that has every column with its type (`UNION ALL BY NAME`), so the
+ * column exists — null — even when no file stores it, in the query port's column order; then
+ * `coalesce` keeps a stored value (versions 1 and 2) and computes the rest exactly, in
+ * nanoseconds (`make_timestamp_ns(epoch_ns(start_time) + duration_ns)`; the writer's clamp at
+ * 2^63 − 1 reads as DuckDB's `infinity`, as a stored one does).
  */
 import type { DdlContext } from './context.js';
 import { header } from './context.js';
-import { sqlString, type Column, type ColumnType, type PartitionColumn } from './model.js';
+import { sqlString, type Column, type ColumnType, type DatasetTable, type PartitionColumn } from './model.js';
+import type { DerivedColumn } from '../schema/derived.js';
 
 const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
@@ -41,6 +49,20 @@ function partitionType(p: PartitionColumn): string {
   return 'VARCHAR';
 }
 
+/** DuckDB's exact sum of a timestamp_ns and a bigint of nanoseconds. */
+export function duckdbDerived(d: DerivedColumn): string {
+  const ns = `epoch_ns(${quote(d.sum[0])}) + ${quote(d.sum[1])}`;
+  return `coalesce(${quote(d.name)}, CASE WHEN ${ns} = 9223372036854775807 THEN 'infinity'::TIMESTAMP_NS ELSE make_timestamp_ns(${ns}) END)`;
+}
+
+/** Every column as a typed null: the columns of an empty view, or the head of a union by name. */
+function typedNulls(t: DatasetTable): string[] {
+  return [
+    ...t.columns.map((c) => `CAST(NULL AS ${duckdbType(c.type)}) AS ${quote(c.name)}`),
+    ...t.layout.partitions.map((p) => `CAST(NULL AS ${partitionType(p)}) AS ${quote(p.name)}`),
+  ];
+}
+
 function secret(ctx: DdlContext): string {
   const s3 = ctx.config.s3;
   const opts = ['TYPE s3', 'PROVIDER credential_chain', `REGION ${sqlString(s3.region)}`];
@@ -63,10 +85,7 @@ export function renderDuckdb(ctx: DdlContext): string {
     const hiveTypes = t.layout.partitions.map((p) => `${sqlString(p.name)}: ${partitionType(p)}`);
     const glob = `${base}/${t.dataset}/**/*.parquet`;
     if (location.backend === 'local' && ctx.hasFiles && !ctx.hasFiles(t.dataset)) {
-      const cols = [
-        ...t.columns.map((c) => `CAST(NULL AS ${duckdbType(c.type)}) AS ${quote(c.name)}`),
-        ...t.layout.partitions.map((p) => `CAST(NULL AS ${partitionType(p)}) AS ${quote(p.name)}`),
-      ];
+      const cols = typedNulls(t);
       out += `-- No files under ${base}/${t.dataset}/ yet: an empty view with the columns; run ddl again after the first flush.\n`;
       out += `CREATE OR REPLACE VIEW ${quote(t.dataset)} AS SELECT\n  ${cols.join(',\n  ')}\nWHERE false;\n`;
       continue;
@@ -74,7 +93,14 @@ export function renderDuckdb(ctx: DdlContext): string {
     const options = layout.hive
       ? [`hive_partitioning = true`, ...(hiveTypes.length > 0 ? [`hive_types = {${hiveTypes.join(', ')}}`] : []), 'union_by_name = true']
       : ['hive_partitioning = false', 'union_by_name = true'];
-    out += `CREATE OR REPLACE VIEW ${quote(t.dataset)} AS SELECT * FROM read_parquet(${sqlString(glob)}, ${options.join(', ')});\n`;
+    const files = `read_parquet(${sqlString(glob)}, ${options.join(', ')})`;
+    if (t.derived.length === 0) {
+      out += `CREATE OR REPLACE VIEW ${quote(t.dataset)} AS SELECT * FROM ${files};\n`;
+      continue;
+    }
+    const replace = t.derived.map((d) => `${duckdbDerived(d)} AS ${quote(d.name)}`).join(', ');
+    out += `-- ${t.derived.map((d) => `${d.name} = ${d.sum.join(' + ')}`).join(', ')}: stored by files of older schema versions, derived for the rest.\n`;
+    out += `CREATE OR REPLACE VIEW ${quote(t.dataset)} AS SELECT * REPLACE (${replace}) FROM (\n  SELECT ${typedNulls(t).join(', ')} WHERE false\n  UNION ALL BY NAME\n  SELECT * FROM ${files}\n);\n`;
   }
   return out;
 }

@@ -10,6 +10,7 @@ import { keyLevelName } from '../config/partition-keys-schema.js';
 import { promotedSpecs } from '../schema/datasets.js';
 import { S3ParquetError } from '../errors.js';
 import { DATASETS, type DatasetName } from '../schema/datasets.js';
+import { withDerived, type DerivedColumn } from '../schema/derived.js';
 
 /** A type as the engines need it: a primitive, or a list, map or struct of types. */
 export type ColumnType =
@@ -50,8 +51,16 @@ export interface DatasetTable {
   readonly dataset: DatasetName;
   /** The dataset's levels: the time layout plus the `[[partitioning.keys]]` that apply to it. */
   readonly layout: Layout;
-  /** Data columns; a column named like a partition column is left out (the path's value wins). */
+  /**
+   * Data columns as readers see them, derived ones included in their place; a column named like
+   * a partition column is left out (the path's value wins).
+   */
   readonly columns: readonly Column[];
+  /**
+   * Columns among `columns` the newest files do not store (older ones do): each engine reads the
+   * stored value where there is one, else computes the sum (a view over the files' table).
+   */
+  readonly derived: readonly DerivedColumn[];
   /** Left out because a partition column has its name. */
   readonly shadowed: readonly string[];
 }
@@ -182,7 +191,8 @@ export function withKeyLevels(config: Pick<Config, 'partitioning'>, dataset: Dat
 
 export function datasetTable(config: Config, dataset: DatasetName, timeLayout: Layout): DatasetTable {
   const layout = withKeyLevels(config, dataset, timeLayout);
-  const schema = DATASETS[dataset].schema(promotedSpecs(config)[dataset]);
+  const spec = DATASETS[dataset];
+  const schema = withDerived(spec.schema(promotedSpecs(config)[dataset]), spec.derived);
   const partitionNames = new Set(layout.partitions.map((p) => p.name));
   const columns: Column[] = [];
   const shadowed: string[] = [];
@@ -190,7 +200,8 @@ export function datasetTable(config: Config, dataset: DatasetName, timeLayout: L
     if (partitionNames.has(f.name)) shadowed.push(f.name);
     else columns.push({ name: f.name, type: columnType(f.type as DataType) });
   }
-  return { dataset, layout, columns, shadowed };
+  const derived = spec.derived.filter((d) => columns.some((c) => c.name === d.name));
+  return { dataset, layout, columns, shadowed, derived };
 }
 
 export function storageLocation(config: Config): Location {
@@ -198,6 +209,14 @@ export function storageLocation(config: Config): Location {
   if (effectiveBackend(config) === 'local') return { backend: 'local', root: resolve(config.storage.local_path), clientSideEncrypted: false };
   const prefix = config.s3.prefix.replace(/^\/+|\/+$/g, '');
   return { backend: 's3', root: prefix === '' ? config.s3.bucket : `${config.s3.bucket}/${prefix}`, clientSideEncrypted };
+}
+
+/**
+ * The name of the table over a dataset's files when the dataset has derived columns: the view
+ * named after the dataset adds them (Athena, Trino, Spark).
+ */
+export function filesTable(t: DatasetTable): string {
+  return t.derived.length > 0 ? `${t.dataset}_files` : t.dataset;
 }
 
 /** A SQL string literal. */

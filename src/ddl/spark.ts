@@ -5,11 +5,14 @@
  * `spark.sql.legacy.parquet.nanosAsLong` is on, which reads them as BIGINT nanoseconds since the
  * epoch (UTC): the script turns it on and declares those columns BIGINT
  * (`timestamp_micros(start_time div 1000)` gives a TIMESTAMP). S3 is addressed as `s3a://`.
+ * A dataset with a derived column (traces' `end_time`) is a table `<dataset>_files` and a view
+ * `<dataset>` that adds it: `coalesce(end_time, start_time + duration_ns)`, exact (BIGINT ns).
  */
 import { S3ParquetError } from '../errors.js';
 import type { DdlContext } from './context.js';
 import { header } from './context.js';
-import { sqlString, type Column, type ColumnType, type PartitionColumn } from './model.js';
+import { filesTable, sqlString, type Column, type ColumnType, type PartitionColumn } from './model.js';
+import { derivedView } from './derived-view.js';
 
 const quote = (name: string): string => `\`${name.replace(/`/g, '``')}\``;
 
@@ -51,7 +54,7 @@ export function renderSpark(ctx: DdlContext): string {
   ]);
   out += 'SET spark.sql.legacy.parquet.nanosAsLong = true;\n';
   for (const t of ctx.tables) {
-    const name = `${quote(ctx.schema)}.${quote(t.dataset)}`;
+    const name = `${quote(ctx.schema)}.${quote(filesTable(t))}`;
     const columns = [
       ...t.columns.map((c) => `  ${quote(c.name)} ${sparkType(c.type)}${c.type.kind === 'timestamp_ns' ? " COMMENT 'ns since the epoch, UTC'" : ''}`),
       ...t.layout.partitions.map((p) => `  ${quote(p.name)} ${partitionType(p)}`),
@@ -60,6 +63,7 @@ export function renderSpark(ctx: DdlContext): string {
     if (t.layout.partitions.length > 0) out += `PARTITIONED BY (${t.layout.partitions.map((p) => quote(p.name)).join(', ')})\n`;
     out += `LOCATION ${sqlString(`${base}/${t.dataset}/`)};\n`;
     if (t.layout.partitions.length > 0) out += `MSCK REPAIR TABLE ${name};\n`;
+    out += derivedView(t, ctx.schema, quote, (d) => `${quote(d.sum[0])} + ${quote(d.sum[1])}`);
   }
   return out;
 }

@@ -3,11 +3,15 @@
  * partitioned_by)` per dataset, then `system.sync_partition_metadata` to register the
  * partitions already written (run it again, or schedule it, as new partitions appear).
  * Timestamps are `timestamp(9)`: the catalog needs `hive.timestamp-precision=NANOSECONDS`.
+ * A dataset with a derived column (traces' `end_time`) is a table `<dataset>_files` and a view
+ * `<dataset>` that adds it (derived-view.ts: Trino adds no nanosecond intervals, so a derived
+ * value is exact to the millisecond of the duration; `duration_ns` stays exact).
  */
 import { S3ParquetError } from '../errors.js';
 import type { DdlContext } from './context.js';
 import { header } from './context.js';
-import { sqlString, type Column, type ColumnType, type PartitionColumn } from './model.js';
+import { filesTable, sqlString, type Column, type ColumnType, type PartitionColumn } from './model.js';
+import { derivedView, millisecondSum } from './derived-view.js';
 
 const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
@@ -49,7 +53,7 @@ export function renderTrino(ctx: DdlContext): string {
     'sync_partition_metadata registers partitions written so far; run it again (or on a schedule) for new ones.',
   ]);
   for (const t of ctx.tables) {
-    const name = `${quote(ctx.schema)}.${quote(t.dataset)}`;
+    const name = `${quote(ctx.schema)}.${quote(filesTable(t))}`;
     const columns = [
       ...t.columns.map((c) => `  ${quote(c.name)} ${trinoType(c.type)}`),
       ...t.layout.partitions.map((p) => `  ${quote(p.name)} ${partitionType(p)}`),
@@ -57,7 +61,8 @@ export function renderTrino(ctx: DdlContext): string {
     const props = [`  external_location = ${sqlString(`${base}/${t.dataset}/`)}`, `  format = 'PARQUET'`];
     if (t.layout.partitions.length > 0) props.push(`  partitioned_by = ARRAY[${t.layout.partitions.map((p) => sqlString(p.name)).join(', ')}]`);
     out += `\nCREATE TABLE IF NOT EXISTS ${name} (\n${columns.join(',\n')}\n)\nWITH (\n${props.join(',\n')}\n);\n`;
-    if (t.layout.partitions.length > 0) out += `CALL system.sync_partition_metadata(${sqlString(ctx.schema)}, ${sqlString(t.dataset)}, 'FULL');\n`;
+    if (t.layout.partitions.length > 0) out += `CALL system.sync_partition_metadata(${sqlString(ctx.schema)}, ${sqlString(filesTable(t))}, 'FULL');\n`;
+    out += derivedView(t, ctx.schema, quote, (d) => millisecondSum(d, quote));
   }
   return out;
 }

@@ -5,6 +5,7 @@
 import { DataType, type Schema } from 'apache-arrow';
 import { DATASETS, type DatasetName } from '../schema/datasets.js';
 import type { PromotedSpec } from '../schema/promoted.js';
+import { withDerived, type DerivedColumn } from '../schema/derived.js';
 import type { ColumnCatalog, ColumnType } from './filter/index.js';
 import { converterFor, type Converter, type JsonValue } from './json-values.js';
 
@@ -17,6 +18,8 @@ export interface DatasetCatalog {
   readonly converters: ReadonlyMap<string, Converter>;
   /** The promoted attributes (attribute key → typed column), so readers can put them back in place. */
   readonly promoted: readonly PromotedSpec[];
+  /** Columns files of the newest version do not store: the engine computes them (derived-columns.ts). */
+  readonly derived: readonly DerivedColumn[];
 }
 
 function filterType(type: DataType): ColumnType | undefined {
@@ -31,7 +34,8 @@ function filterType(type: DataType): ColumnType | undefined {
 
 export function datasetCatalog(dataset: DatasetName, promoted: readonly PromotedSpec[]): DatasetCatalog {
   const spec = DATASETS[dataset];
-  const schema = spec.schema(promoted);
+  // What readers see: the stored columns and the derived ones, in their old places.
+  const schema = withDerived(spec.schema(promoted), spec.derived);
   const filterColumns = new Map<string, ColumnType>();
   const converters = new Map<string, Converter>();
   for (const f of schema.fields) {
@@ -39,7 +43,7 @@ export function datasetCatalog(dataset: DatasetName, promoted: readonly Promoted
     if (t) filterColumns.set(f.name, t);
     converters.set(f.name, converterFor(f.type));
   }
-  return { dataset, schema, eventTimeColumn: spec.eventTimeColumn, columns: schema.fields.map((f) => f.name), filterColumns, converters, promoted };
+  return { dataset, schema, eventTimeColumn: spec.eventTimeColumn, columns: schema.fields.map((f) => f.name), filterColumns, converters, promoted, derived: spec.derived };
 }
 
 /**

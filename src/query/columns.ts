@@ -39,6 +39,11 @@ export class ColumnRange {
     return this.chunks.get(column);
   }
 
+  /** This range with `column`'s chunks added (a column readers derive: derived-columns.ts). */
+  with(column: string, chunks: readonly Chunk[]): ColumnRange {
+    return new ColumnRange(new Map([...this.chunks, [column, chunks]]));
+  }
+
   /** The value of `column` at `row`; undefined for a column the file lacks or a row outside the range. */
   get(column: string, row: number): unknown {
     const list = this.chunks.get(column);

@@ -26,6 +26,8 @@ import { PageIndexCache } from '../parquet/page-index.js';
 import { PrefetchBuffer } from '../parquet/prefetch.js';
 import { DEFAULT_MAX_ENTRIES_PER_READ, listPages, WriteLog } from '../log/write-log.js';
 import type { LoggedFile } from '../log/entry.js';
+import type { DerivedColumn } from '../schema/derived.js';
+import { addDerived, storedColumns, toDerive, withDerivedStats } from './derived-columns.js';
 
 export interface QueryOptions {
   readonly dataset: string;
@@ -220,6 +222,8 @@ export interface ScanPlan {
    */
   readonly indexed?: string | null;
   readonly limit: number;
+  /** Columns computed from stored ones where a file lacks them (derived-columns.ts). */
+  readonly derived?: readonly DerivedColumn[];
 }
 
 /** A plan from a parsed filter and the column catalog it was parsed against. */
@@ -234,6 +238,7 @@ export function makeScanPlan(o: {
   /** The column the dataset's trace index covers, if any. */
   indexColumn?: string;
   limit?: number | undefined;
+  derived?: readonly DerivedColumn[];
 }): ScanPlan {
   return {
     expr: o.expr,
@@ -244,6 +249,7 @@ export function makeScanPlan(o: {
     pinned: o.expr ? pinnedColumn(o.expr, o.filterColumns, o.sortedBy ?? []) : null,
     indexed: o.expr && o.indexColumn && requiredValues(o.expr, o.indexColumn) ? o.indexColumn : null,
     limit: o.limit ?? Number.POSITIVE_INFINITY,
+    ...(o.derived && o.derived.length > 0 ? { derived: o.derived } : {}),
   };
 }
 
@@ -385,10 +391,10 @@ export class QueryEngine {
    * the caller counts the rows and row groups it decodes itself. Files larger than
    * `maxFileBytes` are not read: they come back without bytes, for the caller to `scan`.
    */
-  broadFiles(q: QueryOptions, stats: QueryStats, maxFileBytes: number): { fields: Field[]; files: AsyncGenerator<BroadFile> } | null {
+  broadFiles(q: QueryOptions, stats: QueryStats, maxFileBytes: number): { fields: Field[]; derived: readonly DerivedColumn[]; files: AsyncGenerator<BroadFile> } | null {
     const plan = this.plan(q);
     if (plan.expr !== null) return null;
-    return { fields: this.fieldsOf(plan), files: this.wholeFiles(plan, q, stats, maxFileBytes) };
+    return { fields: this.fieldsOf(plan), derived: plan.derived ?? [], files: this.wholeFiles(plan, q, stats, maxFileBytes) };
   }
 
   private async *wholeFiles(plan: ScanPlan & { readonly dataset: DatasetName }, q: QueryOptions, stats: QueryStats, maxFileBytes: number): AsyncGenerator<BroadFile> {
@@ -541,7 +547,7 @@ export class QueryEngine {
     const { cat, expr, columns, select } = this.prepare(q);
     return {
       dataset: cat.dataset,
-      ...makeScanPlan({ expr, columns, select, converters: cat.converters, filterColumns: cat.filterColumns, sortedBy: DATASETS[cat.dataset].storage.sortBy, ...(INDEX_COLUMNS[cat.dataset] ? { indexColumn: INDEX_COLUMNS[cat.dataset]! } : {}), limit: q.limit }),
+      ...makeScanPlan({ expr, columns, select, converters: cat.converters, filterColumns: cat.filterColumns, sortedBy: DATASETS[cat.dataset].storage.sortBy, ...(INDEX_COLUMNS[cat.dataset] ? { indexColumn: INDEX_COLUMNS[cat.dataset]! } : {}), limit: q.limit, derived: cat.derived }),
     };
   }
 
@@ -639,8 +645,12 @@ export class QueryEngine {
     // a small one is in memory already.
     const file = info.size > WHOLE_FILE_BYTES ? new PrefetchBuffer(whole, await this.pageIndexes.get(info.key, tail ?? whole, metadata)) : whole;
     const present = new Set(metadata.schema.slice(1).map((e) => e.name));
-    const read = columns.filter((c) => present.has(c));
-    const selected = select.filter((c) => present.has(c));
+    // A column this file does not store but derives (schema/derived.ts): its summands are read instead.
+    const derive = toDerive(plan.derived, columns, present);
+    const read = storedColumns(columns, derive, present);
+    const selected = storedColumns(select, derive, present);
+    const probed = storedColumns(filterCols, derive, present);
+    const probeDerive = derive.filter((d) => filterCols.includes(d.name));
     let rowStart = 0;
     let groupsKept = 0;
     for (const rg of metadata.row_groups) {
@@ -648,7 +658,7 @@ export class QueryEngine {
       if (file instanceof PrefetchBuffer) file.release();
       const rowEnd = rowStart + Number(rg.num_rows);
       stats.row_groups_considered++;
-      if (expr && !mightMatch(expr, rowGroupStats(rg))) {
+      if (expr && !mightMatch(expr, withDerivedStats(rowGroupStats(rg), derive))) {
         stats.row_groups_pruned++;
         rowStart = rowEnd;
         continue;
@@ -683,8 +693,8 @@ export class QueryEngine {
         const positions = hits.map((h) => h[rowIndex] ?? groupStart);
         first = Math.min(...positions);
         last = Math.max(...positions) + 1;
-      } else if (expr && filterCols.some((c) => present.has(c))) {
-        const probe = await readColumnRange(file, metadata, { rowGroup: rg, groupStart }, filterCols.filter((c) => present.has(c)), groupStart, rowEnd);
+      } else if (expr && probed.length > 0) {
+        const probe = addDerived(await readColumnRange(file, metadata, { rowGroup: rg, groupStart }, probed, groupStart, rowEnd), probeDerive, groupStart, rowEnd);
         const hits = new Uint8Array(rowEnd - groupStart);
         let lo = -1;
         let hi = -1;
@@ -700,9 +710,10 @@ export class QueryEngine {
         first = lo;
         last = hi + 1;
       }
-      const data = matches
+      const stored = matches
         ? await readMatchedRows(file, metadata, { rowGroup: rg, groupStart }, selected, matches, first, last)
         : await readColumnRange(file, metadata, { rowGroup: rg, groupStart }, read, first, last);
+      const data = derive.length > 0 ? addDerived(stored, derive, first, last) : stored;
       // The rows to return, up to the query's limit; no object per row (the caller serialises
       // from the column arrays, or makes records).
       const room = limit - stats.rows_returned;

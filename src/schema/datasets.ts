@@ -4,7 +4,8 @@ import { LOGS_EVENT_TIME_COLUMN, LOGS_SCHEMA_VERSION, LOGS_STORAGE, logsSchema }
 import { METRICS_EVENT_TIME_COLUMN, METRICS_SCHEMA_VERSION, METRICS_STORAGE, metricsSchema } from './metrics.js';
 import { parsePromoted, parsePromotedResource, type PromotedSpec } from './promoted.js';
 import type { StorageLayout } from '../parquet/contract.js';
-import { TRACES_EVENT_TIME_COLUMN, TRACES_SCHEMA_VERSION, TRACES_STORAGE, tracesSchema } from './traces.js';
+import { TRACES_DERIVED, TRACES_EVENT_TIME_COLUMN, TRACES_SCHEMA_VERSION, TRACES_STORAGE, tracesSchema } from './traces.js';
+import type { DerivedColumn } from './derived.js';
 
 export type DatasetName = 'traces' | 'logs' | 'metrics';
 export const DATASET_NAMES: readonly DatasetName[] = ['traces', 'logs', 'metrics'];
@@ -15,13 +16,16 @@ export interface DatasetSpec {
   readonly eventTimeColumn: string;
   /** Row order and per-column encodings of its files. */
   readonly storage: StorageLayout;
+  /** The stored columns (what the writer makes). */
   schema(promoted: readonly PromotedSpec[]): Schema;
+  /** Columns readers add to the stored ones (derived.ts), in every file version. */
+  readonly derived: readonly DerivedColumn[];
 }
 
 export const DATASETS: Readonly<Record<DatasetName, DatasetSpec>> = {
-  traces: { name: 'traces', version: TRACES_SCHEMA_VERSION, eventTimeColumn: TRACES_EVENT_TIME_COLUMN, storage: TRACES_STORAGE, schema: tracesSchema },
-  logs: { name: 'logs', version: LOGS_SCHEMA_VERSION, eventTimeColumn: LOGS_EVENT_TIME_COLUMN, storage: LOGS_STORAGE, schema: logsSchema },
-  metrics: { name: 'metrics', version: METRICS_SCHEMA_VERSION, eventTimeColumn: METRICS_EVENT_TIME_COLUMN, storage: METRICS_STORAGE, schema: metricsSchema },
+  traces: { name: 'traces', version: TRACES_SCHEMA_VERSION, eventTimeColumn: TRACES_EVENT_TIME_COLUMN, storage: TRACES_STORAGE, schema: tracesSchema, derived: TRACES_DERIVED },
+  logs: { name: 'logs', version: LOGS_SCHEMA_VERSION, eventTimeColumn: LOGS_EVENT_TIME_COLUMN, storage: LOGS_STORAGE, schema: logsSchema, derived: [] },
+  metrics: { name: 'metrics', version: METRICS_SCHEMA_VERSION, eventTimeColumn: METRICS_EVENT_TIME_COLUMN, storage: METRICS_STORAGE, schema: metricsSchema, derived: [] },
 };
 
 export function isDatasetName(name: string): name is DatasetName {

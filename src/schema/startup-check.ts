@@ -110,7 +110,11 @@ export async function checkStoredSchemas(store: ObjectStore, config: Config, log
       logger.debug({ dataset }, 'no recent file to check the configured schema against');
       continue;
     }
-    const stored = ParquetSchema.fromParquet(parquetSchema(await footerOf(store, file)));
+    const read = ParquetSchema.fromParquet(parquetSchema(await footerOf(store, file)));
+    // A column the current version derives instead of storing (traces' end_time, version 3) is
+    // not a removed one: readers compute it from the columns that stay.
+    const derived = new Set(DATASETS[dataset].derived.map((d) => d.name));
+    const stored = derived.size === 0 ? read : ParquetSchema.of(read.fields.filter((f) => !derived.has(f.name)));
     const problems = checkSchemaCompatibility(stored, configuredSchema(config, dataset));
     if (problems.length === 0) {
       logger.debug({ dataset, file: file.key }, 'configured schema is compatible with the newest file');

@@ -1,5 +1,5 @@
 /**
- * The `traces` dataset, schema version 2: one row per span.
+ * The `traces` dataset, schema version 3: one row per span.
  *
  * This file is the contract shared by the writer, the query port and outside engines. The
  * version constant changes with the columns, and files of an older version stay readable: the
@@ -9,6 +9,16 @@
  * Version 2 adds the dedicated resource-attribute columns (`promoted_resource_attributes`,
  * after the promoted ones; common.ts, promoted.ts): a value that fits moves out of
  * `resource_attributes`.
+ *
+ * Version 3 stores no `end_time`: it is `start_time + duration_ns`, derived wherever it is read
+ * (`TRACES_DERIVED`: the query port, the DDL views, compaction's check of older files). It was
+ * ~11 % of a span's bytes on the bench load (bench/NOTES.md) and one int64 column fewer to
+ * append, sort and encode. The derivation is exact for every value the writer stores:
+ * `duration_ns` is `end − start` in int64 (the one-pass decoder's words borrow; the bigint path
+ * wraps in the BigInt64Array), so `start + duration` is `end` modulo 2^64, and as both times
+ * are clamped to [0, 2^63) the sum never leaves int64 (test/unit/traces-end-time.test.ts).
+ *
+ * History: 1 — the columns; 2 — dedicated resource columns; 3 — no stored `end_time`.
  */
 import type { Schema } from 'apache-arrow';
 import { DatasetBatchBuilderBase } from './batch-builder.js';
@@ -23,6 +33,7 @@ import {
 } from './columns.js';
 import { appendAttributes, type ResourceContext, type ScopeContext } from './common.js';
 import type { PromotedSpec } from './promoted.js';
+import type { DerivedColumn } from './derived.js';
 import { NANOS, RANDOM_ID, type StorageLayout } from '../parquet/contract.js';
 import { clampToInt64, describeId, hexOrNull, isAllZero, unixNanoToBigInt } from '../otlp/values.js';
 import type { Span } from '../otlp/types.js';
@@ -30,7 +41,13 @@ import type { WireReader } from '../otlp/wire-reader.js';
 import { appendWireAttributes, type AttributesCheck } from './wire-attributes.js';
 import { Ranges, type WireSpan } from './wire-span.js';
 
-export const TRACES_SCHEMA_VERSION = 2;
+export const TRACES_SCHEMA_VERSION = 3;
+
+/**
+ * Columns readers add to what is stored: `end_time` after `start_time`, the sum of the two
+ * named columns (files of versions 1 and 2 store it, and are read as they are).
+ */
+export const TRACES_DERIVED: readonly DerivedColumn[] = [{ name: 'end_time', after: 'start_time', sum: ['start_time', 'duration_ns'] }];
 export const TRACES_EVENT_TIME_COLUMN = 'start_time';
 
 /**
@@ -46,7 +63,6 @@ export const TRACES_STORAGE: StorageLayout = {
     span_id: RANDOM_ID,
     parent_span_id: RANDOM_ID,
     start_time: NANOS,
-    end_time: NANOS,
     duration_ns: NANOS,
   },
   // Measured (bench/lake.ts, one partition of ~100k spans): 8,192-row groups cut a lookup's
@@ -136,7 +152,6 @@ export class TracesBatchBuilder extends DatasetBatchBuilderBase {
       name: new Utf8Builder(rows, 24),
       kind: new Utf8Builder(rows, 8),
       start_time: new TimestampNsBuilder(rows),
-      end_time: new TimestampNsBuilder(rows),
       duration_ns: new Int64Builder(rows),
       status_code: new Utf8Builder(rows, 5),
       status_message: new Utf8Builder(rows, 0),
@@ -163,8 +178,7 @@ export class TracesBatchBuilder extends DatasetBatchBuilderBase {
     c.name.append(span.name);
     c.kind.append(enumName(SPAN_KINDS, span.kind));
     c.start_time.append(start);
-    c.end_time.append(end);
-    c.duration_ns.append(end - start);
+    c.duration_ns.append(end - start); // wraps modulo 2^64 like the words below: start + duration = end
     c.status_code.append(enumName(STATUS_CODES, span.status?.code ?? 0));
     c.status_message.append(span.status?.message ? span.status.message : null);
     appendAttributes(c.attributes, span.attributes, this.promoted);
@@ -198,13 +212,13 @@ export class TracesBatchBuilder extends DatasetBatchBuilderBase {
     c.kind.append(enumName(SPAN_KINDS, span.kind));
     // The times from the wire's 32-bit words, no bigint: both are clamped to [0, 2^63), so
     // end − start fits int64; its low word borrows from the high one (the one-pass decoder test
-    // covers end before start and values beyond 2^32, 2^53 and 2^63).
+    // covers end before start and values beyond 2^32, 2^53 and 2^63). The end is not stored:
+    // readers add the duration back (TRACES_DERIVED).
     const sLo = span.startLo;
     const sHi = span.startHi;
     const eLo = span.endLo;
     const eHi = span.endHi;
     c.start_time.appendWords(sLo, sHi);
-    c.end_time.appendWords(eLo, eHi);
     const lo = eLo - sLo;
     c.duration_ns.appendWords(lo, eHi - sHi - (lo < 0 ? 1 : 0));
     this.appendWireStatus(span, r);
@@ -376,7 +390,7 @@ export class TracesBatchBuilder extends DatasetBatchBuilderBase {
   }
 }
 
-const NOT_NULL = new Set(['trace_id', 'span_id', 'name', 'kind', 'start_time', 'end_time', 'duration_ns', 'status_code']);
+const NOT_NULL = new Set(['trace_id', 'span_id', 'name', 'kind', 'start_time', 'duration_ns', 'status_code']);
 
 /** The Arrow schema of the dataset for a given list of promoted attributes. */
 export function tracesSchema(promoted: readonly PromotedSpec[]): Schema {

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { duckdbQuery } from '../helpers/duckdb.js';
+import { DERIVED_END_TIME, duckdbQuery } from '../helpers/duckdb.js';
 import { parquetFiles } from '../helpers/files.js';
 import { T0_NS, hexId, jsonSpan, jsonTraceRequest } from '../helpers/otlp.js';
 
@@ -42,7 +42,7 @@ async function stored(parquet: string): Promise<{ rows: Record<string, unknown>[
   const codecs = new Set<unknown>();
   for (const f of files) {
     const path = `${d.dir}/${f}`;
-    rows.push(...(await duckdbQuery(`SELECT trace_id, span_id, name, start_time::VARCHAR AS start, end_time::VARCHAR AS e, attributes::VARCHAR AS attrs FROM read_parquet('${path}')`)));
+    rows.push(...(await duckdbQuery(`SELECT trace_id, span_id, name, start_time::VARCHAR AS start, ${DERIVED_END_TIME}::VARCHAR AS e, attributes::VARCHAR AS attrs FROM read_parquet('${path}')`)));
     meta.push(...(await duckdbQuery(`SELECT decode(key) AS k, decode(value) AS v FROM parquet_kv_metadata('${path}') WHERE decode(key) LIKE 's3parquet.%' AND decode(key) NOT LIKE '%event_time%' ORDER BY k`)));
     for (const r of await duckdbQuery(`SELECT DISTINCT compression AS c FROM parquet_metadata('${path}')`)) codecs.add(r.c);
   }

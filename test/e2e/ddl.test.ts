@@ -67,16 +67,21 @@ describe('ddl --engine duckdb', () => {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`read_parquet('${join(d.dir, 'data')}/traces/**/*.parquet', hive_partitioning = true`);
-      const [counts, partitions, typed, services] = await duckdbScript(r.stdout, [
+      const [counts, partitions, typed, services, ends, order] = await duckdbScript(r.stdout, [
         `SELECT (SELECT count(*) FROM traces)::INT AS traces, (SELECT count(*) FROM logs)::INT AS logs, (SELECT count(*) FROM metrics)::INT AS metrics`,
         `SELECT DISTINCT date::VARCHAR AS date, hour FROM traces`,
         `SELECT typeof(start_time) AS t, typeof(date) AS d, typeof(hour) AS h, typeof(attributes) AS a FROM traces LIMIT 1`,
         `SELECT DISTINCT service_name FROM logs UNION ALL SELECT DISTINCT service_name FROM metrics ORDER BY 1`,
+        // No file stores end_time (traces version 3): the view still has it, start + duration.
+        `SELECT typeof(end_time) AS t, count(end_time)::INT AS n, count(*) FILTER (WHERE epoch_ns(end_time) = epoch_ns(start_time) + duration_ns)::INT AS derived FROM traces GROUP BY ALL`,
+        `SELECT column_name FROM information_schema.columns WHERE table_name = 'traces' AND column_name IN ('start_time', 'end_time', 'duration_ns') ORDER BY ordinal_position`,
       ]);
       expect(counts).toEqual([{ traces: 5, logs: 3, metrics: 4 }]);
       expect(partitions).toEqual([{ date: '2024-01-01', hour: 0 }]);
       expect(typed).toEqual([{ t: 'TIMESTAMP_NS', d: 'DATE', h: 'INTEGER', a: 'MAP(VARCHAR, VARCHAR)' }]);
       expect(services).toEqual([{ service_name: 'ddl-logs' }, { service_name: 'ddl-metrics' }]);
+      expect(ends).toEqual([{ t: 'TIMESTAMP_NS', n: 5, derived: 5 }]);
+      expect(order!.map((c) => c.column_name)).toEqual(['start_time', 'end_time', 'duration_ns']);
     } finally {
       await d.cleanup();
     }
@@ -128,16 +133,21 @@ describe('ddl for Athena, Trino and Spark', () => {
   const s3 = (extra = ''): Config =>
     parseConfigText(`[s3]\nbucket = "acme-telemetry"\nprefix = "otel"\nregion = "eu-west-1"\n[schema.traces]\npromoted_attributes = ["http.request.method", "http.response.status_code", "app.tenant:int64"]\n${extra}`);
 
-  /** Every column of every dataset's Arrow schema appears as a column definition. */
+  /**
+   * Every column of every dataset's Arrow schema appears as a column definition, and the derived
+   * ones (traces' end_time) too: the files' table declares it for older files that store it.
+   */
   function expectEveryColumn(ddl: string, config: Config, quote: (n: string) => string, skip: string[] = []): void {
     for (const name of DATASET_NAMES) {
-      const start = ddl.indexOf(`.${quote(name)} (`);
+      const table = DATASETS[name].derived.length > 0 ? `${name}_files` : name;
+      const start = ddl.indexOf(`.${quote(table)} (`);
       expect(start, `table ${name}`).toBeGreaterThan(0);
       const body = ddl.slice(start, ddl.indexOf('\n)', start));
       for (const f of DATASETS[name].schema(promotedSpecs(config)[name]).fields) {
         if (skip.includes(f.name)) continue;
         expect(body, `${name}.${f.name}`).toContain(`\n  ${quote(f.name)} `);
       }
+      for (const d of DATASETS[name].derived) expect(body, `${name}.${d.name}`).toContain(`\n  ${quote(d.name)} `);
     }
   }
 
@@ -145,7 +155,13 @@ describe('ddl for Athena, Trino and Spark', () => {
     const config = s3();
     const ddl = generateDdl(config, { engine: 'athena' });
     expectEveryColumn(ddl, config, (n) => `\`${n}\``);
-    expect(ddl).toContain('CREATE EXTERNAL TABLE IF NOT EXISTS `default`.`traces` (');
+    expect(ddl).toContain('CREATE EXTERNAL TABLE IF NOT EXISTS `default`.`traces_files` (');
+    expect(ddl).toContain('  `end_time` timestamp,');
+    // The view users query: end_time stored by older files, derived (to the millisecond) for the rest.
+    expect(ddl).toContain('CREATE OR REPLACE VIEW "default"."traces" AS SELECT\n  "trace_id",');
+    expect(ddl).toContain(`  "start_time",\n  coalesce("end_time", date_add('millisecond', "duration_ns" / 1000000, "start_time")) AS "end_time",\n  "duration_ns",`);
+    expect(ddl).toContain('  "telemetry_sdk_language",\n  "date",\n  "hour"\nFROM "default"."traces_files";');
+    expect(ddl).not.toContain('VIEW "default"."logs"');
     expect(ddl).toContain('  `start_time` timestamp,');
     expect(ddl).toContain('  `app_tenant` bigint');
     expect(ddl).toContain('  `attributes` map<string,string>,');
@@ -194,7 +210,10 @@ describe('ddl for Athena, Trino and Spark', () => {
     const config = s3();
     const ddl = generateDdl(config, { engine: 'trino' });
     expectEveryColumn(ddl, config, (n) => `"${n}"`);
-    expect(ddl).toContain('CREATE TABLE IF NOT EXISTS "default"."traces" (');
+    expect(ddl).toContain('CREATE TABLE IF NOT EXISTS "default"."traces_files" (');
+    expect(ddl).toContain(`CALL system.sync_partition_metadata('default', 'traces_files', 'FULL');`);
+    expect(ddl).toContain(`  coalesce("end_time", date_add('millisecond', "duration_ns" / 1000000, "start_time")) AS "end_time",`);
+    expect(ddl).toContain('  "hour"\nFROM "default"."traces_files";');
     expect(ddl).toContain('  "start_time" timestamp(9),');
     expect(ddl).toContain('  "links" array(row("trace_id" varchar, "span_id" varchar, "trace_state" varchar, "attributes" map(varchar, varchar), "dropped_attributes_count" bigint, "flags" bigint)),');
     expect(ddl).toContain('  "quantiles" array(row("quantile" double, "value" double)),');
@@ -213,7 +232,13 @@ describe('ddl for Athena, Trino and Spark', () => {
     expect(ddl).toContain("  `start_time` BIGINT COMMENT 'ns since the epoch, UTC',");
     expect(ddl).toContain('  `exemplars` ARRAY<STRUCT<`time`: BIGINT, `value`: DOUBLE, `value_is_int`: BOOLEAN, `value_int`: BIGINT, `trace_id`: STRING, `span_id`: STRING, `filtered_attributes`: MAP<STRING, STRING>>>,');
     expect(ddl).toContain('  `service_name` STRING,\n  `date` STRING,\n  `hour` INT\n)\nUSING PARQUET\nPARTITIONED BY (`service_name`, `date`, `hour`)');
-    expect(ddl).toContain("LOCATION 's3a://acme-telemetry/otel/traces/';\nMSCK REPAIR TABLE `default`.`traces`;");
+    expect(ddl).toContain("LOCATION 's3a://acme-telemetry/otel/traces/';\nMSCK REPAIR TABLE `default`.`traces_files`;");
+    // Spark's timestamps are BIGINT ns: the derived end_time is exact.
+    expect(ddl).toContain('  `end_time` BIGINT COMMENT');
+    expect(ddl).toContain('CREATE OR REPLACE VIEW `default`.`traces` AS SELECT\n  `trace_id`,');
+    expect(ddl).toContain('  coalesce(`end_time`, `start_time` + `duration_ns`) AS `end_time`,');
+    expect(ddl).toContain('  `service_name`,\n  `date`,\n  `hour`\nFROM `default`.`traces_files`;');
+    expect(ddl).toContain('MSCK REPAIR TABLE `default`.`logs`;');
     const local = generateDdl(parseConfigText('[storage]\nlocal_path = "/srv/lake"'), { engine: 'spark', dataset: 'logs' });
     expect(local).toContain("LOCATION 'file:///srv/lake/logs/';");
   });

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { duckdbQuery } from '../helpers/duckdb.js';
+import { DERIVED_END_TIME, duckdbQuery } from '../helpers/duckdb.js';
 import { CORPUS_TRACES, OLD_TRACES, sendCorpus } from '../helpers/read-api-corpus.js';
 import { checkTempoJson, decodeTempo } from '../helpers/tempopb.js';
 import { searchTraces } from '../../src/query/spans/search.js';
@@ -71,7 +71,7 @@ describe('Tempo API', () => {
   /** The spans of a trace as DuckDB reads them, in a form the decoded answers are compared with. */
   async function duckSpans(traceId: string): Promise<string[]> {
     const rows = await sql(`SELECT span_id, parent_span_id, name, kind, service_name, status_code, status_message,
-        CAST(epoch_ns(start_time) AS VARCHAR) AS s, CAST(epoch_ns(end_time) AS VARCHAR) AS e,
+        CAST(epoch_ns(start_time) AS VARCHAR) AS s, CAST(epoch_ns(${DERIVED_END_TIME}) AS VARCHAR) AS e,
         CAST(http_response_status_code AS VARCHAR) AS code, attributes['app.tier'] AS tier, attributes['app.items'] AS items,
         len(events) AS ev, len(links) AS ln, scope_name
       FROM ${glob} WHERE trace_id = '${traceId}' ORDER BY span_id`);
@@ -143,7 +143,7 @@ describe('Tempo API', () => {
 
   /** Trace-level facts DuckDB computes for each trace (root, start, duration). */
   const TRACE_CTE = (g: string) => `WITH s AS (SELECT * FROM ${g}),
-    t AS (SELECT trace_id, min(start_time) AS tstart, max(end_time) AS tend,
+    t AS (SELECT trace_id, min(start_time) AS tstart, max(${DERIVED_END_TIME}) AS tend,
             arg_min(name, start_time) FILTER (WHERE parent_span_id IS NULL) AS root_name,
             arg_min(service_name, start_time) FILTER (WHERE parent_span_id IS NULL) AS root_service
           FROM s GROUP BY trace_id)`;

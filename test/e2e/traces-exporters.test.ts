@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { datasetGlob, duckdbQuery, type Row } from '../helpers/duckdb.js';
+import { datasetGlob, DERIVED_END_TIME, duckdbQuery, type Row } from '../helpers/duckdb.js';
 import { KIND_NAMES, STATUS_NAMES, exportSpans, hrTimeToNanos, makeExporter, makeTraceSpans, type Transport } from '../helpers/spans.js';
 
 const TRANSPORTS: Transport[] = ['grpc', 'http-proto', 'http-json'];
@@ -43,7 +43,7 @@ describe('traces end to end with the official exporters', () => {
     await daemon.pipeline.flush();
     rows = await duckdbQuery(`
       SELECT trace_id, span_id, parent_span_id, trace_state, flags, name, kind,
-             epoch_ns(start_time)::VARCHAR AS start_ns, epoch_ns(end_time)::VARCHAR AS end_ns,
+             epoch_ns(start_time)::VARCHAR AS start_ns, epoch_ns(${DERIVED_END_TIME})::VARCHAR AS end_ns,
              duration_ns::VARCHAR AS duration_ns, status_code, status_message, service_name,
              to_json(resource_attributes)::VARCHAR AS resource_attributes, scope_name, scope_version,
              to_json(attributes)::VARCHAR AS attributes,
@@ -56,6 +56,12 @@ describe('traces end to end with the official exporters', () => {
 
   afterAll(async () => {
     await daemon?.cleanup();
+  });
+
+  it('stores no end_time (schema version 3): the end is start_time + duration_ns, read as such below', async () => {
+    const dir = daemon.store.description.replace('file://', '');
+    const cols = await duckdbQuery(`SELECT DISTINCT name FROM parquet_schema('${dir}/traces/**/*.parquet') WHERE name IN ('start_time', 'end_time', 'duration_ns') ORDER BY name`);
+    expect(cols.map((c) => c.name)).toEqual(['duration_ns', 'start_time']);
   });
 
   it('stores every span exactly once', () => {

@@ -23,3 +23,9 @@ export async function duckdbQuery(sql: string): Promise<Row[]> {
 export function datasetGlob(dataDir: string, dataset: string): string {
   return `read_parquet('${dataDir}/${dataset}/**/*.parquet', hive_partitioning = true, union_by_name = true)`;
 }
+
+/**
+ * A traces file's end time in DuckDB SQL: schema version 3 stores none, it is
+ * `start_time + duration_ns` (the DDL view does the same, with `coalesce` over older files).
+ */
+export const DERIVED_END_TIME = 'make_timestamp_ns(epoch_ns(start_time) + duration_ns)';

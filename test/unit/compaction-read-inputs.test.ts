@@ -9,6 +9,7 @@ import { MAP_TYPE } from '../../src/schema/columns.js';
 import { readAsSchema } from '../../src/compaction/read-inputs.js';
 import { encodeParquet, type ParquetWriterOptions } from '../../src/parquet/writer.js';
 import { S3ParquetError } from '../../src/errors.js';
+import { TRACES_DERIVED } from '../../src/schema/traces.js';
 
 const WRITER: ParquetWriterOptions = {
   compression: 'ZSTD',
@@ -107,4 +108,26 @@ describe('compaction reads older schema versions by column name', () => {
     expect(() => readAsSchema('traces/p/broken.parquet', new Uint8Array([1, 2, 3, 4]), current)).toThrow(/broken\.parquet/);
   });
 
+});
+
+describe('compaction drops a column the current schema derives (traces end_time, version 3)', () => {
+  const END = new Field('end_time', new TimestampNanosecond(), false);
+  const DURATION = new Field('duration_ns', new Int64(), false);
+  const current = new Schema([NAME, START, DURATION]);
+  const start = [1_700_000_000_000_000_001n, 1_700_000_000_500_000_000n];
+  const duration = [999n, -5n];
+
+  it('drops end_time when it equals start_time + duration_ns in every row', () => {
+    const v2 = file([NAME, START, END, DURATION], { name: ['a', 'b'], start_time: start, end_time: start.map((s, i) => s + duration[i]!), duration_ns: duration });
+    const batches = readAsSchema('traces/p/v2.parquet', v2, current, TRACES_DERIVED);
+    expect(batches[0]!.schema.fields.map((f) => f.name)).toEqual(['name', 'start_time', 'duration_ns']);
+    expect([...(batches[0]!.getChild('duration_ns')!.data[0]!.values as BigInt64Array)]).toEqual(duration);
+  });
+
+  it('refuses a file whose end_time differs from the derivation, naming the file and row (nothing lost)', () => {
+    const bad = file([NAME, START, END, DURATION], { name: ['a', 'b'], start_time: start, end_time: [start[0]! + 999n, start[1]!], duration_ns: duration });
+    expect(() => readAsSchema('traces/p/odd.parquet', bad, current, TRACES_DERIVED)).toThrow(/odd\.parquet: its column "end_time" is 1700000000500000000 in row 1, not start_time \+ duration_ns = 1700000000499999995/);
+    // Without the rule (a dataset that derives nothing) the column is a removed one.
+    expect(() => readAsSchema('traces/p/odd.parquet', bad, current)).toThrow(/"end_time" is not in the current schema/);
+  });
 });

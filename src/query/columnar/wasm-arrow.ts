@@ -14,11 +14,13 @@
  * mark at about the largest file taken whole (`WASM_WHOLE_FILE_BYTES` at most) plus two
  * decoded row groups; the file and the gathered answer count against the query's budget.
  */
-import { DataType, RecordBatchStreamWriter, tableFromIPC, type Field, type Schema } from 'apache-arrow';
+import { DataType, RecordBatchStreamWriter, tableFromIPC, type Field, type RecordBatch, type Schema } from 'apache-arrow';
 import * as wasm from 'parquet-wasm/node';
 import { S3ParquetError } from '../../errors.js';
 import type { BroadFile, QueryEngine, QueryOptions, QueryStats } from '../engine.js';
 import { chunked, RecordBatchMaker, type ArrowHooks } from './arrow-batches.js';
+import type { DerivedColumn } from '../../schema/derived.js';
+import { missingDerived, withDerivedColumns } from './derived-batches.js';
 
 /** Files up to this size are decoded in wasm (taken whole); larger ones go through the scan. */
 export const WASM_WHOLE_FILE_BYTES = 256 * 2 ** 20;
@@ -37,10 +39,10 @@ export interface WasmArrowHooks extends ArrowHooks {
  */
 export function wasmArrowAnswer(engine: QueryEngine, q: QueryOptions, stats: QueryStats, hooks: WasmArrowHooks = {}): AsyncGenerator<Uint8Array> | null {
   const broad = engine.broadFiles(q, stats, WASM_WHOLE_FILE_BYTES);
-  return broad && gather(broad.fields, broad.files, q.limit ?? Number.POSITIVE_INFINITY, stats, hooks);
+  return broad && gather(broad.fields, broad.derived, broad.files, q.limit ?? Number.POSITIVE_INFINITY, stats, hooks);
 }
 
-async function* gather(fields: readonly Field[], files: AsyncGenerator<BroadFile>, limit: number, stats: QueryStats, hooks: WasmArrowHooks): AsyncGenerator<Uint8Array> {
+async function* gather(fields: readonly Field[], derived: readonly DerivedColumn[], files: AsyncGenerator<BroadFile>, limit: number, stats: QueryStats, hooks: WasmArrowHooks): AsyncGenerator<Uint8Array> {
   const maker = new RecordBatchMaker(fields);
   const parts: Uint8Array[] = [firstMessage(streamOf(maker, null))];
   let gathered = 0;
@@ -49,7 +51,8 @@ async function* gather(fields: readonly Field[], files: AsyncGenerator<BroadFile
     gathered += message.byteLength;
   };
   for await (const file of files) {
-    const fits = file.whole === null ? null : fitsAnswer(file.whole.bytes, maker.schema);
+    const fit = file.whole === null ? null : fileFit(file.whole.bytes, maker.schema, derived);
+    const fits = fit !== null;
     hooks.onFile?.(file.key, fits ? 'wasm' : 'scan');
     if (!fits) {
       const scan = file.scan();
@@ -68,7 +71,9 @@ async function* gather(fields: readonly Field[], files: AsyncGenerator<BroadFile
       const n = Math.min(groupRows, room);
       stats.rows_scanned += n;
       stats.rows_returned += n;
-      push(batchMessages(ipc));
+      if (fit!.length === 0) push(batchMessages(ipc));
+      // A file without the answer's derived columns: the batches again, with them added.
+      else for (const batch of tableFromIPC(ipc).batches) push(batchMessages(batchStream(withDerivedColumns(batch, maker.schema, fit!))));
       hooks.checkMemory?.(gathered + bytes.byteLength);
     }
   }
@@ -101,14 +106,33 @@ export function decodeRowGroup(bytes: Uint8Array, key: string, g: number, groupR
  * structs) into batches apache-arrow could not read back (test/unit/wasm-arrow.test.ts).
  */
 export function fitsAnswer(bytes: Uint8Array, answer: Schema): boolean {
+  return fileFit(bytes, answer, []) !== null;
+}
+
+/**
+ * `fitsAnswer` for a file that may lack the answer's derived columns (schema/derived.ts): null
+ * when it does not fit, else the derived columns to add to its batches (none when it has all).
+ */
+export function fileFit(bytes: Uint8Array, answer: Schema, derived: readonly DerivedColumn[]): DerivedColumn[] | null {
   let fileSchema: Schema;
   try {
     fileSchema = tableFromIPC(wasm.readSchema(bytes).intoIPCStream()).schema;
   } catch {
-    return false; // the scan reads it, or names what is wrong with it
+    return null; // the scan reads it, or names what is wrong with it
   }
+  const missing = derived.length > 0 ? missingDerived(fileSchema, answer, derived) : null;
+  const want = missing ? answer.fields.filter((f) => !missing.some((d) => d.name === f.name)) : answer.fields;
   const fields = fileSchema.fields;
-  return fields.length === answer.fields.length && fields.every((f, i) => f.name === answer.fields[i]!.name && sameLayout(f.type, answer.fields[i]!.type));
+  const same = fields.length === want.length && fields.every((f, i) => f.name === want[i]!.name && sameLayout(f.type, want[i]!.type));
+  return same ? (missing ?? []) : null;
+}
+
+/** An IPC stream of one record batch. */
+function batchStream(batch: RecordBatch): Uint8Array {
+  const writer = new RecordBatchStreamWriter();
+  writer.write(batch);
+  writer.finish();
+  return writer.toUint8Array(true);
 }
 
 /** Same buffers in an IPC record batch (names of nested fields and nullability aside). */

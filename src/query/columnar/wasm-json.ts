@@ -16,7 +16,9 @@ import type { RecordFormat } from '../serialise.js';
 import { arrowJsonWriterFor, type RowWriterMaker } from './arrow-json-writers.js';
 import { BATCH_BYTES, jsonBatches } from './json-batches.js';
 import { JsonBytes } from './json-bytes.js';
-import { decodeRowGroup, fitsAnswer, WASM_WHOLE_FILE_BYTES, type WasmArrowHooks } from './wasm-arrow.js';
+import { decodeRowGroup, fileFit, WASM_WHOLE_FILE_BYTES, type WasmArrowHooks } from './wasm-arrow.js';
+import type { DerivedColumn } from '../../schema/derived.js';
+import { withDerivedColumns } from './derived-batches.js';
 
 const encoder = new TextEncoder();
 
@@ -31,17 +33,18 @@ export function wasmJsonAnswer(engine: QueryEngine, q: QueryOptions, stats: Quer
   if (broad === null) return null;
   const makers = broad.fields.map((f) => arrowJsonWriterFor(f.type));
   if (makers.some((m) => m === null)) return null;
-  return write(new Schema([...broad.fields]), makers as RowWriterMaker[], broad.files, q.limit ?? Number.POSITIVE_INFINITY, stats, format, hooks);
+  return write(new Schema([...broad.fields]), broad.derived, makers as RowWriterMaker[], broad.files, q.limit ?? Number.POSITIVE_INFINITY, stats, format, hooks);
 }
 
-async function* write(schema: Schema, makers: readonly RowWriterMaker[], files: AsyncGenerator<BroadFile>, limit: number, stats: QueryStats, format: RecordFormat, hooks: Pick<WasmArrowHooks, 'onFile'>): AsyncGenerator<Uint8Array> {
+async function* write(schema: Schema, derived: readonly DerivedColumn[], makers: readonly RowWriterMaker[], files: AsyncGenerator<BroadFile>, limit: number, stats: QueryStats, format: RecordFormat, hooks: Pick<WasmArrowHooks, 'onFile'>): AsyncGenerator<Uint8Array> {
   const columns = makers.length;
   const keys = schema.fields.map((f, i) => encoder.encode(`${i === 0 ? '{' : ','}${JSON.stringify(f.name)}:`));
   const open = encoder.encode('{');
   const close = encoder.encode(format === 'ndjson' ? '}\n' : '},');
   const out = new JsonBytes(BATCH_BYTES + (BATCH_BYTES >> 2));
   for await (const file of files) {
-    const fits = file.whole !== null && fitsAnswer(file.whole.bytes, schema);
+    const fit = file.whole === null ? null : fileFit(file.whole.bytes, schema, derived);
+    const fits = fit !== null;
     hooks.onFile?.(file.key, fits ? 'wasm' : 'scan');
     if (!fits) {
       if (out.pos > 0) yield out.take();
@@ -54,7 +57,9 @@ async function* write(schema: Schema, makers: readonly RowWriterMaker[], files: 
       const room = limit - stats.rows_returned;
       stats.row_groups_considered++;
       const ipc = decodeRowGroup(bytes, file.key, g, groupRows, room);
-      for (const batch of tableFromIPC(ipc).batches) {
+      for (const stored of tableFromIPC(ipc).batches) {
+        // A file without the answer's derived columns (traces' end_time, version 3): added here.
+        const batch = fit!.length === 0 ? stored : withDerivedColumns(stored, schema, fit!);
         const writers = makers.map((m, k) => m(batch.data.children[k]!));
         const rows = batch.numRows;
         for (let i = 0; i < rows; i++) {
