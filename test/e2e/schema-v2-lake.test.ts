@@ -10,40 +10,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfigText } from '../../src/config/index.js';
 import { startDaemon, type Daemon } from '../../src/daemon.js';
 import { createLogger } from '../../src/logger.js';
 import { WriteLog } from '../../src/log/write-log.js';
 import { duckdbQuery } from '../helpers/duckdb.js';
 import { hexId, jsonSpan } from '../helpers/otlp.js';
 import { waitFor } from '../helpers/wait.js';
+import { lakeDaemonConfig } from '../helpers/lake-config.js';
 
 let dir: string;
 const quiet = createLogger('warn', new Writable({ write: (_c, _e, cb) => cb() }));
 
 const config = (resourceColumns: string | null, extra = '') =>
-  parseConfigText(`
-[receivers.grpc]
-endpoint = "127.0.0.1:0"
-[receivers.http]
-endpoint = "127.0.0.1:0"
-[query]
-endpoint = "127.0.0.1:0"
-[telemetry]
-enabled = false
-[storage]
-local_path = ${JSON.stringify(join(dir, 'data'))}
-instance_id = "lake"
-[wal]
-enabled = false
-[partitioning]
-max_past_hours = 0
-[write_log]
-settle_window_seconds = 1
-${extra}
-[schema.traces]
-${resourceColumns === null ? '' : `promoted_resource_attributes = ${resourceColumns}`}
-`);
+  lakeDaemonConfig(dir, `${extra}\n[schema.traces]\n${resourceColumns === null ? '' : `promoted_resource_attributes = ${resourceColumns}`}`);
 
 const str = (key: string, v: string) => ({ key, value: { stringValue: v } });
 const TRACE = { v1: hexId(16, 1001), v2: hexId(16, 2002) };

@@ -16,7 +16,6 @@ import { Field, makeData, RecordBatch, Schema, Struct, tableFromIPC, TimestampNa
 import * as wasm from 'parquet-wasm/node';
 import { parquetMetadata } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfigText } from '../../src/config/index.js';
 import { startDaemon, type Daemon } from '../../src/daemon.js';
 import { generateDdl } from '../../src/ddl/index.js';
 import { createLogger } from '../../src/logger.js';
@@ -31,31 +30,12 @@ import { emptyStats } from '../../src/query/engine.js';
 import { wasmArrowAnswer } from '../../src/query/columnar/wasm-arrow.js';
 import { wasmJsonAnswer } from '../../src/query/columnar/wasm-json.js';
 import { waitFor } from '../helpers/wait.js';
+import { lakeDaemonConfig } from '../helpers/lake-config.js';
 
 let dir: string;
 const quiet = createLogger('warn', new Writable({ write: (_c, _e, cb) => cb() }));
 
-const config = (extra = '') =>
-  parseConfigText(`
-[receivers.grpc]
-endpoint = "127.0.0.1:0"
-[receivers.http]
-endpoint = "127.0.0.1:0"
-[query]
-endpoint = "127.0.0.1:0"
-[telemetry]
-enabled = false
-[storage]
-local_path = ${JSON.stringify(join(dir, 'data'))}
-instance_id = "lake"
-[wal]
-enabled = false
-[partitioning]
-max_past_hours = 0
-[write_log]
-settle_window_seconds = 1
-${extra}
-`);
+const config = (extra = '') => lakeDaemonConfig(dir, extra);
 
 const T0 = 1704067500_123456789n; // 2024-01-01T00:05:00.123456789Z
 const TRACE = { v2: hexId(16, 3002), v3: hexId(16, 3003) };
