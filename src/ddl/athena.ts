@@ -11,11 +11,10 @@
 import { S3ParquetError } from '../errors.js';
 import type { DdlContext } from './context.js';
 import { header } from './context.js';
-import { filesTable, sqlString, type Column, type ColumnType, type PartitionColumn } from './model.js';
+import { filesTable, sqlIdentifier, sqlString, type Column, type ColumnType, type PartitionColumn } from './model.js';
 import { derivedView, millisecondSum } from './derived-view.js';
 
 const quote = (name: string): string => `\`${name.replace(/`/g, '``')}\``;
-const trinoQuote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 export function athenaType(t: ColumnType): string {
   switch (t.kind) {
@@ -100,7 +99,7 @@ export function renderAthena(ctx: DdlContext): string {
     if (t.layout.partitions.length > 0) out += `TBLPROPERTIES (\n${props.map(([k, v]) => `  ${sqlString(k)} = ${sqlString(v)}`).join(',\n')}\n)`;
     out += ';\n';
     // Views in Athena are Presto/Trino SQL: double-quoted names.
-    out += derivedView(t, ctx.schema, trinoQuote, (d) => millisecondSum(d, trinoQuote));
+    out += derivedView(t, ctx.schema, sqlIdentifier, (d) => millisecondSum(d, sqlIdentifier));
   }
   return out;
 }

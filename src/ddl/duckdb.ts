@@ -14,10 +14,10 @@
  */
 import type { DdlContext } from './context.js';
 import { header } from './context.js';
-import { sqlString, type Column, type ColumnType, type DatasetTable, type PartitionColumn } from './model.js';
+import { sqlIdentifier, sqlString, type Column, type ColumnType, type DatasetTable, type PartitionColumn } from './model.js';
 import type { DerivedColumn } from '../schema/derived.js';
 
-const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+const quote = sqlIdentifier;
 
 export function duckdbType(t: ColumnType): string {
   switch (t.kind) {

@@ -219,6 +219,11 @@ export function filesTable(t: DatasetTable): string {
   return t.derived.length > 0 ? `${t.dataset}_files` : t.dataset;
 }
 
+/** A double-quoted SQL identifier (DuckDB, Trino, and Athena's views, which are Trino SQL). */
+export function sqlIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
 /** A SQL string literal. */
 export function sqlString(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;

@@ -10,10 +10,10 @@
 import { S3ParquetError } from '../errors.js';
 import type { DdlContext } from './context.js';
 import { header } from './context.js';
-import { filesTable, sqlString, type Column, type ColumnType, type PartitionColumn } from './model.js';
+import { filesTable, sqlIdentifier, sqlString, type Column, type ColumnType, type PartitionColumn } from './model.js';
 import { derivedView, millisecondSum } from './derived-view.js';
 
-const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+const quote = sqlIdentifier;
 
 export function trinoType(t: ColumnType): string {
   switch (t.kind) {
