@@ -5,14 +5,14 @@
  * search, Tempo, Jaeger, the UI — sees the column whatever the file's version: a file that
  * stores the column is read as it is; one that does not has its two summands read and added.
  */
-import { int64Sum, type DerivedColumn } from '../schema/derived.js';
+import { derivedIn, int64Sum, type DerivedColumn } from '../schema/derived.js';
 import type { ColumnStats } from './filter/index.js';
 import type { ColumnRange } from './columns.js';
 
 /** The derived columns among `wanted` that this file must compute (it lacks them, has their summands). */
 export function toDerive(derived: readonly DerivedColumn[] | undefined, wanted: readonly string[], present: ReadonlySet<string>): DerivedColumn[] {
   if (!derived || derived.length === 0) return [];
-  return derived.filter((d) => !present.has(d.name) && present.has(d.sum[0]) && present.has(d.sum[1]) && wanted.includes(d.name));
+  return derivedIn(derived, present).filter((d) => wanted.includes(d.name));
 }
 
 /** The stored columns to read for `wanted` in a file with `present` columns: derived ones become their summands. */

@@ -34,6 +34,14 @@ export function withDerived(stored: Schema, derived: readonly DerivedColumn[]): 
   return new Schema(fields, stored.metadata);
 }
 
+/**
+ * The derived columns a file with the `present` columns computes: those it does not store
+ * while it stores both summands (a file of an older version stores the column itself).
+ */
+export function derivedIn(derived: readonly DerivedColumn[], present: ReadonlySet<string>): DerivedColumn[] {
+  return derived.filter((d) => !present.has(d.name) && present.has(d.sum[0]) && present.has(d.sum[1]));
+}
+
 /** The sum of two int64 values in int64 (wrapping as the writer's subtraction did: exact). */
 export function int64Sum(a: bigint, b: bigint): bigint {
   return BigInt.asIntN(64, a + b);

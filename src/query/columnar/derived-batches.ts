@@ -5,7 +5,7 @@
  * version-3 file keeps the fast path instead of falling back to the value-by-value scan.
  */
 import { makeData, RecordBatch, Struct, type Data, type Field, type Schema } from 'apache-arrow';
-import type { DerivedColumn } from '../../schema/derived.js';
+import { derivedIn, int64Sum, type DerivedColumn } from '../../schema/derived.js';
 
 /**
  * The derived columns a file lacks among `answer`'s, when the file's columns are the answer's
@@ -13,7 +13,7 @@ import type { DerivedColumn } from '../../schema/derived.js';
  */
 export function missingDerived(file: Schema, answer: Schema, derived: readonly DerivedColumn[]): DerivedColumn[] | null {
   const has = new Set(file.fields.map((f) => f.name));
-  const missing = derived.filter((d) => !has.has(d.name) && has.has(d.sum[0]) && has.has(d.sum[1]) && answer.fields.some((f) => f.name === d.name));
+  const missing = derivedIn(derived, has).filter((d) => answer.fields.some((f) => f.name === d.name));
   if (missing.length === 0) return null;
   const rest = answer.fields.filter((f) => !missing.some((d) => d.name === f.name));
   return rest.length === file.fields.length && rest.every((f, i) => f.name === file.fields[i]!.name) ? missing : null;
@@ -35,7 +35,7 @@ function sumData(field: Field, a: Data, b: Data, n: number): Data {
   const av = a.values as BigInt64Array;
   const bv = b.values as BigInt64Array;
   const out = new BigInt64Array(n);
-  for (let i = 0; i < n; i++) out[i] = BigInt.asIntN(64, av[a.offset + i]! + bv[b.offset + i]!);
+  for (let i = 0; i < n; i++) out[i] = int64Sum(av[a.offset + i]!, bv[b.offset + i]!);
   if (a.nullCount === 0 && b.nullCount === 0) return makeData({ type: field.type, length: n, nullCount: 0, data: out });
   const bitmap = new Uint8Array((n + 7) >> 3);
   let nulls = 0;
