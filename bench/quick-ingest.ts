@@ -41,6 +41,7 @@ for (let i = 0; i < 16; i++) await send(requests + i); // warm-up
 let peak = await d.rssMb();
 const sampler = setInterval(() => void d.rssMb().then((v) => (peak = Math.max(peak, v)), () => undefined), 50);
 const cpu0 = await d.cpuSeconds();
+const split0 = await d.cpuSplit();
 const t0 = performance.now();
 let next = 0;
 await Promise.all(
@@ -50,8 +51,9 @@ await Promise.all(
 );
 const wall = (performance.now() - t0) / 1000;
 const cpuAccepted = (await d.cpuSeconds()) - cpu0;
+const split1 = await d.cpuSplit();
 const cpu = (await d.stop()) - cpu0; // includes the shutdown flush: every span stored
 clearInterval(sampler);
 const spans = requests * perRequest;
-console.log(JSON.stringify({ requests, perRequest, concurrency, spans, wallSeconds: +wall.toFixed(2), spansPerSecond: Math.round(spans / wall), daemonCpuSeconds: +cpu.toFixed(2), spansPerCpuSecond: Math.round(spans / cpu), spansPerCpuSecondUntilAccepted: Math.round(spans / cpuAccepted), peakRssMb: Math.round(peak), resets }));
+console.log(JSON.stringify({ requests, perRequest, concurrency, spans, wallSeconds: +wall.toFixed(2), spansPerSecond: Math.round(spans / wall), daemonCpuSeconds: +cpu.toFixed(2), spansPerCpuSecond: Math.round(spans / cpu), spansPerCpuSecondUntilAccepted: Math.round(spans / cpuAccepted), peakRssMb: Math.round(peak), resets, untilAccepted: { userSeconds: +(split1.user - split0.user).toFixed(2), systemSeconds: +(split1.system - split0.system).toFixed(2), minorFaults: split1.minorFaults - split0.minorFaults } }));
 await rm(dir, { recursive: true, force: true });

@@ -3,12 +3,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { cpuSeconds, rssMb } from './proc.js';
+import { cpuSeconds, cpuSplit, rssMb } from './proc.js';
 
 export interface BenchDaemon {
   readonly child: ChildProcess;
   readonly ports: { http?: number; grpc?: number; query?: number };
   cpuSeconds(): Promise<number>;
+  cpuSplit(): ReturnType<typeof cpuSplit>;
   rssMb(): Promise<number>;
   /**
    * SIGTERM (the daemon flushes every buffer), then the process's CPU seconds (every thread,
@@ -53,6 +54,7 @@ export async function startBenchDaemon(dir: string, extraToml = '', dataDir = `$
     child,
     ports,
     cpuSeconds: () => cpuSeconds(pid),
+    cpuSplit: () => cpuSplit(pid),
     rssMb: () => rssMb(pid),
     async stop() {
       const read = async (): Promise<number | undefined> => {

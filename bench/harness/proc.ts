@@ -11,6 +11,16 @@ export async function cpuSeconds(pid: number): Promise<number> {
 }
 
 /**
+ * User and system CPU seconds and minor page faults of every thread of the process. System time
+ * is mostly the kernel mapping fresh pages on first touch: on this VM a 4 KiB page costs ~14 µs,
+ * so writing 64 MiB of new memory takes ~230 ms against ~5 ms for memory written before.
+ */
+export async function cpuSplit(pid: number): Promise<{ user: number; system: number; minorFaults: number }> {
+  const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return { user: Number(stat[11]) / TICKS, system: Number(stat[12]) / TICKS, minorFaults: Number(stat[7]) };
+}
+
+/**
  * CPU seconds of each thread of the process, by thread name (/proc/<pid>/task/<tid>/comm; Node
  * names its main thread after the process and its worker threads by their kind), summed per name.
  * The main thread (tid = pid) is reported as `main`.
