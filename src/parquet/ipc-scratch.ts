@@ -9,10 +9,18 @@
  * those threads). Here the pieces are copied into a buffer kept between flushes, so steady
  * ingest allocates nothing for the hand-off: same bytes, same one copy.
  *
- * Memory: the buffer is sized to the largest stream since it last shrank (a file holds at
+ * Memory: the buffer is sized to the largest stream since it was last let go (a file holds at
  * most `MAX_ROWS_PER_FILE` rows), the size of the transient join it replaces, so the peak does
- * not rise; a stream that uses under a quarter of it lets it go (one big flush does not pin its
- * size for good). One per thread (module state): the main thread and each encode worker.
+ * not rise. It is kept while flushes keep coming, whatever their sizes, and let go after
+ * `IDLE_RELEASE_MS` without one, so an idle daemon does not hold it. One per thread (module
+ * state): the main thread and each encode worker.
+ *
+ * Why keep it through small flushes (it used to be dropped after a stream under a quarter of
+ * it): a partition's big flush is often followed by a small one (the hour's tail, a quiet
+ * service), and the next big flush then wrote 64 MiB of fresh memory. The first write to a
+ * fresh page is a page fault in the kernel (~12 µs a 4 KiB page on the bench VM: ~200 ms for
+ * 64 MiB, against ~5 ms to copy into memory written before): on the realistic trace load that
+ * was 9 new buffers in 17 flushes, ~110k faults, ~7 % of the daemon's CPU (bench/NOTES.md).
  */
 import { AsyncByteQueue, RecordBatchStreamWriter, type Data, type Table } from 'apache-arrow';
 
@@ -20,6 +28,8 @@ import { AsyncByteQueue, RecordBatchStreamWriter, type Data, type Table } from '
 const MIN_CAPACITY = 1 << 20;
 /** Room for the stream's messages (schema, batch headers, padding) beyond the column buffers. */
 const SLACK = 1.05;
+/** How long the buffer is kept after the last stream: longer than the gap between flushes under load. */
+export const IDLE_RELEASE_MS = 60_000;
 
 /** Bytes of every buffer of `d` and its children: the bulk of its IPC message. */
 function bufferBytes(d: Data): number {
@@ -29,6 +39,25 @@ function bufferBytes(d: Data): number {
 }
 
 let scratch: Uint8Array | null = null;
+let releaseTimer: NodeJS.Timeout | null = null;
+
+/** (Re)arms the idle release; unref'd, so it never keeps a process alive. */
+function releaseWhenIdle(): void {
+  if (releaseTimer !== null) {
+    releaseTimer.refresh();
+    return;
+  }
+  releaseTimer = setTimeout(() => {
+    scratch = null;
+    releaseTimer = null;
+  }, IDLE_RELEASE_MS);
+  releaseTimer.unref();
+}
+
+/** Bytes the thread's buffer holds now, 0 when it was let go (tests). */
+export function ipcScratchBytes(): number {
+  return scratch?.length ?? 0;
+}
 
 /** The sink the stream writer copies each piece into (the writer keeps no list of pieces). */
 class ScratchSink extends AsyncByteQueue {
@@ -71,14 +100,16 @@ export function ipcStreamScratch(table: Table): Uint8Array {
   let estimate = 0;
   for (const b of table.batches) estimate += bufferBytes(b.data);
   estimate = Math.max(MIN_CAPACITY, Math.ceil(estimate * SLACK) + 65536);
-  if (scratch === null || scratch.length < estimate) scratch = new Uint8Array(estimate);
+  // Outgrown: a quarter more than the old size at least, so flushes that creep up in size do not
+  // each write a fresh buffer (pages never written are not resident).
+  if (scratch === null || scratch.length < estimate) scratch = new Uint8Array(Math.max(estimate, Math.ceil((scratch?.length ?? 0) * 1.25)));
   const sink = new ScratchSink(scratch);
   const writer = new RecordBatchStreamWriter();
   // As `RecordBatchStreamWriter.writeAll(table)` does, into our sink instead of a queue of pieces.
   writer.reset(sink, table.schema);
   for (const batch of table.batches) writer.write(batch);
   writer.finish();
-  const buffer = sink.capacity;
-  scratch = sink.used < buffer.length >> 2 && buffer.length > MIN_CAPACITY ? null : buffer;
+  scratch = sink.capacity;
+  releaseWhenIdle();
   return sink.bytes();
 }

@@ -2,12 +2,12 @@
  * Issue 19, garbage on the flush side: the Arrow IPC stream handed to wasm is written into one
  * buffer reused between flushes instead of a fresh join per flush. Its bytes must be exactly
  * `tableToIPC`'s, for flushes of growing and shrinking sizes in any order (the buffer grows,
- * is reused, and is let go after a much smaller stream).
+ * is reused through small streams, and is let go when no stream came for a while).
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { Table, tableToIPC, type RecordBatch } from 'apache-arrow';
 import { decodeRequest } from '../../src/otlp/decode.js';
-import { ipcStreamScratch } from '../../src/parquet/ipc-scratch.js';
+import { IDLE_RELEASE_MS, ipcScratchBytes, ipcStreamScratch } from '../../src/parquet/ipc-scratch.js';
 import { convertTraces } from '../../src/pipeline/convert-traces.js';
 import { Partitioner } from '../../src/pipeline/partitioner.js';
 import { sortBatches } from '../../src/pipeline/sort.js';
@@ -25,6 +25,12 @@ function batches(requests: number, perRequest: number, seed: number): RecordBatc
 }
 
 describe('the IPC stream in a reused buffer', () => {
+  // The idle release is a timer armed by the first stream: fake from the start, so the last test drives it.
+  beforeAll(() => {
+    vi.useFakeTimers();
+    return () => vi.useRealTimers();
+  });
+
   it('is byte for byte tableToIPC, for flushes of every size in turn', () => {
     const small = new Table(batches(1, 20, 1));
     const large = new Table(batches(8, 512, 2));
@@ -56,19 +62,47 @@ describe('the IPC stream in a reused buffer', () => {
     expect(Buffer.from(got).equals(Buffer.from(want))).toBe(true);
   });
 
-  it('lets a buffer much larger than the stream go, and grows again when needed', () => {
+  it('keeps a large buffer through small streams, lets it go when no stream comes for a while, and grows again', () => {
     const large = new Table(batches(16, 512, 3));
     const tiny = new Table(batches(1, 4, 4));
     ipcStreamScratch(large); // whatever an earlier test left, the buffer now fits this stream
     const big = ipcStreamScratch(large);
     expect(big.byteLength).toBeGreaterThan(4 << 20);
-    // A tiny stream is still written into the big buffer once, then the buffer is dropped…
-    expect(ipcStreamScratch(tiny).buffer === big.buffer).toBe(true);
-    // …so the next tiny one starts on a small buffer of its own.
+    // Small streams in between do not drop it: the next large one is written where it was, not
+    // into fresh memory (each first write to a fresh page is a page fault).
+    for (let i = 0; i < 5; i++) {
+      vi.advanceTimersByTime(IDLE_RELEASE_MS / 2); // flushes keep coming: each re-arms the release
+      expect(ipcStreamScratch(tiny).buffer === big.buffer).toBe(true);
+    }
+    expect(ipcStreamScratch(large).buffer === big.buffer).toBe(true);
+    expect(ipcScratchBytes()).toBe(big.buffer.byteLength);
+    // No stream for IDLE_RELEASE_MS: let go.
+    vi.advanceTimersByTime(IDLE_RELEASE_MS - 1);
+    expect(ipcScratchBytes()).toBe(big.buffer.byteLength);
+    vi.advanceTimersByTime(1);
+    expect(ipcScratchBytes()).toBe(0);
+    // The next tiny stream starts on a small buffer of its own…
     const after = ipcStreamScratch(tiny);
     expect(after.buffer === big.buffer).toBe(false);
     expect(after.buffer.byteLength).toBeLessThan(big.buffer.byteLength);
     expect(Buffer.from(after).equals(Buffer.from(tableToIPC(tiny, 'stream')))).toBe(true);
+    // …and a large one grows it again, bytes still exactly tableToIPC's.
     expect(Buffer.from(ipcStreamScratch(large)).equals(Buffer.from(tableToIPC(large, 'stream')))).toBe(true);
+  });
+
+  it('grows by a quarter at least, so flushes creeping up in size do not each take a fresh buffer', () => {
+    const a = new Table(batches(12, 512, 6));
+    const b = new Table(batches(13, 512, 6));
+    vi.advanceTimersByTime(IDLE_RELEASE_MS); // start from nothing
+    expect(ipcScratchBytes()).toBe(0);
+    const first = ipcStreamScratch(a);
+    const second = ipcStreamScratch(b); // ~8 % more than a: outgrows the buffer sized to a
+    expect(second.byteLength).toBeGreaterThan(first.buffer.byteLength);
+    expect(second.buffer === first.buffer).toBe(false);
+    expect(second.buffer.byteLength).toBeGreaterThanOrEqual(Math.ceil(first.buffer.byteLength * 1.25));
+    expect(Buffer.from(second).equals(Buffer.from(tableToIPC(b, 'stream')))).toBe(true);
+    // A stream between the two fits without a new buffer.
+    const third = ipcStreamScratch(a);
+    expect(third.buffer === second.buffer).toBe(true);
   });
 });
