@@ -9,6 +9,7 @@ import { DataType, type RecordBatch } from 'apache-arrow';
 import { chunkBatches, encodeParquet, type ParquetWriterOptions } from '../parquet/writer.js';
 import { buildFileIndex, FOOTER_KEYS } from '../parquet/contract.js';
 import { sortBatches } from './sort.js';
+import { withSortArena } from './sort-arena.js';
 
 /** How one flush is encoded: everything but its rows. */
 export interface EncodePlan {
@@ -40,7 +41,10 @@ export function orderedChunks(batches: readonly RecordBatch[], plan: Pick<Encode
 }
 
 export function encodeFlush(batches: readonly RecordBatch[], plan: EncodePlan): EncodedChunk[] {
-  return orderedChunks(batches, plan).map((chunk) => encodeChunk(chunk, plan));
+  // The sorted rows live in the thread's sort arena until the next flush sorts: they are only
+  // read here, and what this returns holds none of them (the file bytes come out of wasm).
+  const chunks = withSortArena(() => orderedChunks(batches, plan));
+  return chunks.map((chunk) => encodeChunk(chunk, plan));
 }
 
 function encodeChunk(chunk: readonly RecordBatch[], plan: EncodePlan): EncodedChunk {

@@ -8,12 +8,16 @@
  * for the types our schemas use (fixed-width numbers and timestamps, booleans, UTF-8, lists,
  * maps and structs), nulls included.
  *
+ * Every array it makes comes from `sortArray` (sort-arena.ts): memory reused between flushes
+ * when the caller sorts inside `withSortArena`, new arrays otherwise.
+ *
  * Indexing follows Arrow's slicing: a sliced Data keeps `offset` for its validity bitmap and
  * boolean bits, while its offsets and fixed-width value buffers are already sub-arrays, and a
  * struct's children are sliced along with it.
  */
 import { DataType, RecordBatch, Struct, Type, type Data } from 'apache-arrow';
 import { fixedData, listData, structData, utf8Data } from '../schema/arrow-data.js';
+import { sortArray, type ArrayType } from './sort-arena.js';
 
 /**
  * The output rows as runs of consecutive source rows: run i is rows [starts[i], starts[i] +
@@ -66,7 +70,7 @@ function gatherValidity(parts: readonly Data[], g: Runs): Validity {
     bitmaps.push(p.nullCount > 0 && b !== undefined && b.length > 0 ? b : null);
     shifts.push(p.offset);
   }
-  const bitmap = new Uint8Array((g.length + 7) >> 3);
+  const bitmap = sortArray(Uint8Array, (g.length + 7) >> 3);
   let nulls = 0;
   for (let r = 0, k = 0; r < g.count; r++) {
     const c = g.chunks[r]!;
@@ -89,7 +93,7 @@ function gatherValidity(parts: readonly Data[], g: Runs): Validity {
  * offsets copied, shifted to where the run lands.
  */
 function gatherOffsets(offs: readonly Int32Array[], g: Runs): Int32Array {
-  const offsets = new Int32Array(g.length + 1);
+  const offsets = sortArray(Int32Array, g.length + 1);
   let at = 0;
   let k = 0;
   for (let r = 0; r < g.count; r++) {
@@ -105,9 +109,9 @@ function gatherOffsets(offs: readonly Int32Array[], g: Runs): Int32Array {
 
 /** For list-like parts: the child rows the gathered parent rows cover, one run per parent run. */
 function childRuns(offs: readonly Int32Array[], g: Runs): Runs {
-  const chunks = new Int32Array(g.count);
-  const starts = new Int32Array(g.count);
-  const lens = new Int32Array(g.count);
+  const chunks = sortArray(Int32Array, g.count);
+  const starts = sortArray(Int32Array, g.count);
+  const lens = sortArray(Int32Array, g.count);
   let count = 0;
   let length = 0;
   for (let r = 0; r < g.count; r++) {
@@ -155,7 +159,7 @@ function gatherUtf8(parts: readonly Data[], g: Runs): Data {
   }
   const v = gatherValidity(parts, g);
   const offsets = gatherOffsets(offs, g);
-  const bytes = new Uint8Array(offsets[g.length]!);
+  const bytes = sortArray(Uint8Array, offsets[g.length]!);
   // Short copies byte by byte: a `subarray` (a new view object) costs more than a short copy.
   for (let r = 0, k = 0; r < g.count; r++) {
     const c = g.chunks[r]!;
@@ -173,7 +177,7 @@ function gatherUtf8(parts: readonly Data[], g: Runs): Data {
 
 function gatherBool(parts: readonly Data[], g: Runs): Data {
   const v = gatherValidity(parts, g);
-  const bits = new Uint8Array((g.length + 7) >> 3);
+  const bits = sortArray(Uint8Array, (g.length + 7) >> 3);
   for (let r = 0, k = 0; r < g.count; r++) {
     const p = parts[g.chunks[r]!]!;
     const src = p.values as Uint8Array;
@@ -219,7 +223,7 @@ type FixedArray = Int32Array | Uint32Array | Float64Array | BigInt64Array | Int8
 function gatherFixedData(parts: readonly Data[], g: Runs): Data {
   const first = parts[0]!.values as FixedArray;
   const size = first.BYTES_PER_ELEMENT;
-  const out = new (first.constructor as new (n: number) => FixedArray)(g.length);
+  const out = sortArray(first.constructor as ArrayType<FixedArray>, g.length);
   if (size >= 4) {
     const src: Int32Array[] = [];
     for (let c = 0; c < parts.length; c++) {
@@ -316,7 +320,7 @@ const PREFIX_BYTES = 6; // 48 bits: exact in a double
  * which keeps byte order: a tie is settled by the bytes), nulls as Infinity (last).
  */
 function utf8Prefixes(parts: readonly Data[], total: number): Float64Array {
-  const out = new Float64Array(total);
+  const out = sortArray(Float64Array, total);
   let i = 0;
   for (const d of parts) {
     const o = d.valueOffsets as Int32Array;
@@ -488,10 +492,10 @@ function sortRuns(batches: readonly RecordBatch[], schema: RecordBatch['schema']
   // in the output, in arrival order: so the sort orders these key runs, not rows — a stable sort
   // of the runs by (keys, first row) is the stable sort of the rows. Run i starts at global row
   // runAt[i], chunk runChunk[i], row runRow[i] of that chunk, and holds runLen[i] rows.
-  const runAt = new Int32Array(total);
-  const runChunk = new Int32Array(total);
-  const runRow = new Int32Array(total);
-  const runLen = new Int32Array(total);
+  const runAt = sortArray(Int32Array, total);
+  const runChunk = sortArray(Int32Array, total);
+  const runRow = sortArray(Int32Array, total);
+  const runLen = sortArray(Int32Array, total);
   state.runAt = runAt;
   state.runChunk = runChunk;
   state.runRow = runRow;
@@ -531,9 +535,9 @@ function sortRuns(batches: readonly RecordBatch[], schema: RecordBatch['schema']
 /** The sorted key runs as gather runs: key runs that were neighbours in one chunk before the sort are merged. */
 function gatherRuns(order: readonly number[], runChunk: Int32Array, runRow: Int32Array, runLen: Int32Array, length: number): Runs {
   const n = order.length;
-  const chunks = new Int32Array(n);
-  const starts = new Int32Array(n);
-  const lens = new Int32Array(n);
+  const chunks = sortArray(Int32Array, n);
+  const starts = sortArray(Int32Array, n);
+  const lens = sortArray(Int32Array, n);
   let count = 0;
   for (let i = 0; i < n; i++) {
     const run = order[i]!;
