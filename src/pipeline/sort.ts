@@ -313,12 +313,13 @@ const PREFIX_BYTES = 6; // 48 bits: exact in a double
 
 /**
  * Per row, its first 6 UTF-8 bytes as a big-endian number (shorter values padded with zeros,
- * which keeps byte order: a tie is settled by the bytes), nulls as Infinity (last).
+ * which keeps byte order: a tie is settled by the bytes), nulls as Infinity (last). Into `out`
+ * (one slot per row), allocated by the caller: see `sortRuns` on allocations before a loop.
  */
-function utf8Prefixes(parts: readonly Data[], total: number): Float64Array {
-  const out = new Float64Array(total);
+function utf8Prefixes(parts: readonly Data[], out: Float64Array): Float64Array {
   let i = 0;
-  for (const d of parts) {
+  for (let c = 0; c < parts.length; c++) {
+    const d = parts[c]!;
     const o = d.valueOffsets as Int32Array;
     const v = d.values as Uint8Array;
     for (let r = 0; r < d.length; r++, i++) {
@@ -468,13 +469,21 @@ export function sortBatches(batches: readonly RecordBatch[], by: string | readon
  * V8 compiled the single `sortRuns` with its loops on-stack (OSR) every flush — 30–100 ms of
  * TurboFan each for logs and metrics — and the code after a loop, with no feedback yet,
  * deoptimized it again (the JIT census, bench/NOTES.md). A function with one loop and little
- * after it keeps its compiled code from flush to flush.
+ * after it keeps its compiled code from flush to flush. The loop functions allocate nothing
+ * before their loop (their callers pass the arrays in): a once-per-call function gets its
+ * feedback vector only once its loop is hot, so a `new` before the loop had no feedback, and
+ * the code compiled for the next call deoptimized there ("insufficient type feedback for
+ * construct"), flush after flush.
  */
 function sortRuns(batches: readonly RecordBatch[], schema: RecordBatch['schema'], columns: readonly number[], total: number): RecordBatch {
   sortKeys(batches, columns, total);
-  const runs = keyRuns(batches, total);
-  const order = runOrder(runs);
-  const g = gatherRuns(order, state.runChunk, state.runRow, state.runLen, total);
+  const runAt = (state.runAt = new Int32Array(total));
+  const runChunk = (state.runChunk = new Int32Array(total));
+  const runRow = (state.runRow = new Int32Array(total));
+  const runLen = (state.runLen = new Int32Array(total));
+  const runs = keyRuns(state.first, runAt, runChunk, runRow, runLen);
+  const order = runOrder(new Array<number>(runs));
+  const g = gatherRuns(order, runChunk, runRow, runLen, total);
   return new RecordBatch(schema, structData(new Struct(schema.fields), total, 0, undefined, gatherColumns(batches, schema.fields.length, g)));
 }
 
@@ -499,7 +508,7 @@ function sortKeys(batches: readonly RecordBatch[], columns: readonly number[], t
     for (let c = 0; c < batches.length; c++) columnKeys(batches[c]!.data.children[columns[k]!]!, out);
     keys.push(out);
   }
-  state.prefix = prefixed ? utf8Prefixes(first, total) : undefined;
+  state.prefix = prefixed ? utf8Prefixes(first, new Float64Array(total)) : undefined;
   state.first = first;
   state.offs = offs;
   state.vals = vals;
@@ -513,14 +522,9 @@ function sortKeys(batches: readonly RecordBatch[], columns: readonly number[], t
  * runAt[i], chunk runChunk[i], row runRow[i] of that chunk, and holds runLen[i] rows. Returns
  * the number of runs.
  */
-function keyRuns(batches: readonly RecordBatch[], total: number): number {
-  const runAt = (state.runAt = new Int32Array(total));
-  const runChunk = (state.runChunk = new Int32Array(total));
-  const runRow = (state.runRow = new Int32Array(total));
-  const runLen = (state.runLen = new Int32Array(total));
-  const first = state.first;
+function keyRuns(first: readonly Data[], runAt: Int32Array, runChunk: Int32Array, runRow: Int32Array, runLen: Int32Array): number {
   let runs = 0;
-  for (let c = 0, i = 0; c < batches.length; c++) {
+  for (let c = 0, i = 0; c < first.length; c++) {
     const d = first[c]!;
     for (let r = 0, n = d.length; r < n; r++, i++) {
       if (r > 0 && sameKeys(d, c, r, i)) {
@@ -536,10 +540,9 @@ function keyRuns(batches: readonly RecordBatch[], total: number): number {
   return runs;
 }
 
-/** The run numbers sorted; a run is compared by its first row (global row runAt[run]). */
-function runOrder(runs: number): number[] {
-  const order = new Array<number>(runs);
-  for (let i = 0; i < runs; i++) order[i] = i;
+/** The run numbers sorted (into `order`, one slot per run); a run is compared by its first row (global row runAt[run]). */
+function runOrder(order: number[]): number[] {
+  for (let i = 0; i < order.length; i++) order[i] = i;
   order.sort(state.prefix ? byPrefixedRuns : byRuns);
   return order;
 }
