@@ -483,7 +483,7 @@ function sortRuns(batches: readonly RecordBatch[], schema: RecordBatch['schema']
   const runLen = (state.runLen = new Int32Array(total));
   const runs = keyRuns(state.first, runAt, runChunk, runRow, runLen);
   const order = runOrder(new Array<number>(runs));
-  const g = gatherRuns(order, runChunk, runRow, runLen, total);
+  const g = gatherRuns(order, runChunk, runRow, runLen, total, new Int32Array(runs), new Int32Array(runs), new Int32Array(runs));
   return new RecordBatch(schema, structData(new Struct(schema.fields), total, 0, undefined, gatherColumns(batches, schema.fields.length, g)));
 }
 
@@ -558,14 +558,14 @@ function gatherColumns(batches: readonly RecordBatch[], fields: number, g: Runs)
   return children;
 }
 
-/** The sorted key runs as gather runs: key runs that were neighbours in one chunk before the sort are merged. */
-function gatherRuns(order: readonly number[], runChunk: Int32Array, runRow: Int32Array, runLen: Int32Array, length: number): Runs {
-  const n = order.length;
-  const chunks = new Int32Array(n);
-  const starts = new Int32Array(n);
-  const lens = new Int32Array(n);
+/**
+ * The sorted key runs as gather runs: key runs that were neighbours in one chunk before the sort
+ * are merged. `chunks`, `starts` and `lens` (one slot per key run) are filled; allocated by the
+ * caller, as for the other once-per-flush loops (see `sortRuns`).
+ */
+function gatherRuns(order: readonly number[], runChunk: Int32Array, runRow: Int32Array, runLen: Int32Array, length: number, chunks: Int32Array, starts: Int32Array, lens: Int32Array): Runs {
   let count = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < chunks.length; i++) {
     const run = order[i]!;
     const c = runChunk[run]!;
     const row = runRow[run]!;
