@@ -35,10 +35,19 @@ const gcKinds = new Map<string, number>();
 let gcCounting = false;
 // `SIGNALS_TRACE_OUT=FILE`: the daemon's other stdout lines in the window (V8 traces such as
 // `--trace-opt --trace-deopt`) go to FILE.
+// With `TRACE_CUT=N` too, each line is prefixed by the measured requests sent ÷ N when it
+// arrived, as bench/gc-threads.ts does, for `node bench/jit-census.mjs FILE` (steady state = slices ≥ 1).
 const traceOut = process.env.SIGNALS_TRACE_OUT !== undefined ? createWriteStream(process.env.SIGNALS_TRACE_OUT) : undefined;
+const traceCut = Number(process.env.TRACE_CUT ?? 0);
+let tracePartial = '';
 d.child.stdout!.on('data', (chunk: Buffer) => {
   if (!gcCounting) return;
-  traceOut?.write(chunk);
+  if (traceOut !== undefined && traceCut > 0) {
+    // Lines may straddle chunks: the tail waits for the next one.
+    const lines = (tracePartial + chunk.toString('latin1')).split('\n');
+    tracePartial = lines.pop()!;
+    for (const l of lines) if (l !== '' && !l.startsWith('{')) traceOut.write(`${Math.floor(next / traceCut)}\t${l}\n`);
+  } else traceOut?.write(chunk);
   for (const line of chunk.toString('latin1').split('\n')) {
     const m = /ms: (Scavenge|Mark-Compact(?: \(reduce\))?|Minor Mark-Sweep|Mark-sweep)\b.*?(?:mu = [\d.]+\) )?([a-z][a-z ]+)?; ?$/.exec(line);
     if (m === null) continue;
@@ -68,6 +77,7 @@ async function threads(): Promise<Map<string, number> | undefined> {
 
 const url = `http://127.0.0.1:${d.ports.http}/v1/${signal}`;
 const latencies: number[] = []; // ms per measured request
+let next = 0; // measured requests sent
 let measuring = false;
 const send = async (i: number): Promise<void> => {
   const t = performance.now();
@@ -90,7 +100,7 @@ const cpu0 = await d.cpuSeconds();
 let peak = await d.rssMb();
 const sampler = setInterval(() => void d.rssMb().then((v) => (peak = Math.max(peak, v)), () => undefined), 50);
 measuring = true;
-let next = 0;
+next = 0;
 await Promise.all(Array.from({ length: clients }, async () => {
   while (next < requests) await send(next++);
 }));

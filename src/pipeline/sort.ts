@@ -317,12 +317,13 @@ const PREFIX_BYTES = 6; // 48 bits: exact in a double
 
 /**
  * Per row, its first 6 UTF-8 bytes as a big-endian number (shorter values padded with zeros,
- * which keeps byte order: a tie is settled by the bytes), nulls as Infinity (last).
+ * which keeps byte order: a tie is settled by the bytes), nulls as Infinity (last). Into `out`
+ * (one slot per row), allocated by the caller: see `sortRuns` on allocations before a loop.
  */
-function utf8Prefixes(parts: readonly Data[], total: number): Float64Array {
-  const out = sortArray(Float64Array, total);
+function utf8Prefixes(parts: readonly Data[], out: Float64Array): Float64Array {
   let i = 0;
-  for (const d of parts) {
+  for (let c = 0; c < parts.length; c++) {
+    const d = parts[c]!;
     const o = d.valueOffsets as Int32Array;
     const v = d.values as Uint8Array;
     for (let r = 0; r < d.length; r++, i++) {
@@ -386,6 +387,7 @@ interface SortState {
   runAt: Int32Array;
   runChunk: Int32Array;
   runRow: Int32Array;
+  runLen: Int32Array;
   /** The leading string column's 6-byte prefixes (undefined when it is not a string column). */
   prefix: Float64Array | undefined;
   first: readonly Data[];
@@ -395,7 +397,7 @@ interface SortState {
   keys: readonly SortKey[][];
 }
 const NO_ROWS = new Int32Array(0);
-const state: SortState = { runAt: NO_ROWS, runChunk: NO_ROWS, runRow: NO_ROWS, prefix: undefined, first: [], offs: [], vals: [], keys: [] };
+const state: SortState = { runAt: NO_ROWS, runChunk: NO_ROWS, runRow: NO_ROWS, runLen: NO_ROWS, prefix: undefined, first: [], offs: [], vals: [], keys: [] };
 
 /** Rows a and b (global) by the key columns after the first, then arrival order. */
 function byRest(a: number, b: number): number {
@@ -460,54 +462,75 @@ export function sortBatches(batches: readonly RecordBatch[], by: string | readon
   try {
     return sortRuns(batches, schema, columns, total);
   } finally {
-    state.runAt = state.runChunk = state.runRow = NO_ROWS;
+    state.runAt = state.runChunk = state.runRow = state.runLen = NO_ROWS;
     state.prefix = undefined;
     state.first = state.offs = state.vals = state.keys = [];
   }
 }
 
+/*
+ * The sort runs once per flush, as a few functions of one long loop each, not as one function:
+ * V8 compiled the single `sortRuns` with its loops on-stack (OSR) every flush — 30–100 ms of
+ * TurboFan each for logs and metrics — and the code after a loop, with no feedback yet,
+ * deoptimized it again (the JIT census, bench/NOTES.md). A function with one loop and little
+ * after it keeps its compiled code from flush to flush. The loop functions allocate nothing
+ * before their loop (their callers pass the arrays in): a once-per-call function gets its
+ * feedback vector only once its loop is hot, so a `new` before the loop had no feedback, and
+ * the code compiled for the next call deoptimized there ("insufficient type feedback for
+ * construct"), flush after flush.
+ */
 function sortRuns(batches: readonly RecordBatch[], schema: RecordBatch['schema'], columns: readonly number[], total: number): RecordBatch {
+  sortKeys(batches, columns, total);
+  const runAt = (state.runAt = sortArray(Int32Array, total));
+  const runChunk = (state.runChunk = sortArray(Int32Array, total));
+  const runRow = (state.runRow = sortArray(Int32Array, total));
+  const runLen = (state.runLen = sortArray(Int32Array, total));
+  const runs = keyRuns(state.first, runAt, runChunk, runRow, runLen);
+  const order = runOrder(new Array<number>(runs));
+  const g = gatherRuns(order, runChunk, runRow, runLen, total, sortArray(Int32Array, runs), sortArray(Int32Array, runs), sortArray(Int32Array, runs));
+  return new RecordBatch(schema, structData(new Struct(schema.fields), total, 0, undefined, gatherColumns(batches, schema.fields.length, g)));
+}
+
+/** The key columns' parts and keys into `state`. */
+function sortKeys(batches: readonly RecordBatch[], columns: readonly number[], total: number): void {
   // A leading string column (traces' trace_id, every dataset's first key) is compared by a
   // number made of its first 6 bytes, and only ties read the bytes: building a JavaScript
   // string per row and comparing strings cost more than half of the sort.
   const first: Data[] = [];
   const offs: Int32Array[] = [];
   const vals: Uint8Array[] = [];
-  for (const b of batches) {
-    const d = b.data.children[columns[0]!]!;
+  for (let c = 0; c < batches.length; c++) {
+    const d = batches[c]!.data.children[columns[0]!]!;
     first.push(d);
     offs.push(d.valueOffsets as Int32Array);
     vals.push(d.values as Uint8Array);
   }
   const prefixed = DataType.isUtf8(first[0]!.type as DataType);
-  const prefix = prefixed ? utf8Prefixes(first, total) : undefined;
   const keys: SortKey[][] = [];
   for (let k = prefixed ? 1 : 0; k < columns.length; k++) {
     const out: SortKey[] = [];
-    for (const b of batches) columnKeys(b.data.children[columns[k]!]!, out);
+    for (let c = 0; c < batches.length; c++) columnKeys(batches[c]!.data.children[columns[k]!]!, out);
     keys.push(out);
   }
-
-  // Neighbours in a chunk with equal keys (a trace's spans, a service's records) stay neighbours
-  // in the output, in arrival order: so the sort orders these key runs, not rows — a stable sort
-  // of the runs by (keys, first row) is the stable sort of the rows. Run i starts at global row
-  // runAt[i], chunk runChunk[i], row runRow[i] of that chunk, and holds runLen[i] rows.
-  const runAt = sortArray(Int32Array, total);
-  const runChunk = sortArray(Int32Array, total);
-  const runRow = sortArray(Int32Array, total);
-  const runLen = sortArray(Int32Array, total);
-  state.runAt = runAt;
-  state.runChunk = runChunk;
-  state.runRow = runRow;
-  state.prefix = prefix;
+  state.prefix = prefixed ? utf8Prefixes(first, sortArray(Float64Array, total)) : undefined;
   state.first = first;
   state.offs = offs;
   state.vals = vals;
   state.keys = keys;
+}
+
+/**
+ * Neighbours in a chunk with equal keys (a trace's spans, a service's records) stay neighbours
+ * in the output, in arrival order: so the sort orders these key runs, not rows — a stable sort
+ * of the runs by (keys, first row) is the stable sort of the rows. Run i starts at global row
+ * runAt[i], chunk runChunk[i], row runRow[i] of that chunk, and holds runLen[i] rows. Returns
+ * the number of runs.
+ */
+function keyRuns(first: readonly Data[], runAt: Int32Array, runChunk: Int32Array, runRow: Int32Array, runLen: Int32Array): number {
   let runs = 0;
-  for (let c = 0, i = 0; c < batches.length; c++) {
+  for (let c = 0, i = 0; c < first.length; c++) {
     const d = first[c]!;
-    for (let r = 0, n = batches[c]!.numRows; r < n; r++, i++) {
+    for (let r = 0, n = d.length; r < n; r++, i++) {
       if (r > 0 && sameKeys(d, c, r, i)) {
         runLen[runs - 1]!++;
         continue;
@@ -518,28 +541,35 @@ function sortRuns(batches: readonly RecordBatch[], schema: RecordBatch['schema']
       runLen[runs++] = 1;
     }
   }
-  // Sorted are run numbers; a run is compared by its first row (global row runAt[run]).
-  const order = new Array<number>(runs);
-  for (let i = 0; i < runs; i++) order[i] = i;
-  order.sort(prefix ? byPrefixedRuns : byRuns);
-  const g = gatherRuns(order, runChunk, runRow, runLen, total);
-  const children: Data[] = [];
-  for (let ci = 0; ci < schema.fields.length; ci++) {
-    const column: Data[] = [];
-    for (const b of batches) column.push(b.data.children[ci]!);
-    children.push(gather(column, g));
-  }
-  return new RecordBatch(schema, structData(new Struct(schema.fields), total, 0, undefined, children));
+  return runs;
 }
 
-/** The sorted key runs as gather runs: key runs that were neighbours in one chunk before the sort are merged. */
-function gatherRuns(order: readonly number[], runChunk: Int32Array, runRow: Int32Array, runLen: Int32Array, length: number): Runs {
-  const n = order.length;
-  const chunks = sortArray(Int32Array, n);
-  const starts = sortArray(Int32Array, n);
-  const lens = sortArray(Int32Array, n);
+/** The run numbers sorted (into `order`, one slot per run); a run is compared by its first row (global row runAt[run]). */
+function runOrder(order: number[]): number[] {
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  order.sort(state.prefix ? byPrefixedRuns : byRuns);
+  return order;
+}
+
+/** Every column's gathered rows. */
+function gatherColumns(batches: readonly RecordBatch[], fields: number, g: Runs): Data[] {
+  const children: Data[] = [];
+  for (let ci = 0; ci < fields; ci++) {
+    const column: Data[] = [];
+    for (let c = 0; c < batches.length; c++) column.push(batches[c]!.data.children[ci]!);
+    children.push(gather(column, g));
+  }
+  return children;
+}
+
+/**
+ * The sorted key runs as gather runs: key runs that were neighbours in one chunk before the sort
+ * are merged. `chunks`, `starts` and `lens` (one slot per key run) are filled; allocated by the
+ * caller, as for the other once-per-flush loops (see `sortRuns`).
+ */
+function gatherRuns(order: readonly number[], runChunk: Int32Array, runRow: Int32Array, runLen: Int32Array, length: number, chunks: Int32Array, starts: Int32Array, lens: Int32Array): Runs {
   let count = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < chunks.length; i++) {
     const run = order[i]!;
     const c = runChunk[run]!;
     const row = runRow[run]!;

@@ -18,17 +18,25 @@ interface EncodedEntries {
   readonly values: PackedStrings;
 }
 
+// Loops, not `map` arrows: this runs once per resource and scope, and each call's new arrows
+// were compiled again by V8 once hot (the JIT census, bench/NOTES.md).
 function encodeEntries(attrs: readonly KeyValue[] | null | undefined): EncodedEntries {
   const list = attrs ?? [];
-  return {
-    keys: PackedStrings.of(list.map((kv) => Buffer.from(kv.key, 'utf8'))),
-    values: PackedStrings.of(
-      list.map((kv) => {
-        const text = anyValueToText(kv.value);
-        return text === null ? null : Buffer.from(text, 'utf8');
-      }),
-    ),
-  };
+  const keys: Buffer[] = [];
+  const values: (Buffer | null)[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const kv = list[i]!;
+    keys.push(Buffer.from(kv.key, 'utf8'));
+    const text = anyValueToText(kv.value);
+    values.push(text === null ? null : Buffer.from(text, 'utf8'));
+  }
+  return { keys: PackedStrings.of(keys), values: PackedStrings.of(values) };
+}
+
+/** The index of the spec promoting `key`, or -1 (a loop: no closure per key). */
+function specIndex(specs: readonly PromotedSpec[], key: string): number {
+  for (let i = 0; i < specs.length; i++) if (specs[i]!.attribute === key) return i;
+  return -1;
 }
 
 function nonEmpty(s: string | null | undefined): string | null {
@@ -79,7 +87,7 @@ export function resourceRow(resource: ResourceContext, specs: readonly PromotedS
   const values: ResourceValue[] = new Array<ResourceValue>(specs.length).fill(null);
   const rest: KeyValue[] = [];
   for (const kv of resource.keyValues) {
-    const i = specs.findIndex((s) => s.attribute === kv.key);
+    const i = specIndex(specs, kv.key);
     // The first occurrence of a key claims the column, as for promoted span attributes.
     const fitted = i >= 0 && values[i] === null ? fitResource(specs[i]!, kv.value) : undefined;
     if (fitted === undefined) rest.push(kv);

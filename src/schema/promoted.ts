@@ -63,26 +63,42 @@ export { promotedColumnName };
 
 export type PromotedValue = string | bigint | number | boolean;
 
-/** A builder plus an append that takes whatever `fit` produced for its type. */
-function builderFor(type: PromotedType, rows?: number): { builder: ColumnBuilder; append: (v: PromotedValue | null) => void } {
+/**
+ * The column builder of a promoted type. No per-builder `append` closure: closures made per
+ * batch were each compiled anew by V8 once hot (the JIT census, bench/NOTES.md); the value's
+ * own type picks the builder's method instead (`appendFitted`).
+ */
+function builderFor(type: PromotedType, rows?: number): ColumnBuilder {
   switch (type) {
-    case 'string': {
-      const b = new Utf8Builder(rows);
-      return { builder: b, append: (v) => b.append(v as string | null) };
-    }
-    case 'int64': {
-      const b = new Int64Builder(rows);
-      return { builder: b, append: (v) => b.append(v as bigint | null) };
-    }
-    case 'double': {
-      const b = new Float64Builder(rows);
-      return { builder: b, append: (v) => b.append(v as number | null) };
-    }
-    case 'bool': {
-      const b = new BoolBuilder(rows);
-      return { builder: b, append: (v) => b.append(v as boolean | null) };
-    }
+    case 'string':
+      return new Utf8Builder(rows);
+    case 'int64':
+      return new Int64Builder(rows);
+    case 'double':
+      return new Float64Builder(rows);
+    case 'bool':
+      return new BoolBuilder(rows);
   }
+}
+
+/** Builders made for `specs`, in order (a loop: no closure per batch). */
+function buildersFor(specs: readonly PromotedSpec[], rows?: number): ColumnBuilder[] {
+  const out: ColumnBuilder[] = [];
+  for (let i = 0; i < specs.length; i++) out.push(builderFor(specs[i]!.type, rows));
+  return out;
+}
+
+/**
+ * Appends a value `fitPromoted` produced for the builder's type (a string to a `Utf8Builder`,
+ * a bigint to an `Int64Builder`, a number to a `Float64Builder`, a boolean to a `BoolBuilder`),
+ * or a null.
+ */
+function appendFitted(b: ColumnBuilder, v: PromotedValue | undefined): void {
+  if (v === undefined) b.appendNull();
+  else if (typeof v === 'string') (b as Utf8Builder).append(v);
+  else if (typeof v === 'bigint') (b as Int64Builder).append(v);
+  else if (typeof v === 'number') (b as Float64Builder).append(v);
+  else (b as BoolBuilder).append(v);
 }
 
 /** Converts a value to the column's type, or returns undefined when it does not fit. */
@@ -104,17 +120,19 @@ export function fitPromoted(type: PromotedType, v: AnyValue): PromotedValue | un
 export class PromotedColumns {
   readonly specs: readonly PromotedSpec[];
   readonly builders: ColumnBuilder[];
-  private readonly appenders: ((v: PromotedValue | null) => void)[];
   private readonly byAttribute = new Map<string, number>();
   private readonly row: (PromotedValue | undefined)[];
 
+  // Loops, not `map`/`forEach` arrows: one of these is made per batch, and each new arrow was
+  // compiled again once hot (bench/NOTES.md, JIT census).
   constructor(specs: readonly PromotedSpec[], rows?: number) {
     this.specs = specs;
-    const made = specs.map((s) => builderFor(s.type, rows));
-    this.builders = made.map((m) => m.builder);
-    this.appenders = made.map((m) => m.append);
-    specs.forEach((s, i) => this.byAttribute.set(s.attribute, i));
-    this.row = new Array(specs.length).fill(undefined);
+    this.builders = buildersFor(specs, rows);
+    this.row = [];
+    for (let i = 0; i < specs.length; i++) {
+      this.byAttribute.set(specs[i]!.attribute, i);
+      this.row.push(undefined);
+    }
   }
 
   /** The attribute names as UTF-8, for matching keys still in protobuf bytes. */
@@ -125,7 +143,7 @@ export class PromotedColumns {
    * one-pass decoders ask this for every key, so it compares bytes instead of decoding a string.
    */
   attributeAt(buf: Uint8Array, start: number, end: number): string | undefined {
-    const keys = (this.keyBytes ??= this.specs.map((s) => Buffer.from(s.attribute, 'utf8')));
+    const keys = (this.keyBytes ??= keyBytesOf(this.specs));
     const n = end - start;
     for (let k = 0; k < keys.length; k++) {
       const key = keys[k]!;
@@ -165,11 +183,19 @@ export class PromotedColumns {
   }
 
   endRow(): void {
-    for (let i = 0; i < this.appenders.length; i++) {
-      this.appenders[i]!(this.row[i] ?? null);
+    const builders = this.builders;
+    for (let i = 0; i < builders.length; i++) {
+      appendFitted(builders[i]!, this.row[i]);
       this.row[i] = undefined;
     }
   }
+}
+
+/** The specs' attribute names as UTF-8. */
+function keyBytesOf(specs: readonly PromotedSpec[]): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < specs.length; i++) out.push(Buffer.from(specs[i]!.attribute, 'utf8'));
+  return out;
 }
 
 /** A promoted-spec list split by the map each column comes out of (memoised per list). */
@@ -209,8 +235,12 @@ export class ResourceColumns {
     readonly specs: readonly PromotedSpec[],
     rows?: number,
   ) {
-    this.builders = specs.map((s) => builderFor(s.type, rows).builder);
-    this.utf8 = this.builders.map((b) => (b instanceof Utf8Builder ? b : undefined));
+    this.builders = buildersFor(specs, rows);
+    this.utf8 = [];
+    for (let i = 0; i < this.builders.length; i++) {
+      const b = this.builders[i]!;
+      this.utf8.push(b instanceof Utf8Builder ? b : undefined);
+    }
   }
 
   append(values: readonly ResourceValue[]): void {
