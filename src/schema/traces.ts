@@ -68,10 +68,16 @@ export const TRACES_STORAGE: StorageLayout = {
   // Measured (bench/lake.ts, one partition of ~100k spans): 8,192-row groups cut a lookup's
   // bytes 721 → 315 KB and its time ratio to DuckDB 3.7× → 2.9×; scans were no slower.
   rowGroupRows: 8192,
-  // Pages of 4 KiB in batches of 256 rows (bench/LAKE.md): a lookup's CPU ~2× lower (the nested
-  // attribute pages hold a few hundred rows, not 8,192), files ~7 % larger. 2 KiB / 128 rows
-  // was no faster and 14 % larger; 16 KiB / 512 rows was half the gain. Encoding costs 6–19 % more CPU.
-  pageBytes: 4096,
+  // Pages close at 16 KiB, checked after each write batch of 256 rows: the nested attribute
+  // columns' pages still hold ~256 rows (a batch of them is past 16 KiB), so a lookup decodes
+  // about as little of them as with 4 KiB pages, while the flat columns get fewer, larger pages.
+  // Rule (issue 19): ingest CPU and bytes are paid by every sidecar of a fleet; a lookup is
+  // interactive and may give up some margin, within ~1.5× of its time with 4 KiB pages and well
+  // under a second. Measured (bench/traces-layouts.ts, bench/NOTES.md 2026-11-30): against 4 KiB
+  // pages, files −4.7 % (48.21 → 45.93 B/span), writeParquet −1 to −6 % CPU, a lookup on the
+  // one-partition lake ~1.2–1.3× its CPU (~22 → ~27 ms). 32 KiB / 256 (−5.8 % bytes) and 64 KiB
+  // (−6.4 %) cost lookups 1.6–2.3×; 32,768-row groups (−9 %) 3.5–6×.
+  pageBytes: 16_384,
   writeBatchRows: 256,
 };
 
