@@ -68,10 +68,19 @@ export const TRACES_STORAGE: StorageLayout = {
   // Measured (bench/lake.ts, one partition of ~100k spans): 8,192-row groups cut a lookup's
   // bytes 721 → 315 KB and its time ratio to DuckDB 3.7× → 2.9×; scans were no slower.
   rowGroupRows: 8192,
-  // Pages of 4 KiB in batches of 256 rows (bench/LAKE.md): a lookup's CPU ~2× lower (the nested
-  // attribute pages hold a few hundred rows, not 8,192), files ~7 % larger. 2 KiB / 128 rows
-  // was no faster and 14 % larger; 16 KiB / 512 rows was half the gain. Encoding costs 6–19 % more CPU.
-  pageBytes: 4096,
+  // Pages close at 16 KiB, checked after each write batch of 256 rows: pages of ~1,000 rows
+  // (first row group of the bench load: `attributes` values 1,024 rows a page, keys 2,731,
+  // `span_id` 1,024; with 4 KiB pages 293, 745, 256), so a lookup decodes a few pages of ~1,000
+  // rows a column, not the row group's 8,192 (dictionary-only columns like `events` keep one page).
+  // Rule (issue 19): ingest CPU and bytes are paid by every sidecar of a fleet; a lookup is
+  // interactive and may give up some margin, within ~1.5× of its time with 4 KiB pages and well
+  // under a second. Measured (bench/traces-layouts.ts, bench/NOTES.md 2026-11-30): against 4 KiB
+  // pages, files −4.7 % (48.21 → 45.93 B/span), writeParquet −1 to −6 % CPU (the daemon's CPU
+  // per span unchanged within what pairs resolve), a lookup on the one-partition lake ~1.2× its
+  // CPU in the engine (~24 → ~28 ms) and ~1.45× its time through the port (~33 → ~48 ms): at the
+  // rule's edge. 8 KiB / 256 is the fallback (−2.9 % bytes, lookups ~1.05–1.2×). 32 KiB / 256
+  // (−5.8 %) and 64 KiB (−6.4 %) cost lookups 1.6–2.3×; 32,768-row groups (−9 %) 3.5–6×.
+  pageBytes: 16_384,
   writeBatchRows: 256,
 };
 
