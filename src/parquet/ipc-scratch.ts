@@ -23,13 +23,14 @@
  * was 9 new buffers in 17 flushes, ~110k faults, ~7 % of the daemon's CPU (bench/NOTES.md).
  */
 import { AsyncByteQueue, RecordBatchStreamWriter, type Data, type Table } from 'apache-arrow';
+import { IdleRelease, KEPT_MEMORY_IDLE_MS } from '../runtime/idle-release.js';
 
 /** Growth floor: small streams (tests, small flushes) share one modest allocation. */
 const MIN_CAPACITY = 1 << 20;
 /** Room for the stream's messages (schema, batch headers, padding) beyond the column buffers. */
 const SLACK = 1.05;
-/** How long the buffer is kept after the last stream: longer than the gap between flushes under load. */
-export const IDLE_RELEASE_MS = 60_000;
+/** How long the buffer is kept after the last stream. */
+export const IDLE_RELEASE_MS = KEPT_MEMORY_IDLE_MS;
 
 /** Bytes of every buffer of `d` and its children: the bulk of its IPC message. */
 function bufferBytes(d: Data): number {
@@ -39,20 +40,9 @@ function bufferBytes(d: Data): number {
 }
 
 let scratch: Uint8Array | null = null;
-let releaseTimer: NodeJS.Timeout | null = null;
-
-/** (Re)arms the idle release; unref'd, so it never keeps a process alive. */
-function releaseWhenIdle(): void {
-  if (releaseTimer !== null) {
-    releaseTimer.refresh();
-    return;
-  }
-  releaseTimer = setTimeout(() => {
-    scratch = null;
-    releaseTimer = null;
-  }, IDLE_RELEASE_MS);
-  releaseTimer.unref();
-}
+const idle = new IdleRelease(() => {
+  scratch = null;
+});
 
 /** Bytes the thread's buffer holds now, 0 when it was let go (tests). */
 export function ipcScratchBytes(): number {
@@ -110,6 +100,6 @@ export function ipcStreamScratch(table: Table): Uint8Array {
   for (const batch of table.batches) writer.write(batch);
   writer.finish();
   scratch = sink.capacity;
-  releaseWhenIdle();
+  idle.touch();
   return sink.bytes();
 }

@@ -19,11 +19,13 @@
  * a flush, and all are let go after `IDLE_RELEASE_MS` without one.
  */
 
+import { IdleRelease, KEPT_MEMORY_IDLE_MS } from '../runtime/idle-release.js';
+
 const BLOCK_BYTES = 16 << 20;
 /** Blocks kept after a flush, at most (a bigger flush's extra blocks are left to the GC). */
 const KEEP_BYTES = 128 << 20;
-/** How long the blocks are kept after the last flush: longer than the gap between flushes under load. */
-export const IDLE_RELEASE_MS = 60_000;
+/** How long the blocks are kept after the last flush. */
+export const IDLE_RELEASE_MS = KEPT_MEMORY_IDLE_MS;
 
 type ArenaArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
 
@@ -38,7 +40,10 @@ let blocks: ArrayBuffer[] = [];
 let block = 0;
 let at = 0;
 let active = false;
-let releaseTimer: NodeJS.Timeout | null = null;
+const idle = new IdleRelease(() => {
+  blocks = [];
+  block = at = 0;
+});
 
 /** A zeroed array of `length` elements: from the arena inside `withSortArena`, else new. */
 export function sortArray<T extends ArenaArray>(Type: ArrayType<T>, length: number): T {
@@ -75,22 +80,8 @@ export function withSortArena<R>(sort: () => R): R {
     return sort();
   } finally {
     active = false;
-    releaseWhenIdle();
+    idle.touch();
   }
-}
-
-/** (Re)arms the idle release; unref'd, so it never keeps a process alive. */
-function releaseWhenIdle(): void {
-  if (releaseTimer !== null) {
-    releaseTimer.refresh();
-    return;
-  }
-  releaseTimer = setTimeout(() => {
-    blocks = [];
-    block = at = 0;
-    releaseTimer = null;
-  }, IDLE_RELEASE_MS);
-  releaseTimer.unref();
 }
 
 /** Bytes the thread's arena holds now (tests). */
