@@ -9,7 +9,7 @@ import { loadZstdWasm } from '../src/parquet/zstd-wasm.js';
 import { Field, makeData, RecordBatch, Schema, Struct, Table, TimestampNanosecond } from 'apache-arrow';
 import { parquetMetadata } from 'hyparquet';
 import type { ColumnEncoding } from '../src/parquet/storage-layout.js';
-import { encodeParquet } from '../src/parquet/writer.js';
+import { encodeParquet, layoutWriterOptions } from '../src/parquet/writer.js';
 import { DATASETS } from '../src/schema/datasets.js';
 import { decodeRequest } from '../src/otlp/decode.js';
 import { convertTraces } from '../src/pipeline/convert-traces.js';
@@ -26,10 +26,8 @@ const layout = DATASETS.traces.storage;
 function encode(batch: RecordBatch, encodings: Readonly<Record<string, ColumnEncoding>>): Uint8Array {
   // The layout's pages and write batches, as the daemon writes them (this used 1 MiB pages until
   // 2026-11-30, so its B/span were ~7 % below the daemon's files with 4 KiB pages).
-  return encodeParquet([batch], new Map(), {
-    compression: 'ZSTD', rowGroupSize: layout.rowGroupRows ?? 100_000, pageSize: layout.pageBytes ?? 65_536, dictionaryEnabled: true, statisticsEnabled: true, columnEncodings: encodings,
-    ...(layout.writeBatchRows ? { writeBatchRows: layout.writeBatchRows } : {}),
-  });
+  const base = { compression: 'ZSTD' as const, rowGroupSize: 100_000, pageSize: 65_536, dictionaryEnabled: true, statisticsEnabled: true };
+  return encodeParquet([batch], new Map(), layoutWriterOptions(base, { ...layout, encodings }));
 }
 
 function without(batch: RecordBatch, drop: readonly string[]): RecordBatch {

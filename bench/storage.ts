@@ -9,7 +9,7 @@ import { loadZstdWasm } from '../src/parquet/zstd-wasm.js';
 import type { RecordBatch } from 'apache-arrow';
 import { decodeRequest, type Signal } from '../src/otlp/decode.js';
 import { otlpTypes } from '../src/otlp/proto-root.js';
-import { encodeParquet, chunkBatches, MAX_ROWS_PER_FILE, type CompressionName } from '../src/parquet/writer.js';
+import { encodeParquet, chunkBatches, layoutWriterOptions, MAX_ROWS_PER_FILE, type CompressionName } from '../src/parquet/writer.js';
 import { convertLogs } from '../src/pipeline/convert-logs.js';
 import { convertMetrics } from '../src/pipeline/convert-metrics.js';
 import { convertTraces } from '../src/pipeline/convert-traces.js';
@@ -66,7 +66,7 @@ export async function benchStorage(signal: Signal, payloads: readonly Uint8Array
     for (const g of converted.groups) batches.push(g.batch);
   }
   // The daemon's defaults: each dataset's row order, column encodings, row groups, pages and
-  // write batches, as file-writer.ts combines them with `[parquet]` (src/schema/). Until
+  // write batches, combined with `[parquet]` as the daemon's flushes do (src/schema/). Until
   // 2026-11-30 this used 100,000-row groups and 1 MiB pages for every dataset, so its traces
   // figure was ~7 % below the files the daemon writes (4 KiB pages then).
   const layout = DATASETS[signal].storage;
@@ -75,15 +75,8 @@ export async function benchStorage(signal: Signal, payloads: readonly Uint8Array
   for (const codec of CODECS) {
     let bytes = 0;
     for (const chunk of chunkBatches(batches, MAX_ROWS_PER_FILE)) {
-      bytes += encodeParquet(chunk, new Map(), {
-        compression: codec,
-        rowGroupSize: Math.min(parquet.row_group_size, layout.rowGroupRows ?? Number.POSITIVE_INFINITY),
-        pageSize: Math.min(parquet.page_size, layout.pageBytes ?? Number.POSITIVE_INFINITY),
-        ...(layout.writeBatchRows ? { writeBatchRows: layout.writeBatchRows } : {}),
-        dictionaryEnabled: true,
-        statisticsEnabled: true,
-        columnEncodings: layout.encodings,
-      }).length;
+      const base = { compression: codec, rowGroupSize: parquet.row_group_size, pageSize: parquet.page_size, dictionaryEnabled: true, statisticsEnabled: true };
+      bytes += encodeParquet(chunk, new Map(), layoutWriterOptions(base, layout)).length;
     }
     sizes[`parquet-${codec.toLowerCase()}`] = bytes;
   }

@@ -15,6 +15,7 @@
 import { resolve } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import { traceRequests } from '../load/traces.js';
+import { layoutWriterOptions } from '../../src/parquet/writer.js';
 import { loadTreeParts } from './decoder-ab.js';
 
 const root = resolve(process.argv[2] ?? '.');
@@ -68,7 +69,7 @@ const layout = settings.layouts!.traces!;
 const plan = {
   head: [['s3pq.dataset', 'traces']] as ReadonlyArray<readonly [string, string]>,
   writer: 'bench',
-  parquet: { ...settings.parquet, columnEncodings: layout.encodings, rowGroupSize: Math.min(settings.parquet.rowGroupSize, layout.rowGroupRows ?? Infinity), pageSize: Math.min(settings.parquet.pageSize, layout.pageBytes ?? Infinity), ...(layout.writeBatchRows ? { writeBatchRows: layout.writeBatchRows } : {}) },
+  parquet: layoutWriterOptions(settings.parquet, layout),
   sortBy: [] as string[],
   maxRows: 100_000,
   bloomColumn: 'trace_id',

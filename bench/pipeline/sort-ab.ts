@@ -15,6 +15,7 @@ import { decodeRequest } from '../../src/otlp/decode.js';
 import { convertLogs } from '../../src/pipeline/convert-logs.js';
 import { convertMetrics } from '../../src/pipeline/convert-metrics.js';
 import { convertTraces } from '../../src/pipeline/convert-traces.js';
+import { layoutWriterOptions } from '../../src/parquet/writer.js';
 import { fileWriterSettings } from '../../src/pipeline/file-writer-settings.js';
 import { Partitioner } from '../../src/pipeline/partitioner.js';
 import { defaultConfig } from '../../src/config/index.js';
@@ -65,13 +66,7 @@ const layout = settings.layouts!.traces!;
 const plan = {
   head: [['s3pq.dataset', 'traces']] as ReadonlyArray<readonly [string, string]>,
   writer: 'bench',
-  parquet: {
-    ...settings.parquet,
-    columnEncodings: layout.encodings,
-    rowGroupSize: Math.min(settings.parquet.rowGroupSize, layout.rowGroupRows ?? Infinity),
-    pageSize: Math.min(settings.parquet.pageSize, layout.pageBytes ?? Infinity),
-    ...(layout.writeBatchRows ? { writeBatchRows: layout.writeBatchRows } : {}),
-  },
+  parquet: layoutWriterOptions(settings.parquet, layout),
   sortBy: layout.sortBy,
   maxRows: settings.maxRowsPerFile ?? 100_000,
   bloomColumn: 'trace_id',

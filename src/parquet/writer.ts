@@ -12,7 +12,7 @@ import { ipcStreamScratch } from './ipc-scratch.js';
 import { levelCompressor } from './compressors.js';
 import { levelProblem, takesLevel } from './levels.js';
 import { recompressPages } from './recompress.js';
-import type { ColumnEncoding } from './storage-layout.js';
+import type { ColumnEncoding, StorageLayout } from './storage-layout.js';
 
 export type CompressionName = 'UNCOMPRESSED' | 'SNAPPY' | 'GZIP' | 'LZ4' | 'ZSTD' | 'BROTLI';
 
@@ -37,6 +37,21 @@ export interface ParquetWriterOptions {
    * `StorageLayout.encodings`). Names absent from the schema are ignored.
    */
   readonly columnEncodings?: Readonly<Record<string, ColumnEncoding>>;
+}
+
+/**
+ * The `[parquet]` writer options narrowed by a dataset's layout: its encodings, and its row
+ * groups and pages where smaller than the configured ones. The daemon's flushes and the benches
+ * that measure its files write with this.
+ */
+export function layoutWriterOptions(base: ParquetWriterOptions, layout: StorageLayout): ParquetWriterOptions {
+  return {
+    ...base,
+    columnEncodings: layout.encodings,
+    rowGroupSize: Math.min(base.rowGroupSize, layout.rowGroupRows ?? Number.POSITIVE_INFINITY),
+    pageSize: Math.min(base.pageSize, layout.pageBytes ?? Number.POSITIVE_INFINITY),
+    ...(layout.writeBatchRows ? { writeBatchRows: layout.writeBatchRows } : {}),
+  };
 }
 
 /** Upper bound of rows handed to parquet-wasm at once (DESIGN.md: ~100k keeps wasm memory flat). */

@@ -9,7 +9,7 @@
  * failed append never fails the flush (the log keeps the entry for a retry and drops the
  * dataset's checkpoint, so readers list partitions until the log is whole again).
  */
-import { MAX_ROWS_PER_FILE, type ParquetWriterOptions } from '../parquet/writer.js';
+import { layoutWriterOptions, MAX_ROWS_PER_FILE, type ParquetWriterOptions } from '../parquet/writer.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { compactUtc } from '../partitioning/paths.js';
 import { PartialFlushError, type FlushBatch } from './buffers.js';
@@ -126,15 +126,7 @@ export class FileWriter {
         [FOOTER_KEYS.maxEventTime, flush.maxTime.toString()],
       ],
       writer: o.writer,
-      parquet: layout
-        ? {
-            ...o.parquet,
-            columnEncodings: layout.encodings,
-            rowGroupSize: Math.min(o.parquet.rowGroupSize, layout.rowGroupRows ?? Number.POSITIVE_INFINITY),
-            pageSize: Math.min(o.parquet.pageSize, layout.pageBytes ?? Number.POSITIVE_INFINITY),
-            ...(layout.writeBatchRows ? { writeBatchRows: layout.writeBatchRows } : {}),
-          }
-        : o.parquet,
+      parquet: layout ? layoutWriterOptions(o.parquet, layout) : o.parquet,
       sortBy: layout?.sortBy ?? [],
       maxRows: o.maxRowsPerFile ?? MAX_ROWS_PER_FILE,
       ...(bloomColumn ? { bloomColumn } : {}),
