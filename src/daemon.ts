@@ -212,6 +212,11 @@ async function startLocked(
   // deletes partitions and reads the write log for changes.
   const queryPool = config.query.enabled ? new QueryPool({ config, instanceId, onQuery: telemetry.onQuery, onStop: telemetry.onQueryStopped, onStoreRequest: telemetry.onStoreRequest }) : undefined;
   if (queryPool) telemetry.setQueriesRunningSource(() => queryPool.running);
+  // Worker threads load their modules while the receivers start and the log replays; the
+  // daemon reports started only once they have (runtime/pool-warm.ts), so their start-up is
+  // not paid on the first requests' CPU and the first query does not wait for it.
+  const warming = Promise.all([queryPool?.warm(), writer.warm()]);
+  warming.catch(() => {}); // awaited below; a start that fails before then must not leave it unhandled
   try {
     if (config.receivers.grpc.enabled) {
       const { host, port } = parseEndpoint(config.receivers.grpc.endpoint);
@@ -257,7 +262,17 @@ async function startLocked(
     const replayed = await pipeline.replay(opened.recovered, store);
     logger.info({ ...replayed, problems: opened.recovered.problems.length, orphans: opened.recovered.orphanKeys.length }, 'write-ahead log replayed');
   }
-  writer.warm();
+  try {
+    await warming;
+  } catch (err) {
+    await Promise.all(receivers.map((r) => r.close()));
+    await queryPool?.close();
+    await pipeline.close();
+    await writer.close();
+    await wal?.abandon();
+    await store.close();
+    throw new S3ParquetError('INTERNAL', `cannot start worker threads: ${(err as Error).message}`, { cause: err });
+  }
   // Compaction (docs/compaction.md) runs in the background; it needs the write log to swap.
   // Its encoding runs off the event loop: on the flush workers when there are some, else on one
   // worker of its own, started for a round with work and stopped after it (its wasm memory goes).

@@ -16,6 +16,7 @@ import { Table, tableToIPC, type RecordBatch } from 'apache-arrow';
 import { Piscina } from 'piscina';
 import { S3ParquetError } from '../errors.js';
 import { prepareCompressors } from '../parquet/compressors.js';
+import { warmPool } from '../runtime/pool-warm.js';
 import { workerExecArgv } from '../worker-argv.js';
 import { encodeFlush, type EncodedChunk, type EncodePlan } from './encode-flush.js';
 import type { EncodeAnswer, EncodeTask } from './encode-task.js';
@@ -24,15 +25,17 @@ const fromSources = import.meta.url.endsWith('.ts');
 
 /** Sorts and encodes a flush's rows into files. */
 export interface FlushEncoder {
-  /** Starts the workers ahead of the first flush (their start-up is module loading and a wasm compile). */
-  warm(): void;
+  /** Starts the workers ahead of the first flush and resolves once each has loaded (module loading, a wasm compile). */
+  warm(): Promise<void>;
   encode(batches: readonly RecordBatch[], plan: EncodePlan): Promise<EncodedChunk[]>;
   close(): Promise<void>;
 }
 
 /** Encodes on the calling thread (`encode_workers = 0`). */
 export class InThreadEncoder implements FlushEncoder {
-  warm(): void {}
+  warm(): Promise<void> {
+    return Promise.resolve();
+  }
 
   encode(batches: readonly RecordBatch[], plan: EncodePlan): Promise<EncodedChunk[]> {
     const ready = plan.parquet.compressionLevel !== undefined ? prepareCompressors() : Promise.resolve();
@@ -50,8 +53,8 @@ export class EncodePool implements FlushEncoder {
 
   constructor(readonly threads: number) {}
 
-  warm(): void {
-    this.start();
+  warm(): Promise<void> {
+    return warmPool(this.start(), this.threads);
   }
 
   private start(): Piscina<EncodeTask, EncodeAnswer> {

@@ -102,9 +102,9 @@ export class FileWriter {
     return written;
   }
 
-  /** Starts the encoder's workers, once the daemon is up. */
-  warm(): void {
-    this.encoder.warm();
+  /** Starts the encoder's workers; resolves once they have loaded. */
+  warm(): Promise<void> {
+    return this.encoder.warm();
   }
 
   /** Shuts the encoder's workers down (after the last flush). */

@@ -17,6 +17,7 @@
  */
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { warmPool } from '../../runtime/pool-warm.js';
 import { workerExecArgv } from '../../worker-argv.js';
 import type { Config } from '../../config/index.js';
 import type { StoreRequestHook } from '../../store/object-store.js';
@@ -212,6 +213,11 @@ export class QueryPool {
       port1.close();
       this.admitted--;
     }
+  }
+
+  /** Resolves once every worker has loaded its modules (pool-warm.ts). */
+  warm(): Promise<void> {
+    return warmPool(this.pool, this.o.config.query.workers);
   }
 
   close(): Promise<void> {

@@ -66,6 +66,9 @@ function forgetDeleted(e: QueryEngine, deleted: WorkerTask['deleted']): void {
   forgottenThrough = last;
 }
 
+/** Loaded and ready (pool-warm.ts): the daemon waits for this before it reports started. */
+export function warm(): void {}
+
 export default async function runQuery({ task, port, memoryBudgetBytes, deleted }: WorkerTask): Promise<void> {
   let credits = BATCHES_IN_FLIGHT;
   let wake: (() => void) | null = null;
