@@ -26,6 +26,7 @@ import { footerDescriber } from './log/describe.js';
 import { DATASET_NAMES } from './schema/datasets.js';
 import { startQueryServer } from './query/http.js';
 import { filterLimitsOf } from './query/engine-from-config.js';
+import { DEFAULT_POOL_LIMIT, setBatchMemoryPoolLimit } from './schema/batch-memory.js';
 import { QueryPool } from './query/pool/query-pool.js';
 import { startTelemetryServer, Telemetry, telemetryPlacement } from './telemetry.js';
 import { loadSecurity } from './security/index.js';
@@ -149,6 +150,9 @@ async function startLocked(
       })
     : undefined;
   const wal = opened?.wal;
+  // Stored batches' slabs kept for the next requests (schema/batch-memory.ts): an eighth of the
+  // memory limit, at most 64 MiB, inside the headroom the memory bound leaves over the limit.
+  setBatchMemoryPoolLimit(Math.min(DEFAULT_POOL_LIMIT, (config.buffer.memory_limit_mb * MIB) / 8));
   const pipeline = new Pipeline({
     ...(wal ? { wal } : {}),
     // Records that can never be stored go next to the log (issue 21): never a reason to stop.

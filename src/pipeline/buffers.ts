@@ -28,6 +28,7 @@
  * without it, rather than the partition being retried forever.
  */
 import type { RecordBatch } from 'apache-arrow';
+import { releaseBatchMemory } from '../schema/batch-memory.js';
 
 export interface BufferLimits {
   readonly maxRows: number;
@@ -133,6 +134,12 @@ export interface PermanentFailurePolicy {
  */
 interface Part {
   batch: RecordBatch | null;
+  /**
+   * The slab the batch's arrays live in (schema/batch-memory.ts), given back for reuse once the
+   * part is stored. Only a batch held whole has one: a slice left by a partly stored flush, or a
+   * batch re-read from the log, has none; a part that spills drops it with its batch.
+   */
+  memory?: ArrayBuffer | undefined;
   readonly seqs: readonly number[];
   readonly rows: number;
   readonly bytes: number;
@@ -273,11 +280,12 @@ export class BufferManager {
     return buf;
   }
 
-  add(dataset: string, partition: string, batch: RecordBatch, bytes: number, minTime: bigint, maxTime: bigint, seq?: number): void {
+  /** `memory`: the batch's slab (PartitionGroup.memory), given back once the batch is stored. */
+  add(dataset: string, partition: string, batch: RecordBatch, bytes: number, minTime: bigint, maxTime: bigint, seq?: number, memory?: ArrayBuffer): void {
     const key = `${dataset}/${partition}`;
     const now = this.now();
     const buf = this.bufferOf(key, dataset, partition, now);
-    buf.push({ batch, seqs: seq === undefined ? [] : [seq], rows: batch.numRows, bytes, minTime, maxTime, receivedAt: now, pinned: false, resident: false });
+    buf.push({ batch, memory, seqs: seq === undefined ? [] : [seq], rows: batch.numRows, bytes, minTime, maxTime, receivedAt: now, pinned: false, resident: false });
     this.totalRows += batch.numRows;
     this.totalBytes += bytes;
     this.countDataset(dataset, batch.numRows, bytes);
@@ -339,6 +347,7 @@ export class BufferManager {
         if (this.totalBytes <= target) break;
         if (!spillable(p)) continue;
         p.batch = null;
+        p.memory = undefined; // the slab goes with the batch (to the garbage collector)
         this.totalBytes -= p.bytes;
         this.spilledRowsNow += p.rows;
         this.spilledBytesNow += p.bytes;
@@ -493,6 +502,8 @@ export class BufferManager {
     this.flushing += batch.bytes;
     try {
       await this.flush(batch, reason);
+      // Stored: the slabs of the batches held whole go back for the next requests' batches.
+      for (const p of parts) if (p.memory !== undefined) releaseBatchMemory(p.memory);
       this.totalRows -= batch.rows;
       this.totalBytes -= batch.bytes;
       this.countDataset(batch.dataset, -batch.rows, -batch.bytes);

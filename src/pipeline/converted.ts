@@ -1,4 +1,5 @@
 import type { RecordBatch } from 'apache-arrow';
+import { closeBatchMemory, openBatchMemory } from '../schema/batch-memory.js';
 
 /** The records of one request that belong to one partition. */
 export interface PartitionGroup {
@@ -6,6 +7,11 @@ export interface PartitionGroup {
   readonly batch: RecordBatch;
   /** Bytes the batch holds in memory, for buffer limits. */
   readonly bytes: number;
+  /**
+   * The slab the batch's arrays live in (schema/batch-memory.ts), when it has one: whoever
+   * holds the batch whole until it is stored may give it back then (`releaseBatchMemory`).
+   */
+  readonly memory?: ArrayBuffer;
   readonly minTime: bigint;
   readonly maxTime: bigint;
 }
@@ -76,7 +82,16 @@ export class RequestCollector<B extends DatasetBatchBuilder> {
     const groups: PartitionGroup[] = [];
     for (const [partition, b] of this.builders) {
       const bytes = b.byteSize();
-      groups.push({ partition, batch: b.finish(), bytes, minTime: b.minTime, maxTime: b.maxTime });
+      // The batch's arrays go into one slab (schema/batch-memory.ts), given back once stored.
+      openBatchMemory(bytes);
+      let batch: RecordBatch;
+      let memory: ArrayBuffer | undefined;
+      try {
+        batch = b.finish();
+      } finally {
+        memory = closeBatchMemory();
+      }
+      groups.push({ partition, batch, bytes, minTime: b.minTime, maxTime: b.maxTime, ...(memory ? { memory } : {}) });
     }
     return { groups, accepted: this.accepted, rejected: this.rejected, errorMessage: this.errorMessage };
   }

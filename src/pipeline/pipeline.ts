@@ -274,7 +274,7 @@ export class Pipeline {
 
   private add(signal: Signal, groups: readonly PartitionGroup[], seq: number | undefined): void {
     const dataset = DATASET_OF[signal];
-    for (const g of groups) this.buffers.add(dataset, g.partition, g.batch, g.bytes, g.minTime, g.maxTime, seq);
+    for (const g of groups) this.buffers.add(dataset, g.partition, g.batch, g.bytes, g.minTime, g.maxTime, seq, g.memory);
     if (seq !== undefined) this.options.wal!.track(seq, groups.length);
   }
 

@@ -17,6 +17,8 @@
  * 512-span request), counted in the process's RSS like any buffer.
  */
 
+import { keepCopy, slabRoomFor } from './batch-memory.js';
+
 const MIN_SHIFT = 10;
 const MAX_SHIFT = 24;
 /** The most bytes a thread's pool keeps; a buffer given back beyond it is left to the GC. */
@@ -66,19 +68,17 @@ export function borrowArray<T extends Pooled>(Ctor: { new (buffer: ArrayBuffer):
 }
 
 /**
- * The first `used` elements of a borrowed array for a batch to keep: the array itself when it
- * is nearly full (then it is not given back), else an exact copy, the buffer given back.
+ * The first `used` elements of a borrowed array for a batch to keep: copied into the batch's
+ * slab when one is open (batch-memory.ts; the borrowed buffer goes back), else the array itself
+ * when it is nearly full (then it is not given back), else an exact copy, the buffer given back.
  */
 export function settle<T extends Pooled>(array: T, used: number): T {
-  if (array.length <= used + (used >> 3) + 64) {
+  if (!slabRoomFor(used * array.BYTES_PER_ELEMENT) && array.length <= used + (used >> 3) + 64) {
     // The batch keeps this buffer: it is no longer ours to give back.
     if (array.buffer instanceof ArrayBuffer) lent.delete(array.buffer);
     return array.subarray(0, used) as T;
   }
-  // Not `subarray().slice()`: on a Buffer, slice is another view of the same memory.
-  const Ctor = (array instanceof Uint8Array ? Uint8Array : array.constructor) as new (n: number) => T;
-  const copy = new Ctor(used);
-  (copy as unknown as { set(a: T): void }).set(array.subarray(0, used) as T);
+  const copy = keepCopy(array.subarray(0, used) as T);
   returnBuffer(array.buffer);
   return copy;
 }

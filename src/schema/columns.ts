@@ -21,6 +21,7 @@ import {
   type DataType,
 } from 'apache-arrow';
 import { fixedData, listData, structData, utf8Data } from './arrow-data.js';
+import { keepCopy } from './batch-memory.js';
 import { borrowArray, borrowBuffer, returnBuffer, settle } from './buffer-pool.js';
 
 const INITIAL = 64;
@@ -36,11 +37,8 @@ const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 export function tight<T extends Uint8Array | Int32Array | Uint32Array | Float64Array | BigInt64Array>(buffer: T, used: number): T {
   const view = buffer.subarray(0, used) as T;
   if (buffer.length <= used + (used >> 3) + 64) return view;
-  // Not `view.slice()`: on a Buffer that is another view of the same memory.
-  const Ctor = (view instanceof Uint8Array ? Uint8Array : view.constructor) as new (n: number) => T;
-  const copy = new Ctor(used);
-  (copy as unknown as { set(a: T): void }).set(view);
-  return copy;
+  // Into the batch's slab when one is open (batch-memory.ts), else a new array.
+  return keepCopy(view);
 }
 
 /** Validity bitmap that is only materialised once a null is seen (most columns have none). */
