@@ -30,6 +30,8 @@ export interface IngestResult {
    * JavaScript threads, so this is what tells how much of the CPU no stage table shows.
    */
   cpuUntilAccepted: { main: number; other: number };
+  /** The flushes during the run (the shutdown's last), each with the CPU seconds since the first measured request at its end. */
+  flushes: { rows: number; reason: string; cpu: number }[];
   dataDir: string;
 }
 
@@ -100,6 +102,7 @@ export async function benchIngest(
   client.close();
   // Until every span is stored: the shutdown flush (sorting, encoding on the encode worker) counts.
   const cpu = (await d.stop()) - cpu0;
+  const flushes = (await Promise.all(d.flushes)).map((f) => ({ ...f, cpu: +(f.cpu - cpu0).toFixed(2) }));
   clearInterval(sampler);
   const records = requests * recordsPerPayload;
   const warm = Math.min(8, payloads.length) * recordsPerPayload;
@@ -117,6 +120,7 @@ export async function benchIngest(
     p99Ms: +percentile(latencies, 99).toFixed(1),
     storedBytesPerRecord: +((await dirBytes(join(dir, 'data'))) / (records + warm)).toFixed(1),
     cpuUntilAccepted: threadSplit(threads0, threads1),
+    flushes,
     dataDir: join(dir, 'data'),
   };
 }

@@ -16,6 +16,7 @@ import { benchQuery } from './query.js';
 import { benchLakes, compactionTable, lakeTable, lastLakeCompaction } from './lake.js';
 import { benchStorage } from './storage.js';
 import { logRequests, metricRequests, METRICS_PER_REQUEST } from './load/logs-metrics.js';
+import { benchSteady, steadyMarkdown } from './steady.js';
 import { benchSignals, signalsMarkdown } from './signals.js';
 import { traceRequests } from './load/traces.js';
 import { benchOutage, outageMarkdown } from './outage.js';
@@ -57,6 +58,8 @@ const profiled = await benchIngest('http-protobuf', '/v1/traces', ingestTraces, 
 const stages = stageShares((await readdir(profDir)).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profDir, f)));
 console.error('logs and metrics ingest …');
 const signals = await benchSignals(quick, CLIENTS);
+console.error('long runs and the steady state …');
+const steadyRuns = await benchSteady(quick);
 console.error('storage …');
 const storage = [
   await benchStorage('traces', traces, SPANS),
@@ -80,7 +83,7 @@ const outage = process.argv.includes('--no-s3')
 
 const ingestRow = (r: IngestResult) =>
   `| ${r.transport} | ${r.clients} | ${r.records.toLocaleString('en')} | ${r.recordsPerSecond.toLocaleString('en')} | ${(r.recordsPerSecond / floorSpansPerSecond).toFixed(2)}× | ${r.recordsPerCpuSecond.toLocaleString('en')} | ${r.cpuSecondsPerMillion} | ${r.peakRssMb} | ${r.p50Ms} / ${r.p99Ms} | ${r.storedBytesPerRecord} |`;
-const results = { date: started.toISOString(), quick, machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, floorSpansPerSecond, ingest: [http, grpc], byClients, stages: { ...stages, profiledRecordsPerCpuSecond: profiled.recordsPerCpuSecond }, signals, storage, queries, isolation, lakes, lakeCompaction, outage };
+const results = { date: started.toISOString(), quick, machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, floorSpansPerSecond, ingest: [http, grpc], byClients, stages: { ...stages, profiledRecordsPerCpuSecond: profiled.recordsPerCpuSecond }, signals, steady: steadyRuns, storage, queries, isolation, lakes, lakeCompaction, outage };
 await writeFile('bench/results.json', JSON.stringify(results, null, 2) + '\n');
 const codecs = Object.keys(storage[0]!.bytesPerRecord);
 const md = `# Benchmark results
@@ -112,6 +115,8 @@ ${stageTable(stages.stages)}
 The table covers JavaScript threads only. Of the daemon's CPU until the last request was accepted (the unprofiled ${CLIENTS}-client HTTP run), the main thread spent **${threadShare(http, 'main')} %** and the other threads ${threadShare(http, 'other')} % (V8's garbage-collector and compiler helpers, libuv's pool; ${http.cpuUntilAccepted.main} s and ${http.cpuUntilAccepted.other} s).
 
 ${signalsMarkdown(signals)}
+
+${steadyMarkdown(steadyRuns)}
 
 ## Storage (bytes per record)
 

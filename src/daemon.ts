@@ -150,9 +150,10 @@ async function startLocked(
       })
     : undefined;
   const wal = opened?.wal;
-  // Stored batches' slabs kept for the next requests (schema/batch-memory.ts): an eighth of the
-  // memory limit, at most 64 MiB, inside the headroom the memory bound leaves over the limit.
-  setBatchMemoryPoolLimit(Math.min(DEFAULT_POOL_LIMIT, (config.buffer.memory_limit_mb * MIB) / 8));
+  // Stored batches' slabs kept for the next requests (schema/batch-memory.ts): a quarter of the
+  // memory limit, at most 128 MiB. A flush moves its batches' memory from the buffers to the pool,
+  // and the next requests take it back, so the two together stay near the buffers' peak.
+  setBatchMemoryPoolLimit(Math.min(DEFAULT_POOL_LIMIT, (config.buffer.memory_limit_mb * MIB) / 4));
   const pipeline = new Pipeline({
     ...(wal ? { wal } : {}),
     // Records that can never be stored go next to the log (issue 21): never a reason to stop.

@@ -12,6 +12,11 @@ export interface BenchDaemon {
   cpuSplit(): ReturnType<typeof cpuSplit>;
   rssMb(): Promise<number>;
   /**
+   * Every flush the daemon logged, in order, with the process's CPU seconds read as its line
+   * arrived (a steady-state window runs from one flush's end to a later one's: bench/steady.ts).
+   */
+  readonly flushes: Promise<{ rows: number; reason: string; cpu: number }>[];
+  /**
    * SIGTERM (the daemon flushes every buffer), then the process's CPU seconds (every thread,
    * encode workers included) as last read from /proc before it exited, so a measurement can
    * run until every record is stored.
@@ -33,10 +38,12 @@ export async function startBenchDaemon(dir: string, extraToml = '', dataDir = `$
   );
   const child = spawn(process.execPath, [...nodeArgs, 'dist/cli.js', 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'info' } });
   const ports: BenchDaemon['ports'] = {};
+  const flushes: BenchDaemon['flushes'] = [];
+  const pid = child.pid ?? 0;
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`daemon exited with ${code}`)));
     createInterface({ input: child.stdout! }).on('line', (l) => {
-      let e: { level?: number; msg?: string; transport?: 'http' | 'grpc' | 'query'; port?: number };
+      let e: { level?: number; msg?: string; transport?: 'http' | 'grpc' | 'query'; port?: number; rows?: number; reason?: string };
       try {
         e = JSON.parse(l) as typeof e;
       } catch {
@@ -45,14 +52,18 @@ export async function startBenchDaemon(dir: string, extraToml = '', dataDir = `$
       if ((e.level ?? 0) >= 40) console.error(l); // warnings and errors: why a bench run went wrong
       // BENCH_LOG_FLUSHES=1: every flush with its duration, to line stalls up with flushes.
       else if (process.env.BENCH_LOG_FLUSHES === '1' && e.msg === 'flushed') console.error(`${new Date().toISOString()} ${l}`);
+      if (e.msg === 'flushed' && pid > 0) {
+        const { rows = 0, reason = '' } = e;
+        flushes.push(cpuSeconds(pid).then((cpu) => ({ rows, reason, cpu }), () => ({ rows, reason, cpu: Number.NaN })));
+      }
       if ((e.msg === 'receiver listening' || e.msg === 'query port listening') && e.transport) ports[e.transport] = e.port!;
       if (e.msg === 'daemon started') resolve();
     });
   });
-  const pid = child.pid!;
   return {
     child,
     ports,
+    flushes,
     cpuSeconds: () => cpuSeconds(pid),
     cpuSplit: () => cpuSplit(pid),
     rssMb: () => rssMb(pid),
