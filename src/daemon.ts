@@ -222,6 +222,15 @@ async function startLocked(
   // not paid on the first requests' CPU and the first query does not wait for it.
   const warming = Promise.all([queryPool?.warm(), writer.warm()]);
   warming.catch(() => {}); // awaited below; a start that fails before then must not leave it unhandled
+  /** A start that fails after the listeners began: everything opened so far closes, the log stays as found. */
+  const abandonStart = async (): Promise<void> => {
+    await Promise.all(receivers.map((r) => r.close()));
+    await queryPool?.close();
+    await pipeline.close();
+    await writer.close();
+    await wal?.abandon();
+    await store.close();
+  };
   try {
     if (config.receivers.grpc.enabled) {
       const { host, port } = parseEndpoint(config.receivers.grpc.endpoint);
@@ -253,30 +262,21 @@ async function startLocked(
     }
   } catch (err) {
     // Listeners are bound before the log is replayed: a port conflict leaves the log as found.
-    await Promise.all(receivers.map((r) => r.close()));
-    await queryPool?.close();
-    await pipeline.close();
-    await writer.close();
-    await wal?.abandon();
-    await store.close();
+    await abandonStart();
     throw new S3ParquetError('CONFIG_INVALID', `cannot start receivers: ${(err as Error).message}`, { cause: err });
+  }
+  // Before the replay: a start abandoned here leaves the log exactly as found.
+  try {
+    await warming;
+  } catch (err) {
+    await abandonStart();
+    throw new S3ParquetError('INTERNAL', `cannot start worker threads: ${(err as Error).message}`, { cause: err });
   }
   if (opened && opened.recovered.data.length > 0) {
     // Replay only buffers (flushes come later, the usual way), so requests that arrive meanwhile
     // simply join the buffers behind the recovered records.
     const replayed = await pipeline.replay(opened.recovered, store);
     logger.info({ ...replayed, problems: opened.recovered.problems.length, orphans: opened.recovered.orphanKeys.length }, 'write-ahead log replayed');
-  }
-  try {
-    await warming;
-  } catch (err) {
-    await Promise.all(receivers.map((r) => r.close()));
-    await queryPool?.close();
-    await pipeline.close();
-    await writer.close();
-    await wal?.abandon();
-    await store.close();
-    throw new S3ParquetError('INTERNAL', `cannot start worker threads: ${(err as Error).message}`, { cause: err });
   }
   // Compaction (docs/compaction.md) runs in the background; it needs the write log to swap.
   // Its encoding runs off the event loop: on the flush workers when there are some, else on one
