@@ -22,6 +22,7 @@
  * (runtime/idle-release.ts). Buffered and pooled bytes together stay near the buffers' peak: a
  * flush moves a batch's slab from one to the other, and the next requests take it back.
  */
+import { FreeBuffers } from '../runtime/free-buffers.js';
 import { IdleRelease } from '../runtime/idle-release.js';
 
 /** Batches smaller than this keep allocating their arrays one by one (not worth a slab). */
@@ -35,13 +36,8 @@ const ALIGN = 8;
  */
 export const DEFAULT_POOL_LIMIT = 128 * 1024 * 1024;
 
-let poolLimit = DEFAULT_POOL_LIMIT;
-const free = new Map<number, ArrayBuffer[]>();
-let pooledBytes = 0;
-const idle = new IdleRelease(() => {
-  free.clear();
-  pooledBytes = 0;
-});
+const free = new FreeBuffers(DEFAULT_POOL_LIMIT);
+const idle = new IdleRelease(() => free.clear());
 
 /** The slab being filled by the batch now finishing (finish is synchronous), and where. */
 let open: ArrayBuffer | null = null;
@@ -55,11 +51,7 @@ export function slabSize(bytes: number): number {
 
 /** Caps the bytes the pool keeps (the daemon: a share of its memory limit); 0 keeps none. */
 export function setBatchMemoryPoolLimit(bytes: number): void {
-  poolLimit = Math.max(0, bytes);
-  if (pooledBytes > poolLimit) {
-    free.clear();
-    pooledBytes = 0;
-  }
+  free.setLimit(bytes);
 }
 
 /**
@@ -76,9 +68,8 @@ export function openBatchMemory(bytes: number): void {
   // Its own size, else one of the next two (at most ~1/8 more): requests vary a little in size,
   // and a slab left unused in the pool helps nobody.
   for (let i = 0, s = size; i < 3; i++, s = slabSize(s + 1)) {
-    const pooled = free.get(s)?.pop();
+    const pooled = free.take(s);
     if (pooled !== undefined) {
-      pooledBytes -= s;
       idle.touch();
       open = pooled;
       return;
@@ -129,17 +120,10 @@ export function keepCopy<T extends Kept>(view: T): T {
  */
 export function releaseBatchMemory(slab: ArrayBuffer): void {
   if (slab.byteLength === 0) return; // already detached (released twice, or transferred)
-  const moved = structuredClone(slab, { transfer: [slab] });
-  const size = moved.byteLength;
-  if (pooledBytes + size > poolLimit) return;
-  let list = free.get(size);
-  if (list === undefined) free.set(size, (list = []));
-  list.push(moved);
-  pooledBytes += size;
-  idle.touch();
+  if (free.give(structuredClone(slab, { transfer: [slab] }))) idle.touch();
 }
 
 /** Bytes of released slabs the pool holds now (tests, metrics). */
 export function pooledBatchMemoryBytes(): number {
-  return pooledBytes;
+  return free.bytes;
 }

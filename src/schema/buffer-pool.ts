@@ -17,6 +17,7 @@
  * 512-span request), counted in the process's RSS like any buffer.
  */
 
+import { FreeBuffers } from '../runtime/free-buffers.js';
 import { keepCopy, slabRoomFor } from './batch-memory.js';
 
 const MIN_SHIFT = 10;
@@ -24,10 +25,9 @@ const MAX_SHIFT = 24;
 /** The most bytes a thread's pool keeps; a buffer given back beyond it is left to the GC. */
 export const MAX_POOLED_BYTES = 4 * 1024 * 1024;
 
-const free: ArrayBuffer[][] = Array.from({ length: MAX_SHIFT + 1 }, () => []);
+const free = new FreeBuffers(MAX_POOLED_BYTES);
 /** Buffers lent and not given back: only these are taken back (never a batch's, never twice). */
 const lent = new WeakSet<ArrayBuffer>();
-let pooledBytes = 0;
 
 function shiftFor(bytes: number): number {
   let s = MIN_SHIFT;
@@ -38,10 +38,8 @@ function shiftFor(bytes: number): number {
 /** A buffer of at least `bytes` (a power of two from 1 KiB; larger than 16 MiB: exact, not pooled). */
 export function borrowBuffer(bytes: number): ArrayBuffer {
   if (bytes > 1 << MAX_SHIFT) return new ArrayBuffer(bytes);
-  const s = shiftFor(bytes);
-  let buffer = free[s]!.pop();
-  if (buffer === undefined) buffer = new ArrayBuffer(1 << s);
-  else pooledBytes -= buffer.byteLength;
+  const size = 1 << shiftFor(bytes);
+  const buffer = free.take(size) ?? new ArrayBuffer(size);
   lent.add(buffer);
   return buffer;
 }
@@ -49,15 +47,12 @@ export function borrowBuffer(bytes: number): ArrayBuffer {
 /** Gives a borrowed buffer back; nothing may use it afterwards. Other buffers are ignored. */
 export function returnBuffer(buffer: ArrayBufferLike): void {
   if (!(buffer instanceof ArrayBuffer) || !lent.delete(buffer)) return;
-  const n = buffer.byteLength;
-  if (n > 1 << MAX_SHIFT || pooledBytes + n > MAX_POOLED_BYTES) return;
-  free[shiftFor(n)]!.push(buffer);
-  pooledBytes += n;
+  if (buffer.byteLength <= 1 << MAX_SHIFT) free.give(buffer);
 }
 
 /** Bytes the pool holds now (tests). */
 export function pooledBufferBytes(): number {
-  return pooledBytes;
+  return free.bytes;
 }
 
 type Pooled = Uint8Array | Int32Array | Uint32Array | Float64Array | BigInt64Array;
