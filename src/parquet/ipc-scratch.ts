@@ -12,7 +12,7 @@
  * Memory: the buffer is sized to the largest stream since it was last let go (a file holds at
  * most `MAX_ROWS_PER_FILE` rows), the size of the transient join it replaces, so the peak does
  * not rise. It is kept while flushes keep coming, whatever their sizes, and let go after
- * `IDLE_RELEASE_MS` without one, so an idle daemon does not hold it. One per thread (module
+ * `KEPT_MEMORY_IDLE_MS` (runtime/idle-release.ts) without one, so an idle daemon does not hold it. One per thread (module
  * state): the main thread and each encode worker.
  *
  * Why keep it through small flushes (it used to be dropped after a stream under a quarter of
@@ -23,14 +23,12 @@
  * was 9 new buffers in 17 flushes, ~110k faults, ~7 % of the daemon's CPU (bench/NOTES.md).
  */
 import { AsyncByteQueue, RecordBatchStreamWriter, type Data, type Table } from 'apache-arrow';
-import { IdleRelease, KEPT_MEMORY_IDLE_MS } from '../runtime/idle-release.js';
+import { IdleRelease } from '../runtime/idle-release.js';
 
 /** Growth floor: small streams (tests, small flushes) share one modest allocation. */
 const MIN_CAPACITY = 1 << 20;
 /** Room for the stream's messages (schema, batch headers, padding) beyond the column buffers. */
 const SLACK = 1.05;
-/** How long the buffer is kept after the last stream. */
-export const IDLE_RELEASE_MS = KEPT_MEMORY_IDLE_MS;
 
 /** Bytes of every buffer of `d` and its children: the bulk of its IPC message. */
 function bufferBytes(d: Data): number {

@@ -16,16 +16,14 @@
  *
  * Memory: the blocks add up to the largest flush sorted since the arena was last let go, the size
  * of the transient arrays they replace, so the peak does not rise; at most `KEEP_BYTES` stay after
- * a flush, and all are let go after `IDLE_RELEASE_MS` without one.
+ * a flush, and all are let go after `KEPT_MEMORY_IDLE_MS` without one.
  */
 
-import { IdleRelease, KEPT_MEMORY_IDLE_MS } from '../runtime/idle-release.js';
+import { IdleRelease } from '../runtime/idle-release.js';
 
 const BLOCK_BYTES = 16 << 20;
 /** Blocks kept after a flush, at most (a bigger flush's extra blocks are left to the GC). */
 const KEEP_BYTES = 128 << 20;
-/** How long the blocks are kept after the last flush. */
-export const IDLE_RELEASE_MS = KEPT_MEMORY_IDLE_MS;
 
 type ArenaArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
 

@@ -7,11 +7,12 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { Table, tableToIPC, type RecordBatch } from 'apache-arrow';
 import { decodeRequest } from '../../src/otlp/decode.js';
-import { IDLE_RELEASE_MS, ipcScratchBytes, ipcStreamScratch } from '../../src/parquet/ipc-scratch.js';
+import { ipcScratchBytes, ipcStreamScratch } from '../../src/parquet/ipc-scratch.js';
 import { convertTraces } from '../../src/pipeline/convert-traces.js';
 import { Partitioner } from '../../src/pipeline/partitioner.js';
 import { sortBatches } from '../../src/pipeline/sort.js';
 import { parsePromoted } from '../../src/schema/promoted.js';
+import { KEPT_MEMORY_IDLE_MS } from '../../src/runtime/idle-release.js';
 import { traceRequests } from '../../bench/load/traces.js';
 
 const partitioner = new Partitioner({ granularity: 'day', format: 'date=%Y-%m-%d', byService: false });
@@ -71,13 +72,13 @@ describe('the IPC stream in a reused buffer', () => {
     // Small streams in between do not drop it: the next large one is written where it was, not
     // into fresh memory (each first write to a fresh page is a page fault).
     for (let i = 0; i < 5; i++) {
-      vi.advanceTimersByTime(IDLE_RELEASE_MS / 2); // flushes keep coming: each re-arms the release
+      vi.advanceTimersByTime(KEPT_MEMORY_IDLE_MS / 2); // flushes keep coming: each re-arms the release
       expect(ipcStreamScratch(tiny).buffer === big.buffer).toBe(true);
     }
     expect(ipcStreamScratch(large).buffer === big.buffer).toBe(true);
     expect(ipcScratchBytes()).toBe(big.buffer.byteLength);
-    // No stream for IDLE_RELEASE_MS: let go.
-    vi.advanceTimersByTime(IDLE_RELEASE_MS - 1);
+    // No stream for KEPT_MEMORY_IDLE_MS: let go.
+    vi.advanceTimersByTime(KEPT_MEMORY_IDLE_MS - 1);
     expect(ipcScratchBytes()).toBe(big.buffer.byteLength);
     vi.advanceTimersByTime(1);
     expect(ipcScratchBytes()).toBe(0);
@@ -93,7 +94,7 @@ describe('the IPC stream in a reused buffer', () => {
   it('grows by a quarter at least, so flushes creeping up in size do not each take a fresh buffer', () => {
     const a = new Table(batches(12, 512, 6));
     const b = new Table(batches(13, 512, 6));
-    vi.advanceTimersByTime(IDLE_RELEASE_MS); // start from nothing
+    vi.advanceTimersByTime(KEPT_MEMORY_IDLE_MS); // start from nothing
     expect(ipcScratchBytes()).toBe(0);
     const first = ipcStreamScratch(a);
     const second = ipcStreamScratch(b); // ~8 % more than a: outgrows the buffer sized to a

@@ -10,8 +10,9 @@ import { decodeRequest, decodeTraces } from '../../src/otlp/decode.js';
 import { convertTraces } from '../../src/pipeline/convert-traces.js';
 import { Partitioner } from '../../src/pipeline/partitioner.js';
 import { sortBatches } from '../../src/pipeline/sort.js';
-import { IDLE_RELEASE_MS, sortArenaBytes, sortArray, withSortArena } from '../../src/pipeline/sort-arena.js';
+import { sortArenaBytes, sortArray, withSortArena } from '../../src/pipeline/sort-arena.js';
 import { parsePromoted } from '../../src/schema/promoted.js';
+import { KEPT_MEMORY_IDLE_MS } from '../../src/runtime/idle-release.js';
 import { traceRequests } from '../../bench/load/traces.js';
 import { T0_NS, hexId, jsonSpan, jsonTraceRequest } from '../helpers/otlp.js';
 
@@ -63,7 +64,7 @@ describe('the sort arena', () => {
     expect(sortArenaBytes()).toBeGreaterThan(0);
     const outside = sortArray(Int32Array, 4);
     expect(outside.buffer.byteLength).toBe(16); // its own buffer, not a view of a block
-    vi.advanceTimersByTime(IDLE_RELEASE_MS - 1);
+    vi.advanceTimersByTime(KEPT_MEMORY_IDLE_MS - 1);
     expect(sortArenaBytes()).toBeGreaterThan(0);
     vi.advanceTimersByTime(1);
     expect(sortArenaBytes()).toBe(0);
