@@ -17,13 +17,12 @@ import { benchLakes, compactionTable, lakeTable, lastLakeCompaction } from './la
 import { benchStorage } from './storage.js';
 import { logRequests, metricRequests, METRICS_PER_REQUEST } from './load/logs-metrics.js';
 import { benchSteady, steadyMarkdown } from './steady.js';
-import { benchSignals, signalsMarkdown } from './signals.js';
+import { benchSignals, signalsMarkdown, SPANS_PER_REQUEST as SPANS } from './signals.js';
 import { traceRequests } from './load/traces.js';
 import { benchOutage, outageMarkdown } from './outage.js';
 import { stageShares, type StageShare } from './harness/stages.js';
 
 const quick = process.argv.includes('--quick');
-const SPANS = 512;
 const TRACE_REQUESTS = quick ? 120 : 600;
 const CLIENTS = 4;
 
@@ -59,7 +58,7 @@ const stages = stageShares((await readdir(profDir)).filter((f) => f.endsWith('.c
 console.error('logs and metrics ingest …');
 const signals = await benchSignals(quick, CLIENTS);
 console.error('long runs and the steady state …');
-const steadyRuns = await benchSteady(quick);
+const steadyRuns = await benchSteady(quick, CLIENTS);
 console.error('storage …');
 const storage = [
   await benchStorage('traces', traces, SPANS),

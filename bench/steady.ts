@@ -19,11 +19,7 @@
 import { benchIngest, type IngestResult } from './ingest.js';
 import { logRequests, metricRequests, METRICS_PER_REQUEST } from './load/logs-metrics.js';
 import { traceRequests } from './load/traces.js';
-
-const SPANS = 512;
-const LOGS = 512;
-const SERIES = 100;
-const CLIENTS = 4;
+import { CPU_TARGETS, LOGS_PER_REQUEST, SERIES_PER_METRIC, SPANS_PER_REQUEST } from './signals.js';
 /**
  * Flushes left out of the steady state: the first ones grow memory and wait for V8's compiles
  * (a traces flush of 100,000 rows takes ~2.4 s, then ~1.4, ~1.0 and ~0.7 s): the first third of
@@ -39,8 +35,6 @@ export interface SteadyResult {
   target: number;
 }
 
-const TARGET = { traces: 60_000, logs: 60_000, metrics: 120_000 };
-
 function steadyWindow(run: IngestResult): SteadyResult['window'] {
   const during = run.flushes.filter((f) => f.reason !== 'shutdown');
   const warm = warmFlushes(during.length);
@@ -53,21 +47,21 @@ function steadyWindow(run: IngestResult): SteadyResult['window'] {
   return { rows, cpuSeconds, flushes: inside.length, perCpuSecond: Math.round(rows / cpuSeconds) };
 }
 
-export async function benchSteady(quick: boolean): Promise<SteadyResult[]> {
+export async function benchSteady(quick: boolean, clients: number): Promise<SteadyResult[]> {
   const out: SteadyResult[] = [];
   const run = async (signal: SteadyResult['signal'], path: '/v1/traces' | '/v1/logs' | '/v1/metrics', payloads: readonly Uint8Array[], per: number, requests: number): Promise<void> => {
     console.error(`  ${signal}: ${requests} requests …`);
-    const r = await benchIngest('http-protobuf', path, payloads, per, requests, CLIENTS);
+    const r = await benchIngest('http-protobuf', path, payloads, per, requests, clients);
     const window = steadyWindow(r);
-    out.push({ signal, run: r, ...(window ? { window } : {}), target: TARGET[signal] });
+    out.push({ signal, run: r, ...(window ? { window } : {}), target: CPU_TARGETS[signal] });
   };
   // Each payload distinct (ids unique across the run, warm-up included): `requests + 8` of them.
   const traces = quick ? 1000 : 2400;
-  await run('traces', '/v1/traces', traceRequests(42, traces + 8, SPANS), SPANS, traces);
+  await run('traces', '/v1/traces', traceRequests(42, traces + 8, SPANS_PER_REQUEST), SPANS_PER_REQUEST, traces);
   const logs = quick ? 1000 : 2400;
-  await run('logs', '/v1/logs', logRequests(7, logs + 8, LOGS), LOGS, logs);
+  await run('logs', '/v1/logs', logRequests(7, logs + 8, LOGS_PER_REQUEST), LOGS_PER_REQUEST, logs);
   const metrics = quick ? 750 : 1800;
-  await run('metrics', '/v1/metrics', metricRequests(9, metrics + 8, SERIES), METRICS_PER_REQUEST * SERIES, metrics);
+  await run('metrics', '/v1/metrics', metricRequests(9, metrics + 8, SERIES_PER_METRIC), METRICS_PER_REQUEST * SERIES_PER_METRIC, metrics);
   return out;
 }
 
@@ -75,7 +69,7 @@ export function steadyMarkdown(results: readonly SteadyResult[]): string {
   const verdict = (v: number, target: number): string => `**${v.toLocaleString('en')}** (${v >= target ? 'met' : 'missed'})`;
   return `## Long runs and the steady state (issue 19's CPU targets; bench/steady.ts)
 
-OTLP/HTTP protobuf, ${CLIENTS} clients, defaults (a partition flushes every 100,000 rows), CPU of every thread. The whole run counts
+OTLP/HTTP protobuf, ${results[0]?.run.clients ?? 0} clients, defaults (a partition flushes every 100,000 rows), CPU of every thread. The whole run counts
 from the first request until the last record is stored; the steady state leaves the first third of the flushes out (two at least) and
 runs to the end of the last flush before shutdown (the rows its flushes stored ÷ the CPU between them): what a record costs a daemon
 that has been running.
