@@ -54,7 +54,7 @@ export class EncodePool implements FlushEncoder {
   constructor(readonly threads: number) {}
 
   warm(): Promise<void> {
-    return warmPool(this.start(), this.threads);
+    return warmPool(this.start());
   }
 
   private start(): Piscina<EncodeTask, EncodeAnswer> {

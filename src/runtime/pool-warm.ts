@@ -7,15 +7,16 @@
  * ready, so ready means every thread can work, and start-up is paid before traffic arrives.
  *
  * Each worker module exports a no-op `warm`; one call per thread, all at once, gives every
- * thread one (a pool runs one task per thread at a time: `concurrentTasksPerWorker: 1`).
+ * thread one (the daemon's pools start all their threads, `minThreads = maxThreads`, and run
+ * one task per thread at a time: `concurrentTasksPerWorker: 1`).
  */
 import type { Piscina } from 'piscina';
 
 /** The name of the no-op export every pooled worker module has. */
 export const WARM_TASK = 'warm';
 
-export async function warmPool<T, R>(pool: Piscina<T, R>, threads: number): Promise<void> {
+export async function warmPool<T, R>(pool: Piscina<T, R>): Promise<void> {
   // `warm` takes no task: nothing is sent in place of the pool's task type.
   const none = undefined as unknown as T;
-  await Promise.all(Array.from({ length: threads }, () => pool.run(none, { name: WARM_TASK })));
+  await Promise.all(Array.from({ length: pool.maxThreads }, () => pool.run(none, { name: WARM_TASK })));
 }

@@ -217,7 +217,7 @@ export class QueryPool {
 
   /** Resolves once every worker has loaded its modules (pool-warm.ts). */
   warm(): Promise<void> {
-    return warmPool(this.pool, this.o.config.query.workers);
+    return warmPool(this.pool);
   }
 
   close(): Promise<void> {
