@@ -26,7 +26,7 @@ import { footerDescriber } from './log/describe.js';
 import { DATASET_NAMES } from './schema/datasets.js';
 import { startQueryServer } from './query/http.js';
 import { filterLimitsOf } from './query/engine-from-config.js';
-import { DEFAULT_POOL_LIMIT, setBatchMemoryPoolLimit } from './schema/batch-memory.js';
+import { sizeBatchMemoryPool } from './schema/batch-memory.js';
 import { QueryPool } from './query/pool/query-pool.js';
 import { startTelemetryServer, Telemetry, telemetryPlacement } from './telemetry.js';
 import { loadSecurity } from './security/index.js';
@@ -150,10 +150,8 @@ async function startLocked(
       })
     : undefined;
   const wal = opened?.wal;
-  // Stored batches' slabs kept for the next requests (schema/batch-memory.ts): a quarter of the
-  // memory limit, at most 128 MiB. A flush moves its batches' memory from the buffers to the pool,
-  // and the next requests take it back, so the two together stay near the buffers' peak.
-  setBatchMemoryPoolLimit(Math.min(DEFAULT_POOL_LIMIT, (config.buffer.memory_limit_mb * MIB) / 4));
+  // Stored batches' slabs kept for the next requests (schema/batch-memory.ts).
+  sizeBatchMemoryPool(config.buffer.memory_limit_mb * MIB);
   const pipeline = new Pipeline({
     ...(wal ? { wal } : {}),
     // Records that can never be stored go next to the log (issue 21): never a reason to stop.

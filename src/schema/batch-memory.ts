@@ -49,9 +49,18 @@ export function slabSize(bytes: number): number {
   return Math.ceil(bytes / step) * step;
 }
 
-/** Caps the bytes the pool keeps (the daemon: a share of its memory limit); 0 keeps none. */
+/** Caps the bytes the pool keeps; 0 keeps none. */
 export function setBatchMemoryPoolLimit(bytes: number): void {
   free.setLimit(bytes);
+}
+
+/**
+ * Sizes the pool for a daemon whose buffers may hold `memoryLimitBytes`: a quarter of it, at
+ * most `DEFAULT_POOL_LIMIT`. A flush moves its batches' slabs from the buffers to the pool and
+ * the next requests take them back, so the two together stay near the buffers' peak.
+ */
+export function sizeBatchMemoryPool(memoryLimitBytes: number): void {
+  setBatchMemoryPoolLimit(Math.min(DEFAULT_POOL_LIMIT, memoryLimitBytes / 4));
 }
 
 /**
