@@ -38,11 +38,13 @@ const spanIds = (b: RecordBatch): Uint8Array => b.getChild('span_id')!.data[0]!.
 beforeAll(() => void vi.useFakeTimers());
 afterAll(() => void vi.useRealTimers());
 
-afterEach(() => {
-  // Empty the pool between tests (a limit of 0 drops what it holds), then restore the default.
+/** Empties the pool (a limit of 0 drops what it holds), then restores the default limit. */
+function emptyPool(): void {
   setBatchMemoryPoolLimit(0);
   setBatchMemoryPoolLimit(DEFAULT_POOL_LIMIT);
-});
+}
+
+afterEach(emptyPool);
 
 describe('batch memory', () => {
   it('builds a batch in a reused slab that held other bytes to the same bytes, and detaches the released one', () => {
@@ -64,8 +66,7 @@ describe('batch memory', () => {
       expect(second.memory!.byteLength).toBe(size);
       expect(ipc(second.batch).equals(want)).toBe(true);
       releaseBatchMemory(second.memory!);
-      setBatchMemoryPoolLimit(0);
-      setBatchMemoryPoolLimit(DEFAULT_POOL_LIMIT);
+      emptyPool();
     }
   });
 
