@@ -92,7 +92,7 @@ function writerProperties(options: ParquetWriterOptions, metadata: ReadonlyMap<s
   return b.build();
 }
 
-/** Encodes batches (all of one schema) as a Parquet file. */
+/** Encodes batches (all of one schema) as a Parquet file, the whole table in wasm at once. */
 export function encodeParquet(
   batches: readonly RecordBatch[],
   metadata: ReadonlyMap<string, string>,
@@ -103,16 +103,122 @@ export function encodeParquet(
     const columns = new Set(arrow.schema.fields.map((f) => f.name));
     // The IPC bytes are a view of a reused buffer, copied into wasm here at once.
     const table = wasm.Table.fromIPCStream(ipcStreamScratch(arrow));
-    const { compression, compressionLevel } = options;
-    if (compressionLevel !== undefined && !takesLevel(compression)) throw new Error(levelProblem(compression, compressionLevel));
-    if (compressionLevel === undefined || !takesLevel(compression)) {
-      return wasm.writeParquet(table, writerProperties(options, metadata, columns, compression));
-    }
-    const { codecId, compress } = levelCompressor(compression, compressionLevel);
-    return recompressPages(wasm.writeParquet(table, writerProperties(options, metadata, columns, 'UNCOMPRESSED')), codecId, compress);
+    const { codec, finish } = compressionPlan(options);
+    return finish(wasm.writeParquet(table, writerProperties(options, metadata, columns, codec)));
   } catch (err) {
-    throw new S3ParquetError('PARQUET_WRITE_FAILED', `encoding Parquet failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw writeFailed(err);
   }
+}
+
+/**
+ * Rows handed to wasm at a time by `encodeParquetStreamed`: the traces layout's row group (so a
+ * slice is a row group there), and small enough that wasm never holds more than a few MiB of
+ * input (~5 MiB of Arrow for 8,192 spans).
+ */
+export const STREAM_SLICE_ROWS = 8192;
+
+/**
+ * Encodes batches as a Parquet file, handing them to wasm a slice at a time (parquet-wasm's
+ * `transformParquetStream`, the same arrow-rs writer as `writeParquet`): the same bytes as
+ * `encodeParquet` (test/unit/writer-streamed.test.ts), but wasm holds one slice and the pages
+ * encoded so far instead of the whole flush twice over (its IPC bytes and its arrays). For a
+ * 100,000-span flush that is ~33 MiB of wasm memory instead of ~130–190 MiB, memory that wasm
+ * never gives back and that each encoding thread holds; and its first filling was ~40,000 page
+ * faults of the daemon's first flush (bench/NOTES.md).
+ *
+ * `between` runs before each slice after the first: the event-loop encoder yields there, so a
+ * flush encoded on the event loop lets requests in between row groups.
+ */
+export async function encodeParquetStreamed(
+  batches: readonly RecordBatch[],
+  metadata: ReadonlyMap<string, string>,
+  options: ParquetWriterOptions,
+  between?: () => Promise<void>,
+): Promise<Uint8Array> {
+  const slices = slicesOf(batches, Math.min(STREAM_SLICE_ROWS, options.rowGroupSize));
+  // No rows: the stream would write no schema; the whole-table path writes an empty file.
+  if (slices.length === 0) return encodeParquet(batches, metadata, options);
+  // The stream's reader side swallows an error raised while it pulls (parquet-wasm then closes a
+  // file of the slices so far), so a failure is kept here and thrown after it: never a short file.
+  let failure: { readonly error: unknown } | undefined;
+  try {
+    // As the whole-table path: refuses batches of different schemas (the stream would not).
+    const { schema } = new Table(slices);
+    const columns = new Set(schema.fields.map((f) => f.name));
+    const { codec, finish } = compressionPlan(options);
+    let next = 0;
+    const input = new ReadableStream<wasm.RecordBatch>(
+      {
+        async pull(controller) {
+          try {
+            if (next === slices.length) return controller.close();
+            if (next > 0 && between) await between();
+            controller.enqueue(toWasm(slices[next++]!));
+          } catch (error) {
+            failure = { error };
+            controller.error(error);
+          }
+        },
+      },
+      // Pulled one slice at a time: nothing is queued in wasm ahead of the writer.
+      { highWaterMark: 0 },
+    );
+    const output = (await wasm.transformParquetStream(input, writerProperties(options, metadata, columns, codec))) as ReadableStream<Uint8Array>;
+    const file = await concat(output);
+    if (failure) throw failure.error;
+    return finish(file);
+  } catch (err) {
+    throw writeFailed(failure ? failure.error : err);
+  }
+}
+
+/** One slice in wasm memory: its IPC stream copied in and read there. */
+function toWasm(slice: RecordBatch): wasm.RecordBatch {
+  const table = wasm.Table.fromIPCStream(ipcStreamScratch(new Table([slice])));
+  try {
+    return table.recordBatch(0)!; // shares the table's arrays (reference-counted), no copy
+  } finally {
+    table.free();
+  }
+}
+
+/** The batches cut into slices of at most `rows` rows, empty batches left out. */
+function slicesOf(batches: readonly RecordBatch[], rows: number): RecordBatch[] {
+  const out: RecordBatch[] = [];
+  for (const b of batches) for (let at = 0; at < b.numRows; at += rows) out.push(at === 0 && b.numRows <= rows ? b : b.slice(at, Math.min(b.numRows, at + rows)));
+  return out;
+}
+
+async function concat(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let length = 0;
+  for await (const part of stream as unknown as AsyncIterable<Uint8Array>) {
+    parts.push(part);
+    length += part.length;
+  }
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/**
+ * The codec parquet-wasm writes with, and what is done to its output: nothing, or, with a level,
+ * pages written uncompressed and compressed by `recompress.ts` at that level.
+ */
+function compressionPlan(options: ParquetWriterOptions): { codec: CompressionName; finish: (file: Uint8Array) => Uint8Array } {
+  const { compression, compressionLevel } = options;
+  if (compressionLevel === undefined) return { codec: compression, finish: (file) => file };
+  if (!takesLevel(compression)) throw new Error(levelProblem(compression, compressionLevel));
+  const { codecId, compress } = levelCompressor(compression, compressionLevel);
+  return { codec: 'UNCOMPRESSED', finish: (file) => recompressPages(file, codecId, compress) };
+}
+
+function writeFailed(err: unknown): S3ParquetError {
+  return new S3ParquetError('PARQUET_WRITE_FAILED', `encoding Parquet failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 }
 
 /** Splits batches into groups of at most `maxRows` rows, slicing a batch when needed. */

@@ -1,12 +1,16 @@
 /**
  * A flush's CPU-bound half: reorder its rows (the dataset's sort columns), cut them into files
  * of at most `maxRows` rows, build each file's bloom filter / trace index and encode it as
- * Parquet. Pure and synchronous, so the same function runs on the event loop
- * (`[parquet] encode_workers = 0`) or on an encode worker (encode-worker.ts), where the plan
- * crosses by structured clone: plain data only.
+ * Parquet. The same function runs on the event loop (`[parquet] encode_workers = 0`) or on an
+ * encode worker (encode-worker.ts), where the plan crosses by structured clone: plain data only.
+ *
+ * The sort is synchronous; the encoding hands the rows to wasm a slice at a time
+ * (`encodeParquetStreamed`) and may yield between slices. The sorted rows live in the thread's
+ * sort arena, which the next sort on the thread overwrites, so a thread encodes one flush at a
+ * time: `encodeFlush` queues behind the thread's flush in progress.
  */
 import { DataType, type RecordBatch } from 'apache-arrow';
-import { chunkBatches, encodeParquet, type ParquetWriterOptions } from '../parquet/writer.js';
+import { chunkBatches, encodeParquetStreamed, type ParquetWriterOptions } from '../parquet/writer.js';
 import { buildFileIndex, FOOTER_KEYS } from '../parquet/contract.js';
 import { sortBatches } from './sort.js';
 import { withSortArena } from './sort-arena.js';
@@ -40,14 +44,30 @@ export function orderedChunks(batches: readonly RecordBatch[], plan: Pick<Encode
   return chunkBatches(ordered, plan.maxRows);
 }
 
-export function encodeFlush(batches: readonly RecordBatch[], plan: EncodePlan): EncodedChunk[] {
-  // The sorted rows live in the thread's sort arena until the next flush sorts: they are only
-  // read here, and what this returns holds none of them (the file bytes come out of wasm).
-  const chunks = withSortArena(() => orderedChunks(batches, plan));
-  return chunks.map((chunk) => encodeChunk(chunk, plan));
+/** The thread's flush in progress (settled either way): the next one starts after it. */
+let inProgress: Promise<unknown> = Promise.resolve();
+
+/**
+ * Sorts and encodes a flush. `between` runs between the slices handed to wasm (the event-loop
+ * encoder yields to requests there).
+ */
+export function encodeFlush(batches: readonly RecordBatch[], plan: EncodePlan, between?: () => Promise<void>): Promise<EncodedChunk[]> {
+  const run = inProgress.then(() => sortAndEncode(batches, plan, between));
+  inProgress = run.catch(() => undefined);
+  return run;
 }
 
-function encodeChunk(chunk: readonly RecordBatch[], plan: EncodePlan): EncodedChunk {
+async function sortAndEncode(batches: readonly RecordBatch[], plan: EncodePlan, between?: () => Promise<void>): Promise<EncodedChunk[]> {
+  // The sorted rows live in the thread's sort arena until the next flush sorts (after this one,
+  // see `encodeFlush`): they are only read here, and what this returns holds none of them (the
+  // file bytes come out of wasm).
+  const chunks = withSortArena(() => orderedChunks(batches, plan));
+  const out: EncodedChunk[] = [];
+  for (const chunk of chunks) out.push(await encodeChunk(chunk, plan, between));
+  return out;
+}
+
+async function encodeChunk(chunk: readonly RecordBatch[], plan: EncodePlan, between?: () => Promise<void>): Promise<EncodedChunk> {
   let rows = 0;
   for (const b of chunk) rows += b.numRows;
   const metadata = new Map<string, string>(plan.head.map(([k, v]) => [k, v] as [string, string]));
@@ -57,7 +77,7 @@ function encodeChunk(chunk: readonly RecordBatch[], plan: EncodePlan): EncodedCh
   const bloom = bloomColumn ? buildFileIndex(bloomColumn, columnStrings(chunk, bloomColumn)) : undefined;
   if (bloom) metadata.set(FOOTER_KEYS.traceIdBloom, bloom.encoded);
   const index = indexColumn ? (indexColumn === bloomColumn ? bloom : buildFileIndex(indexColumn, columnStrings(chunk, indexColumn))) : undefined;
-  const body = encodeParquet(chunk, metadata, plan.parquet);
+  const body = await encodeParquetStreamed(chunk, metadata, plan.parquet, between);
   return { body, rows, ...(index ? { index: { column: index.column, encoded: index.encoded } } : {}) };
 }
 

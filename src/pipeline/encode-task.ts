@@ -17,9 +17,9 @@ export type EncodeAnswer =
   | { readonly ok: true; readonly chunks: EncodedChunk[] }
   | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
 
-export function runEncodeTask(task: EncodeTask): EncodeAnswer {
+export async function runEncodeTask(task: EncodeTask): Promise<EncodeAnswer> {
   try {
-    return { ok: true, chunks: encodeFlush(tableFromIPC(task.ipc).batches, task.plan) };
+    return { ok: true, chunks: await encodeFlush(tableFromIPC(task.ipc).batches, task.plan) };
   } catch (err) {
     if (err instanceof S3ParquetError) return { ok: false, code: err.code, message: err.message };
     return { ok: false, code: 'PARQUET_WRITE_FAILED', message: `encoding a flush failed: ${err instanceof Error ? err.message : String(err)}` };
