@@ -11,8 +11,9 @@
  *
  * Lifetime: `withSortArena` empties the arena and runs the sort in it; the sorted arrays stay
  * valid until the next `withSortArena` on the same thread. So only a caller that is done with
- * the sorted rows before it sorts again may use it: `encodeFlush`, which is synchronous and
- * returns only the encoded files. Outside it, `sortArray` allocates as before.
+ * the sorted rows before it sorts again may use it: `encodeFlush`, which encodes one flush at a
+ * time per thread (the next waits for the one in progress) and returns only the encoded files.
+ * Outside it, `sortArray` allocates as before.
  *
  * Memory: the blocks add up to the largest flush sorted since the arena was last let go, the size
  * of the transient arrays they replace, so the peak does not rise; at most `KEEP_BYTES` stay after
