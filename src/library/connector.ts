@@ -15,7 +15,7 @@ import { partitionPath, type Partitioning } from '../partitioning/strategies.js'
 import { FOOTER_KEYS } from '../parquet/contract.js';
 import type { FlushBatch } from '../pipeline/buffers.js';
 import { prepareCompressors } from '../parquet/compressors.js';
-import { encodeParquet } from '../parquet/writer.js';
+import { encodeParquetStreamed } from '../parquet/writer.js';
 import { pendingDeleteKeys } from '../log/pending-deletes.js';
 import { WriteLog } from '../log/write-log.js';
 import { footerDescriber } from '../log/describe.js';
@@ -513,7 +513,8 @@ export class S3ParquetConnector {
     const metadata = new Map([[FOOTER_KEYS.writer, WRITER]]);
     const parquet = this.writerOptions();
     if (parquet.compressionLevel !== undefined) await prepareCompressors();
-    const bytes = encodeParquet(flush.batches, metadata, parquet);
+    // A slice at a time into wasm (its memory never shrinks), as the daemon's flushes.
+    const bytes = await encodeParquetStreamed(flush.batches, metadata, parquet);
     await this.put(store, key, { bytes, rows: flush.rows, rawBytes: flush.bytes }, started);
     await this.logFiles(log, [{ key, rows: flush.rows, bytes: bytes.length, minTimeNs: flush.minTime, maxTimeNs: flush.maxTime }]);
   }
