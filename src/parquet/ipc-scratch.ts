@@ -83,6 +83,19 @@ class ScratchSink extends AsyncByteQueue {
  * wasm at once).
  */
 export function ipcStreamScratch(table: Table): Uint8Array {
+  const bytes = ipcStreamInto(table, scratch?.buffer as ArrayBuffer | undefined, scratch?.length ?? 0);
+  scratch = new Uint8Array(bytes.buffer);
+  idle.touch();
+  return bytes;
+}
+
+/**
+ * The IPC stream of `table` written into `buffer` when it is large enough, else into a new one:
+ * a view from offset 0 of the buffer used, which the caller owns (the encode pool transfers it
+ * to a worker, which sends it back for the next flush). `grownFrom` is the size a new buffer
+ * outgrows by a quarter at least.
+ */
+export function ipcStreamInto(table: Table, buffer?: ArrayBuffer, grownFrom = buffer?.byteLength ?? 0): Uint8Array {
   // Sized to the table's buffers up front, so the buffer is about the stream's size (not a
   // doubling past it) and the first flush does not leave a trail of outgrown buffers.
   let estimate = 0;
@@ -90,14 +103,12 @@ export function ipcStreamScratch(table: Table): Uint8Array {
   estimate = Math.max(MIN_CAPACITY, Math.ceil(estimate * SLACK) + 65536);
   // Outgrown: a quarter more than the old size at least, so flushes that creep up in size do not
   // each write a fresh buffer (pages never written are not resident).
-  if (scratch === null || scratch.length < estimate) scratch = new Uint8Array(Math.max(estimate, Math.ceil((scratch?.length ?? 0) * 1.25)));
-  const sink = new ScratchSink(scratch);
+  const target = buffer && buffer.byteLength >= estimate ? new Uint8Array(buffer) : new Uint8Array(Math.max(estimate, Math.ceil(grownFrom * 1.25)));
+  const sink = new ScratchSink(target);
   const writer = new RecordBatchStreamWriter();
   // As `RecordBatchStreamWriter.writeAll(table)` does, into our sink instead of a queue of pieces.
   writer.reset(sink, table.schema);
   for (const batch of table.batches) writer.write(batch);
   writer.finish();
-  scratch = sink.capacity;
-  idle.touch();
   return sink.bytes();
 }

@@ -12,14 +12,16 @@
  * Built code runs `encode-worker.js` next to this file; under the TypeScript sources (tests,
  * `tsx`) the worker is the `.ts` file, loaded through tsx's loader.
  */
-import { Table, tableToIPC, type RecordBatch } from 'apache-arrow';
+import { Table, type RecordBatch } from 'apache-arrow';
 import { Piscina } from 'piscina';
 import { S3ParquetError } from '../errors.js';
 import { prepareCompressors } from '../parquet/compressors.js';
+import { ipcStreamInto } from '../parquet/ipc-scratch.js';
+import { IdleRelease } from '../runtime/idle-release.js';
 import { warmPool } from '../runtime/pool-warm.js';
 import { workerExecArgv } from '../worker-argv.js';
 import { encodeFlush, type EncodedChunk, type EncodePlan } from './encode-flush.js';
-import type { EncodeAnswer, EncodeTask } from './encode-task.js';
+import type { EncodeReply, EncodeTask } from './encode-task.js';
 
 const fromSources = import.meta.url.endsWith('.ts');
 
@@ -56,7 +58,15 @@ export class InThreadEncoder implements FlushEncoder {
 
 export class EncodePool implements FlushEncoder {
   /** Started by `warm()` or the first flush: a daemon that fails to start starts no thread. */
-  private pool: Piscina<EncodeTask, EncodeAnswer> | undefined;
+  private pool: Piscina<EncodeTask, EncodeReply> | undefined;
+  /**
+   * IPC buffers the workers sent back, for the next flushes' streams (at most one per thread; let
+   * go after `KEPT_MEMORY_IDLE_MS` without a flush, like the other memory kept between flushes).
+   */
+  private spares: ArrayBuffer[] = [];
+  private readonly idle = new IdleRelease(() => {
+    this.spares = [];
+  });
 
   constructor(readonly threads: number) {}
 
@@ -64,7 +74,7 @@ export class EncodePool implements FlushEncoder {
     return warmPool(this.start());
   }
 
-  private start(): Piscina<EncodeTask, EncodeAnswer> {
+  private start(): Piscina<EncodeTask, EncodeReply> {
     return (this.pool ??= new Piscina({
       filename: new URL(fromSources ? './encode-worker.ts' : './encode-worker.js', import.meta.url).href,
       minThreads: this.threads,
@@ -79,17 +89,26 @@ export class EncodePool implements FlushEncoder {
   }
 
   async encode(batches: readonly RecordBatch[], plan: EncodePlan): Promise<EncodedChunk[]> {
-    let ipc = tableToIPC(new Table(batches as RecordBatch[]), 'stream');
-    // Transfer needs a buffer of its own; tableToIPC's usually is.
-    if (ipc.byteOffset !== 0 || ipc.byteLength !== ipc.buffer.byteLength) ipc = ipc.slice();
-    const answer = await this.start().run({ ipc, plan } satisfies EncodeTask, { transferList: [ipc.buffer as ArrayBuffer] });
+    // The largest spare first: the one most likely to hold this flush without growing.
+    this.spares.sort((a, b) => a.byteLength - b.byteLength);
+    const spare = this.spares.pop();
+    const ipc = ipcStreamInto(new Table(batches as RecordBatch[]), spare);
+    this.idle.touch();
+    const { answer, spare: back } = await this.start().run({ ipc, plan } satisfies EncodeTask, { transferList: [ipc.buffer as ArrayBuffer] });
+    if (this.spares.length < this.threads) this.spares.push(back);
     if (!answer.ok) throw new S3ParquetError(answer.code, answer.message);
     return answer.chunks;
+  }
+
+  /** Bytes of the IPC buffers kept for the next flushes (tests). */
+  spareBytes(): number {
+    return this.spares.reduce((n, b) => n + b.byteLength, 0);
   }
 
   async close(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
+    this.spares = [];
     await pool?.destroy();
   }
 }

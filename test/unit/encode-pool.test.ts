@@ -3,7 +3,8 @@
  * event loop stores: for the bench's realistic trace load, cut into several files, the pool's
  * Parquet bodies, row counts and trace indexes are byte-identical to the in-thread encoder's,
  * and an encoding failure comes back with its error code (the pipeline tells permanent from
- * retryable failures by code).
+ * retryable failures by code). The worker sends each flush's IPC buffer back, and the next
+ * flush's stream is written into it (memory written before, not fresh pages).
  */
 import type { RecordBatch } from 'apache-arrow';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -71,5 +72,35 @@ describe('encode pool', () => {
     expect(remote).toBeInstanceOf(S3ParquetError);
     expect((remote as S3ParquetError).code).toBe('PARQUET_WRITE_FAILED');
     expect((remote as Error).message).toContain('no_such_column');
+  }, 120_000);
+
+  it('writes the next flush into the IPC buffer the worker sent back, after a failure too', async () => {
+    const own = new EncodePool(1);
+    try {
+      const big = batchesOf(40); // 10,240 spans: a ~7 MB stream
+      const first = await own.encode(big, plan);
+      const kept = own.spareBytes();
+      expect(kept).toBeGreaterThan(4 << 20);
+      // A smaller flush goes into the kept buffer: a new one would be sized to the smaller stream.
+      const small = await own.encode(batchesOf(5), plan);
+      expect(small.reduce((n, c) => n + c.rows, 0)).toBe(5 * 256);
+      expect(own.spareBytes()).toBe(kept);
+      const again = await own.encode(big, plan);
+      expect(own.spareBytes()).toBe(kept);
+      expect(again.map((c) => c.rows)).toEqual(first.map((c) => c.rows));
+      // The pages byte for byte (the footer's key-value entries come in a HashMap's order, which
+      // differs from one wasm writer to the next; test/unit/writer-streamed.test.ts).
+      const pages = (b: Uint8Array) => Buffer.from(b.subarray(0, b.length - 8 - new DataView(b.buffer, b.byteOffset + b.length - 8, 4).getUint32(0, true)));
+      for (let i = 0; i < first.length; i++) {
+        expect(again[i]!.body.length).toBe(first[i]!.body.length);
+        expect(pages(again[i]!.body).equals(pages(first[i]!.body))).toBe(true);
+        expect(again[i]!.index).toEqual(first[i]!.index);
+      }
+      // A failed encode sends its buffer back as well.
+      await expect(own.encode(batchesOf(1), { ...plan, sortBy: ['no_such_column'] })).rejects.toThrow(/no_such_column/);
+      expect(own.spareBytes()).toBe(kept);
+    } finally {
+      await own.close();
+    }
   }, 120_000);
 });
