@@ -119,9 +119,12 @@ export const STREAM_SLICE_ROWS = 8192;
 
 /**
  * Encodes batches as a Parquet file, handing them to wasm a slice at a time (parquet-wasm's
- * `transformParquetStream`, the same arrow-rs writer as `writeParquet`): the same bytes as
- * `encodeParquet` (test/unit/writer-streamed.test.ts), but wasm holds one slice and the pages
- * encoded so far instead of the whole flush twice over (its IPC bytes and its arrays). For a
+ * `transformParquetStream`, the same arrow-rs writer as `writeParquet`). Where a slice is a row
+ * group (the traces layout) the file is `encodeParquet`'s, page for page; where row groups span
+ * slices, arrow-rs cuts nested columns' pages at other points (it counts a write's values, not
+ * its rows): the same rows, within ±0.1 % of the bytes (test/unit/writer-streamed.test.ts).
+ * Wasm holds one slice and the pages encoded so far instead of the whole flush twice over (its
+ * IPC bytes and its arrays). For a
  * 100,000-span flush that is ~33 MiB of wasm memory instead of ~130–190 MiB, memory that wasm
  * never gives back and that each encoding thread holds; and its first filling was ~40,000 page
  * faults of the daemon's first flush (bench/NOTES.md).

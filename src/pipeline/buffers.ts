@@ -3,7 +3,8 @@
  * limits, and at shutdown.
  *
  * Flushes run one at a time through a single queue: Parquet encoding is CPU-bound wasm work
- * anyway, and one at a time keeps the flush's copies (sorted rows, wasm's slice) to one. (`chunksInFlight` lets a
+ * anyway, and one at a time keeps one flush's copies (its sorted rows, its IPC stream) in memory.
+ * (`chunksInFlight` lets a
  * partition's next chunk be read and encoded while the previous one is stored; measured with 2
  * in issue 20, it drained no faster with the encoder on the receiving thread and cost memory,
  * so the daemon keeps 1: docs/durability.md.) A failed flush puts

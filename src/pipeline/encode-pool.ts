@@ -35,8 +35,8 @@ export interface FlushEncoder {
 
 /**
  * Lets the event loop's waiting I/O run (requests, acknowledgements) before the next slice of a
- * flush goes to wasm: a 100,000-row flush held the loop for ~0.5–1 s in one piece; now for one
- * row group (~50 ms) at a time.
+ * flush goes to wasm: a 100,000-span flush held the loop for ~0.6 s in one piece; now for its
+ * sort and first slice (~0.2 s), then ~40–70 ms at a time (bench/NOTES.md).
  */
 const yieldToRequests = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
