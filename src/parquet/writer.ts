@@ -111,16 +111,28 @@ export function encodeParquet(
 }
 
 /**
- * Rows handed to wasm at a time by `encodeParquetStreamed`: the traces layout's row group (so a
- * slice is a row group there), and small enough that wasm never holds more than a few MiB of
- * input (~5 MiB of Arrow for 8,192 spans).
+ * Rows handed to wasm at a time by `encodeParquetStreamed`, about: the traces layout's row group,
+ * ~5 MiB of Arrow for spans; wasm holds ~33 MiB for a 100,000-span file (~45 MiB for logs and
+ * metrics) instead of ~130–230. Each slice costs a hand-off (its IPC stream written and read, a
+ * writer call): a logs or metrics flush's encode alone is ~15–25 % dearer than in one piece. Slices
+ * of 32,768 rows halved that but held ~95 MiB of wasm, and the daemon's CPU per record did not
+ * change beyond the noise (bench/NOTES.md): memory decided.
  */
 export const STREAM_SLICE_ROWS = 8192;
 
 /**
+ * A slice is whole row groups where they are no bigger than `STREAM_SLICE_ROWS` (the traces
+ * layout's are as big), so the file is the one `encodeParquet` writes; bigger row groups span
+ * slices.
+ */
+export function streamSliceRows(rowGroupSize: number): number {
+  return rowGroupSize >= STREAM_SLICE_ROWS ? STREAM_SLICE_ROWS : rowGroupSize * Math.floor(STREAM_SLICE_ROWS / rowGroupSize);
+}
+
+/**
  * Encodes batches as a Parquet file, handing them to wasm a slice at a time (parquet-wasm's
- * `transformParquetStream`, the same arrow-rs writer as `writeParquet`). Where a slice is a row
- * group (the traces layout) the file is `encodeParquet`'s, page for page; where row groups span
+ * `transformParquetStream`, the same arrow-rs writer as `writeParquet`). Where a slice is whole
+ * row groups (the traces layout) the file is `encodeParquet`'s, page for page; where row groups span
  * slices, arrow-rs cuts nested columns' pages at other points (it counts a write's values, not
  * its rows): the same rows, within ±0.1 % of the bytes (test/unit/writer-streamed.test.ts).
  * Wasm holds one slice and the pages encoded so far instead of the whole flush twice over (its
@@ -130,15 +142,16 @@ export const STREAM_SLICE_ROWS = 8192;
  * faults of the daemon's first flush (bench/NOTES.md).
  *
  * `between` runs before each slice after the first: the event-loop encoder yields there, so a
- * flush encoded on the event loop lets requests in between row groups.
+ * flush encoded on the event loop lets requests in between slices. `sliceRows` overrides
+ * `streamSliceRows` (tests, benches).
  */
 export async function encodeParquetStreamed(
   batches: readonly RecordBatch[],
   metadata: ReadonlyMap<string, string>,
   options: ParquetWriterOptions,
-  between?: () => Promise<void>,
+  { between, sliceRows = streamSliceRows(options.rowGroupSize) }: { readonly between?: () => Promise<void>; readonly sliceRows?: number } = {},
 ): Promise<Uint8Array> {
-  const slices = slicesOf(batches, Math.min(STREAM_SLICE_ROWS, options.rowGroupSize));
+  const slices = slicesOf(batches, sliceRows);
   // No rows: the stream would write no schema; the whole-table path writes an empty file.
   if (slices.length === 0) return encodeParquet(batches, metadata, options);
   // The stream's reader side swallows an error raised while it pulls (parquet-wasm then closes a

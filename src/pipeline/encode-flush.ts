@@ -77,7 +77,7 @@ async function encodeChunk(chunk: readonly RecordBatch[], plan: EncodePlan, betw
   const bloom = bloomColumn ? buildFileIndex(bloomColumn, columnStrings(chunk, bloomColumn)) : undefined;
   if (bloom) metadata.set(FOOTER_KEYS.traceIdBloom, bloom.encoded);
   const index = indexColumn ? (indexColumn === bloomColumn ? bloom : buildFileIndex(indexColumn, columnStrings(chunk, indexColumn))) : undefined;
-  const body = await encodeParquetStreamed(chunk, metadata, plan.parquet, between);
+  const body = await encodeParquetStreamed(chunk, metadata, plan.parquet, { between });
   return { body, rows, ...(index ? { index: { column: index.column, encoded: index.encoded } } : {}) };
 }
 

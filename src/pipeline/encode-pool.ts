@@ -40,7 +40,7 @@ export interface FlushEncoder {
  */
 const yieldToRequests = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** Encodes on the calling thread (`encode_workers = 0`), yielding to requests between row groups. */
+/** Encodes on the calling thread (`encode_workers = 0`), yielding to requests between slices. */
 export class InThreadEncoder implements FlushEncoder {
   warm(): Promise<void> {
     return Promise.resolve();

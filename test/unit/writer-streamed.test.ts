@@ -1,6 +1,6 @@
 /**
  * `encodeParquetStreamed` (src/parquet/writer.ts) hands a flush to wasm a slice at a time. Where a
- * slice is a row group (the traces layout) it must write the file the whole-table path writes —
+ * slice is whole row groups (the traces layout) it must write the file the whole-table path writes —
  * every page byte for byte, the same footer — with or without a compression level. Where row
  * groups span slices (logs and metrics: 100,000-row groups), arrow-rs cuts the nested columns'
  * pages at other points (it counts a write's values, not its rows), so the files differ by a few
@@ -24,7 +24,7 @@ import { defaultConfig } from '../../src/config/index.js';
 import { S3ParquetError } from '../../src/errors.js';
 import { FOOTER_KEYS } from '../../src/parquet/contract.js';
 import { prepareCompressors } from '../../src/parquet/compressors.js';
-import { encodeParquet, encodeParquetStreamed, layoutWriterOptions, STREAM_SLICE_ROWS, type ParquetWriterOptions } from '../../src/parquet/writer.js';
+import { encodeParquet, encodeParquetStreamed, layoutWriterOptions, STREAM_SLICE_ROWS, streamSliceRows, type ParquetWriterOptions } from '../../src/parquet/writer.js';
 import { convertLogsWire } from '../../src/pipeline/convert-logs-wire.js';
 import { convertMetricsWire } from '../../src/pipeline/convert-metrics-wire.js';
 import { convertTracesWire } from '../../src/pipeline/convert-traces-wire.js';
@@ -85,7 +85,7 @@ beforeAll(async () => {
 describe('encodeParquetStreamed', () => {
   it('holds a slice in wasm, not the flush (runs first: wasm memory only grows)', async () => {
     const traces = loads.get('traces')!;
-    const flush = [traces, traces, traces]; // 61,440 rows, ~40 MiB of Arrow
+    const flush = Array<RecordBatch>(6).fill(traces); // 122,880 rows, ~80 MiB of Arrow
     const options = layoutWriterOptions(BASE, DATASETS.traces.storage);
     const mib = () => wasm.wasmMemory().buffer.byteLength / 2 ** 20;
     const start = mib();
@@ -93,30 +93,33 @@ describe('encodeParquetStreamed', () => {
     const streamed = mib();
     encodeParquet(flush, new Map(), options);
     const whole = mib();
-    expect(streamed - start).toBeLessThan(40);
+    expect(streamed - start).toBeLessThan(48);
     expect(whole - start).toBeGreaterThan(3 * (streamed - start));
   });
 
   for (const dataset of ['traces', 'logs', 'metrics'] as const) {
     it(`writes the whole-table path's rows for ${dataset} (daemon layout, one sorted batch, several slices)`, async () => {
       const sorted = loads.get(dataset)!;
-      expect(sorted.numRows).toBeGreaterThan(2 * STREAM_SLICE_ROWS);
       const options = layoutWriterOptions(BASE, DATASETS[dataset].storage);
       const metadata = new Map([[FOOTER_KEYS.dataset, dataset], [FOOTER_KEYS.rowCount, String(sorted.numRows)]]);
       const whole = encodeParquet([sorted], metadata, options);
+      // Slices of 8,192 rows (the default, given here as the test's premise).
       let yields = 0;
-      const streamed = await encodeParquetStreamed([sorted], metadata, options, async () => {
-        yields++;
+      const streamed = await encodeParquetStreamed([sorted], metadata, options, {
+        sliceRows: 8192,
+        between: async () => {
+          yields++;
+        },
       });
-      if (options.rowGroupSize === STREAM_SLICE_ROWS) expectSameFile(streamed, whole);
+      if (8192 % options.rowGroupSize === 0) expectSameFile(streamed, whole);
       else expect(Math.abs(streamed.length / whole.length - 1)).toBeLessThan(0.02);
       expect(json(await readRows(streamed))).toBe(json(await readRows(whole)));
       const meta = parquetMetadata(arrayBuffer(streamed));
       expect(Number(meta.num_rows)).toBe(sorted.numRows);
       expect(meta.row_groups.length).toBe(Math.ceil(sorted.numRows / options.rowGroupSize));
       expect(meta.key_value_metadata?.find((kv) => kv.key === FOOTER_KEYS.dataset)?.value).toBe(dataset);
-      // One slice per 8,192 rows: the caller's hook runs between them.
-      expect(yields).toBe(Math.ceil(sorted.numRows / STREAM_SLICE_ROWS) - 1);
+      // The caller's hook runs between slices.
+      expect(yields).toBe(Math.ceil(sorted.numRows / 8192) - 1);
     });
 
     it(`reads back the same ${dataset} rows from batches cut anywhere`, async () => {
@@ -124,11 +127,31 @@ describe('encodeParquetStreamed', () => {
       const options = layoutWriterOptions(BASE, DATASETS[dataset].storage);
       const cut = cutUnevenly(sorted);
       const whole = await readRows(encodeParquet(cut, new Map(), options));
-      const streamed = await readRows(await encodeParquetStreamed(cut, new Map(), options));
+      const streamed = await readRows(await encodeParquetStreamed(cut, new Map(), options, { sliceRows: 8192 }));
       expect(streamed.length).toBe(sorted.numRows);
       expect(json(streamed)).toBe(json(whole));
     });
   }
+
+  it('cuts default slices of whole traces row groups: the same file over several slices', async () => {
+    const traces = loads.get('traces')!;
+    const options = layoutWriterOptions(BASE, DATASETS.traces.storage);
+    const sliceRows = streamSliceRows(options.rowGroupSize);
+    expect(sliceRows % options.rowGroupSize).toBe(0);
+    expect(sliceRows).toBeLessThanOrEqual(STREAM_SLICE_ROWS);
+    expect(streamSliceRows(100_000)).toBe(STREAM_SLICE_ROWS);
+    expect(streamSliceRows(1000)).toBe(1000 * Math.floor(STREAM_SLICE_ROWS / 1000));
+    const flush = sortBatches([traces, traces], DATASETS.traces.storage.sortBy); // 40,960 rows
+    let yields = 0;
+    const streamed = await encodeParquetStreamed([flush], new Map(), options, {
+      between: async () => {
+        yields++;
+      },
+    });
+    expect(yields).toBe(Math.ceil(flush.numRows / sliceRows) - 1);
+    expect(yields).toBeGreaterThanOrEqual(2);
+    expectSameFile(streamed, encodeParquet([flush], new Map(), options));
+  });
 
   it('writes the same traces file with a compression level (pages recompressed after wasm)', async () => {
     const sorted = loads.get('traces')!;
@@ -154,7 +177,7 @@ describe('encodeParquetStreamed', () => {
   it('fails with the error when a slice cannot be handed over, rather than closing a short file', async () => {
     const sorted = loads.get('traces')!;
     const options = layoutWriterOptions(BASE, DATASETS.traces.storage);
-    const error = await encodeParquetStreamed([sorted], new Map(), options, () => Promise.reject(new Error('stopped'))).catch((e: unknown) => e);
+    const error = await encodeParquetStreamed([sorted], new Map(), options, { sliceRows: 8192, between: () => Promise.reject(new Error('stopped')) }).catch((e: unknown) => e);
     expect((error as S3ParquetError).code).toBe('PARQUET_WRITE_FAILED');
     expect((error as Error).message).toContain('stopped');
   });
