@@ -37,14 +37,14 @@ function bufferBytes(d: Data): number {
   return n;
 }
 
-let scratch: Uint8Array | null = null;
+let scratch: ArrayBuffer | null = null;
 const idle = new IdleRelease(() => {
   scratch = null;
 });
 
 /** Bytes the thread's buffer holds now, 0 when it was let go (tests). */
 export function ipcScratchBytes(): number {
-  return scratch?.length ?? 0;
+  return scratch?.byteLength ?? 0;
 }
 
 /** The sink the stream writer copies each piece into (the writer keeps no list of pieces). */
@@ -59,7 +59,7 @@ class ScratchSink extends AsyncByteQueue {
     const n = value.byteLength;
     if (n === 0) return;
     if (this.used + n > this.buffer.length) {
-      // Rare: the stream outgrew the estimate it was sized to (see `ipcStreamScratch`).
+      // Rare: the stream outgrew the estimate it was sized to (see `ipcStreamInto`).
       const next = new Uint8Array(Math.max(this.used + n, Math.ceil(this.buffer.length * 1.25)));
       next.set(this.buffer.subarray(0, this.used));
       this.buffer = next;
@@ -71,10 +71,6 @@ class ScratchSink extends AsyncByteQueue {
   bytes(): Uint8Array {
     return this.buffer.subarray(0, this.used);
   }
-
-  get capacity(): Uint8Array {
-    return this.buffer;
-  }
 }
 
 /**
@@ -83,8 +79,8 @@ class ScratchSink extends AsyncByteQueue {
  * wasm at once).
  */
 export function ipcStreamScratch(table: Table): Uint8Array {
-  const bytes = ipcStreamInto(table, scratch?.buffer as ArrayBuffer | undefined, scratch?.length ?? 0);
-  scratch = new Uint8Array(bytes.buffer);
+  const bytes = ipcStreamInto(table, scratch ?? undefined);
+  scratch = bytes.buffer as ArrayBuffer;
   idle.touch();
   return bytes;
 }
@@ -92,10 +88,9 @@ export function ipcStreamScratch(table: Table): Uint8Array {
 /**
  * The IPC stream of `table` written into `buffer` when it is large enough, else into a new one:
  * a view from offset 0 of the buffer used, which the caller owns (the encode pool transfers it
- * to a worker, which sends it back for the next flush). `grownFrom` is the size a new buffer
- * outgrows by a quarter at least.
+ * to a worker, which sends it back for the next flush).
  */
-export function ipcStreamInto(table: Table, buffer?: ArrayBuffer, grownFrom = buffer?.byteLength ?? 0): Uint8Array {
+export function ipcStreamInto(table: Table, buffer?: ArrayBuffer): Uint8Array {
   // Sized to the table's buffers up front, so the buffer is about the stream's size (not a
   // doubling past it) and the first flush does not leave a trail of outgrown buffers.
   let estimate = 0;
@@ -103,7 +98,7 @@ export function ipcStreamInto(table: Table, buffer?: ArrayBuffer, grownFrom = bu
   estimate = Math.max(MIN_CAPACITY, Math.ceil(estimate * SLACK) + 65536);
   // Outgrown: a quarter more than the old size at least, so flushes that creep up in size do not
   // each write a fresh buffer (pages never written are not resident).
-  const target = buffer && buffer.byteLength >= estimate ? new Uint8Array(buffer) : new Uint8Array(Math.max(estimate, Math.ceil(grownFrom * 1.25)));
+  const target = buffer && buffer.byteLength >= estimate ? new Uint8Array(buffer) : new Uint8Array(Math.max(estimate, Math.ceil((buffer?.byteLength ?? 0) * 1.25)));
   const sink = new ScratchSink(target);
   const writer = new RecordBatchStreamWriter();
   // As `RecordBatchStreamWriter.writeAll(table)` does, into our sink instead of a queue of pieces.
