@@ -205,20 +205,12 @@ function slicesOf(batches: readonly RecordBatch[], rows: number): RecordBatch[] 
   return out;
 }
 
+/** The stream's pieces joined (Node's `Buffer.concat`), as a plain Uint8Array. */
 async function concat(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  let length = 0;
-  for await (const part of stream as unknown as AsyncIterable<Uint8Array>) {
-    parts.push(part);
-    length += part.length;
-  }
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  for await (const part of stream as unknown as AsyncIterable<Uint8Array>) parts.push(part);
+  const joined = Buffer.concat(parts);
+  return new Uint8Array(joined.buffer, joined.byteOffset, joined.length);
 }
 
 /**
