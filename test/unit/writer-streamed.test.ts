@@ -10,8 +10,8 @@
  * two flushes on one thread apart (the second sorts into the same arena, so it has to wait for
  * the first's encoding).
  *
- * "The same footer" is compared decoded, with the key-value entries as a set: parquet-wasm keeps
- * them in a Rust HashMap, so their order differs from one writer to the next (either path).
+ * "The same file" is test/helpers/parquet-bytes.ts's: the footer compared decoded, with the
+ * key-value entries as a set (their order differs from one wasm writer to the next).
  */
 import type { RecordBatch } from 'apache-arrow';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
@@ -32,6 +32,7 @@ import { encodeFlush, type EncodePlan } from '../../src/pipeline/encode-flush.js
 import { Partitioner } from '../../src/pipeline/partitioner.js';
 import { sortBatches } from '../../src/pipeline/sort.js';
 import { DATASETS, promotedSpecs, type DatasetName } from '../../src/schema/datasets.js';
+import { arrayBuffer, expectSameFile, json } from '../helpers/parquet-bytes.js';
 
 const partitioner = new Partitioner({ granularity: 'day', format: 'date=%Y-%m-%d', byService: false });
 const promoted = promotedSpecs(defaultConfig());
@@ -46,23 +47,7 @@ function sortedLoad(dataset: DatasetName): RecordBatch {
   return sortBatches(batches, DATASETS[dataset].storage.sortBy);
 }
 
-const arrayBuffer = (b: Uint8Array): ArrayBuffer => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-const json = (x: unknown): string => JSON.stringify(x, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
-
 const readRows = (file: Uint8Array) => parquetReadObjects({ file: arrayBuffer(file), compressors });
-
-/** Both files' bytes before the footer are equal, and their footers decode the same (key-value entries as a set). */
-function expectSameFile(actual: Uint8Array, expected: Uint8Array): void {
-  const footerStart = (b: Uint8Array) => b.length - 8 - new DataView(b.buffer, b.byteOffset + b.length - 8, 4).getUint32(0, true);
-  expect(actual.length).toBe(expected.length);
-  expect(footerStart(actual)).toBe(footerStart(expected));
-  expect(Buffer.from(actual.subarray(0, footerStart(actual))).equals(Buffer.from(expected.subarray(0, footerStart(expected))))).toBe(true);
-  const footer = (b: Uint8Array) => {
-    const m = parquetMetadata(arrayBuffer(b));
-    return json({ ...m, key_value_metadata: [...(m.key_value_metadata ?? [])].sort((x, y) => x.key.localeCompare(y.key)), metadata_length: 0 });
-  };
-  expect(footer(actual)).toBe(footer(expected));
-}
 
 /** Cuts a batch at uneven points, as the buffers' slices arrive. */
 function cutUnevenly(batch: RecordBatch): RecordBatch[] {
