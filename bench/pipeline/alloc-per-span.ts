@@ -33,16 +33,8 @@ const { prepared, partitioner, promoted } = await loadTreeParts(root, ['http.req
 const PER = 512;
 const requests = traceRequests(42, 24, PER);
 
-/** ArrayBuffer bytes a step allocates (after a full collection), and whether a collection interfered. */
-function measure<T>(step: () => T): { bytes: number; result: T } {
-  gc!();
-  const before = process.memoryUsage().arrayBuffers;
-  const result = step();
-  const bytes = process.memoryUsage().arrayBuffers - before;
-  return { bytes, result };
-}
-
-async function measureAsync<T>(step: () => T | Promise<T>): Promise<{ bytes: number; result: T }> {
+/** ArrayBuffer bytes a step allocates (after a full collection); a step that returns a promise is awaited. */
+async function measure<T>(step: () => T | Promise<T>): Promise<{ bytes: number; result: T }> {
   gc!();
   const before = process.memoryUsage().arrayBuffers;
   const result = await step();
@@ -55,13 +47,13 @@ for (const r of requests.slice(0, 8)) convert(r);
 const perStage: Record<string, number[]> = { decode: [], wal: [], sort: [], encode: [] };
 const batches: RecordBatch[] = [];
 for (const r of requests.slice(8)) {
-  const { bytes, result } = measure(() => convert(r));
+  const { bytes, result } = await measure(() => convert(r));
   perStage.decode!.push(bytes / PER);
   for (const g of result.groups) batches.push(g.batch);
   const parts = format.encodeEntryParts as ((e: unknown) => Buffer[]) | undefined;
   const entry = { type: 'data', seq: 1, receivedNs: 1n, signal: 'traces', format: 'protobuf', body: Buffer.from(r) };
   // What the log allocates for an entry: the old encoding joined the request into one frame.
-  perStage.wal!.push(measure(() => (parts ? parts(entry) : (format.encodeEntry as (e: unknown) => Buffer)(entry))).bytes / PER);
+  perStage.wal!.push((await measure(() => (parts ? parts(entry) : (format.encodeEntry as (e: unknown) => Buffer)(entry)))).bytes / PER);
 }
 const spans = batches.reduce((n, b) => n + b.numRows, 0);
 /** The bytes the batches keep (every buffer of every column, children included). */
@@ -83,10 +75,10 @@ const plan = {
   indexColumn: 'trace_id',
 };
 for (let round = 0; round < 4; round++) {
-  const sorted = measure(() => sortBatches(batches, DATASETS.traces.storage.sortBy));
+  const sorted = await measure(() => sortBatches(batches, DATASETS.traces.storage.sortBy));
   perStage.sort!.push(sorted.bytes / spans);
   // Sorted already: the encode alone (bloom/index, IPC hand-off, wasm; the file body is kept).
-  perStage.encode!.push((await measureAsync(() => encodeFlush([sorted.result], plan))).bytes / spans);
+  perStage.encode!.push((await measure(() => encodeFlush([sorted.result], plan))).bytes / spans);
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const out = Object.fromEntries(Object.entries(perStage).map(([k, v]) => [k, +median(v).toFixed(1)]));

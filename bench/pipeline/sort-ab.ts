@@ -84,13 +84,8 @@ const same = digest(files[0]!) === digest(files[1]!);
 console.log(`traces files: ${same ? 'identical values read back, identical trace index' : 'DIFFERENT'}; bytes per span: old ${(bytes[0]! / spans).toFixed(2)}, new ${(bytes[1]! / spans).toFixed(2)}`);
 if (!same) process.exitCode = 1;
 
-const cpu = (fn: () => unknown): number => {
-  const c = process.cpuUsage();
-  fn();
-  const u = process.cpuUsage(c);
-  return (u.user + u.system) / spans; // µs per span
-};
-const cpuAsync = async (fn: () => unknown): Promise<number> => {
+/** CPU µs per span of `fn`, awaited: an older tree's encode returns files, a newer one a promise. */
+const cpu = async (fn: () => unknown): Promise<number> => {
   const c = process.cpuUsage();
   await fn();
   const u = process.cpuUsage(c);
@@ -100,10 +95,10 @@ const times = trees.map(() => ({ sort: [] as number[], 'sort by span_id (runs of
 for (let r = 0; r < rounds; r++) {
   // Alternate which tree goes first, so neither always runs on a warmer or cooler machine.
   const order = r % 2 === 0 ? [0, 1] : [1, 0];
-  for (const i of order) times[i]!.sort.push(cpu(() => trees[i]!.sort(data.traces, plan.sortBy)));
+  for (const i of order) times[i]!.sort.push(await cpu(() => trees[i]!.sort(data.traces, plan.sortBy)));
   // The worst case for sorting key runs: every key distinct, so every run is one row.
-  for (const i of order) times[i]!['sort by span_id (runs of one row)'].push(cpu(() => trees[i]!.sort(data.traces, ['span_id'])));
-  for (const i of order) times[i]!.encode.push(await cpuAsync(() => trees[i]!.encode(data.traces, plan)));
+  for (const i of order) times[i]!['sort by span_id (runs of one row)'].push(await cpu(() => trees[i]!.sort(data.traces, ['span_id'])));
+  for (const i of order) times[i]!.encode.push(await cpu(() => trees[i]!.encode(data.traces, plan)));
 }
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 for (const stage of ['sort', 'sort by span_id (runs of one row)', 'encode'] as const) {
