@@ -14,7 +14,7 @@ export default async function encode(task: EncodeTask): Promise<EncodeReply> {
   // came out of wasm): it goes back, detached here. The files' own buffers move too (no copy).
   const spare = task.ipc.buffer as ArrayBuffer;
   // A file's bytes move only when they are its whole buffer (never a view into other memory).
-  const files = answer.ok ? answer.chunks.filter((c) => c.body.byteOffset === 0 && c.body.byteLength === c.body.buffer.byteLength && c.body.buffer !== spare).map((c) => c.body.buffer as ArrayBuffer) : [];
+  const files = answer.ok ? answer.chunks.filter((c) => c.body.byteOffset === 0 && c.body.byteLength === c.body.buffer.byteLength).map((c) => c.body.buffer as ArrayBuffer) : [];
   return move({
     get [transferableSymbol]() {
       return [spare, ...files];
