@@ -9,29 +9,18 @@
  */
 import type { RecordBatch } from 'apache-arrow';
 import { defaultConfig } from '../../src/config/index.js';
-import { layoutWriterOptions } from '../../src/parquet/writer.js';
 import { convertTracesWire } from '../../src/pipeline/convert-traces-wire.js';
 import { createFlushEncoder } from '../../src/pipeline/encode-pool.js';
-import { fileWriterSettings } from '../../src/pipeline/file-writer-settings.js';
 import { Partitioner } from '../../src/pipeline/partitioner.js';
 import { promotedSpecs } from '../../src/schema/datasets.js';
+import { tracesEncodePlan } from '../harness/traces-plan.js';
 import { traceRequests } from '../load/traces.js';
 
 const [mode = 'thread', flushes = 12, rows = 20_000] = process.argv.slice(2).map((a, i) => (i === 0 ? a : Number(a))) as [string, number, number];
 if (mode !== 'thread' && mode !== 'pool') throw new Error('usage: encoder-threads.ts thread|pool [flushes] [rowsPerFlush]');
 const partitioner = new Partitioner({ granularity: 'day', format: 'date=%Y-%m-%d', byService: false });
 const promoted = promotedSpecs(defaultConfig()).traces;
-const settings = fileWriterSettings(defaultConfig());
-const layout = settings.layouts!.traces!;
-const plan = {
-  head: [['s3parquet.dataset', 'traces']] as ReadonlyArray<readonly [string, string]>,
-  writer: 'bench',
-  parquet: layoutWriterOptions(settings.parquet, layout),
-  sortBy: layout.sortBy,
-  maxRows: 100_000,
-  bloomColumn: 'trace_id',
-  indexColumn: 'trace_id',
-};
+const plan = tracesEncodePlan();
 // Every flush its own seed: span and trace ids never repeat across flushes.
 const data: RecordBatch[][] = [];
 for (let f = 0; f < flushes; f++) {

@@ -15,12 +15,10 @@ import { decodeRequest } from '../../src/otlp/decode.js';
 import { convertLogs } from '../../src/pipeline/convert-logs.js';
 import { convertMetrics } from '../../src/pipeline/convert-metrics.js';
 import { convertTraces } from '../../src/pipeline/convert-traces.js';
-import { layoutWriterOptions } from '../../src/parquet/writer.js';
-import { fileWriterSettings } from '../../src/pipeline/file-writer-settings.js';
 import { Partitioner } from '../../src/pipeline/partitioner.js';
-import { defaultConfig } from '../../src/config/index.js';
 import { DATASETS } from '../../src/schema/datasets.js';
 import { parsePromoted } from '../../src/schema/promoted.js';
+import { tracesEncodePlan } from '../harness/traces-plan.js';
 import { logRequests, metricRequests } from '../load/logs-metrics.js';
 import { traceRequests } from '../load/traces.js';
 
@@ -60,18 +58,7 @@ for (const [name, batches] of Object.entries(data)) {
   if (a !== b) process.exitCode = 1;
 }
 
-// The daemon's traces encode plan (config defaults, the traces layout).
-const settings = fileWriterSettings(defaultConfig());
-const layout = settings.layouts!.traces!;
-const plan = {
-  head: [['s3pq.dataset', 'traces']] as ReadonlyArray<readonly [string, string]>,
-  writer: 'bench',
-  parquet: layoutWriterOptions(settings.parquet, layout),
-  sortBy: layout.sortBy,
-  maxRows: settings.maxRowsPerFile ?? 100_000,
-  bloomColumn: 'trace_id',
-  indexColumn: 'trace_id',
-};
+const plan = tracesEncodePlan();
 const spans = data.traces.reduce((n, x) => n + x.numRows, 0);
 // An older tree's encodeFlush returns the files, a newer one a promise of them.
 const files = await Promise.all(trees.map(async (t) => await t.encode(data.traces, plan)));
