@@ -6,6 +6,7 @@
  */
 import { parquetMetadata } from 'hyparquet';
 import { expect } from 'vitest';
+import type { EncodedChunk } from '../../src/pipeline/encode-flush.js';
 
 /** The file's bytes as an ArrayBuffer of their own (hyparquet reads ArrayBuffers). */
 export const arrayBuffer = (b: Uint8Array): ArrayBuffer => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
@@ -24,4 +25,13 @@ export function expectSameFile(actual: Uint8Array, expected: Uint8Array): void {
     return json({ ...m, key_value_metadata: [...(m.key_value_metadata ?? [])].sort((x, y) => x.key.localeCompare(y.key)), metadata_length: 0 });
   };
   expect(footer(actual)).toBe(footer(expected));
+}
+
+/** Two flushes' files: the same row counts, the same files (`expectSameFile`) and the same trace indexes, in order. */
+export function expectSameChunks(actual: readonly EncodedChunk[], expected: readonly EncodedChunk[]): void {
+  expect(actual.map((c) => c.rows)).toEqual(expected.map((c) => c.rows));
+  for (let i = 0; i < expected.length; i++) {
+    expectSameFile(actual[i]!.body, expected[i]!.body);
+    expect(actual[i]!.index).toEqual(expected[i]!.index);
+  }
 }

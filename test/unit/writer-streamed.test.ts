@@ -32,7 +32,7 @@ import { encodeFlush, type EncodePlan } from '../../src/pipeline/encode-flush.js
 import { Partitioner } from '../../src/pipeline/partitioner.js';
 import { sortBatches } from '../../src/pipeline/sort.js';
 import { DATASETS, promotedSpecs, type DatasetName } from '../../src/schema/datasets.js';
-import { arrayBuffer, expectSameFile, json } from '../helpers/parquet-bytes.js';
+import { arrayBuffer, expectSameChunks, expectSameFile, json } from '../helpers/parquet-bytes.js';
 
 const partitioner = new Partitioner({ granularity: 'day', format: 'date=%Y-%m-%d', byService: false });
 const promoted = promotedSpecs(defaultConfig());
@@ -193,14 +193,7 @@ describe('encodeFlush on one thread', () => {
     const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
     const alone = [await encodeFlush(a, plan(12_000), yieldNow), await encodeFlush(b, plan(4_000), yieldNow)];
     const together = await Promise.all([encodeFlush(a, plan(12_000), yieldNow), encodeFlush(b, plan(4_000), yieldNow)]);
-    for (let f = 0; f < 2; f++) {
-      expect(together[f]!.length).toBe(alone[f]!.length);
-      for (let i = 0; i < alone[f]!.length; i++) {
-        expect(together[f]![i]!.rows).toBe(alone[f]![i]!.rows);
-        expectSameFile(together[f]![i]!.body, alone[f]![i]!.body);
-        expect(together[f]![i]!.index).toEqual(alone[f]![i]!.index);
-      }
-    }
+    for (let f = 0; f < 2; f++) expectSameChunks(together[f]!, alone[f]!);
     expect(alone[0]!.length).toBe(Math.ceil(traces.numRows / 12_000));
   });
 
