@@ -16,7 +16,9 @@ import { promotedSpecs } from '../../src/schema/datasets.js';
 import { tracesEncodePlan } from '../harness/traces-plan.js';
 import { traceRequests } from '../load/traces.js';
 
-const [mode = 'thread', flushes = 12, rows = 20_000] = process.argv.slice(2).map((a, i) => (i === 0 ? a : Number(a))) as [string, number, number];
+const [mode = 'thread', flushesArg = '12', rowsArg = '20000'] = process.argv.slice(2);
+const flushes = Number(flushesArg);
+const rows = Number(rowsArg);
 if (mode !== 'thread' && mode !== 'pool') throw new Error('usage: encoder-threads.ts thread|pool [flushes] [rowsPerFlush]');
 const partitioner = new Partitioner({ granularity: 'day', format: 'date=%Y-%m-%d', byService: false });
 const promoted = promotedSpecs(defaultConfig()).traces;
