@@ -12,6 +12,7 @@
  * Built code runs `encode-worker.js` next to this file; under the TypeScript sources (tests,
  * `tsx`) the worker is the `.ts` file, loaded through tsx's loader.
  */
+import { setImmediate } from 'node:timers/promises';
 import { Table, type RecordBatch } from 'apache-arrow';
 import { Piscina } from 'piscina';
 import { S3ParquetError } from '../errors.js';
@@ -38,7 +39,7 @@ export interface FlushEncoder {
  * flush goes to wasm: a 100,000-span flush held the loop for ~0.6 s in one piece; now for its
  * sort and first slice (~0.2 s), then ~40–70 ms at a time (bench/NOTES.md).
  */
-const yieldToRequests = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const yieldToRequests = (): Promise<void> => setImmediate();
 
 /** Encodes on the calling thread (`encode_workers = 0`), yielding to requests between slices. */
 export class InThreadEncoder implements FlushEncoder {
