@@ -13,7 +13,7 @@ import { convertTracesWire } from '../../src/pipeline/convert-traces-wire.js';
 import { createFlushEncoder } from '../../src/pipeline/encode-pool.js';
 import { Partitioner } from '../../src/pipeline/partitioner.js';
 import { promotedSpecs } from '../../src/schema/datasets.js';
-import { tracesEncodePlan } from '../harness/traces-plan.js';
+import { encodePlan } from '../harness/encode-plan.js';
 import { traceRequests } from '../load/traces.js';
 
 const [mode = 'thread', flushesArg = '12', rowsArg = '20000'] = process.argv.slice(2);
@@ -22,7 +22,7 @@ const rows = Number(rowsArg);
 if (mode !== 'thread' && mode !== 'pool') throw new Error('usage: encoder-threads.ts thread|pool [flushes] [rowsPerFlush]');
 const partitioner = new Partitioner({ granularity: 'day', format: 'date=%Y-%m-%d', byService: false });
 const promoted = promotedSpecs(defaultConfig()).traces;
-const plan = tracesEncodePlan();
+const plan = encodePlan('traces');
 // Every flush its own seed: span and trace ids never repeat across flushes.
 const data: RecordBatch[][] = [];
 for (let f = 0; f < flushes; f++) {

@@ -18,7 +18,7 @@ import { convertTraces } from '../../src/pipeline/convert-traces.js';
 import { Partitioner } from '../../src/pipeline/partitioner.js';
 import { DATASETS } from '../../src/schema/datasets.js';
 import { parsePromoted } from '../../src/schema/promoted.js';
-import { tracesEncodePlan } from '../harness/traces-plan.js';
+import { encodePlan } from '../harness/encode-plan.js';
 import { logRequests, metricRequests } from '../load/logs-metrics.js';
 import { traceRequests } from '../load/traces.js';
 
@@ -58,7 +58,7 @@ for (const [name, batches] of Object.entries(data)) {
   if (a !== b) process.exitCode = 1;
 }
 
-const plan = tracesEncodePlan();
+const plan = encodePlan('traces');
 const spans = data.traces.reduce((n, x) => n + x.numRows, 0);
 // An older tree's encodeFlush returns the files, a newer one a promise of them.
 const files = await Promise.all(trees.map(async (t) => await t.encode(data.traces, plan)));
