@@ -17,6 +17,7 @@ import { benchLakes, compactionTable, lakeTable, lastLakeCompaction } from './la
 import { benchStorage } from './storage.js';
 import { logRequests, metricRequests, METRICS_PER_REQUEST } from './load/logs-metrics.js';
 import { benchSteady, steadyMarkdown } from './steady.js';
+import { benchStageFloor, stageFloorMarkdown } from './stage-floor.js';
 import { benchSignals, signalsMarkdown, SPANS_PER_REQUEST as SPANS } from './signals.js';
 import { traceRequests } from './load/traces.js';
 import { benchOutage, outageMarkdown } from './outage.js';
@@ -59,6 +60,8 @@ console.error('logs and metrics ingest …');
 const signals = await benchSignals(quick, CLIENTS);
 console.error('long runs and the steady state …');
 const steadyRuns = await benchSteady(quick, CLIENTS);
+console.error('the stage floor …');
+const stageFloors = await benchStageFloor(quick);
 console.error('storage …');
 const storage = [
   await benchStorage('traces', traces, SPANS),
@@ -116,6 +119,8 @@ The table covers JavaScript threads only. Of the daemon's CPU until the last req
 ${signalsMarkdown(signals)}
 
 ${steadyMarkdown(steadyRuns)}
+
+${stageFloorMarkdown(stageFloors)}
 
 ## Storage (bytes per record)
 
