@@ -51,6 +51,28 @@ export interface FileWriterOptions {
 }
 
 
+/** What a dataset's encode plan is made of: the writer settings of `FileWriterOptions`. */
+export type EncodePlanSettings = Pick<FileWriterOptions, 'parquet' | 'writer' | 'maxRowsPerFile' | 'layouts' | 'bloomColumns' | 'indexColumns'>;
+
+/**
+ * How `dataset`'s flushes are sorted and encoded under these settings (its layout, bloom filter and
+ * trace index); `head` holds the footer keys that come first. In-process benches plan with it too.
+ */
+export function datasetEncodePlan(o: EncodePlanSettings, dataset: string, head: EncodePlan['head']): EncodePlan {
+  const layout = o.layouts?.[dataset];
+  const bloomColumn = o.bloomColumns?.[dataset];
+  const indexColumn = o.indexColumns?.[dataset];
+  return {
+    head,
+    writer: o.writer,
+    parquet: layout ? layoutWriterOptions(o.parquet, layout) : o.parquet,
+    sortBy: layout?.sortBy ?? [],
+    maxRows: o.maxRowsPerFile ?? MAX_ROWS_PER_FILE,
+    ...(bloomColumn ? { bloomColumn } : {}),
+    ...(indexColumn ? { indexColumn } : {}),
+  };
+}
+
 export class FileWriter {
   private seq = 0;
   private readonly now: () => number;
@@ -113,25 +135,13 @@ export class FileWriter {
   }
 
   private plan(flush: FlushBatch): EncodePlan {
-    const o = this.options;
-    const layout = o.layouts?.[flush.dataset];
-    const bloomColumn = o.bloomColumns?.[flush.dataset];
-    const indexColumn = o.indexColumns?.[flush.dataset];
-    return {
-      // Event-time bounds are the buffer's, a safe superset for each file of it.
-      head: [
-        [FOOTER_KEYS.dataset, flush.dataset],
-        [FOOTER_KEYS.schemaVersion, String(o.schemaVersions[flush.dataset] ?? 0)],
-        [FOOTER_KEYS.minEventTime, flush.minTime.toString()],
-        [FOOTER_KEYS.maxEventTime, flush.maxTime.toString()],
-      ],
-      writer: o.writer,
-      parquet: layout ? layoutWriterOptions(o.parquet, layout) : o.parquet,
-      sortBy: layout?.sortBy ?? [],
-      maxRows: o.maxRowsPerFile ?? MAX_ROWS_PER_FILE,
-      ...(bloomColumn ? { bloomColumn } : {}),
-      ...(indexColumn ? { indexColumn } : {}),
-    };
+    // Event-time bounds are the buffer's, a safe superset for each file of it.
+    return datasetEncodePlan(this.options, flush.dataset, [
+      [FOOTER_KEYS.dataset, flush.dataset],
+      [FOOTER_KEYS.schemaVersion, String(this.options.schemaVersions[flush.dataset] ?? 0)],
+      [FOOTER_KEYS.minEventTime, flush.minTime.toString()],
+      [FOOTER_KEYS.maxEventTime, flush.maxTime.toString()],
+    ]);
   }
 
   private async record(flush: FlushBatch, files: readonly WrittenFile[]): Promise<void> {
