@@ -13,7 +13,7 @@ import { FileWriter } from './pipeline/file-writer.js';
 import { createFlushEncoder, EncodePool } from './pipeline/encode-pool.js';
 import { fileWriterSettings } from './pipeline/file-writer-settings.js';
 import { Compactor } from './compaction/compactor.js';
-import { Partitioner } from './pipeline/partitioner.js';
+import { Partitioner, partitioningOptions } from './pipeline/partitioner.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { startGrpcReceiver } from './receivers/grpc.js';
 import { startHttpReceiver, type RunningReceiver } from './receivers/http.js';
@@ -161,17 +161,7 @@ async function startLocked(
     onSpill: (dataset, records, bytes) => telemetry.metrics.observeSpill(dataset, records, bytes),
     onDrained: (dataset, records) => telemetry.metrics.observeDrained(dataset, records),
     memoryLimitBytes: config.buffer.memory_limit_mb * MIB,
-    partitioner: new Partitioner({
-      granularity: config.partitioning.granularity,
-      format: config.partitioning.format,
-      byService: config.partitioning.by_service,
-      keys: config.partitioning.keys,
-      window: {
-        maxPastNs: BigInt(config.partitioning.max_past_hours) * 3_600_000_000_000n,
-        maxFutureNs: BigInt(config.partitioning.max_future_minutes) * 60_000_000_000n,
-        outside: config.partitioning.outside_window,
-      },
-    }),
+    partitioner: new Partitioner(partitioningOptions(config.partitioning)),
     limits: {
       maxRows: config.buffer.max_rows,
       maxBytes: config.buffer.max_bytes_mb * MIB,

@@ -28,7 +28,7 @@ import { convertMetricsWire } from '../../src/pipeline/convert-metrics-wire.js';
 import { convertTracesWire } from '../../src/pipeline/convert-traces-wire.js';
 import type { ConvertedRequest } from '../../src/pipeline/converted.js';
 import { encodeFlush, orderedChunks } from '../../src/pipeline/encode-flush.js';
-import { Partitioner } from '../../src/pipeline/partitioner.js';
+import { Partitioner, partitioningOptions } from '../../src/pipeline/partitioner.js';
 import { withSortArena } from '../../src/pipeline/sort-arena.js';
 import { releaseBatchMemory } from '../../src/schema/batch-memory.js';
 import { promotedSpecs } from '../../src/schema/datasets.js';
@@ -48,13 +48,8 @@ const signals: readonly Signal[] = chosen.length > 0 ? chosen : ['traces', 'logs
 
 const config = defaultConfig();
 const promoted = promotedSpecs(config);
-// The daemon's partitioner with the default settings, the time window off (the loads are dated 2024).
-const partitioner = new Partitioner({
-  granularity: config.partitioning.granularity,
-  format: config.partitioning.format,
-  byService: config.partitioning.by_service,
-  keys: config.partitioning.keys,
-});
+// The daemon's partitioner with the default settings, the event-time window off (the loads are dated 2024).
+const partitioner = new Partitioner(partitioningOptions({ ...config.partitioning, max_past_hours: 0, max_future_minutes: 0 }));
 const received = BigInt(Date.UTC(2024, 0, 1)) * 1_000_000n;
 
 /** Each signal's requests (about `records` records, ids unique) and its one-pass decoder. */

@@ -9,6 +9,7 @@
  */
 
 import { createHash } from 'node:crypto';
+import type { Config } from '../config/index.js';
 import { keyLevelName, type PartitionKeyConfig } from '../config/partition-keys-schema.js';
 import { BUCKET_MS, formatUtc, escapePartitionValue } from '../partitioning/paths.js';
 import type { Granularity } from '../partitioning/paths.js';
@@ -26,6 +27,21 @@ export interface PartitioningOptions {
   readonly keys?: readonly PartitionKeyConfig[];
   /** The event-time window (undefined: none; times a timestamp cannot hold are refused still). */
   readonly window?: EventTimeWindow;
+}
+
+/** The `[partitioning]` table as a Partitioner's options, its event-time window included. */
+export function partitioningOptions(p: Config['partitioning']): PartitioningOptions {
+  return {
+    granularity: p.granularity,
+    format: p.format,
+    byService: p.by_service,
+    keys: p.keys,
+    window: {
+      maxPastNs: BigInt(p.max_past_hours) * 3_600_000_000_000n,
+      maxFutureNs: BigInt(p.max_future_minutes) * 60_000_000_000n,
+      outside: p.outside_window,
+    },
+  };
 }
 
 /** A `[[partitioning.keys]]` entry as a strategy. */
