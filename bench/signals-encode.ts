@@ -22,7 +22,8 @@ import { DATASETS, promotedSpecs } from '../src/schema/datasets.js';
 import type { ColumnEncoding } from '../src/parquet/contract.js';
 import { logRequests, metricRequests, METRICS_PER_REQUEST } from './load/logs-metrics.js';
 import { LOGS_PER_REQUEST, SERIES_PER_METRIC } from './signals.js';
-import { columnsAlone, cpuMs, perRow, settingsVariants, stageBreakdown, type EncodeRun } from './writer/encode-runs.js';
+import { cpuMs } from './harness/cpu-time.js';
+import { columnsAlone, perRow, settingsVariants, stageBreakdown, type EncodeRun } from './writer/encode-runs.js';
 
 const args = process.argv.slice(2);
 const signal = args[0] === 'logs' ? 'logs' : 'metrics';

@@ -13,6 +13,7 @@ import { convertTracesWire } from '../../src/pipeline/convert-traces-wire.js';
 import { createFlushEncoder } from '../../src/pipeline/encode-pool.js';
 import { Partitioner } from '../../src/pipeline/partitioner.js';
 import { promotedSpecs } from '../../src/schema/datasets.js';
+import { cpuMsAsync } from '../harness/cpu-time.js';
 import { encodePlan } from '../harness/encode-plan.js';
 import { traceRequests } from '../load/traces.js';
 
@@ -34,10 +35,7 @@ const encoder = createFlushEncoder(mode === 'pool' ? 1 : 0);
 await encoder.warm();
 const perFlush: number[] = [];
 for (const batches of data) {
-  const before = process.cpuUsage();
-  await encoder.encode(batches, plan);
-  const used = process.cpuUsage(before);
-  perFlush.push(Math.round((used.user + used.system) / 1000));
+  perFlush.push(Math.round(await cpuMsAsync(() => encoder.encode(batches, plan))));
 }
 await encoder.close();
 const later = perFlush.slice(perFlush.length >> 1).reduce((a, b) => a + b, 0);

@@ -32,6 +32,7 @@ import { Partitioner, partitioningOptions } from '../../src/pipeline/partitioner
 import { withSortArena } from '../../src/pipeline/sort-arena.js';
 import { releaseBatchMemory } from '../../src/schema/batch-memory.js';
 import { promotedSpecs } from '../../src/schema/datasets.js';
+import { cpuMs, cpuMsAsync } from '../harness/cpu-time.js';
 import { encodePlan } from '../harness/encode-plan.js';
 import { logRequests, metricRequests, METRICS_PER_REQUEST } from '../load/logs-metrics.js';
 import { traceRequests } from '../load/traces.js';
@@ -67,14 +68,6 @@ function load(signal: Signal): { perRequest: number; requests: Uint8Array[]; con
   return { perRequest: per, requests: metricRequests(9, n, SERIES_PER_METRIC), convert: (b) => convertMetricsWire(b, partitioner, promoted.metrics, received) };
 }
 
-/** CPU milliseconds of the whole process spent in `fn`. */
-async function cpuMs(fn: () => unknown): Promise<number> {
-  const before = process.cpuUsage();
-  await fn();
-  const used = process.cpuUsage(before);
-  return (used.user + used.system) / 1000;
-}
-
 interface Round {
   decode: number;
   sort: number;
@@ -89,15 +82,15 @@ for (const signal of signals) {
   const runs: Round[] = [];
   for (let r = 0; r < rounds; r++) {
     let converted: ConvertedRequest[] = [];
-    const decode = await cpuMs(() => {
+    const decode = cpuMs(() => {
       converted = requests.map(convert);
     });
     const batches: RecordBatch[] = converted.flatMap((c) => c.groups.map((g) => g.batch));
     const stored = batches.reduce((n, b) => n + b.numRows, 0);
     if (stored !== rows) throw new Error(`${signal}: ${stored} rows converted, ${rows} expected (a record was rejected)`);
-    const sort = await cpuMs(() => withSortArena(() => orderedChunks(batches, plan)));
+    const sort = cpuMs(() => withSortArena(() => orderedChunks(batches, plan)));
     let files = 0;
-    const flush = await cpuMs(async () => {
+    const flush = await cpuMsAsync(async () => {
       files = (await encodeFlush(batches, plan)).length;
     });
     if (files === 0) throw new Error(`${signal}: the flush wrote no file`);

@@ -9,13 +9,8 @@
  */
 import { Table, tableToIPC, type RecordBatch } from 'apache-arrow';
 import * as wasm from 'parquet-wasm/node';
+import { cpuMs } from '../harness/cpu-time.js';
 
-export function cpuMs(fn: () => void): number {
-  const c = process.cpuUsage();
-  fn();
-  const u = process.cpuUsage(c);
-  return (u.user + u.system) / 1000;
-}
 
 /** What a breakdown measures: one sorted batch (a file as the daemon writes it) and its writer settings. */
 export interface EncodeRun<S> {
